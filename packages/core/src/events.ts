@@ -1,0 +1,28 @@
+/** What happens in the cluster, as the core hears it: the input alphabet of `step`. */
+import { decode } from "./decode.ts";
+import type { Decoded, Kind } from "./views.ts";
+
+export type ClusterEvent =
+  /** An object was added or changed (already decoded: a view or a decode failure). */
+  | { readonly type: "upsert"; readonly object: Decoded }
+  | { readonly type: "delete"; readonly kind: Kind; readonly namespace: string; readonly name: string }
+  /** A relist: everything of this kind is replaced at once (objects missing from it are gone). Implies synced. */
+  | { readonly type: "resync"; readonly kind: Kind; readonly objects: readonly Decoded[] }
+  /** The initial list of this kind is complete. */
+  | { readonly type: "synced"; readonly kind: Kind }
+  /** Time passes: `now` in epoch ms. Timers (min-ready damping) fire from it. */
+  | { readonly type: "tick"; readonly now: number };
+
+/** The kinds whose initial list must be complete before zen-lead decides or writes anything. */
+export const REQUIRED_KINDS: readonly Kind[] = ["Service", "Pod", "EndpointSlice"];
+
+export type WatchType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** A watch event straight from the API (or an event log) as a core event; never throws. */
+export function fromWatch(kind: Kind, type: WatchType, raw: unknown): ClusterEvent {
+  if (type !== "DELETED") return { type: "upsert", object: decode(kind, raw) };
+  const meta = (raw as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
+  const namespace = typeof meta?.namespace === "string" ? meta.namespace : "";
+  const name = typeof meta?.name === "string" ? meta.name : "";
+  return { type: "delete", kind, namespace, name };
+}

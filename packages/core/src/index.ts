@@ -1,0 +1,42 @@
+/**
+ * @zen-lead/core — zen-lead's decisions, with no I/O: decode API objects into views, fold cluster
+ * events into a State with `step`, read each source's Decision, `plan` the writes, and wire it all
+ * as an RxJS operator whose scheduler you choose.
+ */
+export type {
+  Action,
+  ApplyAction,
+  DeleteAction,
+  EventAction,
+  LeaderChange,
+  OwnedKind,
+  ReportAction,
+  WakeAction,
+} from "./actions.ts";
+export { type LeaderConfig, readSourceConfig, type SourceConfig } from "./config.ts";
+export { decide, observedOwned } from "./decide.ts";
+export { decode, decodeEndpointSlice, decodeNode, decodePod, decodeService } from "./decode.ts";
+export { type DesiredObject, type DesiredService, type DesiredSlice, desiredObjects } from "./desired.ts";
+export {
+  compareCandidates,
+  disqualification,
+  type ElectionInput,
+  elect,
+  isCandidate,
+  type LeaderRecord,
+} from "./elect.ts";
+export { type ClusterEvent, fromWatch, REQUIRED_KINDS, type WatchType } from "./events.ts";
+export { ANNOTATIONS, LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
+export { type Manifest, manifestOf } from "./manifest.ts";
+export { matches } from "./matches.ts";
+export { defaultLeaderServiceName, isDns1035Label, leaderSliceName } from "./names.ts";
+export { type OperatorOptions, reconcileActions } from "./operator.ts";
+export { servedSource } from "./ownership.ts";
+export { emptyMap, mapEntries, mapGet, mapKeys, mapValues, type PersistentMap } from "./persistent-map.ts";
+export { type OwnedView, plan } from "./plan.ts";
+export type { LeaderReason, Warning, WarningReason } from "./reasons.ts";
+export { type Advance, advance, DEFAULT_OPTIONS, eventsFor, type ReconcileOptions } from "./reconcile.ts";
+export { type Decision, initialState, type State } from "./state.ts";
+export { isSynced, step } from "./step.ts";
+export { formatTimestamp, parseDuration, parseTimestamp } from "./time.ts";
+export * from "./views.ts";

@@ -1,0 +1,45 @@
+/** Label keys and values zen-lead reads and writes. */
+
+export const ANNOTATION_PREFIX = "zen-lead.io/";
+export const ANNOTATIONS = {
+  enabled: "zen-lead.io/enabled",
+  leaderServiceName: "zen-lead.io/leader-service-name",
+  sticky: "zen-lead.io/sticky",
+  minReadyDuration: "zen-lead.io/min-ready-duration",
+  preferredLeader: "zen-lead.io/preferred-leader",
+  // Written by zen-lead on the leader Service.
+  leaderPod: "zen-lead.io/leader-pod",
+  leaderPodUid: "zen-lead.io/leader-pod-uid",
+  leaderSince: "zen-lead.io/leader-since",
+} as const;
+
+export const LABELS = {
+  managedBy: "app.kubernetes.io/managed-by",
+  sourceService: "zen-lead.io/source-service",
+  serviceName: "kubernetes.io/service-name",
+  sliceManagedBy: "endpointslice.kubernetes.io/managed-by",
+  zone: "topology.kubernetes.io/zone",
+} as const;
+
+export const MANAGED_BY = "zen-lead";
+/** Unique, so the built-in EndpointSlice controller and mirroring controller leave our slices alone. */
+export const SLICE_MANAGED_BY = "zen-lead.io/controller";
+
+/** The labels decoding keeps on Services and EndpointSlices (everything else is dropped). */
+export const KEPT_LABELS: ReadonlySet<string> = new Set([
+  LABELS.managedBy,
+  LABELS.sourceService,
+  LABELS.serviceName,
+  LABELS.sliceManagedBy,
+]);
+
+/** Equality-based selector match, as Service selectors are (every pair must be present). */
+export function selectorMatches(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  for (const key in selector) {
+    if (labels[key] !== selector[key]) return false;
+  }
+  return true;
+}

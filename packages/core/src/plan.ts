@@ -1,0 +1,62 @@
+/**
+ * plan(desired, observed): the writes that turn what zen-lead observes of its own objects into
+ * what it wants. Empty when they already match. Only owned objects are ever passed in as
+ * `observed`, so a delete can only ever target zen-lead's own objects.
+ */
+import type { Action, ApplyAction, DeleteAction } from "./actions.ts";
+import type { DesiredObject } from "./desired.ts";
+import { manifestOf } from "./manifest.ts";
+import { matches, needsReplacement } from "./matches.ts";
+import type { EndpointSliceView, ServiceView } from "./views.ts";
+
+export type OwnedView = ServiceView | EndpointSliceView;
+
+function apply(d: DesiredObject, source: string, observed: OwnedView | undefined): ApplyAction {
+  return {
+    type: "apply",
+    kind: d.kind,
+    namespace: d.namespace,
+    name: d.name,
+    create: observed === undefined,
+    ...(observed !== undefined ? { expectedUid: observed.uid } : {}),
+    desired: d,
+    manifest: manifestOf(d),
+    source,
+  };
+}
+
+function remove(o: OwnedView, source: string): DeleteAction {
+  return { type: "delete", kind: o.kind, namespace: o.namespace, name: o.name, uid: o.uid, source };
+}
+
+/**
+ * Slices are written before the leader Service: on a failover the slice is what moves traffic,
+ * the Service's annotations only record it. Deletes come last, after their replacements exist.
+ */
+export function plan(
+  desired: readonly DesiredObject[],
+  observed: readonly OwnedView[],
+  source: string,
+): Action[] {
+  const slices: Action[] = [];
+  const services: Action[] = [];
+  const deletes: DeleteAction[] = [];
+  const wanted = new Set<string>();
+  for (const d of desired) {
+    wanted.add(`${d.kind}/${d.name}`);
+    const o = observed.find((x) => x.kind === d.kind && x.name === d.name);
+    const out = d.kind === "EndpointSlice" ? slices : services;
+    if (o === undefined) out.push(apply(d, source, undefined));
+    else if (needsReplacement(d, o)) {
+      out.push(remove(o, source), apply(d, source, undefined));
+    } else if (!matches(d, o)) out.push(apply(d, source, o));
+  }
+  for (const o of observed) {
+    if (!wanted.has(`${o.kind}/${o.name}`)) deletes.push(remove(o, source));
+  }
+  // Slices before Services, then by name: a stable order whatever the observation order was.
+  deletes.sort((a, b) =>
+    a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind === "EndpointSlice" ? -1 : 1,
+  );
+  return [...slices, ...services, ...deletes];
+}

@@ -1,0 +1,130 @@
+/**
+ * advance(state, event) -> { state, actions }: step, then for each touched source the Events,
+ * timers and writes its new decision calls for. Writes already asked for and not yet observed are
+ * not asked for again (until `inflightTtlMs` passes), so a burst of events before a write's echo
+ * arrives costs one write, and a steady cluster costs none.
+ */
+import type { Action, EventAction } from "./actions.ts";
+import { observedOwned } from "./decide.ts";
+import type { ClusterEvent } from "./events.ts";
+import { ownedKey } from "./ownership.ts";
+import { mapGet, mapRemove, mapSet } from "./persistent-map.ts";
+import { plan } from "./plan.ts";
+import type { Warning } from "./reasons.ts";
+import type { Decision, State } from "./state.ts";
+import { isSynced, step } from "./step.ts";
+import { isFailure, objectKey } from "./views.ts";
+
+export interface ReconcileOptions {
+  /** How long an unobserved write suppresses an identical one (ms). */
+  readonly inflightTtlMs: number;
+}
+
+export const DEFAULT_OPTIONS: ReconcileOptions = { inflightTtlMs: 30_000 };
+
+export interface Advance {
+  readonly state: State;
+  readonly actions: readonly Action[];
+}
+
+function sameWarning(a: Warning, b: Warning) {
+  return a.reason === b.reason && a.message === b.message;
+}
+
+/** Events for what changed between two decisions: a leader change, and warnings not seen before. */
+export function eventsFor(before: Decision | undefined, after: Decision | undefined): EventAction[] {
+  if (after === undefined) return [];
+  const out: EventAction[] = [];
+  const source = { namespace: after.source.namespace, name: after.source.name, uid: after.source.uid };
+  const from = after.previousLeader;
+  const to = after.leader;
+  if (after.desired !== undefined && from?.podUid !== to?.podUid) {
+    const cause = to?.reason ?? after.lost ?? "LeaderDeleted";
+    out.push({
+      type: "event",
+      source,
+      eventType: "Normal",
+      reason: "LeaderChanged",
+      note:
+        to === undefined
+          ? `no leader: ${from?.podName} is gone (${cause})`
+          : from === undefined
+            ? `leader is ${to.podName} (${to.reason})`
+            : `leader moved from ${from.podName} to ${to.podName} (${to.reason})`,
+      leaderChange: {
+        ...(from !== undefined ? { from: from.podName } : {}),
+        ...(to !== undefined ? { to: to.podName } : {}),
+        cause: cause,
+      },
+    });
+  }
+  for (const w of after.warnings) {
+    if (before?.warnings.some((b) => sameWarning(b, w))) continue;
+    out.push({ type: "event", source, eventType: "Warning", reason: w.reason, note: w.message });
+  }
+  return out;
+}
+
+function fingerprint(action: Action): string {
+  return action.type === "apply"
+    ? JSON.stringify(action.manifest)
+    : action.type === "delete"
+      ? `delete:${action.uid}`
+      : "";
+}
+
+export function advance(
+  state: State,
+  event: ClusterEvent,
+  options: ReconcileOptions = DEFAULT_OPTIONS,
+): Advance {
+  let next = step(state, event);
+  const actions: Action[] = [];
+  if (event.type === "upsert" && isFailure(event.object) && event.object.kind !== "Service") {
+    const o = event.object;
+    actions.push({
+      type: "report",
+      reason: "DecodeFailed",
+      object: `${o.kind} ${o.name === undefined ? "(unnamed)" : objectKey(o.namespace ?? "", o.name)}`,
+      message: o.reason,
+    });
+  }
+  if (!isSynced(next) || next.touched.length === 0) return { state: next, actions };
+
+  let inflight = next.inflight;
+  for (const source of next.touched) {
+    const before = mapGet(state.decisions, source);
+    const after = mapGet(next.decisions, source);
+    actions.push(...eventsFor(before, after));
+    if (after?.wakeAt !== undefined && after.wakeAt !== before?.wakeAt) {
+      actions.push({ type: "wake", source, at: after.wakeAt });
+    }
+    if (after !== undefined && after.desired === undefined) continue; // frozen: no writes
+    const observed = observedOwned(next, source);
+    const writes = plan(after?.desired ?? [], observed, source);
+    const written = new Set<string>();
+    for (const w of writes) {
+      if (w.type !== "apply" && w.type !== "delete") continue;
+      const key = ownedKey(w.kind, w.namespace, w.name);
+      written.add(key);
+      const fp = fingerprint(w);
+      const pending = mapGet(inflight, key);
+      if (
+        pending !== undefined &&
+        pending.fingerprint === fp &&
+        next.now - pending.at < options.inflightTtlMs
+      ) {
+        continue;
+      }
+      inflight = mapSet(inflight, key, { fingerprint: fp, at: next.now });
+      actions.push(w);
+    }
+    // What needs no write now has been observed as wanted: nothing is pending for it any more.
+    for (const d of after?.desired ?? []) {
+      const key = ownedKey(d.kind, d.namespace, d.name);
+      if (!written.has(key)) inflight = mapRemove(inflight, key);
+    }
+  }
+  if (inflight !== next.inflight) next = { ...next, inflight };
+  return { state: next, actions };
+}

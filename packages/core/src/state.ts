@@ -1,0 +1,85 @@
+/**
+ * The core's whole memory: what it observed (as views), the indexes that route an event to the
+ * few Services it concerns, and its decisions. Immutable: persistent maps share structure, so
+ * each `step` copies only the paths it touches.
+ */
+import type { DesiredObject, SourceRef } from "./desired.ts";
+import type { LeaderRecord } from "./elect.ts";
+import { emptyMap, type PersistentMap } from "./persistent-map.ts";
+import type { LeaderReason, Warning } from "./reasons.ts";
+import type { DecodeFailure, EndpointSliceView, Kind, NodeView, PodView, ServiceView } from "./views.ts";
+
+/** The outcome for one source Service: who leads, why, and what objects that needs. */
+export interface Decision {
+  readonly source: SourceRef;
+  readonly optedIn: boolean;
+  readonly leaderServiceName?: string;
+  readonly leader?: LeaderRecord;
+  /** The leader going into this decision (remembered, or read back after a restart). */
+  readonly previousLeader?: LeaderRecord;
+  /** Why the previous leader had to go, when there is no new one to say it. */
+  readonly lost?: LeaderReason;
+  /** Ready candidates among the Service's pods. */
+  readonly candidates: number;
+  readonly warnings: readonly Warning[];
+  readonly wakeAt?: number;
+  /** Objects wanted. Undefined: make no writes at all (the source itself could not be read). */
+  readonly desired: readonly DesiredObject[] | undefined;
+}
+
+/** A write the core asked for whose result it has not yet observed. */
+export interface Inflight {
+  readonly fingerprint: string;
+  readonly at: number;
+}
+
+export type KeySet = PersistentMap<true>;
+
+export interface State {
+  readonly now: number;
+  readonly synced: ReadonlySet<Kind>;
+  /** All Services, by `namespace/name`: sources, zen-lead's leader Services, and others. */
+  readonly services: PersistentMap<ServiceView>;
+  /** Pods by namespace, then name. */
+  readonly pods: PersistentMap<PersistentMap<PodView>>;
+  /** zen-lead's EndpointSlices, by `namespace/name`. */
+  readonly slices: PersistentMap<EndpointSliceView>;
+  readonly nodes: PersistentMap<NodeView>;
+  /** Objects that failed to decode, by `Kind:namespace/name`. */
+  readonly failures: PersistentMap<DecodeFailure>;
+  /** `namespace \0 key=value` (one pair of each selector) -> sources using that pair. */
+  readonly selectorIndex: PersistentMap<KeySet>;
+  /** source -> names of the pods its selector matches. */
+  readonly members: PersistentMap<KeySet>;
+  /** source -> `Kind:namespace/name` of the owned objects labelled as serving it. */
+  readonly owned: PersistentMap<KeySet>;
+  /** `namespace/leaderName` -> sources that want that leader Service name. */
+  readonly claims: PersistentMap<KeySet>;
+  readonly decisions: PersistentMap<Decision>;
+  /** source -> when to look at it again. */
+  readonly timers: PersistentMap<number>;
+  /** `Kind:namespace/name` -> the last write asked for it, until it is observed. */
+  readonly inflight: PersistentMap<Inflight>;
+  /** Sources whose decision this step may have changed. */
+  readonly touched: readonly string[];
+}
+
+export function initialState(now = 0): State {
+  return {
+    now,
+    synced: new Set(),
+    services: emptyMap(),
+    pods: emptyMap(),
+    slices: emptyMap(),
+    nodes: emptyMap(),
+    failures: emptyMap(),
+    selectorIndex: emptyMap(),
+    members: emptyMap(),
+    owned: emptyMap(),
+    claims: emptyMap(),
+    decisions: emptyMap(),
+    timers: emptyMap(),
+    inflight: emptyMap(),
+    touched: [],
+  };
+}

@@ -1,0 +1,393 @@
+/**
+ * step(state, event) -> state: the fold at the heart of zen-lead. It never mutates its input: a
+ * draft copies the top-level record and reassigns persistent maps, so an event costs what it
+ * touches. It keeps the indexes current, then re-decides the sources the event touched (once the
+ * initial lists are in).
+ */
+import { readSourceConfig, wantsLeader } from "./config.ts";
+import { decide } from "./decide.ts";
+import { deepEqual } from "./equal.ts";
+import { type ClusterEvent, REQUIRED_KINDS } from "./events.ts";
+import { ANNOTATION_PREFIX, selectorMatches } from "./labels.ts";
+import { ownedKey, servedSource } from "./ownership.ts";
+import {
+  emptyMap,
+  mapEntries,
+  mapGet,
+  mapHas,
+  mapKeys,
+  mapRemove,
+  mapSet,
+  mapUpdate,
+  mapValues,
+  type PersistentMap,
+} from "./persistent-map.ts";
+import type { KeySet, State } from "./state.ts";
+import {
+  type Decoded,
+  type EndpointSliceView,
+  isFailure,
+  type Kind,
+  type NodeView,
+  objectKey,
+  type PodView,
+  type ServiceView,
+} from "./views.ts";
+
+type Draft = { -readonly [K in keyof State]: State[K] };
+
+function addKey(map: PersistentMap<KeySet>, key: string, member: string): PersistentMap<KeySet> {
+  return mapUpdate(map, key, (set) => mapSet(set ?? emptyMap<true>(), member, true));
+}
+
+function removeKey(map: PersistentMap<KeySet>, key: string, member: string): PersistentMap<KeySet> {
+  return mapUpdate(map, key, (set) => {
+    if (set === undefined) return undefined;
+    const next = mapRemove(set, member);
+    return next.size === 0 ? undefined : next;
+  });
+}
+
+/** One pair of a selector, chosen deterministically, under which the source is indexed. */
+function indexPair(namespace: string, selector: Readonly<Record<string, string>>): string {
+  let first: string | undefined;
+  for (const key in selector) if (first === undefined || key < first) first = key;
+  return `${namespace}\u0000${first}=${selector[first as string]}`;
+}
+
+function activeSelector(svc: ServiceView | undefined) {
+  return svc !== undefined && wantsLeader(svc) ? svc.selector : undefined;
+}
+
+function claimedName(svc: ServiceView | undefined): string | undefined {
+  if (svc === undefined || !wantsLeader(svc)) return undefined;
+  const config = readSourceConfig(svc);
+  return config.optedIn && config.usable
+    ? objectKey(svc.namespace, config.config.leaderServiceName)
+    : undefined;
+}
+
+function hasZenLeadAnnotation(svc: ServiceView | undefined): boolean {
+  if (svc === undefined) return false;
+  for (const key in svc.annotations) if (key.startsWith(ANNOTATION_PREFIX)) return true;
+  return false;
+}
+
+function touchClaimants(d: Draft, name: string | undefined, touched: Set<string>) {
+  if (name === undefined) return;
+  const claimants = mapGet(d.claims, name);
+  if (claimants !== undefined) for (const key of mapKeys(claimants)) touched.add(key);
+}
+
+/** Keep the selector index, member sets and name claims of one source in step with its view. */
+function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next: ServiceView | undefined) {
+  const oldSelector = activeSelector(old);
+  const newSelector = activeSelector(next);
+  const namespace = (next ?? old)?.namespace ?? "";
+  if (!deepEqual(oldSelector, newSelector)) {
+    if (oldSelector !== undefined)
+      d.selectorIndex = removeKey(d.selectorIndex, indexPair(namespace, oldSelector), key);
+    d.members = mapRemove(d.members, key);
+    if (newSelector !== undefined) {
+      d.selectorIndex = addKey(d.selectorIndex, indexPair(namespace, newSelector), key);
+      // A new selector: find its pods once, by scanning the namespace.
+      let members = emptyMap<true>();
+      const pods = mapGet(d.pods, namespace);
+      if (pods !== undefined) {
+        for (const pod of mapValues(pods)) {
+          if (selectorMatches(newSelector, pod.labels)) members = mapSet(members, pod.name, true);
+        }
+      }
+      if (members.size > 0) d.members = mapSet(d.members, key, members);
+    }
+  }
+}
+
+function reclaim(
+  d: Draft,
+  key: string,
+  old: ServiceView | undefined,
+  next: ServiceView | undefined,
+  touched: Set<string>,
+) {
+  const oldClaim = claimedName(old);
+  const newClaim = claimedName(next);
+  if (oldClaim === newClaim) return;
+  // Whoever else wants either name may win or lose it now.
+  touchClaimants(d, oldClaim, touched);
+  touchClaimants(d, newClaim, touched);
+  if (oldClaim !== undefined) d.claims = removeKey(d.claims, oldClaim, key);
+  if (newClaim !== undefined) d.claims = addKey(d.claims, newClaim, key);
+}
+
+function reindexOwned(
+  d: Draft,
+  objKey: string,
+  old: ServiceView | EndpointSliceView | undefined,
+  next: ServiceView | EndpointSliceView | undefined,
+  touched: Set<string>,
+) {
+  const oldSource = old === undefined ? undefined : servedSource(old);
+  const newSource = next === undefined ? undefined : servedSource(next);
+  if (oldSource !== newSource) {
+    if (oldSource !== undefined) d.owned = removeKey(d.owned, oldSource, objKey);
+    if (newSource !== undefined) d.owned = addKey(d.owned, newSource, objKey);
+  }
+  // Seeing its own object again (its write's echo) lets the source check and settle.
+  if (oldSource !== undefined) touched.add(oldSource);
+  if (newSource !== undefined) touched.add(newSource);
+}
+
+function setService(d: Draft, key: string, next: ServiceView | undefined, touched: Set<string>) {
+  const old = mapGet(d.services, key);
+  d.services = next === undefined ? mapRemove(d.services, key) : mapSet(d.services, key, next);
+  reindexSource(d, key, old, next);
+  reclaim(d, key, old, next, touched);
+  reindexOwned(
+    d,
+    ownedKey("Service", (next ?? old)?.namespace ?? "", (next ?? old)?.name ?? ""),
+    old,
+    next,
+    touched,
+  );
+  if (hasZenLeadAnnotation(old) || hasZenLeadAnnotation(next) || mapHas(d.decisions, key)) touched.add(key);
+  // This Service's name may be some source's leader Service name (a collision appearing or leaving).
+  touchClaimants(d, key, touched);
+}
+
+/** Route a pod change to the sources whose selectors match its old or new labels. */
+function routePod(
+  d: Draft,
+  namespace: string,
+  name: string,
+  oldLabels: Readonly<Record<string, string>> | undefined,
+  newLabels: Readonly<Record<string, string>> | undefined,
+  touched: Set<string>,
+) {
+  const seen = new Set<string>();
+  const visit = (labels: Readonly<Record<string, string>> | undefined) => {
+    if (labels === undefined) return;
+    for (const label in labels) {
+      const sources = mapGet(d.selectorIndex, `${namespace}\u0000${label}=${labels[label]}`);
+      if (sources === undefined) continue;
+      for (const source of mapKeys(sources)) {
+        if (seen.has(source)) continue;
+        seen.add(source);
+        const selector = mapGet(d.services, source)?.selector;
+        const was = mapHas(mapGet(d.members, source) ?? emptyMap(), name);
+        const is = newLabels !== undefined && selector !== undefined && selectorMatches(selector, newLabels);
+        if (was && !is) d.members = removeKey(d.members, source, name);
+        if (is && !was) d.members = addKey(d.members, source, name);
+        if (was || is) touched.add(source);
+      }
+    }
+  };
+  visit(oldLabels);
+  visit(newLabels);
+}
+
+function setPod(d: Draft, namespace: string, name: string, next: PodView | undefined, touched: Set<string>) {
+  const pods = mapGet(d.pods, namespace);
+  const old = pods === undefined ? undefined : mapGet(pods, name);
+  if (old === undefined && next === undefined) return;
+  d.pods = mapUpdate(d.pods, namespace, (map) => {
+    const updated =
+      next === undefined ? mapRemove(map ?? emptyMap(), name) : mapSet(map ?? emptyMap(), name, next);
+    return updated.size === 0 ? undefined : updated;
+  });
+  routePod(d, namespace, name, old?.labels, next?.labels, touched);
+}
+
+function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, touched: Set<string>) {
+  const old = mapGet(d.slices, key);
+  d.slices = next === undefined ? mapRemove(d.slices, key) : mapSet(d.slices, key, next);
+  const objKey = `EndpointSlice:${key}`;
+  if (next === undefined) d.inflight = mapRemove(d.inflight, objKey);
+  reindexOwned(d, objKey, old, next, touched);
+}
+
+function setNode(d: Draft, name: string, next: NodeView | undefined, touched: Set<string>) {
+  const old = mapGet(d.nodes, name);
+  d.nodes = next === undefined ? mapRemove(d.nodes, name) : mapSet(d.nodes, name, next);
+  if (old?.zone === next?.zone) return;
+  // Rare (a node's zone label changed): find the leaders on that node.
+  for (const [source, decision] of mapEntries(d.decisions)) {
+    const leader = decision.leader;
+    if (leader === undefined) continue;
+    const pods = mapGet(d.pods, decision.source.namespace);
+    if (pods !== undefined && mapGet(pods, leader.podName)?.nodeName === name) touched.add(source);
+  }
+}
+
+function currentView(d: Draft, kind: Kind, namespace: string, name: string) {
+  const key = objectKey(namespace, name);
+  switch (kind) {
+    case "Service":
+      return mapGet(d.services, key);
+    case "Pod": {
+      const pods = mapGet(d.pods, namespace);
+      return pods === undefined ? undefined : mapGet(pods, name);
+    }
+    case "EndpointSlice":
+      return mapGet(d.slices, key);
+    case "Node":
+      return mapGet(d.nodes, name);
+  }
+}
+
+function setView(
+  d: Draft,
+  kind: Kind,
+  namespace: string,
+  name: string,
+  view: Decoded | undefined,
+  touched: Set<string>,
+) {
+  const key = objectKey(namespace, name);
+  switch (kind) {
+    case "Service":
+      return setService(d, key, view as ServiceView | undefined, touched);
+    case "Pod":
+      return setPod(d, namespace, name, view as PodView | undefined, touched);
+    case "EndpointSlice":
+      return setSlice(d, key, view as EndpointSliceView | undefined, touched);
+    case "Node":
+      return setNode(d, name, view as NodeView | undefined, touched);
+  }
+}
+
+function upsert(d: Draft, object: Decoded, touched: Set<string>) {
+  if (isFailure(object)) {
+    if (object.name === undefined) return; // nothing to key it by: reported, not stored
+    const namespace = object.namespace ?? "";
+    const failKey = `${object.kind}:${objectKey(namespace, object.name)}`;
+    d.failures = mapSet(d.failures, failKey, object);
+    if (object.kind === "Service") {
+      // Keep the last good view: the source is frozen (decide.ts), not treated as deleted.
+      touched.add(objectKey(namespace, object.name));
+    } else {
+      // A pod or slice that cannot be read is no longer trusted: forget its last view.
+      setView(d, object.kind, namespace, object.name, undefined, touched);
+    }
+    return;
+  }
+  const failKey = `${object.kind}:${objectKey(object.namespace, object.name)}`;
+  const hadFailure = mapHas(d.failures, failKey);
+  const old = currentView(d, object.kind, object.namespace, object.name);
+  if (!hadFailure && old !== undefined && deepEqual(old, object)) return;
+  if (hadFailure) {
+    d.failures = mapRemove(d.failures, failKey);
+    if (object.kind === "Service") touched.add(objectKey(object.namespace, object.name));
+  }
+  setView(d, object.kind, object.namespace, object.name, object, touched);
+}
+
+function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Set<string>) {
+  const failKey = `${kind}:${objectKey(namespace, name)}`;
+  if (mapHas(d.failures, failKey)) {
+    d.failures = mapRemove(d.failures, failKey);
+    if (kind === "Service") touched.add(objectKey(namespace, name));
+  }
+  if (currentView(d, kind, namespace, name) === undefined) return;
+  if (kind === "Service") d.inflight = mapRemove(d.inflight, ownedKey("Service", namespace, name));
+  setView(d, kind, namespace, name, undefined, touched);
+}
+
+function viewsOf(d: Draft, kind: Kind): Iterable<{ namespace: string; name: string }> {
+  switch (kind) {
+    case "Service":
+      return mapValues(d.services);
+    case "EndpointSlice":
+      return mapValues(d.slices);
+    case "Node":
+      return mapValues(d.nodes);
+    case "Pod": {
+      const all: PodView[] = [];
+      for (const pods of mapValues(d.pods)) for (const pod of mapValues(pods)) all.push(pod);
+      return all;
+    }
+  }
+}
+
+/** A relist: objects of this kind not in the new list are gone; the others are upserted. */
+function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Set<string>) {
+  const present = new Set<string>();
+  for (const o of objects) if (o.name !== undefined) present.add(objectKey(o.namespace ?? "", o.name));
+  const gone: { namespace: string; name: string }[] = [];
+  for (const v of viewsOf(d, kind)) if (!present.has(objectKey(v.namespace, v.name))) gone.push(v);
+  for (const [key, failure] of mapEntries(d.failures)) {
+    if (failure.kind === kind && failure.name !== undefined && !present.has(key.slice(kind.length + 1))) {
+      gone.push({ namespace: failure.namespace ?? "", name: failure.name });
+    }
+  }
+  for (const v of gone) remove(d, kind, v.namespace, v.name, touched);
+  for (const o of objects) upsert(d, o, touched);
+}
+
+export function isSynced(state: State): boolean {
+  return REQUIRED_KINDS.every((k) => state.synced.has(k));
+}
+
+/** Every source that may need a decision: after the initial lists, all of them are looked at. */
+function touchAll(d: Draft, touched: Set<string>) {
+  for (const [key, svc] of mapEntries(d.services)) if (hasZenLeadAnnotation(svc)) touched.add(key);
+  for (const key of mapKeys(d.owned)) touched.add(key);
+  for (const failure of mapValues(d.failures)) {
+    if (failure.kind === "Service" && failure.name !== undefined) {
+      touched.add(objectKey(failure.namespace ?? "", failure.name));
+    }
+  }
+}
+
+function markSynced(d: Draft, kind: Kind, touched: Set<string>) {
+  if (d.synced.has(kind)) return;
+  const wasSynced = isSynced(d);
+  d.synced = new Set([...d.synced, kind]);
+  if (!wasSynced && isSynced(d)) touchAll(d, touched);
+}
+
+function fireTimers(d: Draft, touched: Set<string>) {
+  for (const [source, at] of mapEntries(d.timers)) {
+    if (at <= d.now) {
+      d.timers = mapRemove(d.timers, source);
+      touched.add(source);
+    }
+  }
+}
+
+function redecide(d: Draft, source: string) {
+  const decision = decide(d, source);
+  d.decisions =
+    decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
+  d.timers =
+    decision?.wakeAt === undefined ? mapRemove(d.timers, source) : mapSet(d.timers, source, decision.wakeAt);
+}
+
+export function step(state: State, event: ClusterEvent): State {
+  const d: Draft = { ...state, touched: [] };
+  const touched = new Set<string>();
+  switch (event.type) {
+    case "tick":
+      d.now = event.now;
+      if (d.timers.size > 0) fireTimers(d, touched);
+      break;
+    case "upsert":
+      upsert(d, event.object, touched);
+      break;
+    case "delete":
+      remove(d, event.kind, event.namespace, event.name, touched);
+      break;
+    case "resync":
+      resync(d, event.kind, event.objects, touched);
+      markSynced(d, event.kind, touched);
+      break;
+    case "synced":
+      markSynced(d, event.kind, touched);
+      break;
+  }
+  if (touched.size === 0) return d;
+  // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
+  if (isSynced(d)) for (const source of touched) redecide(d, source);
+  d.touched = [...touched];
+  return d;
+}

@@ -1,0 +1,128 @@
+/**
+ * Views: the few fields of each Kubernetes object that zen-lead's decisions read. Decoding
+ * (decode.ts) turns API JSON into these and drops everything else, so a cluster's worth of state
+ * stays small. Times are epoch milliseconds. Views are immutable values and are compared
+ * structurally (equal.ts): a watch event whose view is unchanged touches nothing.
+ */
+
+export type IpFamily = "IPv4" | "IPv6";
+export type Protocol = "TCP" | "UDP" | "SCTP";
+
+export interface OwnerRef {
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** Metadata common to every view. `labels`/`annotations` keep only the keys zen-lead reads. */
+export interface ObjectMeta {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+export interface ServicePort {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly appProtocol?: string;
+  readonly port: number;
+  /** A container port number or name; defaults to `port`, as the API server does. */
+  readonly targetPort: number | string;
+}
+
+export interface ServiceView extends ObjectMeta {
+  readonly kind: "Service";
+  /** Only `zen-lead.io/*` annotations. */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Only the labels zen-lead sets on its own objects (managed-by, source-service). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ownerUids: readonly string[];
+  /** Undefined or empty: no selector (the Service gets no endpoints from the built-in controllers). */
+  readonly selector: Readonly<Record<string, string>> | undefined;
+  readonly type: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
+  readonly headless: boolean;
+  readonly ipFamilies: readonly IpFamily[];
+  readonly ipFamilyPolicy?: string;
+  readonly ports: readonly ServicePort[];
+}
+
+export interface ContainerPort {
+  readonly name: string;
+  readonly containerPort: number;
+  readonly protocol: Protocol;
+}
+
+export interface PodView extends ObjectMeta {
+  readonly kind: "Pod";
+  readonly labels: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly deletedAt?: number;
+  readonly phase: string;
+  readonly ready: boolean;
+  /** When the Ready condition last turned True (its lastTransitionTime); undefined when not Ready. */
+  readonly readySince?: number;
+  readonly ips: readonly string[];
+  readonly nodeName?: string;
+  readonly containerPorts: readonly ContainerPort[];
+}
+
+export interface EndpointView {
+  readonly addresses: readonly string[];
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly podName?: string;
+  readonly podUid?: string;
+  readonly nodeName?: string;
+  readonly zone?: string;
+}
+
+export interface SlicePort {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly appProtocol?: string;
+  readonly port: number;
+}
+
+export interface EndpointSliceView extends ObjectMeta {
+  readonly kind: "EndpointSlice";
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ownerUids: readonly string[];
+  readonly addressType: string;
+  readonly endpoints: readonly EndpointView[];
+  readonly ports: readonly SlicePort[];
+}
+
+/** Nodes matter only for the zone zen-lead writes on the leader's endpoint. Cluster-scoped. */
+export interface NodeView {
+  readonly kind: "Node";
+  readonly namespace: "";
+  readonly name: string;
+  readonly uid: string;
+  readonly zone?: string;
+}
+
+export type View = ServiceView | PodView | EndpointSliceView | NodeView;
+export type Kind = View["kind"];
+export const KINDS: readonly Kind[] = ["Service", "Pod", "EndpointSlice", "Node"];
+
+/** A watch event's object that could not be decoded: recorded with its reason, never thrown. */
+export interface DecodeFailure {
+  readonly kind: Kind;
+  readonly failed: true;
+  /** Present when the metadata itself decoded, so the object can still be keyed (and forgotten). */
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly reason: string;
+}
+
+export type Decoded<V extends View = View> = V | DecodeFailure;
+
+export function isFailure(d: Decoded): d is DecodeFailure {
+  return "failed" in d;
+}
+
+/** `namespace/name` (or `name` for cluster-scoped objects): the key of a view in the state. */
+export function objectKey(namespace: string, name: string): string {
+  return namespace === "" ? name : `${namespace}/${name}`;
+}
