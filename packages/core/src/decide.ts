@@ -51,18 +51,6 @@ function restoredLeader(state: State, observed: readonly OwnedView[]): LeaderRec
   return undefined;
 }
 
-function membersOf(state: State, source: string, namespace: string): PodView[] {
-  const names = mapGet(state.members, source);
-  const pods = mapGet(state.pods, namespace);
-  const out: PodView[] = [];
-  if (names === undefined || pods === undefined) return out;
-  for (const name of mapKeys(names)) {
-    const pod = mapGet(pods, name);
-    if (pod !== undefined) out.push(pod);
-  }
-  return out;
-}
-
 function podOf(state: State, namespace: string, name: string): PodView | undefined {
   const pods = mapGet(state.pods, namespace);
   return pods === undefined ? undefined : mapGet(pods, name);
@@ -130,7 +118,8 @@ export function decide(state: State, source: string): Decision | undefined {
   const svc = mapGet(state.services, source);
   if (svc === undefined) return undefined;
 
-  const config = readSourceConfig(svc);
+  const reusable = previous?.basis?.service === svc ? previous.basis : undefined;
+  const config = reusable?.config ?? readSourceConfig(svc);
   const base = { source: sourceRef(svc), candidates: 0 };
   if (!config.optedIn || !config.usable) {
     if (config.warnings.length === 0 && mapGet(state.owned, source) === undefined) return undefined;
@@ -148,20 +137,27 @@ export function decide(state: State, source: string): Decision | undefined {
     };
   }
 
-  const observed = observedOwned(state, source);
-  const current = previous?.leader ?? restoredLeader(state, observed);
+  const current = previous?.leader ?? restoredLeader(state, observedOwned(state, source));
+  const members = mapGet(state.members, source) ?? [];
   const election = elect({
     config: config.config,
-    members: membersOf(state, source, svc.namespace),
+    members,
     current,
     currentMissingReason:
       current === undefined ? "LeaderDeleted" : missingReason(state, svc.namespace, current),
     now: state.now,
   });
   const leader = election.leader;
-  const leaderPod = leader && podOf(state, svc.namespace, leader.podName);
+  const leaderPod = leader && members.find((p) => p.uid === leader.podUid);
   const zone = leaderPod?.nodeName !== undefined ? mapGet(state.nodes, leaderPod.nodeName)?.zone : undefined;
-  const desired = desiredObjects({ source: svc, leaderServiceName, leader, leaderPod, leaderZone: zone });
+  const desired =
+    reusable !== undefined &&
+    previous?.desired !== undefined &&
+    reusable.leader === leader &&
+    reusable.leaderPod === leaderPod &&
+    reusable.zone === zone
+      ? { objects: previous.desired, warnings: reusable.desiredWarnings }
+      : desiredObjects({ source: svc, leaderServiceName, leader, leaderPod, leaderZone: zone });
   return {
     ...base,
     optedIn: true,
@@ -173,5 +169,6 @@ export function decide(state: State, source: string): Decision | undefined {
     warnings: [...config.warnings, ...election.warnings, ...desired.warnings],
     ...(election.wakeAt !== undefined ? { wakeAt: election.wakeAt } : {}),
     desired: desired.objects,
+    basis: { service: svc, config, leader, leaderPod, zone, desiredWarnings: desired.warnings },
   };
 }

@@ -92,7 +92,11 @@ export function elect(input: ElectionInput): ElectionResult {
 
   if (current !== undefined && lost === undefined && config.sticky) return keep();
 
-  const eligible = candidates.filter((p) => (p.readySince ?? p.createdAt) + config.minReadyMs <= now);
+  // Without min-ready, eligibility must not depend on clocks (the kubelet's may run ahead of ours).
+  const eligible =
+    config.minReadyMs === 0
+      ? candidates
+      : candidates.filter((p) => (p.readySince ?? p.createdAt) + config.minReadyMs <= now);
   let best: PodView | undefined;
   for (const pod of eligible) if (best === undefined || compareCandidates(pod, best) < 0) best = pod;
 

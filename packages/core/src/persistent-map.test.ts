@@ -125,6 +125,8 @@ function expectMatches<V>(m: PersistentMap<V>, model: ReadonlyMap<string, V>): v
   expect([...mapKeys(m)]).toEqual(order);
   expect([...mapValues(m)]).toEqual(order.map((k) => model.get(k)));
   expect([...mapEntries(m)]).toEqual(order.map((k) => [k, model.get(k)]));
+  // Canonical structure: the same contents built in one go give a deeply equal map.
+  expect(m).toEqual(mapFromEntries(model));
 }
 
 function fold<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
@@ -356,10 +358,14 @@ describe("deterministic iteration order", () => {
           // Insert extra keys first, then remove those that are not in the set.
           let b = fold([...extra, ...permuted].map((k) => [k, 1] as const));
           for (const k of extra) if (!ks.includes(k)) b = mapRemove(b, k);
+          const c = mapFromEntries(permuted.map((k) => [k, 1] as const));
           const order = [...mapKeys(a)];
           expect([...mapKeys(b)]).toEqual(order);
-          expect([...mapKeys(mapFromEntries(permuted.map((k) => [k, 1] as const)))]).toEqual(order);
+          expect([...mapKeys(c)]).toEqual(order);
           expect(order).toEqual(expectedOrder(ks));
+          // Canonical structure: equal contents give deeply equal maps, whatever the history.
+          expect(b).toEqual(a);
+          expect(c).toEqual(a);
         },
       ),
       { numRuns: 300 },
@@ -372,6 +378,8 @@ describe("deterministic iteration order", () => {
     const b = fold(shuffled(all, 2).map((k) => [k, k] as const));
     const c = mapFromEntries(shuffled(all, 3).map((k) => [k, k] as const));
     const order = expectedOrder(all);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
     for (const m of [a, b, c]) {
       expect(m.size).toBe(all.length);
       expect([...mapKeys(m)]).toEqual(order);
@@ -383,7 +391,7 @@ describe("deterministic iteration order", () => {
     const rest = all.filter((k) => !removed.has(k));
     expect(d.size).toBe(rest.length);
     expect([...mapKeys(d)]).toEqual(expectedOrder(rest));
-    expect([...mapKeys(mapFromEntries(rest.map((k) => [k, k] as const)))]).toEqual([...mapKeys(d)]);
+    expect(mapFromEntries(rest.map((k) => [k, k] as const))).toEqual(d);
     for (const k of all) expect(mapHas(d, k)).toBe(!removed.has(k));
     expect(a.size).toBe(all.length); // untouched by the removals
     let e = d;

@@ -6,18 +6,20 @@
  * 100,000 pods; here `mapSet`/`mapRemove` copy only the few small nodes on the path to the key and
  * share everything else with the previous version, so every old state stays valid and unchanged.
  *
- * Design: a hash array mapped trie (HAMT).
+ * Design: a hash array mapped trie (HAMT), laid out like CHAMP.
  * - Keys hash to 32 bits (FNV-1a over UTF-16 code units, then murmur3's fmix32 finaliser so every
  *   bit of the key reaches the low bits the trie consumes first). Each level consumes 5 bits, low
- *   bits first (7 levels: 6 × 5 bits + 2). A branch stores only its occupied slots, located through
- *   a 32-bit bitmap and popcount.
+ *   bits first (7 levels: 6 × 5 bits + 2).
+ * - A branch is one flat array, `[datamap, nodemap, size, k0, v0, k1, v1, …, node1, node0]`: the
+ *   entries that end at this level inline (no leaf objects), then the child nodes in reverse; the
+ *   two 32-bit bitmaps say which of the 32 slots hold an entry or a child, and popcount finds it.
+ *   One array per level (no node object around it) keeps a 100,000-key lookup to a few cache
+ *   misses, and a path copy to one array slice per level.
  * - Keys whose 32-bit hashes are equal share a collision node, kept sorted by key.
  * - The trie is canonical: an entry sits at the shallowest level where its hash prefix is unique,
- *   and removal collapses a branch left holding a single leaf or collision node into its parent.
- *   Iteration walks slots in ascending order, so the order (by hash chunks level by level, then by
- *   key) is a function of the set of keys only, never of the order of the operations.
- * - Every branch records its subtree size, so `size` is O(1) and the root branch is the map itself
- *   (no wrapper object per version).
+ *   and removal pulls a child left with one entry (or just one collision node) back into its
+ *   parent. Iteration visits each branch's slots in ascending order, so the order (by hash chunks
+ *   level by level, then by key) is a function of the set of keys only, never of the history.
  * - `mapSet` of an identical (`===`) value, and `mapRemove` of an absent key, return the same map.
  * - Functions rather than methods, so it tree-shakes and call sites stay monomorphic. Lookups are
  *   loops; updates recurse at most 7 levels; neither allocates closures or iterators.
@@ -32,59 +34,48 @@ export interface PersistentMap<V> {
   readonly [valueType]: V;
 }
 
-const BRANCH = 0;
-const LEAF = 1;
-const COLLISION = 2;
+/**
+ * `[datamap, nodemap, size, k0, v0, …, k(d-1), v(d-1), node(n-1), …, node0]`, where d and n are
+ * the popcounts of the bitmaps and `size` counts the entries of the whole subtree. Never mutated
+ * once published (fresh copies are filled in before they are returned).
+ */
+type Branch = readonly unknown[];
+type Child = Branch | Collision;
+
+const DATAMAP = 0;
+const NODEMAP = 1;
+const SIZE = 2;
+const HEADER = 3;
 
 const BITS = 5;
 const MASK = 31;
 
-type Node<V> = Branch<V> | Leaf<V> | Collision<V>;
-
-class Branch<V> {
-  readonly kind = BRANCH;
-  /** Bit i set ⇔ slot i is occupied; `children` holds the occupied slots in ascending order. */
-  readonly bitmap: number;
-  readonly children: readonly Node<V>[];
-  /** Number of entries in this subtree. */
-  readonly size: number;
-  declare readonly [valueType]: V;
-
-  constructor(bitmap: number, children: readonly Node<V>[], size: number) {
-    this.bitmap = bitmap;
-    this.children = children;
-    this.size = size;
-  }
-}
-
-class Leaf<V> {
-  readonly kind = LEAF;
-  readonly hash: number;
-  readonly key: string;
-  readonly value: V;
-
-  constructor(hash: number, key: string, value: V) {
-    this.hash = hash;
-    this.key = key;
-    this.value = value;
-  }
-}
-
 /** Two or more entries whose keys have the same 32-bit hash; `keys` ascending, `values` aligned. */
-class Collision<V> {
-  readonly kind = COLLISION;
+class Collision {
   readonly hash: number;
   readonly keys: readonly string[];
-  readonly values: readonly V[];
+  readonly values: readonly unknown[];
 
-  constructor(hash: number, keys: readonly string[], values: readonly V[]) {
+  constructor(hash: number, keys: readonly string[], values: readonly unknown[]) {
     this.hash = hash;
     this.keys = keys;
     this.values = values;
   }
 }
 
-const EMPTY: Branch<never> = Object.freeze(new Branch<never>(0, Object.freeze([]), 0));
+/** One version of a map: the root branch, plus its size as a plain property. */
+class Root<V> {
+  readonly size: number;
+  readonly branch: Branch;
+  declare readonly [valueType]: V;
+
+  constructor(branch: Branch) {
+    this.size = branch[SIZE] as number;
+    this.branch = branch;
+  }
+}
+
+const EMPTY: Root<never> = Object.freeze(new Root<never>(Object.freeze([0, 0, 0])));
 
 /** Returned by `lookup` for an absent key (a value of type `V` may itself be `undefined`). */
 const ABSENT: unique symbol = Symbol("absent");
@@ -97,20 +88,24 @@ export function emptyMap<V = never>(): PersistentMap<V> {
 }
 
 export function mapGet<V>(m: PersistentMap<V>, key: string): V | undefined {
-  const found = lookup(m as Branch<V>, hashString(key), key);
-  return found === ABSENT ? undefined : found;
+  const found = lookup((m as Root<V>).branch, hashString(key), key);
+  return found === ABSENT ? undefined : (found as V);
 }
 
 export function mapHas<V>(m: PersistentMap<V>, key: string): boolean {
-  return lookup(m as Branch<V>, hashString(key), key) !== ABSENT;
+  return lookup((m as Root<V>).branch, hashString(key), key) !== ABSENT;
 }
 
 export function mapSet<V>(m: PersistentMap<V>, key: string, value: V): PersistentMap<V> {
-  return setIn(m as Branch<V>, 0, hashString(key), key, value);
+  const root = m as Root<V>;
+  const branch = setIn(root.branch, 0, hashString(key), key, value);
+  return branch === root.branch ? root : new Root(branch);
 }
 
 export function mapRemove<V>(m: PersistentMap<V>, key: string): PersistentMap<V> {
-  return removeIn(m as Branch<V>, 0, hashString(key), key);
+  const root = m as Root<V>;
+  const branch = removeIn(root.branch, 0, hashString(key), key);
+  return branch === root.branch ? root : new Root(branch);
 }
 
 /**
@@ -122,32 +117,34 @@ export function mapUpdate<V>(
   key: string,
   f: (old: V | undefined) => V | undefined,
 ): PersistentMap<V> {
-  const root = m as Branch<V>;
+  const root = m as Root<V>;
   const hash = hashString(key);
-  const found = lookup(root, hash, key);
-  const next = f(found === ABSENT ? undefined : found);
-  if (next === undefined) return found === ABSENT ? root : removeIn(root, 0, hash, key);
-  return setIn(root, 0, hash, key, next);
+  const found = lookup(root.branch, hash, key);
+  const next = f(found === ABSENT ? undefined : (found as V));
+  if (next === undefined && found === ABSENT) return root;
+  const branch =
+    next === undefined ? removeIn(root.branch, 0, hash, key) : setIn(root.branch, 0, hash, key, next);
+  return branch === root.branch ? root : new Root(branch);
 }
 
 /** Entries in trie order: deterministic, a function of the set of keys only. */
 export function mapEntries<V>(m: PersistentMap<V>): IterableIterator<[string, V]> {
-  return new EntryIterator(m as Branch<V>);
+  return new EntryIterator<V>((m as Root<V>).branch);
 }
 
 /** Values in the same order as `mapEntries`. */
 export function mapValues<V>(m: PersistentMap<V>): IterableIterator<V> {
-  return new ValueIterator(m as Branch<V>);
+  return new ValueIterator<V>((m as Root<V>).branch);
 }
 
 /** Keys in the same order as `mapEntries`. */
 export function mapKeys<V>(m: PersistentMap<V>): IterableIterator<string> {
-  return new KeyIterator(m as Branch<V>);
+  return new KeyIterator<V>((m as Root<V>).branch);
 }
 
 /**
- * Builds a map from entries; a later entry for the same key wins. Builds the trie in one pass
- * over the entries sorted into trie order, allocating each node once (no intermediate versions).
+ * Builds a map from entries; a later entry for the same key wins. Sorts the entries into trie
+ * order and builds each node once, bottom-up (no intermediate versions), in canonical form.
  */
 export function mapFromEntries<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
   const keys: string[] = [];
@@ -178,7 +175,7 @@ export function mapFromEntries<V>(entries: Iterable<readonly [string, V]>): Pers
     sortedKeys.push(keys[p] as string);
     sortedValues.push(values[p] as V);
   }
-  return buildBranch(sortedHashes, sortedKeys, sortedValues, 0, sortedKeys.length, 0);
+  return new Root(buildBranch(sortedHashes, sortedKeys, sortedValues, 0, sortedKeys.length, 0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,184 +217,239 @@ function compareKeys(a: string | undefined, b: string | undefined): number {
   return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
 }
 
-function nodeSize<V>(node: Node<V>): number {
-  return node.kind === BRANCH ? node.size : node.kind === LEAF ? 1 : node.keys.length;
+function isBranch(node: Child): node is Branch {
+  return Array.isArray(node);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Copy-on-write array helpers (arrays here are at most 32 long)
-
-function replaceAt<T>(a: readonly T[], i: number, v: T): T[] {
-  const out = a.slice();
-  out[i] = v;
-  return out;
+function childSize(node: Child): number {
+  return isBranch(node) ? (node[SIZE] as number) : node.keys.length;
 }
 
-function insertAt<T>(a: readonly T[], i: number, v: T): T[] {
-  return a.toSpliced(i, 0, v);
+/** Index of the entry's key for `bit` (its value follows). */
+function dataIndex(datamap: number, bit: number): number {
+  return HEADER + 2 * popcount(datamap & (bit - 1));
 }
 
-function removeAt<T>(a: readonly T[], i: number): T[] {
-  return a.toSpliced(i, 1);
+/** Index of the child for `bit` (children are stored last-to-first at the end). */
+function nodeIndex(branch: Branch, nodemap: number, bit: number): number {
+  return branch.length - 1 - popcount(nodemap & (bit - 1));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Trie operations
 
-function lookup<V>(root: Branch<V>, hash: number, key: string): V | typeof ABSENT {
-  let node = root;
+function lookup(root: Branch, hash: number, key: string): unknown {
+  let branch = root;
   let shift = 0;
   for (;;) {
     const bit = 1 << ((hash >>> shift) & MASK);
-    const bitmap = node.bitmap;
-    if ((bitmap & bit) === 0) return ABSENT;
-    const child = node.children[popcount(bitmap & (bit - 1))] as Node<V>;
-    if (child.kind === BRANCH) {
-      node = child;
+    const datamap = branch[DATAMAP] as number;
+    if ((datamap & bit) !== 0) {
+      const i = dataIndex(datamap, bit);
+      return branch[i] === key ? branch[i + 1] : ABSENT;
+    }
+    const nodemap = branch[NODEMAP] as number;
+    if ((nodemap & bit) === 0) return ABSENT;
+    const child = branch[nodeIndex(branch, nodemap, bit)] as Child;
+    if (isBranch(child)) {
+      branch = child;
       shift += BITS;
-    } else if (child.kind === LEAF) {
-      return child.hash === hash && child.key === key ? child.value : ABSENT;
     } else {
       if (child.hash !== hash) return ABSENT;
-      const i = child.keys.indexOf(key);
-      return i < 0 ? ABSENT : (child.values[i] as V);
+      const j = child.keys.indexOf(key);
+      return j < 0 ? ABSENT : child.values[j];
     }
   }
 }
 
-function setIn<V>(node: Branch<V>, shift: number, hash: number, key: string, value: V): Branch<V> {
+function setIn(branch: Branch, shift: number, hash: number, key: string, value: unknown): Branch {
   const bit = 1 << ((hash >>> shift) & MASK);
-  const bitmap = node.bitmap;
-  const children = node.children;
-  const index = popcount(bitmap & (bit - 1));
-  if ((bitmap & bit) === 0) {
-    return new Branch(bitmap | bit, insertAt(children, index, new Leaf(hash, key, value)), node.size + 1);
-  }
-  const child = children[index] as Node<V>;
-  let next: Node<V>;
-  if (child.kind === LEAF) {
-    if (child.hash === hash && child.key === key) {
-      if (child.value === value) return node;
-      next = new Leaf(hash, key, value);
-    } else {
-      next = merge(child, new Leaf(hash, key, value), shift + BITS);
+  const datamap = branch[DATAMAP] as number;
+  const nodemap = branch[NODEMAP] as number;
+  const size = branch[SIZE] as number;
+  if ((datamap & bit) !== 0) {
+    const i = dataIndex(datamap, bit);
+    const other = branch[i] as string;
+    if (other === key) {
+      if (branch[i + 1] === value) return branch;
+      const out = branch.slice();
+      out[i + 1] = value;
+      return out;
     }
-  } else if (child.kind === BRANCH) {
-    next = setIn(child, shift + BITS, hash, key, value);
-    if (next === child) return node;
-  } else if (child.hash === hash) {
-    next = collisionSet(child, key, value);
-    if (next === child) return node;
-  } else {
-    next = merge(child, new Leaf(hash, key, value), shift + BITS);
+    // Another key ends in this slot: both move down into a new child (or a collision node).
+    const child = pair(shift + BITS, hashString(other), other, branch[i + 1], hash, key, value);
+    const out = branch.toSpliced(i, 2);
+    out.splice(out.length - popcount(nodemap & (bit - 1)), 0, child);
+    out[DATAMAP] = datamap ^ bit;
+    out[NODEMAP] = nodemap | bit;
+    out[SIZE] = size + 1;
+    return out;
   }
-  return new Branch(bitmap, replaceAt(children, index, next), node.size + nodeSize(next) - nodeSize(child));
+  if ((nodemap & bit) !== 0) {
+    const j = nodeIndex(branch, nodemap, bit);
+    const child = branch[j] as Child;
+    let next: Child;
+    if (isBranch(child)) next = setIn(child, shift + BITS, hash, key, value);
+    else if (child.hash === hash) next = collisionSet(child, key, value);
+    else next = splitCollision(shift + BITS, child, hash, key, value);
+    if (next === child) return branch;
+    const out = branch.slice();
+    out[j] = next;
+    out[SIZE] = size + childSize(next) - childSize(child);
+    return out;
+  }
+  const out = branch.toSpliced(dataIndex(datamap, bit), 0, key, value);
+  out[DATAMAP] = datamap | bit;
+  out[SIZE] = size + 1;
+  return out;
 }
 
-/** Joins an existing leaf or collision node with a new leaf whose key differs, from `shift` down. */
-function merge<V>(a: Leaf<V> | Collision<V>, b: Leaf<V>, shift: number): Node<V> {
-  if (a.hash === b.hash) {
-    if (a.kind === COLLISION) return collisionSet(a, b.key, b.value);
-    return a.key < b.key
-      ? new Collision(a.hash, [a.key, b.key], [a.value, b.value])
-      : new Collision(a.hash, [b.key, a.key], [b.value, a.value]);
+/** The node holding two entries with different keys, from `shift` down. */
+function pair(
+  shift: number,
+  h1: number,
+  k1: string,
+  v1: unknown,
+  h2: number,
+  k2: string,
+  v2: unknown,
+): Child {
+  if (h1 === h2) {
+    return k1 < k2 ? new Collision(h1, [k1, k2], [v1, v2]) : new Collision(h1, [k2, k1], [v2, v1]);
   }
-  const size = nodeSize(a) + 1;
-  const ia = (a.hash >>> shift) & MASK;
-  const ib = (b.hash >>> shift) & MASK;
-  if (ia === ib) return new Branch(1 << ia, [merge(a, b, shift + BITS)], size);
-  return new Branch((1 << ia) | (1 << ib), ia < ib ? [a, b] : [b, a], size);
+  const c1 = (h1 >>> shift) & MASK;
+  const c2 = (h2 >>> shift) & MASK;
+  if (c1 === c2) return [0, 1 << c1, 2, pair(shift + BITS, h1, k1, v1, h2, k2, v2)];
+  const bits = (1 << c1) | (1 << c2);
+  return c1 < c2 ? [bits, 0, 2, k1, v1, k2, v2] : [bits, 0, 2, k2, v2, k1, v1];
 }
 
-function collisionSet<V>(c: Collision<V>, key: string, value: V): Collision<V> {
+/** The node holding a collision node and an entry whose hash differs, from `shift` down. */
+function splitCollision(shift: number, c: Collision, hash: number, key: string, value: unknown): Branch {
+  const cc = (c.hash >>> shift) & MASK;
+  const ck = (hash >>> shift) & MASK;
+  const size = c.keys.length + 1;
+  if (cc === ck) return [0, 1 << cc, size, splitCollision(shift + BITS, c, hash, key, value)];
+  return [1 << ck, 1 << cc, size, key, value, c];
+}
+
+function collisionSet(c: Collision, key: string, value: unknown): Collision {
   const keys = c.keys;
   const n = keys.length;
   let i = 0;
   while (i < n && (keys[i] as string) < key) i++;
   if (keys[i] === key) {
-    return c.values[i] === value ? c : new Collision(c.hash, keys, replaceAt(c.values, i, value));
+    if (c.values[i] === value) return c;
+    const values = c.values.slice();
+    values[i] = value;
+    return new Collision(c.hash, keys, values);
   }
-  return new Collision(c.hash, insertAt(keys, i, key), insertAt(c.values, i, value));
+  return new Collision(c.hash, keys.toSpliced(i, 0, key), c.values.toSpliced(i, 0, value));
 }
 
-function removeIn<V>(node: Branch<V>, shift: number, hash: number, key: string): Branch<V> {
+function removeIn(branch: Branch, shift: number, hash: number, key: string): Branch {
   const bit = 1 << ((hash >>> shift) & MASK);
-  const bitmap = node.bitmap;
-  if ((bitmap & bit) === 0) return node;
-  const children = node.children;
-  const index = popcount(bitmap & (bit - 1));
-  const child = children[index] as Node<V>;
-  let next: Node<V>;
-  if (child.kind === LEAF) {
-    if (child.hash !== hash || child.key !== key) return node;
-    return new Branch(bitmap ^ bit, removeAt(children, index), node.size - 1);
+  const datamap = branch[DATAMAP] as number;
+  const nodemap = branch[NODEMAP] as number;
+  const size = branch[SIZE] as number;
+  if ((datamap & bit) !== 0) {
+    const i = dataIndex(datamap, bit);
+    if (branch[i] !== key) return branch;
+    const out = branch.toSpliced(i, 2);
+    out[DATAMAP] = datamap ^ bit;
+    out[SIZE] = size - 1;
+    return out;
   }
-  if (child.kind === BRANCH) {
+  if ((nodemap & bit) === 0) return branch;
+  const j = nodeIndex(branch, nodemap, bit);
+  const child = branch[j] as Child;
+  let next: Child;
+  if (isBranch(child)) {
     const sub = removeIn(child, shift + BITS, hash, key);
-    if (sub === child) return node;
-    // Canonical form: a non-root branch left with one leaf or collision node is replaced by it.
-    const only = sub.children[0] as Node<V>;
-    next = sub.children.length === 1 && only.kind !== BRANCH ? only : sub;
+    if (sub === child) return branch;
+    // Canonical form: a child left with one entry hands it back to this branch (it is then a
+    // bare entry there, as it is in any other subtree of size 1), and a child left with just a
+    // collision node is replaced by it.
+    if (sub[SIZE] === 1) return inline(branch, j, bit, sub[HEADER] as string, sub[HEADER + 1], size - 1);
+    const only = sub[HEADER] as Child;
+    next = sub[DATAMAP] === 0 && sub.length === HEADER + 1 && !isBranch(only) ? only : sub;
   } else {
-    if (child.hash !== hash) return node;
-    next = collisionRemove(child, key);
-    if (next === child) return node;
+    if (child.hash !== hash) return branch;
+    const i = child.keys.indexOf(key);
+    if (i < 0) return branch;
+    if (child.keys.length === 2) {
+      return inline(branch, j, bit, child.keys[1 - i] as string, child.values[1 - i], size - 1);
+    }
+    next = new Collision(hash, child.keys.toSpliced(i, 1), child.values.toSpliced(i, 1));
   }
-  return new Branch(bitmap, replaceAt(children, index, next), node.size - 1);
+  const out = branch.slice();
+  out[j] = next;
+  out[SIZE] = size - 1;
+  return out;
 }
 
-function collisionRemove<V>(c: Collision<V>, key: string): Leaf<V> | Collision<V> {
-  const i = c.keys.indexOf(key);
-  if (i < 0) return c;
-  if (c.keys.length === 2) {
-    const j = 1 - i;
-    return new Leaf(c.hash, c.keys[j] as string, c.values[j] as V);
-  }
-  return new Collision(c.hash, removeAt(c.keys, i), removeAt(c.values, i));
+/** Replaces the child at index `j` (slot `bit`) with the single entry `key → value`. */
+function inline(branch: Branch, j: number, bit: number, key: string, value: unknown, size: number): Branch {
+  const datamap = branch[DATAMAP] as number;
+  const out = branch.toSpliced(j, 1);
+  out.splice(dataIndex(datamap, bit), 0, key, value);
+  out[DATAMAP] = datamap | bit;
+  out[NODEMAP] = (branch[NODEMAP] as number) ^ bit;
+  out[SIZE] = size;
+  return out;
 }
 
 /** Builds the canonical branch for the sorted, de-duplicated entries [lo, hi) at `shift`. */
-function buildBranch<V>(
+function buildBranch(
   hashes: readonly number[],
   keys: readonly string[],
-  values: readonly V[],
+  values: readonly unknown[],
   lo: number,
   hi: number,
   shift: number,
-): Branch<V> {
-  const children: Node<V>[] = [];
-  let bitmap = 0;
+): Branch {
+  const data: unknown[] = [];
+  const children: Child[] = [];
+  let datamap = 0;
+  let nodemap = 0;
   let i = lo;
   while (i < hi) {
     const chunk = ((hashes[i] as number) >>> shift) & MASK;
     let j = i + 1;
     while (j < hi && (((hashes[j] as number) >>> shift) & MASK) === chunk) j++;
-    bitmap |= 1 << chunk;
     if (j - i === 1) {
-      children.push(new Leaf(hashes[i] as number, keys[i] as string, values[i] as V));
-    } else if (hashes[i] === hashes[j - 1]) {
-      // Sorted by trie order, so equal hashes are adjacent (and their keys ascending).
-      children.push(new Collision(hashes[i] as number, keys.slice(i, j), values.slice(i, j)));
+      datamap |= 1 << chunk;
+      data.push(keys[i], values[i]);
     } else {
-      children.push(buildBranch(hashes, keys, values, i, j, shift + BITS));
+      nodemap |= 1 << chunk;
+      // Sorted by trie order, so equal hashes are adjacent (and their keys ascending).
+      children.push(
+        hashes[i] === hashes[j - 1]
+          ? new Collision(hashes[i] as number, keys.slice(i, j), values.slice(i, j))
+          : buildBranch(hashes, keys, values, i, j, shift + BITS),
+      );
     }
     i = j;
   }
-  return new Branch(bitmap, children, hi - lo);
+  const out: unknown[] = [datamap, nodemap, hi - lo];
+  for (const item of data) out.push(item);
+  for (let c = children.length - 1; c >= 0; c--) out.push(children[c]);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Iteration: an explicit depth-first stack over branches and collision nodes, in slot order.
+// Iteration: an explicit depth-first stack; each branch's slots are visited in ascending order.
 
 abstract class TrieIterator<V, T> implements IterableIterator<T> {
-  private readonly nodes: (Branch<V> | Collision<V>)[];
-  private readonly positions: number[];
+  private readonly nodes: Child[];
+  /** Per depth: for a branch, the bitmap of slots still to visit; for a collision, the index. */
+  private readonly cursors: number[];
   private depth: number;
 
-  constructor(root: Branch<V>) {
+  constructor(root: Branch) {
     this.nodes = [root];
-    this.positions = [0];
-    this.depth = root.size === 0 ? -1 : 0;
+    this.cursors = [(root[DATAMAP] as number) | (root[NODEMAP] as number)];
+    this.depth = 0;
   }
 
   protected abstract emit(key: string, value: V): T;
@@ -408,29 +460,31 @@ abstract class TrieIterator<V, T> implements IterableIterator<T> {
 
   next(): IteratorResult<T, undefined> {
     const nodes = this.nodes;
-    const positions = this.positions;
+    const cursors = this.cursors;
     let depth = this.depth;
     while (depth >= 0) {
-      const node = nodes[depth] as Branch<V> | Collision<V>;
-      const i = positions[depth] as number;
-      if (node.kind === BRANCH) {
-        const children = node.children;
-        if (i < children.length) {
-          positions[depth] = i + 1;
-          const child = children[i] as Node<V>;
-          if (child.kind === LEAF) {
+      const node = nodes[depth] as Child;
+      const cursor = cursors[depth] as number;
+      if (isBranch(node)) {
+        if (cursor !== 0) {
+          const bit = cursor & -cursor;
+          cursors[depth] = cursor ^ bit;
+          const datamap = node[DATAMAP] as number;
+          if ((datamap & bit) !== 0) {
+            const i = dataIndex(datamap, bit);
             this.depth = depth;
-            return { done: false, value: this.emit(child.key, child.value) };
+            return { done: false, value: this.emit(node[i] as string, node[i + 1] as V) };
           }
+          const child = node[nodeIndex(node, node[NODEMAP] as number, bit)] as Child;
           depth++;
           nodes[depth] = child;
-          positions[depth] = 0;
+          cursors[depth] = isBranch(child) ? (child[DATAMAP] as number) | (child[NODEMAP] as number) : 0;
           continue;
         }
-      } else if (i < node.keys.length) {
-        positions[depth] = i + 1;
+      } else if (cursor < node.keys.length) {
+        cursors[depth] = cursor + 1;
         this.depth = depth;
-        return { done: false, value: this.emit(node.keys[i] as string, node.values[i] as V) };
+        return { done: false, value: this.emit(node.keys[cursor] as string, node.values[cursor] as V) };
       }
       depth--;
     }

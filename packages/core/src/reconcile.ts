@@ -8,7 +8,7 @@ import type { Action, EventAction } from "./actions.ts";
 import { observedOwned } from "./decide.ts";
 import type { ClusterEvent } from "./events.ts";
 import { ownedKey } from "./ownership.ts";
-import { mapGet, mapRemove, mapSet } from "./persistent-map.ts";
+import { mapGet, mapHas, mapRemove, mapSet } from "./persistent-map.ts";
 import { plan } from "./plan.ts";
 import type { Warning } from "./reasons.ts";
 import type { Decision, State } from "./state.ts";
@@ -65,6 +65,37 @@ export function eventsFor(before: Decision | undefined, after: Decision | undefi
   return out;
 }
 
+/**
+ * Nothing to plan: the same desired objects as before (reused by decide), the same observed owned
+ * objects, and no write of this source in flight — so the last plan, which wrote nothing, stands.
+ * This keeps a pod flap that changes no leader at a few map look-ups.
+ */
+function settled(
+  prev: State,
+  next: State,
+  source: string,
+  before: Decision | undefined,
+  after: Decision | undefined,
+  inflight: State["inflight"],
+): boolean {
+  if (after === undefined || before === undefined || after.desired !== before.desired) return false;
+  const owned = mapGet(next.owned, source);
+  if (owned !== mapGet(prev.owned, source)) return false;
+  for (const d of after.desired ?? []) {
+    const key = ownedKey(d.kind, d.namespace, d.name);
+    if (mapHas(inflight, key)) return false;
+    const objKey = objectKey(d.namespace, d.name);
+    const same =
+      d.kind === "Service"
+        ? mapGet(next.services, objKey) === mapGet(prev.services, objKey)
+        : mapGet(next.slices, objKey) === mapGet(prev.slices, objKey);
+    if (!same) return false;
+  }
+  return owned === undefined
+    ? (after.desired ?? []).length === 0
+    : owned.size === (after.desired ?? []).length;
+}
+
 function fingerprint(action: Action): string {
   return action.type === "apply"
     ? JSON.stringify(action.manifest)
@@ -100,6 +131,7 @@ export function advance(
       actions.push({ type: "wake", source, at: after.wakeAt });
     }
     if (after !== undefined && after.desired === undefined) continue; // frozen: no writes
+    if (settled(state, next, source, before, after, inflight)) continue;
     const observed = observedOwned(next, source);
     const writes = plan(after?.desired ?? [], observed, source);
     const written = new Set<string>();

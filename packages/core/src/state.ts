@@ -3,11 +3,23 @@
  * few Services it concerns, and its decisions. Immutable: persistent maps share structure, so
  * each `step` copies only the paths it touches.
  */
+
+import type { SourceConfig } from "./config.ts";
 import type { DesiredObject, SourceRef } from "./desired.ts";
 import type { LeaderRecord } from "./elect.ts";
 import { emptyMap, type PersistentMap } from "./persistent-map.ts";
 import type { LeaderReason, Warning } from "./reasons.ts";
 import type { DecodeFailure, EndpointSliceView, Kind, NodeView, PodView, ServiceView } from "./views.ts";
+
+/** What a decision's desired objects were computed from: while all of it is unchanged, they are reused. */
+export interface DecisionBasis {
+  readonly service: ServiceView;
+  readonly config: SourceConfig;
+  readonly leader: LeaderRecord | undefined;
+  readonly leaderPod: PodView | undefined;
+  readonly zone: string | undefined;
+  readonly desiredWarnings: readonly Warning[];
+}
 
 /** The outcome for one source Service: who leads, why, and what objects that needs. */
 export interface Decision {
@@ -25,6 +37,7 @@ export interface Decision {
   readonly wakeAt?: number;
   /** Objects wanted. Undefined: make no writes at all (the source itself could not be read). */
   readonly desired: readonly DesiredObject[] | undefined;
+  readonly basis?: DecisionBasis;
 }
 
 /** A write the core asked for whose result it has not yet observed. */
@@ -49,8 +62,11 @@ export interface State {
   readonly failures: PersistentMap<DecodeFailure>;
   /** `namespace \0 key=value` (one pair of each selector) -> sources using that pair. */
   readonly selectorIndex: PersistentMap<KeySet>;
-  /** source -> names of the pods its selector matches. */
-  readonly members: PersistentMap<KeySet>;
+  /**
+   * source -> the pods its selector matches, sorted by name. An array, copied on change: decide
+   * reads every member anyway, so keeping the views here saves a look-up per pod per decision.
+   */
+  readonly members: PersistentMap<readonly PodView[]>;
   /** source -> `Kind:namespace/name` of the owned objects labelled as serving it. */
   readonly owned: PersistentMap<KeySet>;
   /** `namespace/leaderName` -> sources that want that leader Service name. */

@@ -91,14 +91,13 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
     if (newSelector !== undefined) {
       d.selectorIndex = addKey(d.selectorIndex, indexPair(namespace, newSelector), key);
       // A new selector: find its pods once, by scanning the namespace.
-      let members = emptyMap<true>();
+      const members: PodView[] = [];
       const pods = mapGet(d.pods, namespace);
       if (pods !== undefined) {
-        for (const pod of mapValues(pods)) {
-          if (selectorMatches(newSelector, pod.labels)) members = mapSet(members, pod.name, true);
-        }
+        for (const pod of mapValues(pods)) if (selectorMatches(newSelector, pod.labels)) members.push(pod);
       }
-      if (members.size > 0) d.members = mapSet(d.members, key, members);
+      members.sort(byName);
+      if (members.length > 0) d.members = mapSet(d.members, key, members);
     }
   }
 }
@@ -155,15 +154,34 @@ function setService(d: Draft, key: string, next: ServiceView | undefined, touche
   touchClaimants(d, key, touched);
 }
 
+const byName = (a: PodView, b: PodView) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The sorted member list with `pod` put in (or, undefined, taken out) under `name`. */
+function withMember(members: readonly PodView[], name: string, pod: PodView | undefined): readonly PodView[] {
+  let lo = 0;
+  let hi = members.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((members[mid] as PodView).name < name) lo = mid + 1;
+    else hi = mid;
+  }
+  const found = members[lo]?.name === name;
+  if (pod === undefined) return found ? [...members.slice(0, lo), ...members.slice(lo + 1)] : members;
+  const next = members.slice();
+  next.splice(lo, found ? 1 : 0, pod);
+  return next;
+}
+
 /** Route a pod change to the sources whose selectors match its old or new labels. */
 function routePod(
   d: Draft,
   namespace: string,
   name: string,
   oldLabels: Readonly<Record<string, string>> | undefined,
-  newLabels: Readonly<Record<string, string>> | undefined,
+  next: PodView | undefined,
   touched: Set<string>,
 ) {
+  const newLabels = next?.labels;
   const seen = new Set<string>();
   const visit = (labels: Readonly<Record<string, string>> | undefined) => {
     if (labels === undefined) return;
@@ -174,16 +192,18 @@ function routePod(
         if (seen.has(source)) continue;
         seen.add(source);
         const selector = mapGet(d.services, source)?.selector;
-        const was = mapHas(mapGet(d.members, source) ?? emptyMap(), name);
         const is = newLabels !== undefined && selector !== undefined && selectorMatches(selector, newLabels);
-        if (was && !is) d.members = removeKey(d.members, source, name);
-        if (is && !was) d.members = addKey(d.members, source, name);
-        if (was || is) touched.add(source);
+        const members = mapGet(d.members, source) ?? [];
+        const updated = withMember(members, name, is ? next : undefined);
+        if (updated === members) continue; // neither was nor is a member
+        d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
+        touched.add(source);
       }
     }
   };
   visit(oldLabels);
-  visit(newLabels);
+  // Most pod updates (readiness, IPs) keep the labels: the sources are the same, visited once.
+  if (!deepEqual(oldLabels, newLabels)) visit(newLabels);
 }
 
 function setPod(d: Draft, namespace: string, name: string, next: PodView | undefined, touched: Set<string>) {
@@ -195,7 +215,7 @@ function setPod(d: Draft, namespace: string, name: string, next: PodView | undef
       next === undefined ? mapRemove(map ?? emptyMap(), name) : mapSet(map ?? emptyMap(), name, next);
     return updated.size === 0 ? undefined : updated;
   });
-  routePod(d, namespace, name, old?.labels, next?.labels, touched);
+  routePod(d, namespace, name, old?.labels, next, touched);
 }
 
 function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, touched: Set<string>) {
