@@ -1,0 +1,169 @@
+/**
+ * The simulator's shared vocabulary: what the world does (WorldChange), how the simulated API
+ * server behaves (ApiBehaviour), and what a run reports (SimReport). Scenarios and event logs are
+ * both compiled into a Simulation; the engine runs it through the core's operator on virtual time.
+ * All times are virtual milliseconds from the start of the run.
+ */
+import type { Kind } from "@zen-lead/core";
+
+/** An API object as JSON (what the API server stores and watches deliver). */
+export type ApiObject = Readonly<Record<string, unknown>> & {
+  readonly metadata: Readonly<Record<string, unknown>> & {
+    readonly name: string;
+    readonly namespace?: string;
+  };
+};
+
+/**
+ * Something that happens in the cluster at a time, other than zen-lead's own writes.
+ * `put` stores the object as given (the API model assigns uid/resourceVersion when missing);
+ * `remove` deletes it. Object changes are what event logs contain and what scenario faults
+ * compile to.
+ */
+export type WorldChange =
+  | { readonly type: "put"; readonly kind: Kind; readonly object: ApiObject }
+  | { readonly type: "remove"; readonly kind: Kind; readonly namespace: string; readonly name: string }
+  /** A change to pods chosen when it happens (e.g. "whoever leads web now"), see PodTarget. */
+  | { readonly type: "pod"; readonly target: PodTarget; readonly action: PodAction }
+  /** The controller process restarts: its in-memory state is lost and rebuilt from fresh lists. */
+  | { readonly type: "controllerRestart" }
+  /** The controller's watch of `kind` drops: no events until `until`, then a relist (atomic resync). */
+  | { readonly type: "watchGap"; readonly kind: Kind; readonly until: number }
+  /** From now on the API server behaves like this (latency, failures). */
+  | { readonly type: "apiBehaviour"; readonly behaviour: Partial<ApiBehaviour> };
+
+/**
+ * Which pods a `pod` change hits, resolved by the engine at the change's time against the API
+ * model: a named pod, the pod zen-lead's leader slice for a source names, or every pod on a node.
+ */
+export type PodTarget =
+  | { readonly pod: string /* namespace/name */ }
+  | { readonly leaderOf: string /* namespace/name of the source Service */ }
+  | { readonly onNode: string };
+
+/**
+ * What happens to the targeted pods, as a kubelet/API server would write it:
+ * - setReady: the Ready condition flips (lastTransitionTime = now);
+ * - terminate: graceful deletion — deletionTimestamp set now, the pod removed after graceMs;
+ * - delete: removed at once (grace period 0, or a crash followed by the kubelet's cleanup).
+ */
+export type PodAction =
+  | { readonly type: "setReady"; readonly ready: boolean }
+  | { readonly type: "terminate"; readonly graceMs: number }
+  | { readonly type: "delete" };
+
+export interface TimedChange {
+  readonly at: number;
+  readonly change: WorldChange;
+}
+
+export interface ApiBehaviour {
+  /** Delay from a write's acceptance to its watch event reaching the controller (ms). */
+  readonly watchLatencyMs: number;
+  /** Delay from the controller sending a write to the API server answering it (ms). */
+  readonly writeLatencyMs: number;
+  /** Probability that a write fails (drawn from the seeded PRNG), and with which status codes. */
+  readonly writeFailureRate: number;
+  readonly writeFailureCodes: readonly (409 | 429 | 500)[];
+}
+
+export const DEFAULT_API_BEHAVIOUR: ApiBehaviour = {
+  watchLatencyMs: 5,
+  writeLatencyMs: 5,
+  writeFailureRate: 0,
+  writeFailureCodes: [500],
+};
+
+/** Everything a run needs: deterministic for the same value (the seed drives every random draw). */
+export interface Simulation {
+  readonly name: string;
+  readonly source: "scenario" | "replay";
+  readonly seed: number;
+  /** Epoch ms of virtual time 0 (timestamps in objects are absolute; the clock starts here). */
+  readonly epochMs: number;
+  readonly api: ApiBehaviour;
+  /** The cluster before the controller starts (listed by its initial watches at time 0). */
+  readonly initial: readonly { readonly kind: Kind; readonly object: ApiObject }[];
+  /** Sorted by `at`; changes with equal times keep their order. */
+  readonly timeline: readonly TimedChange[];
+  /** Run until this virtual time (ms), so trailing timers and retries can finish. */
+  readonly endAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a run reports. JSON schema: docs/simulator.md (stable; `formatVersion` bumps on change).
+
+export interface LeadershipPeriod {
+  readonly pod: string;
+  readonly from: number;
+  /** Absent while it still leads at the end of the run. */
+  readonly to?: number;
+  /** Why it became leader (a core LeaderReason). */
+  readonly reason: string;
+}
+
+export interface Failover {
+  /** When zen-lead decided (the virtual time of the event that caused it). */
+  readonly at: number;
+  readonly from?: string;
+  readonly to?: string;
+  readonly cause: string;
+  /** Virtual time of the world change that triggered it (e.g. the pod turning NotReady). */
+  readonly triggerAt: number;
+  /** Virtual time the new slice was accepted by the API server; absent if it never was. */
+  readonly sliceAt?: number;
+  /** sliceAt - triggerAt. */
+  readonly latencyMs?: number;
+}
+
+/** A pod as a lane of the timeline: when it existed and when it was a Ready candidate. */
+export interface PodLane {
+  readonly pod: string;
+  readonly created: number;
+  readonly deleted?: number;
+  readonly ready: readonly { readonly from: number; readonly to?: number }[];
+}
+
+export interface ServiceReport {
+  /** `namespace/name` of the source Service. */
+  readonly service: string;
+  readonly leaderService?: string;
+  readonly leadership: readonly LeadershipPeriod[];
+  readonly failovers: readonly Failover[];
+  readonly pods: readonly PodLane[];
+  /** Warning reasons raised for this Service, in order, with their times. */
+  readonly warnings: readonly { readonly at: number; readonly reason: string; readonly message: string }[];
+}
+
+export interface WriteRecord {
+  readonly at: number;
+  readonly verb: "create" | "update" | "delete";
+  readonly kind: "Service" | "EndpointSlice";
+  readonly object: string;
+  /** HTTP-like outcome from the API model: 200/201, or the injected failure code. */
+  readonly status: number;
+  readonly source: string;
+}
+
+export interface Violation {
+  readonly at: number;
+  readonly invariant: string;
+  readonly message: string;
+}
+
+export interface SimReport {
+  readonly formatVersion: 1;
+  readonly name: string;
+  readonly source: "scenario" | "replay";
+  readonly seed: number;
+  readonly endAt: number;
+  readonly services: readonly ServiceReport[];
+  readonly writes: readonly WriteRecord[];
+  readonly violations: readonly Violation[];
+  readonly stats: {
+    readonly events: number;
+    readonly writes: number;
+    readonly failedWrites: number;
+    readonly failovers: number;
+  };
+}
