@@ -38,9 +38,9 @@ export function runDemo(args: readonly string[]): number {
   const labels = { app: "my-controller" };
   const pods = ["my-controller-7d9f-a", "my-controller-7d9f-b", "my-controller-7d9f-c"];
   h.at(1000);
-  pods.forEach((name, i) =>
-    h.upsert("Pod", podJson(name, { labels, created: 100 + i, ips: [`10.244.0.${11 + i}`] })),
-  );
+  for (const [i, name] of pods.entries()) {
+    h.upsert("Pod", podJson(name, { labels, created: 100 + i, ips: [`10.244.0.${11 + i}`] }));
+  }
   h.upsert(
     "Service",
     serviceJson("my-controller", {
@@ -48,7 +48,7 @@ export function runDemo(args: readonly string[]): number {
       ports: [{ name: "http", port: 8080, targetPort: 8080, protocol: "TCP" }],
     }),
   );
-  console.log("zen-lead demo (in-memory; the real-cluster demo arrives with the CLI issue)\n");
+  console.log("zen-lead demo: the pure core deciding, with the API server's echo played in memory\n");
   console.log("1. initial lists synced; zen-lead decides:");
   const first = h.sync();
   console.log(describe(first).join("\n"));

@@ -28,27 +28,34 @@ export function observedOwned(state: State, source: string): OwnedView[] {
   return out;
 }
 
-/** After a restart: the leader zen-lead published before, read back from its own slice. */
+/**
+ * After a restart: the leader zen-lead published before, read back from its own slice (the
+ * endpoint's targetRef), or — when it published no endpoint (say, a named port that did not
+ * resolve) — from its leader Service's annotations.
+ */
 function restoredLeader(state: State, observed: readonly OwnedView[]): LeaderRecord | undefined {
+  let podName: string | undefined;
+  let podUid: string | undefined;
   for (const o of observed) {
-    if (o.kind !== "EndpointSlice") continue;
-    const endpoint = o.endpoints.find((e) => e.podUid !== undefined && e.podName !== undefined);
-    if (endpoint?.podUid === undefined || endpoint.podName === undefined) continue;
-    const service = observed.find(
-      (s) => s.kind === "Service" && s.annotations[ANNOTATIONS.leaderPodUid] === endpoint.podUid,
-    );
-    const since =
-      service?.kind === "Service"
-        ? parseTimestamp(service.annotations[ANNOTATIONS.leaderSince] ?? "")
-        : undefined;
-    return {
-      podName: endpoint.podName,
-      podUid: endpoint.podUid,
-      since: since ?? state.now,
-      reason: "Restored",
-    };
+    const endpoint = o.kind === "EndpointSlice" ? o.endpoints.find((e) => e.podUid !== undefined) : undefined;
+    if (endpoint?.podName !== undefined && endpoint.podUid !== undefined) {
+      podName = endpoint.podName;
+      podUid = endpoint.podUid;
+      break;
+    }
   }
-  return undefined;
+  const service = observed.find((o) => o.kind === "Service");
+  const annotations = service?.kind === "Service" ? service.annotations : {};
+  if (podUid === undefined) {
+    podName = annotations[ANNOTATIONS.leaderPod];
+    podUid = annotations[ANNOTATIONS.leaderPodUid];
+  }
+  if (podName === undefined || podUid === undefined) return undefined;
+  const since =
+    annotations[ANNOTATIONS.leaderPodUid] === podUid
+      ? parseTimestamp(annotations[ANNOTATIONS.leaderSince] ?? "")
+      : undefined;
+  return { podName, podUid, since: since ?? state.now, reason: "Restored" };
 }
 
 function podOf(state: State, namespace: string, name: string): PodView | undefined {
@@ -72,8 +79,10 @@ function nameCollision(
   namespace: string,
   leaderName: string,
 ): Warning | undefined {
-  const existing = mapGet(state.services, objectKey(namespace, leaderName));
-  if (existing !== undefined && servedSource(existing) !== source) {
+  const key = objectKey(namespace, leaderName);
+  const existing = mapGet(state.services, key);
+  const unreadable = mapGet(state.failures, `Service:${key}`) !== undefined;
+  if (unreadable || (existing !== undefined && servedSource(existing) !== source)) {
     return {
       reason: "NameCollision",
       message: `Service ${leaderName} exists and is not zen-lead's for this Service; leaving it untouched`,
@@ -137,7 +146,10 @@ export function decide(state: State, source: string): Decision | undefined {
     };
   }
 
-  const current = previous?.leader ?? restoredLeader(state, observedOwned(state, source));
+  // Read the leader back only when zen-lead has no memory of this source (a restart): its own
+  // slice may still name a leader it has since dropped, its write not yet echoed.
+  const current =
+    previous !== undefined ? previous.leader : restoredLeader(state, observedOwned(state, source));
   const members = mapGet(state.members, source) ?? [];
   const election = elect({
     config: config.config,

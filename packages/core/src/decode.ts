@@ -30,18 +30,21 @@ const ProtocolC = t.keyof({ TCP: null, UDP: null, SCTP: null }, "TCP | UDP | SCT
 
 const OwnerReferenceC = t.type({ kind: t.string, name: t.string, uid: t.string });
 
-const MetadataC = t.intersection([
-  t.type({ name: t.string }),
-  t.partial({
-    namespace: t.string,
-    uid: t.string,
-    labels: t.union([StringMap, t.null]),
-    annotations: t.union([StringMap, t.null]),
-    creationTimestamp: t.union([t.string, t.null]),
-    deletionTimestamp: t.union([t.string, t.null]),
-    ownerReferences: t.union([t.array(OwnerReferenceC), t.null]),
-  }),
-]);
+const MetadataC = t.intersection(
+  [
+    t.type({ name: t.string }),
+    t.partial({
+      namespace: t.string,
+      uid: t.string,
+      labels: t.union([StringMap, t.null]),
+      annotations: t.union([StringMap, t.null]),
+      creationTimestamp: t.union([t.string, t.null]),
+      deletionTimestamp: t.union([t.string, t.null]),
+      ownerReferences: t.union([t.array(OwnerReferenceC), t.null]),
+    }),
+  ],
+  "ObjectMeta",
+);
 type Metadata = t.TypeOf<typeof MetadataC>;
 
 const ServicePortC = t.intersection([
@@ -54,44 +57,59 @@ const ServicePortC = t.intersection([
   }),
 ]);
 
-const ServiceC = t.type({
-  metadata: MetadataC,
-  spec: t.partial({
-    selector: t.union([StringMap, t.null]),
-    type: t.keyof({ ClusterIP: null, NodePort: null, LoadBalancer: null, ExternalName: null }),
-    clusterIP: t.string,
-    ipFamilies: t.union([t.array(t.keyof({ IPv4: null, IPv6: null })), t.null]),
-    ipFamilyPolicy: t.string,
-    ports: t.union([t.array(ServicePortC), t.null]),
-  }),
-});
+const ServiceC = t.type(
+  {
+    metadata: MetadataC,
+    spec: t.partial(
+      {
+        selector: t.union([StringMap, t.null]),
+        type: t.keyof({ ClusterIP: null, NodePort: null, LoadBalancer: null, ExternalName: null }),
+        clusterIP: t.string,
+        ipFamilies: t.union([t.array(t.keyof({ IPv4: null, IPv6: null })), t.null]),
+        ipFamilyPolicy: t.string,
+        ports: t.union([t.array(ServicePortC), t.null]),
+      },
+      "ServiceSpec",
+    ),
+  },
+  "Service",
+);
 
 const ContainerPortC = t.intersection([
   t.type({ containerPort: Port }),
   t.partial({ name: t.string, protocol: ProtocolC }),
 ]);
 
-const PodC = t.type({
-  metadata: MetadataC,
-  spec: t.partial({
-    nodeName: t.string,
-    containers: t.array(t.partial({ ports: t.union([t.array(ContainerPortC), t.null]) })),
-  }),
-  status: t.partial({
-    phase: t.string,
-    podIP: t.string,
-    podIPs: t.union([t.array(t.type({ ip: t.string })), t.null]),
-    conditions: t.union([
-      t.array(
-        t.intersection([
-          t.type({ type: t.string, status: t.string }),
-          t.partial({ lastTransitionTime: t.union([t.string, t.null]) }),
+const PodC = t.type(
+  {
+    metadata: MetadataC,
+    spec: t.partial(
+      {
+        nodeName: t.string,
+        containers: t.array(t.partial({ ports: t.union([t.array(ContainerPortC), t.null]) }, "Container")),
+      },
+      "PodSpec",
+    ),
+    status: t.partial(
+      {
+        phase: t.string,
+        podIP: t.string,
+        podIPs: t.union([t.array(t.type({ ip: t.string })), t.null]),
+        conditions: t.union([
+          t.array(
+            t.intersection([
+              t.type({ type: t.string, status: t.string }),
+              t.partial({ lastTransitionTime: t.union([t.string, t.null]) }),
+            ]),
+          ),
+          t.null,
         ]),
-      ),
-      t.null,
-    ]),
-  }),
-});
+      },
+      "PodStatus",
+    ),
+  },
+  "Pod",
+);
 
 const OptionalBool = t.union([t.boolean, t.null]);
 const EndpointC = t.intersection([
@@ -111,15 +129,18 @@ const SlicePortC = t.partial({
   port: t.union([Port, t.null]),
 });
 
-const EndpointSliceC = t.intersection([
-  t.type({ metadata: MetadataC, addressType: t.string }),
-  t.partial({
-    endpoints: t.union([t.array(EndpointC), t.null]),
-    ports: t.union([t.array(SlicePortC), t.null]),
-  }),
-]);
+const EndpointSliceC = t.intersection(
+  [
+    t.type({ metadata: MetadataC, addressType: t.string }),
+    t.partial({
+      endpoints: t.union([t.array(EndpointC), t.null]),
+      ports: t.union([t.array(SlicePortC), t.null]),
+    }),
+  ],
+  "EndpointSlice",
+);
 
-const NodeC = t.type({ metadata: MetadataC });
+const NodeC = t.type({ metadata: MetadataC }, "Node");
 
 /** One line naming the first offending field, e.g. `spec.ports.0.port: expected port (1-65535), got "x"`. */
 function describeErrors(errors: t.Errors): string {

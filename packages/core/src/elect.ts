@@ -35,6 +35,11 @@ export function compareCandidates(a: PodView, b: PodView): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/** When a candidate has been Ready for the min-ready duration. */
+function eligibleAt(pod: PodView, config: LeaderConfig): number {
+  return (pod.readySince ?? pod.createdAt) + config.minReadyMs;
+}
+
 export interface ElectionInput {
   readonly config: LeaderConfig;
   /** Pods of the Service's namespace that match its selector. */
@@ -94,16 +99,19 @@ export function elect(input: ElectionInput): ElectionResult {
 
   // Without min-ready, eligibility must not depend on clocks (the kubelet's may run ahead of ours).
   const eligible =
-    config.minReadyMs === 0
-      ? candidates
-      : candidates.filter((p) => (p.readySince ?? p.createdAt) + config.minReadyMs <= now);
+    config.minReadyMs === 0 ? candidates : candidates.filter((p) => eligibleAt(p, config) <= now);
   let best: PodView | undefined;
   for (const pod of eligible) if (best === undefined || compareCandidates(pod, best) < 0) best = pod;
 
   if (current !== undefined && lost === undefined && currentPod !== undefined) {
-    // Sticky is off: move only to a better-ranked eligible pod.
-    if (best === undefined || compareCandidates(currentPod, best) <= 0) return keep();
-    return choose(best, "BetterCandidate");
+    // Sticky is off: move only to a better-ranked eligible pod, and look again when a
+    // better-ranked one still waiting out min-ready becomes eligible.
+    if (best !== undefined && compareCandidates(best, currentPod) < 0) return choose(best, "BetterCandidate");
+    let wakeAt = Number.POSITIVE_INFINITY;
+    for (const pod of candidates) {
+      if (compareCandidates(pod, currentPod) < 0) wakeAt = Math.min(wakeAt, eligibleAt(pod, config));
+    }
+    return wakeAt === Number.POSITIVE_INFINITY ? keep() : { ...keep(), wakeAt };
   }
   if (best !== undefined) return choose(best, changeReason("Elected"));
 

@@ -13,8 +13,11 @@ export type ClusterEvent =
   /** Time passes: `now` in epoch ms. Timers (min-ready damping) fire from it. */
   | { readonly type: "tick"; readonly now: number };
 
-/** The kinds whose initial list must be complete before zen-lead decides or writes anything. */
-export const REQUIRED_KINDS: readonly Kind[] = ["Service", "Pod", "EndpointSlice"];
+/**
+ * The kinds whose initial list must be complete before zen-lead decides or writes anything. Nodes
+ * too: a slice written before the zone is known would be written again when it is.
+ */
+export const REQUIRED_KINDS: readonly Kind[] = ["Service", "Pod", "EndpointSlice", "Node"];
 
 export type WatchType = "ADDED" | "MODIFIED" | "DELETED";
 

@@ -144,36 +144,41 @@ export function mapKeys<V>(m: PersistentMap<V>): IterableIterator<string> {
 
 /**
  * Builds a map from entries; a later entry for the same key wins. Sorts the entries into trie
- * order and builds each node once, bottom-up (no intermediate versions), in canonical form.
+ * order (a radix sort on the hashes) and builds each node once, bottom-up, in canonical form: no
+ * intermediate versions.
  */
 export function mapFromEntries<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
   const keys: string[] = [];
   const values: V[] = [];
   const hashes: number[] = [];
-  const orders: number[] = [];
   for (const [key, value] of entries) {
-    const hash = hashString(key);
     keys.push(key);
     values.push(value);
-    hashes.push(hash);
-    orders.push(trieOrder(hash));
+    hashes.push(hashString(key));
   }
   const n = keys.length;
   if (n === 0) return EMPTY;
-  const perm: number[] = [];
-  for (let i = 0; i < n; i++) perm.push(i);
-  // Stable sort: entries with equal keys stay in input order, so the last one of a run wins.
-  perm.sort((a, b) => (orders[a] as number) - (orders[b] as number) || compareKeys(keys[a], keys[b]));
+  const perm = trieSort(hashes);
   const sortedHashes: number[] = [];
   const sortedKeys: string[] = [];
   const sortedValues: V[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = perm[i] as number;
-    const next = perm[i + 1];
-    if (next !== undefined && keys[next] === keys[p]) continue;
-    sortedHashes.push(hashes[p] as number);
-    sortedKeys.push(keys[p] as string);
-    sortedValues.push(values[p] as V);
+  let i = 0;
+  while (i < n) {
+    const hash = hashes[perm[i] as number] as number;
+    let j = i + 1;
+    while (j < n && hashes[perm[j] as number] === hash) j++;
+    // Equal hashes (the same key repeated, or colliding keys): order by key. The sorts are stable,
+    // so repeats of a key stay in input order and the last one is kept.
+    const run = j - i === 1 ? [perm[i] as number] : Array.from(perm.subarray(i, j)).sort(byKey(keys));
+    for (let r = 0; r < run.length; r++) {
+      const p = run[r] as number;
+      const next = run[r + 1];
+      if (next !== undefined && keys[next] === keys[p]) continue;
+      sortedHashes.push(hash);
+      sortedKeys.push(keys[p] as string);
+      sortedValues.push(values[p] as V);
+    }
+    i = j;
   }
   return new Root(buildBranch(sortedHashes, sortedKeys, sortedValues, 0, sortedKeys.length, 0));
 }
@@ -213,8 +218,44 @@ function trieOrder(h: number): number {
   );
 }
 
-function compareKeys(a: string | undefined, b: string | undefined): number {
-  return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+/** Indices of `hashes` in trie order; stable (an LSD radix sort, 8 bits per pass). */
+function trieSort(hashes: readonly number[]): Uint32Array {
+  const n = hashes.length;
+  const orders = new Uint32Array(n);
+  let perm = new Uint32Array(n);
+  let spare = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    orders[i] = trieOrder(hashes[i] as number);
+    perm[i] = i;
+  }
+  const counts = new Uint32Array(257);
+  for (let shift = 0; shift < 32; shift += 8) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const bucket = (((orders[i] as number) >>> shift) & 255) + 1;
+      counts[bucket] = (counts[bucket] as number) + 1;
+    }
+    for (let b = 1; b < 257; b++) counts[b] = (counts[b] as number) + (counts[b - 1] as number);
+    for (let i = 0; i < n; i++) {
+      const p = perm[i] as number;
+      const bucket = ((orders[p] as number) >>> shift) & 255;
+      const at = counts[bucket] as number;
+      counts[bucket] = at + 1;
+      spare[at] = p;
+    }
+    const t = perm;
+    perm = spare;
+    spare = t;
+  }
+  return perm;
+}
+
+function byKey(keys: readonly string[]): (a: number, b: number) => number {
+  return (a, b) => {
+    const ka = keys[a] as string;
+    const kb = keys[b] as string;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
 }
 
 function isBranch(node: Child): node is Branch {

@@ -4,7 +4,7 @@
  * not asked for again (until `inflightTtlMs` passes), so a burst of events before a write's echo
  * arrives costs one write, and a steady cluster costs none.
  */
-import type { Action, EventAction } from "./actions.ts";
+import type { Action, ApplyAction, DeleteAction, EventAction } from "./actions.ts";
 import { observedOwned } from "./decide.ts";
 import type { ClusterEvent } from "./events.ts";
 import { ownedKey } from "./ownership.ts";
@@ -96,12 +96,10 @@ function settled(
     : owned.size === (after.desired ?? []).length;
 }
 
-function fingerprint(action: Action): string {
-  return action.type === "apply"
-    ? JSON.stringify(action.manifest)
-    : action.type === "delete"
-      ? `delete:${action.uid}`
-      : "";
+/** Two writes are the same request only if they would do the same thing to the same object. */
+function fingerprint(action: ApplyAction | DeleteAction): string {
+  if (action.type === "delete") return `delete:${action.uid}`;
+  return `${action.create ? "create" : `update:${action.expectedUid}`}:${JSON.stringify(action.manifest)}`;
 }
 
 export function advance(
@@ -123,6 +121,7 @@ export function advance(
   if (!isSynced(next) || next.touched.length === 0) return { state: next, actions };
 
   let inflight = next.inflight;
+  let timers = next.timers;
   for (const source of next.touched) {
     const before = mapGet(state.decisions, source);
     const after = mapGet(next.decisions, source);
@@ -152,11 +151,24 @@ export function advance(
       actions.push(w);
     }
     // What needs no write now has been observed as wanted: nothing is pending for it any more.
+    let retryAt = Number.POSITIVE_INFINITY;
     for (const d of after?.desired ?? []) {
       const key = ownedKey(d.kind, d.namespace, d.name);
       if (!written.has(key)) inflight = mapRemove(inflight, key);
     }
+    for (const key of written) {
+      const pending = mapGet(inflight, key);
+      if (pending !== undefined) retryAt = Math.min(retryAt, pending.at + options.inflightTtlMs);
+    }
+    // A write never observed is asked for again when its suppression ends: time drives the retry.
+    if (retryAt !== Number.POSITIVE_INFINITY) {
+      const timer = mapGet(timers, source);
+      if (timer === undefined || retryAt < timer) {
+        timers = mapSet(timers, source, retryAt);
+        actions.push({ type: "wake", source, at: retryAt });
+      }
+    }
   }
-  if (inflight !== next.inflight) next = { ...next, inflight };
+  if (inflight !== next.inflight || timers !== next.timers) next = { ...next, inflight, timers };
   return { state: next, actions };
 }

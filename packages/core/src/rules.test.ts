@@ -80,7 +80,8 @@ describe("opt-in", () => {
     expect(h.upsert("Service", serviceJson("web"))).toEqual([]);
     expect(h.send({ type: "synced", kind: "Service" })).toEqual([]);
     expect(h.send({ type: "synced", kind: "Pod" })).toEqual([]);
-    expect(writesOf(h.send({ type: "synced", kind: "EndpointSlice" }))).toHaveLength(2);
+    expect(h.send({ type: "synced", kind: "EndpointSlice" })).toEqual([]);
+    expect(writesOf(h.send({ type: "synced", kind: "Node" }))).toHaveLength(2);
   });
 });
 
@@ -601,5 +602,93 @@ describe("relists", () => {
     });
     expect(endpointPod(actions)).toBe("web-1");
     expect(h.decision("default/web")?.leader?.reason).toBe("LeaderDeleted");
+  });
+});
+
+describe("regressions found by the property tests", () => {
+  it("redoes as an update a create that was refused because the first one landed", () => {
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-0", { created: 1 }));
+    h.upsert("Pod", podJson("web-1", { created: 2, ips: ["10.0.0.2"] }));
+    h.upsert("Service", serviceJson("web"));
+    const first = h.sync();
+    h.upsert("Pod", podJson("web-0", { created: 1, ready: false })); // second creates: the API refuses them
+    expect(endpointPod(h.echo(first))).toBe("web-1");
+  });
+
+  it("asks again for a write never seen applied, once 30 s pass", () => {
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-0", { created: 1 }));
+    h.upsert("Service", serviceJson("web"));
+    const lost = h.sync();
+    expect(lost).toContainEqual({ type: "wake", source: "default/web", at: 130_000 });
+    expect(writesOf(h.at(129))).toEqual([]);
+    expect(writesOf(h.at(131))).toHaveLength(2);
+  });
+
+  it("does not read a dropped leader back from its own stale slice", () => {
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-0", { created: 1 }));
+    h.upsert("Pod", podJson("web-1", { created: 2, ready: false, ips: ["10.0.0.2"] }));
+    h.upsert("Service", serviceJson("web"));
+    h.settle(h.sync());
+    h.upsert("Pod", podJson("web-0", { created: 1, ready: false }));
+    const again = h.upsert("Pod", podJson("web-1", { created: 2, ready: false, ips: ["10.0.0.3"] }));
+    expect(events(again).filter((e) => e.reason === "LeaderChanged")).toEqual([]);
+  });
+
+  it("with sticky off and min-ready, looks again when a better pod becomes eligible", () => {
+    const svc = serviceJson("web", {
+      annotations: {
+        "zen-lead.io/enabled": "true",
+        "zen-lead.io/sticky": "false",
+        "zen-lead.io/min-ready-duration": "30s",
+      },
+    });
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-old", { created: 1, ready: false }));
+    h.upsert("Pod", podJson("web-new", { created: 9 }));
+    h.upsert("Service", svc);
+    h.settle(h.sync());
+    expect(h.upsert("Pod", podJson("web-old", { created: 1, readySince: 100 }))).toContainEqual({
+      type: "wake",
+      source: "default/web",
+      at: 130_000,
+    });
+    expect(endpointPod(h.at(130))).toBe("web-old");
+  });
+
+  it("treats an unreadable Service with the leader name as a NameCollision", () => {
+    const h = harness();
+    h.upsert("Pod", podJson("web-0"));
+    h.upsert(
+      "Service",
+      serviceJson("web-leader", { annotations: {}, ports: [{ name: "http", port: "eighty" }] }),
+    );
+    h.upsert("Service", serviceJson("web"));
+    const actions = h.sync();
+    expect(writesOf(actions)).toEqual([]);
+    expect(events(actions).map((e) => e.reason)).toContain("NameCollision");
+  });
+
+  it("keeps a leader whose slice has no endpoint across a restart (read from the leader Service)", () => {
+    const svc = serviceJson("web", {
+      ports: [{ name: "http", protocol: "TCP", port: 80, targetPort: "web" }],
+    });
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-1", { created: 2, ips: ["10.0.0.2"] }));
+    h.upsert("Service", svc);
+    h.settle(h.sync());
+    h.settle(h.upsert("Pod", podJson("web-0", { created: 1 })));
+    const fresh = harness();
+    fresh.at(500);
+    for (const o of h.objects()) fresh.upsert(o.kind, o.raw);
+    expect(writesOf(fresh.sync())).toEqual([]);
+    expect(fresh.decision("default/web")?.leader?.podName).toBe("web-1");
   });
 });

@@ -285,6 +285,7 @@ function upsert(d: Draft, object: Decoded, touched: Set<string>) {
     if (object.kind === "Service") {
       // Keep the last good view: the source is frozen (decide.ts), not treated as deleted.
       touched.add(objectKey(namespace, object.name));
+      touchClaimants(d, objectKey(namespace, object.name), touched);
     } else {
       // A pod or slice that cannot be read is no longer trusted: forget its last view.
       setView(d, object.kind, namespace, object.name, undefined, touched);
@@ -306,7 +307,10 @@ function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: 
   const failKey = `${kind}:${objectKey(namespace, name)}`;
   if (mapHas(d.failures, failKey)) {
     d.failures = mapRemove(d.failures, failKey);
-    if (kind === "Service") touched.add(objectKey(namespace, name));
+    if (kind === "Service") {
+      touched.add(objectKey(namespace, name));
+      touchClaimants(d, objectKey(namespace, name), touched);
+    }
   }
   if (currentView(d, kind, namespace, name) === undefined) return;
   if (kind === "Service") d.inflight = mapRemove(d.inflight, ownedKey("Service", namespace, name));

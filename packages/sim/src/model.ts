@@ -156,6 +156,8 @@ export interface SimReport {
   readonly name: string;
   readonly source: "scenario" | "replay";
   readonly seed: number;
+  /** Epoch ms of virtual time 0: the only source of absolute (RFC 3339) times in renderings. */
+  readonly epochMs?: number;
   readonly endAt: number;
   readonly services: readonly ServiceReport[];
   readonly writes: readonly WriteRecord[];
@@ -165,5 +167,28 @@ export interface SimReport {
     readonly writes: number;
     readonly failedWrites: number;
     readonly failovers: number;
+    /** Over every failover whose slice was published (including any left out of the lists). */
+    readonly failoverLatencyMs?: {
+      readonly count: number;
+      readonly min: number;
+      readonly mean: number;
+      readonly max: number;
+    };
   };
+  /**
+   * Items left out of the report's lists by the run's limits, so a long replay's report stays
+   * bounded (absent when nothing was left out). Stats always count everything.
+   */
+  readonly omitted?: ReportOmissions;
+}
+
+/** Counts of list items the report left out (each list keeps its first items up to a limit). */
+export interface ReportOmissions {
+  readonly writes: number;
+  readonly violations: number;
+  readonly leadership: number;
+  readonly failovers: number;
+  readonly warnings: number;
+  readonly pods: number;
+  readonly readyIntervals: number;
 }

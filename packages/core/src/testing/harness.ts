@@ -81,6 +81,7 @@ export function harness(
       ...send({ type: "synced", kind: "Service" }),
       ...send({ type: "synced", kind: "Pod" }),
       ...send({ type: "synced", kind: "EndpointSlice" }),
+      ...send({ type: "synced", kind: "Node" }),
     ],
     at: (seconds) => send({ type: "tick", now: seconds * 1000 }),
     echo,

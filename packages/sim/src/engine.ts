@@ -1,0 +1,653 @@
+/**
+ * The simulation engine: runs zen-lead's real decision code — the core's `reconcileActions`
+ * operator, exactly as the controller wires it — against the in-memory API model on virtual time,
+ * applies the world's changes at their times, and records what happened for the report.
+ *
+ * The loop, all on one VirtualTimeScheduler (virtual-clock.ts):
+ *   world change ──put/remove──> ApiModel ──accepted change──> WatchStream ──+watchLatencyMs──> operator
+ *   operator ──apply/delete──> Applier ──+writeLatencyMs──> ApiModel (and back round the loop)
+ *
+ * A run is a pure function of its Simulation: no wall clock, no I/O, randomness only from the seed.
+ * `runSimulation` takes a whole Simulation; `startSimulation` takes the timeline in pieces, so a
+ * replay can stream a log far larger than memory through it (replay.ts).
+ */
+import {
+  type Action,
+  type ClusterEvent,
+  type Decision,
+  type Decoded,
+  type EndpointSliceView,
+  formatTimestamp,
+  isCandidate,
+  isFailure,
+  isSynced,
+  type Kind,
+  mapEntries,
+  mapGet,
+  type PodView,
+  reconcileActions,
+  type State,
+} from "@zen-lead/core";
+import { Subject, type Subscription } from "rxjs";
+import { type ApiChange, ApiModel, type StoredObject } from "./api-model.ts";
+import { Applier, BACKOFF_MAX_MS, type WriteAction } from "./applier.ts";
+import {
+  describeWrites,
+  INVARIANTS,
+  leaderCandidateViolation,
+  publishedLeaders,
+  sliceEndpointsViolation,
+  unconverged,
+} from "./invariants.ts";
+import type {
+  ApiObject,
+  PodAction,
+  PodTarget,
+  SimReport,
+  Simulation,
+  TimedChange,
+  WorldChange,
+} from "./model.ts";
+import { DEFAULT_LIMITS, type ReportLimits, Trace } from "./trace.ts";
+import { VirtualClock } from "./virtual-clock.ts";
+import { WatchStream } from "./watch-stream.ts";
+
+export interface RunOptions {
+  /** How many items the report's lists keep (see trace.ts); the stats always count everything. */
+  readonly limits?: Partial<ReportLimits>;
+}
+
+/** A Simulation without its timeline and end: what a run needs before the changes stream in. */
+export type SimulationSetup = Omit<Simulation, "timeline" | "endAt">;
+
+/** A run in progress, fed its timeline in order. */
+export interface SimulationRun {
+  /** Appends a change; its `at` may not precede an earlier change's nor time already run. */
+  push(change: TimedChange): void;
+  /**
+   * Runs virtual time up to `frame` (inclusive). To get exactly the result `runSimulation` would,
+   * run only up to strictly before the time of the last change pushed: changes at that time may
+   * still be coming, and the run must see all changes of one instant together.
+   */
+  runUntil(frame: number): void;
+  /** Runs to `endAt`, checks convergence and returns the report. The run cannot be used after. */
+  finish(endAt: number): SimReport;
+}
+
+/** Runs a whole Simulation and reports it. Synchronous; the same input gives the same report. */
+export function runSimulation(sim: Simulation, options: RunOptions = {}): SimReport {
+  const run = startSimulation(sim, options);
+  for (const change of sim.timeline) run.push(change);
+  return run.finish(sim.endAt);
+}
+
+/** Starts a run: the initial objects are stored and the controller has listed them at time 0. */
+export function startSimulation(setup: SimulationSetup, options: RunOptions = {}): SimulationRun {
+  return new Engine(setup, { ...DEFAULT_LIMITS, ...options.limits });
+}
+
+/** The kinds whose writes the controller makes (its own objects' resourceVersions are tracked). */
+function isOwnedKind(kind: Kind): kind is "Service" | "EndpointSlice" {
+  return kind === "Service" || kind === "EndpointSlice";
+}
+
+/**
+ * The order a starting controller's lists arrive in. Nodes first: the core decides as soon as
+ * Services, Pods and EndpointSlices are listed, and a Node list arriving after that changes the
+ * leader endpoint's `zone` — a second write of every slice at start-up (a 409 while the first
+ * create is still in flight), and after a restart two writes per slice (zone dropped, then back).
+ * The shell must likewise hand the core its Node list first.
+ */
+const LIST_ORDER: readonly Kind[] = ["Node", "Service", "Pod", "EndpointSlice"];
+
+/** One controller process: its operator subscription and its write path. */
+interface Controller {
+  readonly events: Subject<ClusterEvent>;
+  readonly subscription: Subscription;
+  readonly applier: Applier;
+}
+
+type Json = Record<string, unknown>;
+
+function record(value: unknown): Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+/** The object without its resourceVersion: re-put as a new version (kubelet-style status writes). */
+function withoutVersion(raw: ApiObject, metadata: Json = {}): ApiObject {
+  const { resourceVersion: _rv, ...meta } = raw.metadata;
+  return { ...raw, metadata: { ...meta, ...metadata } } as ApiObject;
+}
+
+class Engine implements SimulationRun {
+  readonly #setup: SimulationSetup;
+  readonly #clock: VirtualClock;
+  readonly #model: ApiModel;
+  readonly #watch = new WatchStream();
+  readonly #trace: Trace;
+
+  #controller: Controller;
+  /** The controller's latest state (undefined right after a restart, before it has one). */
+  #state: State | undefined;
+  /** Trigger time of the event the controller is processing (undefined: its own timer fired). */
+  #origin: number | undefined;
+  /** `Kind:namespace/name` -> resourceVersion of the controller's own kinds, as last delivered to it. */
+  readonly #delivered = new Map<string, number>();
+  /** The resourceVersion the controller had seen of a write's object when it asked for the write. */
+  readonly #seenAtAsk = new WeakMap<WriteAction, number | undefined>();
+  #failure: { error: unknown } | undefined;
+  #timers: { map: State["timers"] | undefined; earliest: number } = { map: undefined, earliest: 0 };
+  #events = 0;
+
+  readonly #timeline: (TimedChange | undefined)[] = [];
+  #timelineHead = 0;
+  #timelineScheduled = false;
+  #lastPushed = 0;
+  /** Virtual time already run: a change may not be pushed at or before it. */
+  #ranUntil = -1;
+  #pumpAt: number | undefined;
+
+  /** Last virtual time anything disturbed the cluster (world change, fault, restart, failed write). */
+  #lastDisturbance = 0;
+  #anyWriteFailed = false;
+  #finished = false;
+
+  constructor(setup: SimulationSetup, limits: ReportLimits) {
+    this.#setup = setup;
+    this.#clock = new VirtualClock(setup.epochMs);
+    this.#model = new ApiModel(setup.seed, setup.api);
+    this.#trace = new Trace(limits);
+    for (const { kind, object } of setup.initial) {
+      const change = this.#model.put(kind, object, this.#clock.now);
+      if (change === undefined) continue;
+      this.#checkSlice(change.object);
+      if (kind === "Pod") this.#tracePod(change);
+    }
+    this.#controller = this.#startController(0);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The controller process
+
+  #startController(origin: number): Controller {
+    const events = new Subject<ClusterEvent>();
+    const applier = new Applier({
+      clock: this.#clock,
+      writeLatencyMs: () => this.#model.behaviour.writeLatencyMs,
+      perform: (action) => this.#perform(action),
+    });
+    const subscription = events
+      .pipe(
+        reconcileActions({
+          scheduler: this.#clock.scheduler,
+          onState: (s) => this.#guard(() => this.#onState(s)),
+        }),
+      )
+      .subscribe({
+        next: (actions) => this.#guard(() => this.#onActions(actions, applier)),
+        error: (error: unknown) => {
+          this.#failure ??= { error };
+        },
+      });
+    this.#controller = { events, subscription, applier };
+    this.#delivered.clear();
+    this.#watch.clear();
+    // A fresh process lists every kind, then watches from the lists' resourceVersion.
+    for (const kind of LIST_ORDER) this.#list(kind, origin);
+    return this.#controller;
+  }
+
+  /** Errors inside rxjs callbacks would be reported asynchronously; keep them and rethrow in the run. */
+  #guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.#failure ??= { error };
+    }
+  }
+
+  #rethrow(): void {
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  #send(event: ClusterEvent, origin: number | undefined): void {
+    this.#origin = origin;
+    this.#events++;
+    this.#controller.events.next(event);
+    this.#origin = undefined;
+    this.#rethrow();
+  }
+
+  /** A list of one kind from the API model, delivered as one atomic resync. */
+  #list(kind: Kind, origin: number): void {
+    const objects: Decoded[] = [];
+    for (const stored of this.#model.list(kind)) {
+      objects.push(stored.view);
+      if (isOwnedKind(kind)) this.#delivered.set(`${kind}:${stored.key}`, stored.resourceVersion);
+    }
+    this.#watch.listed(kind, this.#model.resourceVersion);
+    this.#send({ type: "resync", kind, objects }, origin);
+  }
+
+  #onState(state: State): void {
+    const previous = this.#state;
+    this.#state = state;
+    // Before the initial lists are in, nothing is decided (touched sources have no decision yet).
+    if (!isSynced(state)) return;
+    const at = this.#clock.frame;
+    const sources = new Set(state.touched);
+    // Timers that fired in the tick the operator folds in before an event: their sources changed too.
+    if (previous !== undefined && previous.now !== state.now && this.#earliestTimer(previous) <= state.now) {
+      for (const [source, due] of mapEntries(previous.timers)) if (due <= state.now) sources.add(source);
+    }
+    for (const source of sources) {
+      const decision = mapGet(state.decisions, source);
+      this.#trace.decision(source, decision, at);
+      const problem = leaderCandidateViolation(state, decision);
+      if (problem !== undefined) {
+        this.#trace.violation({ at, invariant: INVARIANTS.leaderIsCandidate, message: problem });
+      }
+    }
+  }
+
+  /** The earliest timer of a state, cached per timers map (it changes far less often than time). */
+  #earliestTimer(state: State): number {
+    if (this.#timers.map !== state.timers) {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const [, due] of mapEntries(state.timers)) if (due < earliest) earliest = due;
+      this.#timers = { map: state.timers, earliest };
+    }
+    return this.#timers.earliest;
+  }
+
+  #onActions(actions: readonly Action[], applier: Applier): void {
+    const at = this.#clock.frame;
+    for (const action of actions) {
+      switch (action.type) {
+        case "apply":
+        case "delete": {
+          const key = `${action.kind}:${action.namespace}/${action.name}`;
+          this.#seenAtAsk.set(action, this.#delivered.get(key));
+          applier.submit(action);
+          break;
+        }
+        case "event": {
+          const source = `${action.source.namespace}/${action.source.name}`;
+          if (action.leaderChange !== undefined) {
+            this.#trace.failover(source, action.leaderChange, at, this.#origin ?? at);
+          } else if (action.eventType === "Warning") {
+            this.#trace.warning(source, action.reason, action.note, at);
+          }
+          break;
+        }
+        case "wake":
+        case "report":
+          break;
+      }
+    }
+  }
+
+  /** A write reaches the API server (from the current process, or one that has since died). */
+  #perform(action: WriteAction) {
+    const at = this.#clock.frame;
+    const outcome =
+      action.type === "apply" ? this.#model.apply(action, this.#clock.now) : this.#model.delete(action);
+    this.#trace.write({
+      at,
+      verb: outcome.verb,
+      kind: action.kind,
+      object: `${action.namespace}/${action.name}`,
+      status: outcome.status,
+      source: action.source,
+    });
+    if (outcome.status >= 300) {
+      this.#anyWriteFailed = true;
+      if (outcome.injected) this.#lastDisturbance = Math.max(this.#lastDisturbance, at);
+    }
+    if (outcome.unchanged && outcome.stored !== undefined) {
+      const seen = this.#seenAtAsk.get(action);
+      if (seen === outcome.stored.resourceVersion) {
+        this.#trace.violation({
+          at,
+          invariant: INVARIANTS.noRedundantWrite,
+          message: `${outcome.verb} ${action.kind} ${action.namespace}/${action.name} changes nothing, and the controller had observed it (resourceVersion ${seen})`,
+        });
+      }
+    }
+    if (outcome.change !== undefined) {
+      this.#accepted(outcome.change);
+      const stored = outcome.change.object;
+      if (action.kind === "EndpointSlice" && outcome.change.type !== "DELETED" && !isFailure(stored.view)) {
+        const slice = stored.view as EndpointSliceView;
+        this.#trace.sliceWritten(action.source, slice.endpoints[0]?.podName, at);
+      }
+    }
+    return outcome;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Changes the API model accepted, on their way to the controller
+
+  #tracePod(change: ApiChange): void {
+    const stored = change.object;
+    if (change.type === "DELETED") {
+      this.#trace.podRemoved(stored.namespace, stored.name, this.#clock.frame);
+      return;
+    }
+    const view = stored.view;
+    const pod = isFailure(view) ? undefined : (view as PodView);
+    const labels = pod?.labels ?? (record(stored.raw.metadata.labels) as Record<string, string>);
+    this.#trace.podStored(
+      stored.namespace,
+      stored.name,
+      stored.uid,
+      labels,
+      pod !== undefined && isCandidate(pod),
+      this.#clock.frame,
+    );
+  }
+
+  /** (a) on every object the API model stores. */
+  #checkSlice(stored: StoredObject): void {
+    const problem = sliceEndpointsViolation(stored);
+    if (problem !== undefined) {
+      this.#trace.violation({
+        at: this.#clock.frame,
+        invariant: INVARIANTS.singleEndpoint,
+        message: problem,
+      });
+    }
+  }
+
+  #accepted(change: ApiChange): void {
+    const at = this.#clock.frame;
+    const stored = change.object;
+    if (change.type !== "DELETED") this.#checkSlice(stored);
+    if (stored.kind === "Pod") this.#tracePod(change);
+    const due = this.#watch.push(
+      change,
+      this.#model.resourceVersion,
+      at,
+      this.#model.behaviour.watchLatencyMs,
+    );
+    if (this.#pumpAt === undefined) this.#schedulePump(due);
+  }
+
+  #schedulePump(due: number): void {
+    this.#pumpAt = due;
+    this.#clock.at(due, () => this.#pump());
+  }
+
+  /** Delivers every watch event now due, in order. */
+  #pump(): void {
+    this.#pumpAt = undefined;
+    const now = this.#clock.frame;
+    for (let item = this.#watch.take(now); item !== undefined; item = this.#watch.take(now)) {
+      const { change } = item;
+      const stored = change.object;
+      const ownKey = isOwnedKind(stored.kind) ? `${stored.kind}:${stored.key}` : undefined;
+      if (change.type === "DELETED") {
+        if (ownKey !== undefined) this.#delivered.delete(ownKey);
+        this.#send(
+          { type: "delete", kind: stored.kind, namespace: stored.namespace, name: stored.name },
+          item.acceptedAt,
+        );
+      } else {
+        if (ownKey !== undefined) this.#delivered.set(ownKey, stored.resourceVersion);
+        this.#send({ type: "upsert", object: stored.view }, item.acceptedAt);
+      }
+    }
+    const next = this.#watch.nextDue;
+    if (next !== undefined) this.#schedulePump(next);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The timeline
+
+  push(change: TimedChange): void {
+    if (this.#finished) throw new Error("simulation: push after finish");
+    if (!(change.at >= this.#lastPushed)) {
+      throw new RangeError(`simulation: timeline out of order (${change.at} after ${this.#lastPushed})`);
+    }
+    if (change.at <= this.#ranUntil) {
+      throw new RangeError(
+        `simulation: change at ${change.at} is in time already run (to ${this.#ranUntil})`,
+      );
+    }
+    this.#lastPushed = change.at;
+    this.#timeline.push(change);
+    if (!this.#timelineScheduled) this.#scheduleTimeline();
+  }
+
+  #scheduleTimeline(): void {
+    const head = this.#timeline[this.#timelineHead];
+    if (head === undefined) return;
+    this.#timelineScheduled = true;
+    this.#clock.at(head.at, () => this.#runTimeline());
+  }
+
+  /** Applies every change of this instant, in order. */
+  #runTimeline(): void {
+    this.#timelineScheduled = false;
+    const now = this.#clock.frame;
+    for (;;) {
+      const next = this.#timeline[this.#timelineHead];
+      if (next === undefined || next.at > now) break;
+      this.#timeline[this.#timelineHead] = undefined;
+      this.#timelineHead++;
+      this.#apply(next.change);
+    }
+    if (this.#timelineHead > 1024 && this.#timelineHead * 2 > this.#timeline.length) {
+      this.#timeline.splice(0, this.#timelineHead);
+      this.#timelineHead = 0;
+    }
+    this.#scheduleTimeline();
+  }
+
+  #apply(change: WorldChange): void {
+    const now = this.#clock.frame;
+    this.#lastDisturbance = Math.max(this.#lastDisturbance, now);
+    switch (change.type) {
+      case "put": {
+        const accepted = this.#model.put(change.kind, change.object, this.#clock.now);
+        if (accepted !== undefined) this.#accepted(accepted);
+        break;
+      }
+      case "remove": {
+        const accepted = this.#model.remove(change.kind, change.namespace, change.name);
+        if (accepted !== undefined) this.#accepted(accepted);
+        break;
+      }
+      case "pod":
+        for (const pod of this.#targets(change.target)) this.#podAction(pod, change.action);
+        break;
+      case "controllerRestart":
+        this.#restart();
+        break;
+      case "watchGap": {
+        const { kind, until } = change;
+        this.#watch.startGap(kind, until);
+        const end = this.#watch.gapUntil(kind) ?? until;
+        this.#clock.at(end, () => this.#endGap(kind, end));
+        break;
+      }
+      case "apiBehaviour":
+        this.#model.changeBehaviour(change.behaviour);
+        break;
+    }
+  }
+
+  /** The pods a `pod` change hits, resolved against the API model now (sorted, deterministic). */
+  #targets(target: PodTarget): StoredObject[] {
+    if ("pod" in target) {
+      const slash = target.pod.indexOf("/");
+      const namespace = slash === -1 ? "default" : target.pod.slice(0, slash);
+      const name = slash === -1 ? target.pod : target.pod.slice(slash + 1);
+      const pod = this.#model.get("Pod", namespace, name);
+      return pod === undefined ? [] : [pod];
+    }
+    if ("leaderOf" in target) {
+      const source = target.leaderOf.includes("/") ? target.leaderOf : `default/${target.leaderOf}`;
+      const namespace = source.slice(0, source.indexOf("/"));
+      const leader = publishedLeaders(this.#model).get(source);
+      const pod = leader === undefined ? undefined : this.#model.get("Pod", namespace, leader.podName);
+      return pod === undefined ? [] : [pod];
+    }
+    const out: StoredObject[] = [];
+    for (const pod of this.#model.list("Pod")) {
+      const nodeName = isFailure(pod.view) ? record(pod.raw.spec).nodeName : (pod.view as PodView).nodeName;
+      if (nodeName === target.onNode) out.push(pod);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** What a kubelet or the API server would write for the pod. */
+  #podAction(pod: StoredObject, action: PodAction): void {
+    const now = this.#clock.now;
+    const at = this.#clock.frame;
+    const raw = pod.raw;
+    let next: ApiObject | undefined;
+    switch (action.type) {
+      case "setReady": {
+        const status = record(raw.status);
+        const conditions = Array.isArray(status.conditions) ? (status.conditions as unknown[]) : [];
+        const wanted = action.ready ? "True" : "False";
+        const ready = conditions.find((c) => record(c).type === "Ready");
+        if (record(ready).status === wanted) return;
+        const condition = {
+          ...record(ready),
+          type: "Ready",
+          status: wanted,
+          lastTransitionTime: formatTimestamp(now),
+        };
+        const updated =
+          ready === undefined
+            ? [...conditions, condition]
+            : conditions.map((c) => (c === ready ? condition : c));
+        next = withoutVersion({ ...raw, status: { ...status, conditions: updated } } as ApiObject);
+        break;
+      }
+      case "terminate": {
+        if (raw.metadata.deletionTimestamp !== undefined && raw.metadata.deletionTimestamp !== null) return;
+        next = withoutVersion(raw, {
+          deletionTimestamp: formatTimestamp(now),
+          deletionGracePeriodSeconds: Math.ceil(action.graceMs / 1000),
+        });
+        const { uid, namespace, name } = pod;
+        this.#clock.at(at + action.graceMs, () => {
+          if (this.#model.get("Pod", namespace, name)?.uid !== uid) return;
+          this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
+          const removed = this.#model.remove("Pod", namespace, name);
+          if (removed !== undefined) this.#accepted(removed);
+        });
+        break;
+      }
+      case "delete": {
+        const removed = this.#model.remove("Pod", pod.namespace, pod.name);
+        if (removed !== undefined) this.#accepted(removed);
+        return;
+      }
+    }
+    const accepted = this.#model.put("Pod", next, now);
+    if (accepted !== undefined) this.#accepted(accepted);
+  }
+
+  /** The controller process restarts: state lost, writes not yet sent lost, fresh lists of every kind. */
+  #restart(): void {
+    const at = this.#clock.frame;
+    const published = publishedLeaders(this.#model);
+    const old = this.#controller;
+    old.subscription.unsubscribe();
+    old.applier.stop();
+    this.#state = undefined;
+    this.#controller = this.#startController(at);
+    // (e): a leader the API published that is still a candidate must survive the restart.
+    const state = this.#state as State | undefined;
+    if (state === undefined) return;
+    for (const [source, leader] of published) {
+      const pod = (mapGet(state.members, source) ?? []).find((p) => p.uid === leader.podUid);
+      if (pod === undefined || !isCandidate(pod)) continue;
+      const after: Decision | undefined = mapGet(state.decisions, source);
+      if (after?.leader?.podUid !== leader.podUid) {
+        this.#trace.violation({
+          at,
+          invariant: INVARIANTS.restartKeepsLeader,
+          message: `${source}: leader ${leader.podName} was healthy but the restarted controller chose ${after?.leader?.podName ?? "no leader"}`,
+        });
+      }
+    }
+  }
+
+  /** A watch gap ends: the kind is relisted, which reveals what the gap hid. */
+  #endGap(kind: Kind, until: number): void {
+    if (this.#watch.gapUntil(kind) !== until) return; // extended by a later gap
+    const { firstDropped } = this.#watch.endGap(kind);
+    this.#lastDisturbance = Math.max(this.#lastDisturbance, until);
+    this.#list(kind, firstDropped ?? until);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Running and reporting
+
+  runUntil(frame: number): void {
+    if (this.#finished) throw new Error("simulation: run after finish");
+    this.#clock.runUntil(frame);
+    this.#ranUntil = Math.max(this.#ranUntil, frame);
+    this.#rethrow();
+  }
+
+  finish(endAt: number): SimReport {
+    this.runUntil(endAt);
+    this.#finished = true;
+    this.#controller.subscription.unsubscribe();
+    this.#checkConverged(endAt);
+    const trace = this.#trace;
+    const latency = trace.latency();
+    const omitted = trace.omitted();
+    return {
+      formatVersion: 1,
+      name: this.#setup.name,
+      source: this.#setup.source,
+      seed: this.#setup.seed,
+      epochMs: this.#setup.epochMs,
+      endAt,
+      services: trace.services(),
+      writes: trace.writes(),
+      violations: trace.violations(),
+      stats: {
+        events: this.#events,
+        writes: trace.writeCount,
+        failedWrites: trace.failedWrites,
+        failovers: trace.failoverCount,
+        ...(latency !== undefined ? { failoverLatencyMs: latency } : {}),
+      },
+      ...(omitted !== undefined ? { omitted } : {}),
+    };
+  }
+
+  /**
+   * (c): checked only when the run gave the cluster time to settle after its last disturbance: a
+   * few round trips (watch + write latency), plus the longest backoff if any write failed. With
+   * failures still being injected at the end nothing is promised, so nothing is checked.
+   */
+  #checkConverged(endAt: number): void {
+    const { watchLatencyMs, writeLatencyMs, writeFailureRate } = this.#model.behaviour;
+    if (writeFailureRate > 0 || this.#state === undefined) return;
+    const settle = 4 * (watchLatencyMs + writeLatencyMs) + (this.#anyWriteFailed ? BACKOFF_MAX_MS : 0);
+    if (endAt - this.#lastDisturbance < settle) return;
+    for (const { source, writes } of unconverged(this.#model, this.#state)) {
+      this.#trace.violation({
+        at: endAt,
+        invariant: INVARIANTS.converged,
+        message: `${source}: the API's objects are not what the controller wants (${describeWrites(writes)})`,
+      });
+    }
+    if (this.#controller.applier.busy) {
+      this.#trace.violation({
+        at: endAt,
+        invariant: INVARIANTS.converged,
+        message: "writes are still pending at the end of a settled run",
+      });
+    }
+  }
+}

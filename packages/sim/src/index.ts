@@ -1,0 +1,49 @@
+/**
+ * @zen-lead/sim — zen-lead's decisions on virtual time: replay an event log recorded from a real
+ * cluster, or run a scenario, through the core's own operator against an in-memory API server, and
+ * report who led when, every failover and its latency, every write, and any broken invariant.
+ * Deterministic: the same input gives the same report, byte for byte. See docs/simulator.md.
+ */
+export { type ApiChange, ApiModel, type StoredObject, type WriteOutcome } from "./api-model.ts";
+export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffMs } from "./applier.ts";
+export {
+  type RunOptions,
+  runSimulation,
+  type SimulationRun,
+  type SimulationSetup,
+  startSimulation,
+} from "./engine.ts";
+export * from "./event-log/index.ts";
+export { INVARIANTS } from "./invariants.ts";
+export {
+  type ApiBehaviour,
+  type ApiObject,
+  DEFAULT_API_BEHAVIOUR,
+  type Failover,
+  type LeadershipPeriod,
+  type PodAction,
+  type PodLane,
+  type PodTarget,
+  type ReportOmissions,
+  type ServiceReport,
+  type SimReport,
+  type Simulation,
+  type TimedChange,
+  type Violation,
+  type WorldChange,
+  type WriteRecord,
+} from "./model.ts";
+export {
+  isZenLeadObject,
+  LogCompiler,
+  REPLAY_SETTLE_MS,
+  type ReplayOptions,
+  replayEventLog,
+  replayRecords,
+  simulationFromLog,
+} from "./replay.ts";
+export { renderJson, reportJson } from "./report-json.ts";
+export { renderText } from "./report-text.ts";
+export * from "./scenario/index.ts";
+export { formatAbsolute, formatDuration, formatOffset } from "./time-format.ts";
+export { DEFAULT_LIMITS, type ReportLimits } from "./trace.ts";

@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import { runSimulation } from "./engine.ts";
+import { type LogRecord, parseEventLog, syntheticLog } from "./event-log/index.ts";
+import { replayEventLog, replayRecords, simulationFromLog } from "./replay.ts";
+import { renderJson } from "./report-json.ts";
+
+const HEADER =
+  '{"format":"zen-lead/event-log","version":1,"recordedAt":"2025-01-01T00:00:00Z","source":{"cluster":"kind-zen","namespaces":["default"],"recorder":"zen-lead 0.1.0"}}';
+
+const svc = (extra = {}) => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: {
+    name: "web",
+    namespace: "default",
+    uid: "svc-1",
+    annotations: { "zen-lead.io/enabled": "true" },
+  },
+  spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+  ...extra,
+});
+const pod = (name: string, ready: boolean, rv: string, created = "2024-12-31T23:00:00Z") => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: {
+    name,
+    namespace: "default",
+    uid: `uid-${name}`,
+    resourceVersion: rv,
+    creationTimestamp: created,
+    labels: { app: "web" },
+  },
+  spec: { nodeName: "node-1" },
+  status: {
+    phase: "Running",
+    podIP: name === "a" ? "10.0.0.1" : "10.0.0.2",
+    conditions: [
+      { type: "Ready", status: ready ? "True" : "False", lastTransitionTime: "2024-12-31T23:00:05Z" },
+    ],
+  },
+});
+const ownSlice = {
+  apiVersion: "discovery.k8s.io/v1",
+  kind: "EndpointSlice",
+  metadata: {
+    name: "web-leader-ipv4",
+    namespace: "default",
+    labels: {
+      "endpointslice.kubernetes.io/managed-by": "zen-lead.io/controller",
+      "zen-lead.io/source-service": "web",
+    },
+  },
+  addressType: "IPv4",
+  endpoints: [],
+};
+
+function log(records: object[]): string[] {
+  return [HEADER, ...records.map((r) => JSON.stringify(r))];
+}
+
+describe("simulationFromLog", () => {
+  const lines = log([
+    { t: 0, kind: "Service", type: "RELIST_START" },
+    { t: 0, kind: "Service", type: "ADDED", object: svc() },
+    { t: 0, kind: "Service", type: "RELIST_END" },
+    { t: 1, kind: "Pod", type: "RELIST_START" },
+    { t: 1, kind: "Pod", type: "ADDED", object: pod("a", true, "10") },
+    { t: 1, kind: "Pod", type: "ADDED", object: pod("b", true, "11", "2024-12-31T23:30:00Z") },
+    { t: 1, kind: "Pod", type: "RELIST_END" },
+    { t: 2, kind: "EndpointSlice", type: "RELIST_START" },
+    { t: 2, kind: "EndpointSlice", type: "ADDED", object: ownSlice },
+    { t: 2, kind: "EndpointSlice", type: "RELIST_END" },
+    { t: 5_000, kind: "Pod", type: "MODIFIED", object: pod("a", false, "12") },
+    { t: 6_000, kind: "EndpointSlice", type: "MODIFIED", object: ownSlice },
+    { t: 7_000, kind: "Pod", type: "BOOKMARK" },
+    { t: 9_000, kind: "Pod", type: "RELIST_START" },
+    { t: 9_000, kind: "Pod", type: "ADDED", object: pod("a", false, "12") },
+    { t: 9_000, kind: "Pod", type: "RELIST_END" },
+  ]);
+
+  it("maps the leading lists to the initial cluster, events to puts/removes, a relist to its meaning", () => {
+    const { header, records } = parseEventLog(lines);
+    const sim = simulationFromLog(header, records);
+    expect(sim.epochMs).toBe(Date.UTC(2025, 0, 1));
+    expect(sim.source).toBe("replay");
+    expect(sim.initial.map((i) => `${i.kind}/${i.object.metadata.name}`)).toEqual([
+      "Service/web",
+      "Pod/a",
+      "Pod/b",
+    ]);
+    expect(sim.timeline.map((c) => [c.at, c.change.type, "kind" in c.change ? c.change.kind : ""])).toEqual([
+      [5_000, "put", "Pod"],
+      [9_000, "remove", "Pod"], // b is missing from the relist: it is gone
+      [9_000, "put", "Pod"],
+    ]);
+    expect(sim.timeline[1]?.change).toEqual({ type: "remove", kind: "Pod", namespace: "default", name: "b" });
+    expect(sim.endAt).toBe(39_000);
+  });
+
+  it("replays to the failovers the recorded cluster called for", () => {
+    const { header, records } = parseEventLog(lines);
+    const report = runSimulation(simulationFromLog(header, records));
+    const web = report.services.find((s) => s.service === "default/web");
+    expect(web?.failovers.map((f) => [f.at, f.from, f.to, f.cause, f.latencyMs])).toEqual([
+      [0, undefined, "a", "Elected", 5],
+      [5_005, "a", "b", "LeaderNotReady", 10],
+      [9_005, "b", undefined, "LeaderDeleted", 10],
+    ]);
+    expect(web?.warnings.map((w) => w.reason)).toEqual(["NoReadyPods"]);
+    expect(report.violations).toEqual([]);
+  });
+});
+
+describe("replaying a synthetic log", () => {
+  const lines = [...syntheticLog({ services: 4, podsPerService: 3, events: 600, seed: 5 })];
+
+  it("reports failovers and no violations", () => {
+    const { header, records } = parseEventLog(lines);
+    const report = runSimulation(simulationFromLog(header, records));
+    expect(report.services).toHaveLength(4);
+    expect(report.stats.failovers).toBeGreaterThan(20);
+    expect(report.services.every((s) => s.failovers.some((f) => f.from !== undefined))).toBe(true);
+    // One watch and one write (10 ms), more when the slice's previous write is still in flight.
+    expect(report.stats.failoverLatencyMs?.min).toBeGreaterThanOrEqual(5);
+    expect(report.stats.failoverLatencyMs?.max).toBeLessThan(100);
+    expect(report.violations).toEqual([]);
+  });
+
+  it("streams to the very same report as the whole-timeline run, however the batches fall", async () => {
+    const whole = parseEventLog(lines);
+    const expected = renderJson(runSimulation(simulationFromLog(whole.header, whole.records)));
+    const streamed = parseEventLog(lines);
+    expect(renderJson(replayRecords(streamed.header, streamed.records))).toBe(expected);
+    const records: LogRecord[] = [...parseEventLog(lines).records];
+    for (const size of [1, 7, 61]) {
+      async function* batches() {
+        for (let i = 0; i < records.length; i += size) yield records.slice(i, i + size);
+      }
+      expect(renderJson(await replayEventLog(streamed.header, batches()))).toBe(expected);
+    }
+  });
+});

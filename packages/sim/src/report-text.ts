@@ -1,0 +1,116 @@
+/**
+ * The report for people: per source Service its leader timeline, failovers with their latency,
+ * warnings and pods; then the writes and the violations. Plain text, one fact per line, in a fixed
+ * order: the same report renders to the same bytes on any machine (no locale, no time zone; see
+ * time-format.ts), so a rendered report can be diffed and kept as a golden file.
+ */
+import type { Failover, ReportOmissions, ServiceReport, SimReport } from "./model.ts";
+import { formatAbsolute, formatDuration, formatOffset } from "./time-format.ts";
+
+const OMISSION_KEYS: readonly (keyof ReportOmissions)[] = [
+  "leadership",
+  "failovers",
+  "warnings",
+  "pods",
+  "readyIntervals",
+  "writes",
+  "violations",
+];
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + " ".repeat(width - text.length);
+}
+
+function more(count: number | undefined, what: string): string[] {
+  return count !== undefined && count > 0 ? [`    … ${count} more ${what} not listed (report limits)`] : [];
+}
+
+function failoverLine(f: Failover): string {
+  const parts = [
+    pad(formatOffset(f.at), 11),
+    `${f.from ?? "(none)"} -> ${f.to ?? "(none)"}`,
+    f.cause,
+    `trigger ${formatOffset(f.triggerAt)}`,
+    f.sliceAt !== undefined ? `slice ${formatOffset(f.sliceAt)}` : "slice never published",
+  ];
+  if (f.latencyMs !== undefined) parts.push(`latency ${formatDuration(f.latencyMs)}`);
+  return `    ${parts.join("  ")}`;
+}
+
+function serviceSection(s: ServiceReport): string[] {
+  const lines: string[] = [];
+  lines.push(`Service ${s.service}${s.leaderService !== undefined ? ` -> ${s.leaderService}` : ""}`);
+  lines.push("  Leaders");
+  if (s.leadership.length === 0) lines.push("    (never had a leader)");
+  for (const p of s.leadership) {
+    const span = `${pad(formatOffset(p.from), 11)} .. ${pad(p.to !== undefined ? formatOffset(p.to) : "end", 11)}`;
+    lines.push(`    ${span}  ${p.pod}  (${p.reason})`);
+  }
+  lines.push("  Leader changes");
+  if (s.failovers.length === 0) lines.push("    (none)");
+  for (const f of s.failovers) lines.push(failoverLine(f));
+  lines.push("  Warnings");
+  if (s.warnings.length === 0) lines.push("    (none)");
+  for (const w of s.warnings) lines.push(`    ${pad(formatOffset(w.at), 11)}  ${w.reason}: ${w.message}`);
+  lines.push("  Pods");
+  if (s.pods.length === 0) lines.push("    (none)");
+  const width = Math.max(0, ...s.pods.map((p) => p.pod.length));
+  for (const p of s.pods) {
+    const life = `created ${formatOffset(p.created)}${p.deleted !== undefined ? `, deleted ${formatOffset(p.deleted)}` : ""}`;
+    const ready =
+      p.ready.length === 0
+        ? "never Ready"
+        : `Ready ${p.ready.map((r) => `${formatOffset(r.from)}..${r.to !== undefined ? formatOffset(r.to) : "end"}`).join(", ")}`;
+    lines.push(`    ${pad(p.pod, width)}  ${life}; ${ready}`);
+  }
+  return lines;
+}
+
+/** The report as text (ends with a newline). */
+export function renderText(report: SimReport): string {
+  const lines: string[] = [];
+  const { stats } = report;
+  lines.push(`zen-lead simulation: ${report.name} (${report.source}, seed ${report.seed})`);
+  const at = (ms: number) =>
+    report.epochMs !== undefined
+      ? `${formatOffset(ms)} (${formatAbsolute(report.epochMs, ms)})`
+      : formatOffset(ms);
+  lines.push(`  start ${at(0)}`);
+  lines.push(`  end   ${at(report.endAt)}`);
+  lines.push(
+    `  ${stats.events} events, ${stats.writes} writes (${stats.failedWrites} failed), ${stats.failovers} leader changes`,
+  );
+  const latency = stats.failoverLatencyMs;
+  if (latency !== undefined) {
+    lines.push(
+      `  publish latency over ${latency.count}: min ${formatDuration(latency.min)}, mean ${formatDuration(latency.mean)}, max ${formatDuration(latency.max)}`,
+    );
+  }
+  lines.push(`  ${report.violations.length + (report.omitted?.violations ?? 0)} violations`);
+  const omitted = report.omitted;
+  for (const s of report.services) {
+    lines.push("");
+    lines.push(...serviceSection(s));
+  }
+  if (omitted !== undefined) {
+    const notes = OMISSION_KEYS.filter((key) => omitted[key] > 0).map((key) => `${omitted[key]} ${key}`);
+    lines.push("");
+    lines.push(`Not listed (report limits; the stats count them): ${notes.join(", ")}`);
+  }
+  lines.push("");
+  lines.push(`Writes (${stats.writes}, ${stats.failedWrites} failed)`);
+  if (report.writes.length === 0) lines.push("    (none)");
+  for (const w of report.writes) {
+    lines.push(
+      `    ${pad(formatOffset(w.at), 11)}  ${pad(w.verb, 6)}  ${pad(w.kind, 13)}  ${w.object}  ${w.status}  (for ${w.source})`,
+    );
+  }
+  lines.push(...more(omitted?.writes, "writes"));
+  lines.push("");
+  lines.push("Violations");
+  if (report.violations.length === 0) lines.push("    none");
+  for (const v of report.violations)
+    lines.push(`    ${pad(formatOffset(v.at), 11)}  ${v.invariant}: ${v.message}`);
+  lines.push(...more(omitted?.violations, "violations"));
+  return `${lines.join("\n")}\n`;
+}

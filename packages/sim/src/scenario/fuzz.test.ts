@@ -1,0 +1,307 @@
+/**
+ * Random scenarios (fast-check): pod churn, readiness flaps, rolling updates, drains, controller
+ * restarts, watch gaps and API faults at random times, compiled and run. Each run must keep the
+ * engine's invariants (report.violations: one endpoint per slice, the leader a candidate in the
+ * controller's view after every event, convergence once faults are over, no redundant write, no
+ * leader moved by a restart) and the properties checked here from the report alone. On failure
+ * fast-check prints the seed and the shrunk scenario; the message carries it as YAML, ready to
+ * save as a scenario file.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { runSimulation } from "../engine.ts";
+import type { ServiceReport, SimReport, Simulation } from "../model.ts";
+import { compileScenario, decodeScenario, ScenarioError } from "./index.ts";
+
+const DEPLOYMENTS = ["alpha", "beta"] as const;
+const NODES = ["node-1", "node-2", "node-3"] as const;
+const KINDS = ["Service", "Pod", "EndpointSlice", "Node"] as const;
+
+const ms = (min: number, max: number) => fc.integer({ min, max }).map((n) => `${n}ms`);
+const deployment = fc.constantFrom(...DEPLOYMENTS);
+const alias = fc.tuple(deployment, fc.integer({ min: 0, max: 3 })).map(([d, n]) => `${d}#${n}`);
+/** A pod of a Deployment other than its first (the first is the oldest: it leads when healthy). */
+const follower = fc.tuple(deployment, fc.integer({ min: 1, max: 3 })).map(([d, n]) => `${d}#${n}`);
+const grace = fc.constantFrom(0, "1s", "5s", "30s");
+
+const cluster = fc.record({
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  replicas: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+  readyAfter: fc.constantFrom("0s", "2s", "5s", "10s"),
+  terminationGrace: fc.constantFrom("0s", "3s", "30s"),
+  sticky: fc.constantFrom(undefined, "true", "false"),
+  minReady: fc.constantFrom(undefined, undefined, "3s", "15s"),
+});
+
+const chaosFault = fc.oneof(
+  deployment.map((d) => ({ crashLeader: d })),
+  fc.record({ leaderOf: deployment, grace }).map((deletePod) => ({ deletePod })),
+  fc.record({ pod: alias, grace }).map((deletePod) => ({ deletePod })),
+  fc.record({ leaderOf: deployment, ready: fc.boolean() }).map((readiness) => ({ readiness })),
+  fc.record({ pod: alias, ready: fc.boolean() }).map((readiness) => ({ readiness })),
+  fc
+    .record({
+      target: fc.oneof(
+        alias.map((pod) => ({ pod })),
+        deployment.map((leaderOf) => ({ leaderOf })),
+      ),
+      times: fc.integer({ min: 1, max: 3 }),
+      every: ms(200, 5000),
+    })
+    .map(({ target, times, every }) => ({ flap: { ...target, times, every } })),
+  deployment.map((d) => ({ rollingUpdate: d })),
+  fc.constantFrom(...NODES).map((node) => ({ drainNode: node })),
+  fc
+    .record({ service: deployment, value: fc.constantFrom(null, "{{alpha#0}}", "{{alpha#1}}", "{{beta#1}}") })
+    .map(({ service, value }) => ({
+      annotate: {
+        service,
+        annotations: { "zen-lead.io/preferred-leader": value?.includes(`{{${service}#`) ? value : null },
+      },
+    })),
+  fc.constant({ restartController: true }),
+  fc.record({ kind: fc.constantFrom(...KINDS), for: ms(100, 20_000) }).map((watchGap) => ({ watchGap })),
+  fc.record({ write: ms(1, 300), watch: ms(1, 300) }).map((apiLatency) => ({ apiLatency })),
+  fc
+    .record({
+      rate: fc.double({ min: 0, max: 1, noNaN: true }),
+      codes: fc.subarray([409, 429, 500] as const, { minLength: 1 }),
+      for: ms(100, 20_000),
+    })
+    .map((apiFailures) => ({ apiFailures })),
+  fc.record({ deployment, replicas: fc.integer({ min: 0, max: 4 }) }).map((scale) => ({ scale })),
+);
+
+/** Faults that leave every leader healthy: its pod is the oldest, never touched. */
+const calmFault = fc.oneof(
+  fc.constant({ restartController: true }),
+  fc.constant({ restartController: true }),
+  fc.record({ kind: fc.constantFrom(...KINDS), for: ms(100, 20_000) }).map((watchGap) => ({ watchGap })),
+  fc.record({ write: ms(1, 300), watch: ms(1, 300) }).map((apiLatency) => ({ apiLatency })),
+  fc.record({ pod: follower, ready: fc.boolean() }).map((readiness) => ({ readiness })),
+  fc
+    .record({ pod: follower, times: fc.integer({ min: 1, max: 4 }), every: ms(200, 3000) })
+    .map((flap) => ({ flap })),
+  fc.record({ pod: follower, grace }).map((deletePod) => ({ deletePod })),
+  fc.constantFrom("node-2", "node-3").map((node) => ({ drainNode: node })),
+  fc.record({ deployment, replicas: fc.integer({ min: 1, max: 5 }) }).map((scale) => ({ scale })),
+);
+
+type RawFault = Record<string, unknown>;
+
+type Cluster = typeof cluster extends fc.Arbitrary<infer T> ? T : never;
+
+function scenarioOf(c: Cluster, faults: readonly { at: number; fault: RawFault }[]) {
+  const annotations: Record<string, string> = { "zen-lead.io/enabled": "true" };
+  if (c.sticky !== undefined) annotations["zen-lead.io/sticky"] = c.sticky;
+  if (c.minReady !== undefined) annotations["zen-lead.io/min-ready-duration"] = c.minReady;
+  return {
+    name: "fuzz",
+    seed: c.seed,
+    deployments: DEPLOYMENTS.map((name, i) => ({
+      name,
+      replicas: c.replicas[i],
+      readyAfter: c.readyAfter,
+      terminationGrace: c.terminationGrace,
+      containerPorts: [{ name: "http", containerPort: 8080 }],
+    })),
+    services: DEPLOYMENTS.map((name) => ({
+      name,
+      annotations,
+      selector: { app: name },
+      ports: [{ name: "http", port: 80, targetPort: "http" }],
+    })),
+    timeline: faults.map(({ at, fault }) => ({ at: `${at}ms`, ...fault })),
+  };
+}
+
+const timed = (fault: fc.Arbitrary<RawFault>, maxLength: number) =>
+  fc.array(fc.record({ at: fc.integer({ min: 1000, max: 120_000 }), fault }), { maxLength });
+
+/** A failover while the API server refuses writes: the failures start up to 2 s before it. */
+const failoverUnderFailures = fc
+  .record({
+    at: fc.integer({ min: 1000, max: 100_000 }),
+    lead: fc.integer({ min: 0, max: 2000 }),
+    rate: fc.double({ min: 0.3, max: 1, noNaN: true }),
+    codes: fc.subarray([409, 429, 500] as const, { minLength: 1 }),
+    for: fc.integer({ min: 500, max: 15_000 }),
+    fault: fc.oneof(
+      deployment.map((d): RawFault => ({ crashLeader: d })),
+      fc.record({ leaderOf: deployment, grace }).map((deletePod): RawFault => ({ deletePod })),
+      fc
+        .record({ leaderOf: deployment, ready: fc.constant(false) })
+        .map((readiness): RawFault => ({ readiness })),
+    ),
+  })
+  .map(({ at, lead, rate, codes, for: length, fault }) => [
+    { at, fault: { apiFailures: { rate, codes, for: `${length}ms` } } },
+    { at: at + lead, fault },
+  ]);
+
+/** Independent faults, plus up to two failovers under API failures. */
+const chaos = fc
+  .tuple(timed(chaosFault, 7), fc.array(failoverUnderFailures, { maxLength: 2 }))
+  .map(([faults, storms]) => [...faults, ...storms.flat()]);
+
+/** Compiles raw scenario data; undefined when it names a pod the run has already lost. */
+function compile(raw: unknown): Simulation | undefined {
+  try {
+    return compileScenario(decodeScenario(raw, "fuzz.yaml"));
+  } catch (error) {
+    // A fault naming a pod an earlier fault deleted (or one not created yet): not a run to judge.
+    if (error instanceof ScenarioError && /does not exist|already deleted|no pod/.test(error.message)) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** The time after which nothing the scenario started is still going on. */
+function lastActivity(sim: Simulation): number {
+  let last = 0;
+  for (const { at, change } of sim.timeline) {
+    last = Math.max(last, at);
+    if (change.type === "watchGap") last = Math.max(last, change.until);
+    if (change.type === "pod" && change.action.type === "terminate")
+      last = Math.max(last, at + change.action.graceMs);
+  }
+  return last;
+}
+
+function readyAtEnd(svc: ServiceReport): string[] {
+  return svc.pods
+    .filter(
+      (p) => p.deleted === undefined && p.ready.length > 0 && p.ready[p.ready.length - 1]?.to === undefined,
+    )
+    .map((p) => p.pod);
+}
+
+/** The properties any run must have, as one-line problems. */
+function problems(sim: Simulation, report: SimReport, quietAfter: number): string[] {
+  const out: string[] = [];
+  for (const v of report.violations) out.push(`violation at ${v.at}: ${v.invariant}: ${v.message}`);
+  for (const svc of report.services) {
+    // At most one leader at a time (the slice never names two pods).
+    svc.leadership.forEach((p, i) => {
+      const next = svc.leadership[i + 1];
+      if (next !== undefined && (p.to === undefined || p.to > next.from)) {
+        out.push(`${svc.service}: ${p.pod} and ${next.pod} lead at once at ${next.from}`);
+      }
+      // A leader was a Ready pod of the Service before it was chosen.
+      const lane = svc.pods.find((l) => l.pod === p.pod || l.pod.endsWith(`/${p.pod}`));
+      if (lane === undefined || lane.created > p.from || !lane.ready.some((r) => r.from <= p.from)) {
+        out.push(`${svc.service}: ${p.pod} leads from ${p.from} without having been Ready`);
+      }
+    });
+    // Converged: once everything settled, a Ready pod leads if there is one, and none otherwise.
+    const ready = readyAtEnd(svc);
+    const open = svc.leadership.find((p) => p.to === undefined);
+    const names = (pods: readonly string[]) => pods.map((p) => p.slice(p.indexOf("/") + 1));
+    if (
+      ready.length > 0 &&
+      (open === undefined || !names(ready).includes(open.pod.slice(open.pod.indexOf("/") + 1)))
+    ) {
+      out.push(
+        `${svc.service}: at the end ${open?.pod ?? "nobody"} leads, but the Ready pods are ${ready.join(", ")}`,
+      );
+    }
+    if (ready.length === 0 && open !== undefined)
+      out.push(`${svc.service}: ${open.pod} leads at the end with no Ready pod`);
+  }
+  // Nothing changes after the faults are over: no write.
+  const late = report.writes.filter((w) => w.at > quietAfter);
+  if (late.length > 0) {
+    out.push(
+      `${late.length} writes after ${quietAfter} ms, when nothing changed (first: ${JSON.stringify(late[0])})`,
+    );
+  }
+  if (report.endAt !== sim.endAt) out.push(`the run ended at ${report.endAt}, not ${sim.endAt}`);
+  return out;
+}
+
+function check(raw: unknown, judge: (sim: Simulation, report: SimReport) => string[]): void {
+  const sim = compile(raw);
+  fc.pre(sim !== undefined);
+  if (sim === undefined) return;
+  const report = runSimulation(sim);
+  const found = judge(sim, report);
+  if (found.length > 0) throw new Error(`${found.join("\n")}\n--- scenario ---\n${stringify(raw)}`);
+}
+
+describe("random scenarios", () => {
+  it("keep zen-lead's invariants through churn, flaps, restarts, watch gaps and API faults", () => {
+    fc.assert(
+      fc.property(cluster, chaos, (c, faults) => {
+        const raw = scenarioOf(c, faults);
+        check(raw, (sim, report) => {
+          const minReady = c.minReady === undefined ? 0 : 15_000;
+          return problems(sim, report, lastActivity(sim) + 15_000 + minReady);
+        });
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 50) },
+    );
+  }, 120_000);
+
+  it("never move a healthy leader, and write nothing, on restarts, watch gaps and follower churn", () => {
+    fc.assert(
+      fc.property(cluster, timed(calmFault, 8), (c, faults) => {
+        const raw = scenarioOf({ ...c, minReady: undefined }, faults);
+        check(raw, (sim, report) => {
+          const out = problems(sim, report, 1000);
+          for (const svc of report.services) {
+            if (svc.leadership.length !== 1 || svc.leadership[0]?.to !== undefined) {
+              out.push(`${svc.service}: the leader moved: ${JSON.stringify(svc.leadership)}`);
+            }
+          }
+          return out;
+        });
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 40) },
+    );
+  }, 120_000);
+
+  it("compile the same random scenario to the same run", () => {
+    fc.assert(
+      fc.property(cluster, chaos, (c, faults) => {
+        const raw = scenarioOf(c, faults);
+        const a = compile(raw);
+        fc.pre(a !== undefined);
+        expect(compile(structuredClone(raw))).toEqual(a);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("are judged by checks that catch a broken run", () => {
+    const raw = scenarioOf(
+      {
+        seed: 1,
+        replicas: [3, 1],
+        readyAfter: "5s",
+        terminationGrace: "0s",
+        sticky: undefined,
+        minReady: undefined,
+      },
+      [{ at: 20_000, fault: { crashLeader: "alpha" } }],
+    );
+    const sim = compile(raw) as Simulation;
+    const report = runSimulation(sim);
+    expect(problems(sim, report, 30_000)).toEqual([]);
+    const alpha = report.services.find((s) => s.service === "default/alpha") as ServiceReport;
+    const [first, second] = alpha.leadership;
+    const broken = (svc: ServiceReport): SimReport => ({ ...report, services: [svc] });
+    // Two leaders at once.
+    const overlap = { ...alpha, leadership: [{ ...first, to: 25_000 }, second] } as ServiceReport;
+    expect(problems(sim, broken(overlap), 30_000).join()).toMatch(/lead at once/);
+    // A leader that was never Ready.
+    const never = { ...alpha, pods: alpha.pods.map((p) => ({ ...p, ready: [] })) } as ServiceReport;
+    expect(problems(sim, broken(never), 30_000).join()).toMatch(/without having been Ready/);
+    // Nobody leads at the end although pods are Ready.
+    const lost = { ...alpha, leadership: [{ ...first, to: 20_000 }] } as ServiceReport;
+    expect(problems(sim, broken(lost), 30_000).join()).toMatch(/nobody leads/);
+    // A write when nothing changed.
+    expect(problems(sim, report, 10_000).join()).toMatch(/writes after 10000 ms/);
+  });
+});

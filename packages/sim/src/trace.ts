@@ -1,0 +1,329 @@
+/**
+ * What a run records for its report, as it happens: per source Service the leadership periods,
+ * failovers (with when their slice was published), warnings; pod lanes; every write; invariant
+ * violations. Memory is bounded whatever the run's length: each list keeps its first items up to a
+ * limit and counts the rest (`omitted`), while the stats count everything — so a replay of a
+ * million-event log reports in constant memory, and a scenario (well under the limits) in full.
+ */
+import type { Decision, LeaderChange } from "@zen-lead/core";
+import type {
+  Failover,
+  LeadershipPeriod,
+  PodLane,
+  ReportOmissions,
+  ServiceReport,
+  Violation,
+  WriteRecord,
+} from "./model.ts";
+
+/** How many items each list of the report keeps (the rest are counted in `omitted`). */
+export interface ReportLimits {
+  readonly writes: number;
+  readonly violations: number;
+  /** Per source Service. */
+  readonly leadership: number;
+  /** Per source Service. */
+  readonly failovers: number;
+  /** Per source Service. */
+  readonly warnings: number;
+  /** Pod lanes in the whole run. */
+  readonly pods: number;
+  /** Ready intervals per pod lane. */
+  readonly readyIntervals: number;
+}
+
+export const DEFAULT_LIMITS: ReportLimits = {
+  writes: 5_000,
+  violations: 1_000,
+  leadership: 200,
+  failovers: 200,
+  warnings: 200,
+  pods: 2_000,
+  readyIntervals: 50,
+};
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A failover whose slice has not been seen yet. */
+interface PendingSlice {
+  readonly to: string | undefined;
+  readonly triggerAt: number;
+  /** The listed record to complete (undefined when the list was full: the stats still count it). */
+  readonly record: Mutable<Failover> | undefined;
+}
+
+interface SourceTrace {
+  readonly key: string;
+  readonly namespace: string;
+  leaderService: string | undefined;
+  selector: Readonly<Record<string, string>> | undefined;
+  readonly leadership: Mutable<LeadershipPeriod>[];
+  /** The leader's pod uid, and its open period (undefined when the list was full). */
+  leaderUid: string | undefined;
+  open: Mutable<LeadershipPeriod> | undefined;
+  readonly failovers: Mutable<Failover>[];
+  pending: PendingSlice[];
+  readonly warnings: { readonly at: number; readonly reason: string; readonly message: string }[];
+}
+
+interface Lane {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  labels: Readonly<Record<string, string>>;
+  readonly created: number;
+  deleted: number | undefined;
+  readonly ready: { from: number; to?: number }[];
+  /** Ready right now (the open interval may be unlisted when the lane's list is full). */
+  isReady: boolean;
+}
+
+/** Equality-based selector match, as Service selectors are. */
+function selectorMatches(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+) {
+  for (const key in selector) if (labels[key] !== selector[key]) return false;
+  return true;
+}
+
+/** At most this many failovers per source wait for their slice; older ones never got one. */
+const MAX_PENDING = 8;
+
+export class Trace {
+  readonly #limits: ReportLimits;
+  readonly #sources = new Map<string, SourceTrace>();
+  readonly #writes: WriteRecord[] = [];
+  readonly #violations: Violation[] = [];
+  readonly #lanes: Lane[] = [];
+  /** Lanes of the pods that exist now, by `namespace/name`; null: exists but not listed. */
+  readonly #current = new Map<string, Lane | null>();
+  readonly #omitted: Mutable<ReportOmissions> = {
+    writes: 0,
+    violations: 0,
+    leadership: 0,
+    failovers: 0,
+    warnings: 0,
+    pods: 0,
+    readyIntervals: 0,
+  };
+  writeCount = 0;
+  failedWrites = 0;
+  failoverCount = 0;
+  readonly #latency = { count: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: 0 };
+
+  constructor(limits: ReportLimits) {
+    this.#limits = limits;
+  }
+
+  #source(key: string): SourceTrace {
+    let source = this.#sources.get(key);
+    if (source === undefined) {
+      const slash = key.indexOf("/");
+      source = {
+        key,
+        namespace: slash === -1 ? "" : key.slice(0, slash),
+        leaderService: undefined,
+        selector: undefined,
+        leadership: [],
+        leaderUid: undefined,
+        open: undefined,
+        failovers: [],
+        pending: [],
+        warnings: [],
+      };
+      this.#sources.set(key, source);
+    }
+    return source;
+  }
+
+  /** The controller's decision for a source after an event: a new leader opens a period. */
+  decision(key: string, decision: Decision | undefined, at: number): void {
+    const source = this.#sources.get(key) ?? (decision === undefined ? undefined : this.#source(key));
+    if (source === undefined) return;
+    if (decision !== undefined) {
+      if (decision.leaderServiceName !== undefined) {
+        source.leaderService = `${decision.source.namespace}/${decision.leaderServiceName}`;
+      }
+      if (decision.basis !== undefined) source.selector = decision.basis.service.selector;
+    }
+    const leader = decision?.leader;
+    if (leader?.podUid === source.leaderUid) return;
+    if (source.open !== undefined) source.open.to = at;
+    source.open = undefined;
+    source.leaderUid = leader?.podUid;
+    if (leader === undefined) return;
+    if (source.leadership.length >= this.#limits.leadership) {
+      this.#omitted.leadership++;
+      return;
+    }
+    source.open = { pod: leader.podName, from: at, reason: leader.reason };
+    source.leadership.push(source.open);
+  }
+
+  /** A LeaderChanged event: a failover, whose slice is still to be published. */
+  failover(key: string, change: LeaderChange, at: number, triggerAt: number): void {
+    const source = this.#source(key);
+    this.failoverCount++;
+    let record: Mutable<Failover> | undefined;
+    if (source.failovers.length < this.#limits.failovers) {
+      record = {
+        at,
+        ...(change.from !== undefined ? { from: change.from } : {}),
+        ...(change.to !== undefined ? { to: change.to } : {}),
+        cause: change.cause,
+        triggerAt,
+      };
+      source.failovers.push(record);
+    } else this.#omitted.failovers++;
+    source.pending.push({ to: change.to, triggerAt, record });
+    if (source.pending.length > MAX_PENDING) source.pending.shift();
+  }
+
+  /**
+   * The API accepted a slice for this source naming `pod` (undefined: no endpoint). It completes
+   * the latest failover to that pod; earlier ones still waiting were superseded before theirs was.
+   */
+  sliceWritten(key: string, pod: string | undefined, at: number): void {
+    const source = this.#sources.get(key);
+    if (source === undefined || source.pending.length === 0) return;
+    let match = -1;
+    for (let i = source.pending.length - 1; i >= 0; i--) {
+      if (source.pending[i]?.to === pod) {
+        match = i;
+        break;
+      }
+    }
+    if (match === -1) return;
+    const pending = source.pending[match] as PendingSlice;
+    source.pending = source.pending.slice(match + 1);
+    const latency = at - pending.triggerAt;
+    if (pending.record !== undefined) {
+      pending.record.sliceAt = at;
+      pending.record.latencyMs = latency;
+    }
+    this.#latency.count++;
+    this.#latency.sum += latency;
+    this.#latency.min = Math.min(this.#latency.min, latency);
+    this.#latency.max = Math.max(this.#latency.max, latency);
+  }
+
+  warning(key: string, reason: string, message: string, at: number): void {
+    const source = this.#source(key);
+    if (source.warnings.length < this.#limits.warnings) source.warnings.push({ at, reason, message });
+    else this.#omitted.warnings++;
+  }
+
+  write(record: WriteRecord): void {
+    this.writeCount++;
+    if (record.status >= 300) this.failedWrites++;
+    if (this.#writes.length < this.#limits.writes) this.#writes.push(record);
+    else this.#omitted.writes++;
+  }
+
+  violation(violation: Violation): void {
+    if (this.#violations.length < this.#limits.violations) this.#violations.push(violation);
+    else this.#omitted.violations++;
+  }
+
+  get violationCount(): number {
+    return this.#violations.length + this.#omitted.violations;
+  }
+
+  /** A pod was stored (created or changed); `ready` says whether it is a Ready candidate now. */
+  podStored(
+    namespace: string,
+    name: string,
+    uid: string,
+    labels: Readonly<Record<string, string>>,
+    ready: boolean,
+    at: number,
+  ): void {
+    const key = `${namespace}/${name}`;
+    let lane = this.#current.get(key);
+    if (lane !== undefined && lane !== null && lane.uid !== uid) {
+      this.podRemoved(namespace, name, at); // the name now holds another pod
+      lane = undefined;
+    }
+    if (lane === undefined) {
+      if (this.#lanes.length >= this.#limits.pods) {
+        this.#omitted.pods++;
+        this.#current.set(key, null);
+        return;
+      }
+      lane = { namespace, name, uid, labels, created: at, deleted: undefined, ready: [], isReady: false };
+      this.#lanes.push(lane);
+      this.#current.set(key, lane);
+    }
+    if (lane === null) return;
+    lane.labels = labels;
+    if (ready === lane.isReady) return;
+    lane.isReady = ready;
+    const open = lane.ready[lane.ready.length - 1];
+    if (!ready) {
+      if (open !== undefined && open.to === undefined) open.to = at;
+    } else if (lane.ready.length < this.#limits.readyIntervals) lane.ready.push({ from: at });
+    else this.#omitted.readyIntervals++;
+  }
+
+  podRemoved(namespace: string, name: string, at: number): void {
+    const key = `${namespace}/${name}`;
+    const lane = this.#current.get(key);
+    this.#current.delete(key);
+    if (lane === undefined || lane === null) return;
+    lane.deleted = at;
+    const open = lane.ready[lane.ready.length - 1];
+    if (lane.isReady && open !== undefined && open.to === undefined) open.to = at;
+    lane.isReady = false;
+  }
+
+  /** The per-Service reports, sorted by Service, with each Service's pods (matched by its selector). */
+  services(): ServiceReport[] {
+    const keys = [...this.#sources.keys()].sort();
+    return keys.map((key) => {
+      const source = this.#sources.get(key) as SourceTrace;
+      const selector = source.selector;
+      const pods: PodLane[] = [];
+      if (selector !== undefined && Object.keys(selector).length > 0) {
+        for (const lane of this.#lanes) {
+          if (lane.namespace !== source.namespace || !selectorMatches(selector, lane.labels)) continue;
+          pods.push({
+            pod: lane.name,
+            created: lane.created,
+            ...(lane.deleted !== undefined ? { deleted: lane.deleted } : {}),
+            ready: lane.ready.map((r) => ({ from: r.from, ...(r.to !== undefined ? { to: r.to } : {}) })),
+          });
+        }
+        pods.sort((a, b) => a.created - b.created || (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+      }
+      return {
+        service: key,
+        ...(source.leaderService !== undefined ? { leaderService: source.leaderService } : {}),
+        leadership: source.leadership.map((p) => ({ ...p })),
+        failovers: source.failovers.map((f) => ({ ...f })),
+        pods,
+        warnings: source.warnings.map((w) => ({ ...w })),
+      };
+    });
+  }
+
+  writes(): readonly WriteRecord[] {
+    return this.#writes;
+  }
+
+  violations(): readonly Violation[] {
+    return [...this.#violations].sort((a, b) => a.at - b.at);
+  }
+
+  omitted(): ReportOmissions | undefined {
+    const o = this.#omitted;
+    const any = Object.values(o).some((n) => n > 0);
+    return any ? { ...o } : undefined;
+  }
+
+  latency(): { count: number; min: number; mean: number; max: number } | undefined {
+    const l = this.#latency;
+    if (l.count === 0) return undefined;
+    return { count: l.count, min: l.min, mean: Math.round((l.sum / l.count) * 1000) / 1000, max: l.max };
+  }
+}

@@ -1,0 +1,5 @@
+/** Helpers for integration tests on the real control plane started by the global setup. */
+
+export { clusterConfig, clusterState, testNamespace } from "./cluster.ts";
+export type { ClusterState } from "./state.ts";
+export { waitFor } from "./wait.ts";

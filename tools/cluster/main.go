@@ -1,0 +1,113 @@
+// Command zen-lead-cluster is a multi-call binary holding a real Kubernetes control plane, built from
+// k8s.io/kubernetes (as a library) and go.etcd.io/etcd/server/v3, for zen-lead's integration tests.
+//
+// Usage:
+//
+//	zen-lead-cluster <component> [flags...]
+//
+// where <component> is one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, version,
+// or the orchestration subcommands up / supervise (see up.go).
+// If the binary is invoked through a symlink named after a component (argv[0]), that name is used.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	_ "time/tzdata" // for timeZone support in CronJob
+
+	"github.com/spf13/pflag"
+	"go.etcd.io/etcd/server/v3/etcdmain"
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"          // JSON log format registration
+	_ "k8s.io/component-base/metrics/prometheus/clientgo" // client-go prometheus plugins
+	_ "k8s.io/component-base/metrics/prometheus/version"  // version metric registration
+	"k8s.io/component-base/version"
+	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kwokconfig "sigs.k8s.io/kwok/pkg/config"
+	kwokcmd "sigs.k8s.io/kwok/pkg/kwok/cmd"
+	kwoklog "sigs.k8s.io/kwok/pkg/log"
+	"sigs.k8s.io/kwok/pkg/utils/signals"
+)
+
+var components = map[string]func() int{
+	"etcd": func() int {
+		etcdmain.Main(os.Args) // exits the process itself
+		return 0
+	},
+	"kube-apiserver": func() int {
+		return cli.Run(apiserver.NewAPIServerCommand())
+	},
+	"kube-controller-manager": func() int {
+		return cli.Run(controllermanager.NewControllerManagerCommand())
+	},
+	"kube-scheduler": func() int {
+		return cli.Run(scheduler.NewSchedulerCommand())
+	},
+	"kwok":      runKwok,
+	"up":        runUp,
+	"supervise": runSupervise,
+	"version": func() int {
+		fmt.Println(version.Get().GitVersion)
+		return 0
+	},
+}
+
+func usage() int {
+	names := make([]string, 0, len(components))
+	for n := range components {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(os.Stderr, "usage: %s <component> [flags...]\ncomponents: %v\n", filepath.Base(os.Args[0]), names)
+	return 2
+}
+
+func main() {
+	name := filepath.Base(os.Args[0])
+	if _, ok := components[name]; !ok {
+		if len(os.Args) < 2 {
+			os.Exit(usage())
+		}
+		name = os.Args[1]
+		if _, ok := components[name]; !ok {
+			os.Exit(usage())
+		}
+		// Shift so that the component sees itself as argv[0] (cobra and etcd parse os.Args[1:]).
+		os.Args = append([]string{name}, os.Args[2:]...)
+	}
+	os.Exit(components[name]())
+}
+
+// runKwok is sigs.k8s.io/kwok/cmd/kwok's main, verbatim apart from returning the exit code.
+func runKwok() int {
+	// k8s.io/component-base/version/verflag registers a non-bool --version in pflag.CommandLine at
+	// init; cobra merges pflag.CommandLine into every command and then trips over it in kwok's
+	// command. Only one component runs per process, so kwok gets a clean global flag set.
+	pflag.CommandLine = pflag.NewFlagSet(os.Args[0], pflag.ExitOnError)
+
+	flagset := pflag.NewFlagSet("global", pflag.ContinueOnError)
+	flagset.ParseErrorsAllowlist.UnknownFlags = true
+	flagset.Usage = func() {}
+
+	ctx := signals.SetupSignalContext()
+	ctx, logger := kwoklog.InitFlags(ctx, flagset)
+
+	ctx, err := kwokconfig.InitFlags(ctx, flagset)
+	if err != nil {
+		_, _ = os.Stderr.Write([]byte(flagset.FlagUsages()))
+		logger.Error("Init config flags", "err", err)
+		return 1
+	}
+
+	command := kwokcmd.NewCommand(ctx)
+	command.PersistentFlags().AddFlagSet(flagset)
+	if err := command.ExecuteContext(ctx); err != nil {
+		logger.Error("Execute exit", "err", err)
+		return 1
+	}
+	return 0
+}

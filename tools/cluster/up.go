@@ -1,0 +1,867 @@
+package main
+
+// The `up` and `supervise` subcommands: bring a loopback-only control plane up in a temp dir.
+//
+//	zen-lead-cluster up [--foreground] [--dir DIR] [--state-file PATH] [--nodes N] [--manual-nodes N]
+//	                    [--watch-pid PID] [--timeout DUR] [--controllers LIST] [--keep-dir]
+//
+// Without --foreground, `up` starts a detached supervisor (own session), waits until the cluster is
+// ready, prints the state file path on stdout and exits 0; the supervisor keeps the components running
+// until it gets SIGTERM/SIGINT (tools/cluster/down.sh STATE sends it), or --watch-pid's process exits.
+// With --foreground, `up` is the supervisor and stays up until Ctrl-C.
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"k8s.io/component-base/version"
+)
+
+//go:embed kwok-stages/*.yaml
+var kwokStages embed.FS
+
+const defaultControllers = "garbage-collector-controller,deployment-controller,replicaset-controller," +
+	"endpointslice-controller,endpoints-controller,namespace-controller,serviceaccount-controller," +
+	"root-ca-certificate-publisher-controller,clusterrole-aggregation-controller"
+
+// State is written (atomically) to the state file once the cluster is ready. Schema version 1.
+type State struct {
+	SchemaVersion     int               `json:"schemaVersion"`
+	KubernetesVersion string            `json:"kubernetesVersion"`
+	Dir               string            `json:"dir"`
+	Kubeconfig        string            `json:"kubeconfig"`
+	Server            string            `json:"server"`
+	Token             string            `json:"token"`
+	CAFile            string            `json:"caFile"`
+	EtcdURL           string            `json:"etcdUrl"`
+	LogDir            string            `json:"logDir"`
+	SupervisorPid     int               `json:"supervisorPid"`
+	Pgid              int               `json:"pgid"`
+	Pids              map[string]int    `json:"pids"`
+	Ports             map[string]int    `json:"ports"`
+	Nodes             []string          `json:"nodes"`
+	ManualNodes       []string          `json:"manualNodes"`
+	Timings           map[string]string `json:"timings"`
+	KeepDir           bool              `json:"keepDir"`
+}
+
+type upOptions struct {
+	foreground  bool
+	dir         string
+	stateFile   string
+	nodes       int
+	manualNodes int
+	watchPid    int
+	timeout     time.Duration
+	controllers string
+	keepDir     bool
+	readyFd     string // internal: supervisor reports "ok"/"fail" through this file
+}
+
+func parseUpFlags(name string, args []string) (*upOptions, error) {
+	o := &upOptions{}
+	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	fset.BoolVar(&o.foreground, "foreground", false, "stay attached; Ctrl-C tears the cluster down")
+	fset.StringVar(&o.dir, "dir", "", "working dir for data, certs, logs (default: a new temp dir)")
+	fset.StringVar(&o.stateFile, "state-file", "", "where to write the state JSON (default DIR/state.json)")
+	fset.IntVar(&o.nodes, "nodes", envInt("ZEN_LEAD_CLUSTER_NODES", 3), "kwok-managed fake nodes")
+	fset.IntVar(&o.manualNodes, "manual-nodes", envInt("ZEN_LEAD_CLUSTER_MANUAL_NODES", 1), "Node objects NOT managed by kwok (tainted NoSchedule)")
+	fset.IntVar(&o.watchPid, "watch-pid", 0, "tear down when this process exits (0: off)")
+	fset.DurationVar(&o.timeout, "timeout", 180*time.Second, "startup timeout")
+	fset.StringVar(&o.controllers, "controllers", envStr("ZEN_LEAD_CLUSTER_CONTROLLERS", defaultControllers), "kube-controller-manager --controllers")
+	fset.BoolVar(&o.keepDir, "keep-dir", os.Getenv("ZEN_LEAD_CLUSTER_KEEP_DIR") == "1", "keep DIR (logs) after teardown")
+	fset.StringVar(&o.readyFd, "ready-file", "", "internal")
+	if err := fset.Parse(args); err != nil {
+		return nil, err
+	}
+	if fset.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fset.Args())
+	}
+	return o, nil
+}
+
+func envInt(k string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envStr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "[cluster] "+format+"\n", a...)
+}
+
+// runUp implements `up`.
+func runUp() int {
+	o, err := parseUpFlags("up", os.Args[1:])
+	if err != nil {
+		return 2
+	}
+	if o.dir == "" {
+		o.dir, err = os.MkdirTemp("", "zen-lead-cluster-")
+		if err != nil {
+			logf("error: cannot create temp dir: %v", err)
+			return 1
+		}
+	} else if err := os.MkdirAll(o.dir, 0o700); err != nil {
+		logf("error: cannot create %s: %v", o.dir, err)
+		return 1
+	}
+	o.dir, _ = filepath.Abs(o.dir)
+	if o.stateFile == "" {
+		o.stateFile = filepath.Join(o.dir, "state.json")
+	}
+	o.stateFile, _ = filepath.Abs(o.stateFile)
+	_ = os.Remove(o.stateFile)
+
+	if o.foreground {
+		return supervise(o)
+	}
+
+	// Detached supervisor in its own session, so the caller's terminal signals and exit don't reach it.
+	self, err := os.Executable()
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	readyFile := filepath.Join(o.dir, "supervisor.ready")
+	_ = os.Remove(readyFile)
+	args := []string{"supervise", "--dir", o.dir, "--state-file", o.stateFile,
+		"--nodes", strconv.Itoa(o.nodes), "--manual-nodes", strconv.Itoa(o.manualNodes),
+		"--watch-pid", strconv.Itoa(o.watchPid), "--timeout", o.timeout.String(),
+		"--controllers", o.controllers, "--ready-file", readyFile}
+	if o.keepDir {
+		args = append(args, "--keep-dir")
+	}
+	logPath := filepath.Join(o.dir, "supervisor.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	devnull, _ := os.Open(os.DevNull)
+	cmd := exec.Command(self, args...)
+	cmd.Stdin = devnull
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		logf("error: starting supervisor: %v", err)
+		return 1
+	}
+	_ = logFile.Close()
+	logf("supervisor pid %d, dir %s (progress: %s)", cmd.Process.Pid, o.dir, logPath)
+
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+
+	// Relay the supervisor's progress lines to our stderr while waiting.
+	stopTail := make(chan struct{})
+	tailDone := make(chan struct{})
+	go func() { tailFile(logPath, stopTail); close(tailDone) }()
+	finish := func() { close(stopTail); <-tailDone }
+
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case s := <-sigs:
+			logf("got %v during startup: tearing down", s)
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+			}
+			finish()
+			return 130
+		case err := <-exited:
+			finish()
+			if o.keepDir {
+				logf("error: cluster failed to start (supervisor: %v); logs kept in %s", err, o.dir)
+			} else {
+				logf("error: cluster failed to start (supervisor: %v); rerun with --keep-dir (or ZEN_LEAD_CLUSTER_KEEP_DIR=1) to keep the logs", err)
+			}
+			return 1
+		case <-tick.C:
+			b, _ := os.ReadFile(readyFile)
+			if strings.TrimSpace(string(b)) == "ok" {
+				finish()
+				_ = cmd.Process.Release()
+				fmt.Println(o.stateFile)
+				return 0
+			}
+		}
+	}
+}
+
+// tailFile copies new content of path to stderr until stop is closed (then drains once more). The
+// file is opened once, so content written before the supervisor removes the dir is still read.
+func tailFile(path string, stop <-chan struct{}) {
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	drain := func() {
+		if f == nil {
+			var err error
+			if f, err = os.Open(path); err != nil {
+				return
+			}
+		}
+		_, _ = io.Copy(os.Stderr, f)
+	}
+	for {
+		select {
+		case <-stop:
+			drain()
+			return
+		case <-time.After(200 * time.Millisecond):
+			drain()
+		}
+	}
+}
+
+func runSupervise() int {
+	o, err := parseUpFlags("supervise", os.Args[1:])
+	if err != nil {
+		return 2
+	}
+	return supervise(o)
+}
+
+type component struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	err     error
+}
+
+type supervisor struct {
+	o         *upOptions
+	self      string
+	mu        sync.Mutex
+	comps     []*component
+	pgid      int
+	stopping  bool
+	failed    chan *component
+	start     time.Time
+	logDir    string
+	pkiDir    string
+	ports     map[string]int
+	token     string
+	server    string
+	etcdURL   string
+	caFile    string
+	kubecfg   string
+	nodeNames []string
+	manual    []string
+}
+
+func supervise(o *upOptions) int {
+	s := &supervisor{o: o, failed: make(chan *component, 8), start: time.Now()}
+	var err error
+	if s.self, err = os.Executable(); err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+
+	startErr := make(chan error, 1)
+	go func() { startErr <- s.bringUp() }()
+
+	var watch <-chan time.Time
+	if o.watchPid > 0 {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		watch = t.C
+	}
+	ready := false
+	for {
+		select {
+		case sig := <-sigs:
+			logf("got %v: tearing down", sig)
+			s.teardown()
+			if ready {
+				return 0
+			}
+			return 130
+		case err := <-startErr:
+			if err != nil {
+				logf("error: %v", err)
+				s.teardown()
+				s.writeReady("fail")
+				return 1
+			}
+			ready = true
+			s.writeReady("ok")
+			if o.foreground {
+				fmt.Println(o.stateFile)
+				logf("cluster is up; press Ctrl-C to stop. Try:")
+				logf("  export KUBECONFIG=%s", s.kubecfg)
+				logf("  curl --cacert %s -H 'Authorization: Bearer %s' %s/api/v1/nodes", s.caFile, s.token, s.server)
+			}
+		case c := <-s.failed:
+			if !ready {
+				continue // bringUp notices via its wait loops
+			}
+			logf("WARNING: %s exited unexpectedly (%v); the cluster is degraded. Last lines of %s:", c.name, c.err, c.logPath)
+			printTail(c.logPath, 30)
+		case <-watch:
+			if err := syscall.Kill(o.watchPid, 0); errors.Is(err, syscall.ESRCH) {
+				logf("watched pid %d is gone: tearing down", o.watchPid)
+				s.teardown()
+				return 0
+			}
+		}
+	}
+}
+
+func (s *supervisor) writeReady(v string) {
+	if s.o.readyFd != "" {
+		_ = os.WriteFile(s.o.readyFd, []byte(v+"\n"), 0o600)
+	}
+}
+
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func (s *supervisor) bringUp() error {
+	o := s.o
+	deadline := time.Now().Add(o.timeout)
+	s.logDir = filepath.Join(o.dir, "logs")
+	s.pkiDir = filepath.Join(o.dir, "pki")
+	for _, d := range []string{s.logDir, s.pkiDir, filepath.Join(o.dir, "etcd")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	p, err := freePorts(7)
+	if err != nil {
+		return fmt.Errorf("allocating ports: %w", err)
+	}
+	s.ports = map[string]int{"etcdClient": p[0], "etcdPeer": p[1], "apiserver": p[2],
+		"controllerManager": p[3], "scheduler": p[4], "kwokServer": p[5], "kwokNode": p[6]}
+
+	// Service-account key (one RSA key for verifying and signing) and the static admin token.
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	saKey := filepath.Join(s.pkiDir, "sa.key")
+	if err := os.WriteFile(saKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		return err
+	}
+	tok := make([]byte, 24)
+	_, _ = rand.Read(tok)
+	s.token = hex.EncodeToString(tok)
+	tokenFile := filepath.Join(s.pkiDir, "tokens.csv")
+	if err := os.WriteFile(tokenFile, []byte(s.token+`,zen-lead-admin,zen-lead-admin,"system:masters"`+"\n"), 0o600); err != nil {
+		return err
+	}
+
+	// etcd
+	s.etcdURL = fmt.Sprintf("http://127.0.0.1:%d", s.ports["etcdClient"])
+	peer := fmt.Sprintf("http://127.0.0.1:%d", s.ports["etcdPeer"])
+	if err := s.startComponent("etcd",
+		"--name=zen-lead",
+		"--data-dir="+filepath.Join(o.dir, "etcd"),
+		"--listen-client-urls="+s.etcdURL, "--advertise-client-urls="+s.etcdURL,
+		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
+		"--initial-cluster=zen-lead="+peer,
+		"--unsafe-no-fsync", "--log-level=warn",
+		"--quota-backend-bytes=2147483648",
+	); err != nil {
+		return err
+	}
+	insecure := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if err := s.waitFor("etcd", deadline, func() bool {
+		b, code := get(insecure, s.etcdURL+"/health", "")
+		return code == 200 && bytes.Contains(b, []byte(`"true"`))
+	}); err != nil {
+		return err
+	}
+	logf("etcd healthy at %s (%.1fs)", s.etcdURL, time.Since(s.start).Seconds())
+
+	// kube-apiserver
+	s.server = fmt.Sprintf("https://127.0.0.1:%d", s.ports["apiserver"])
+	certDir := filepath.Join(s.pkiDir, "apiserver")
+	if err := s.startComponent("kube-apiserver",
+		"--etcd-servers="+s.etcdURL,
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--secure-port="+strconv.Itoa(s.ports["apiserver"]),
+		"--cert-dir="+certDir,
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+saKey, "--service-account-signing-key-file="+saKey,
+		"--service-cluster-ip-range=10.96.0.0/16",
+		"--authorization-mode=RBAC",
+		"--token-auth-file="+tokenFile,
+		"--endpoint-reconciler-type=none",
+		// No node-lifecycle controller runs, so nothing would ever lift the not-ready taint this
+		// plugin puts on new Nodes; pods would never schedule onto the kwok nodes.
+		"--disable-admission-plugins=TaintNodesByCondition",
+		"--allow-privileged=true",
+		"--profiling=false",
+		"--v=1",
+	); err != nil {
+		return err
+	}
+	if err := s.waitFor("kube-apiserver", deadline, func() bool {
+		_, code := get(insecure, s.server+"/readyz", s.token)
+		return code == 200
+	}); err != nil {
+		return err
+	}
+	readyz := time.Since(s.start)
+	logf("kube-apiserver ready at %s (%.1fs)", s.server, readyz.Seconds())
+
+	// CA bundle: the self-signed serving cert written to --cert-dir contains the cert and its CA.
+	crt, err := os.ReadFile(filepath.Join(certDir, "apiserver.crt"))
+	if err != nil {
+		return fmt.Errorf("reading apiserver serving cert: %w", err)
+	}
+	s.caFile = filepath.Join(s.pkiDir, "ca.crt")
+	if err := os.WriteFile(s.caFile, crt, 0o600); err != nil {
+		return err
+	}
+	s.kubecfg = filepath.Join(o.dir, "kubeconfig")
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: zen-lead
+  cluster:
+    server: %s
+    certificate-authority-data: %s
+users:
+- name: zen-lead-admin
+  user:
+    token: %s
+contexts:
+- name: zen-lead
+  context:
+    cluster: zen-lead
+    user: zen-lead-admin
+    namespace: default
+current-context: zen-lead
+`, s.server, base64.StdEncoding.EncodeToString(crt), s.token)
+	if err := os.WriteFile(s.kubecfg, []byte(kc), 0o600); err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(crt)
+	api := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+
+	// kube-controller-manager, kube-scheduler, kwok
+	if err := s.startComponent("kube-controller-manager",
+		"--kubeconfig="+s.kubecfg,
+		"--leader-elect=false",
+		"--controllers="+o.controllers,
+		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(s.ports["controllerManager"]),
+		"--cert-dir="+filepath.Join(s.pkiDir, "kube-controller-manager"),
+		"--service-account-private-key-file="+saKey,
+		"--root-ca-file="+s.caFile,
+		"--v=1",
+	); err != nil {
+		return err
+	}
+	if err := s.startComponent("kube-scheduler",
+		"--kubeconfig="+s.kubecfg,
+		"--leader-elect=false",
+		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(s.ports["scheduler"]),
+		"--v=1",
+	); err != nil {
+		return err
+	}
+	stageFile := filepath.Join(o.dir, "kwok-stages.yaml")
+	if err := writeStages(stageFile); err != nil {
+		return err
+	}
+	if err := s.startComponent("kwok",
+		"--kubeconfig="+s.kubecfg,
+		"--config="+stageFile,
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--cidr=10.244.0.0/16",
+		"--node-ip=10.0.0.1",
+		"--node-port="+strconv.Itoa(s.ports["kwokNode"]),
+		"--server-address=127.0.0.1:"+strconv.Itoa(s.ports["kwokServer"]),
+	); err != nil {
+		return err
+	}
+
+	// Nodes.
+	zones := []string{"zone-a", "zone-b", "zone-c"}
+	for i := 0; i < o.nodes; i++ {
+		name := fmt.Sprintf("kwok-node-%d", i)
+		s.nodeNames = append(s.nodeNames, name)
+		node := map[string]any{
+			"apiVersion": "v1", "kind": "Node",
+			"metadata": map[string]any{
+				"name":        name,
+				"annotations": map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+				"labels": map[string]string{
+					"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+					"type": "kwok", "topology.kubernetes.io/zone": zones[i%len(zones)],
+				},
+			},
+		}
+		if err := postJSON(api, s.server+"/api/v1/nodes", s.token, node); err != nil {
+			return fmt.Errorf("creating node %s: %w", name, err)
+		}
+	}
+	for i := 0; i < o.manualNodes; i++ {
+		name := fmt.Sprintf("manual-node-%d", i)
+		s.manual = append(s.manual, name)
+		node := map[string]any{
+			"apiVersion": "v1", "kind": "Node",
+			"metadata": map[string]any{
+				"name": name,
+				"labels": map[string]string{
+					"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "manual",
+					"topology.kubernetes.io/zone": zones[i%len(zones)],
+				},
+			},
+			"spec": map[string]any{"taints": []map[string]string{{"key": "zen-lead.io/manual", "value": "true", "effect": "NoSchedule"}}},
+		}
+		if err := postJSON(api, s.server+"/api/v1/nodes", s.token, node); err != nil {
+			return fmt.Errorf("creating node %s: %w", name, err)
+		}
+	}
+
+	if err := s.waitFor("kwok", deadline, func() bool {
+		for _, n := range s.nodeNames {
+			b, code := get(api, s.server+"/api/v1/nodes/"+n, s.token)
+			if code != 200 || !nodeReady(b) {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return fmt.Errorf("nodes not Ready: %w", err)
+	}
+	nodesReady := time.Since(s.start)
+	logf("%d kwok nodes Ready (%.1fs)", len(s.nodeNames), nodesReady.Seconds())
+
+	if err := s.waitFor("kube-controller-manager", deadline, func() bool {
+		_, code := get(api, s.server+"/api/v1/namespaces/default/serviceaccounts/default", s.token)
+		return code == 200
+	}); err != nil {
+		return fmt.Errorf("serviceaccount default/default never appeared: %w", err)
+	}
+	if err := s.waitFor("kube-scheduler", deadline, func() bool {
+		_, code := get(insecure, fmt.Sprintf("https://127.0.0.1:%d/healthz", s.ports["scheduler"]), "")
+		return code == 200
+	}); err != nil {
+		return err
+	}
+	allReady := time.Since(s.start)
+	logf("control plane ready (%.1fs)", allReady.Seconds())
+
+	s.mu.Lock()
+	pids := map[string]int{}
+	for _, c := range s.comps {
+		pids[c.name] = c.cmd.Process.Pid
+	}
+	s.mu.Unlock()
+	st := State{
+		SchemaVersion: 1, KubernetesVersion: version.Get().GitVersion,
+		Dir: o.dir, Kubeconfig: s.kubecfg, Server: s.server, Token: s.token, CAFile: s.caFile,
+		EtcdURL: s.etcdURL, LogDir: s.logDir, SupervisorPid: os.Getpid(), Pgid: s.pgid,
+		Pids: pids, Ports: s.ports, Nodes: s.nodeNames, ManualNodes: s.manual, KeepDir: o.keepDir,
+		Timings: map[string]string{
+			"apiserverReadyz": fmt.Sprintf("%.2fs", readyz.Seconds()),
+			"nodesReady":      fmt.Sprintf("%.2fs", nodesReady.Seconds()),
+			"ready":           fmt.Sprintf("%.2fs", allReady.Seconds()),
+		},
+	}
+	if st.Nodes == nil {
+		st.Nodes = []string{}
+	}
+	if st.ManualNodes == nil {
+		st.ManualNodes = []string{}
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	tmp := o.stateFile + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, o.stateFile)
+}
+
+func nodeReady(b []byte) bool {
+	var n struct {
+		Status struct {
+			Conditions []struct{ Type, Status string } `json:"conditions"`
+		} `json:"status"`
+	}
+	if json.Unmarshal(b, &n) != nil {
+		return false
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == "Ready" {
+			return c.Status == "True"
+		}
+	}
+	return false
+}
+
+func writeStages(path string) error {
+	var out bytes.Buffer
+	err := fs.WalkDir(kwokStages, "kwok-stages", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := kwokStages.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out.WriteString("---\n")
+		out.Write(b)
+		if !bytes.HasSuffix(b, []byte("\n")) {
+			out.WriteByte('\n')
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, out.Bytes(), 0o600)
+}
+
+// startComponent runs `self <name> args...` with its output in logs/<name>.log. All components share
+// one process group (led by the first one), and die with the supervisor (Pdeathsig).
+func (s *supervisor) startComponent(name string, args ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return errors.New("stopping")
+	}
+	logPath := filepath.Join(s.logDir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cmd := exec.Command(s.self, append([]string{name}, args...)...)
+	cmd.Dir = s.o.dir
+	cmd.Stdout = f
+	cmd.Stderr = f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: s.pgid, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", name, err)
+	}
+	if s.pgid == 0 {
+		s.pgid = cmd.Process.Pid
+	}
+	c := &component{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	s.comps = append(s.comps, c)
+	logf("started %s (pid %d), log %s", name, cmd.Process.Pid, logPath)
+	go func() {
+		c.err = cmd.Wait()
+		close(c.done)
+		s.mu.Lock()
+		stopping := s.stopping
+		s.mu.Unlock()
+		if !stopping {
+			s.failed <- c
+		}
+	}()
+	return nil
+}
+
+// waitFor polls ok until it returns true; fails early (with the log tail) if the component died.
+func (s *supervisor) waitFor(name string, deadline time.Time, ok func() bool) error {
+	var c *component
+	s.mu.Lock()
+	for _, x := range s.comps {
+		if x.name == name {
+			c = x
+		}
+	}
+	s.mu.Unlock()
+	for {
+		if ok() {
+			return nil
+		}
+		s.mu.Lock()
+		stopping := s.stopping
+		s.mu.Unlock()
+		if stopping {
+			return errors.New("stopping")
+		}
+		if c != nil {
+			select {
+			case <-c.done:
+				logf("%s exited during startup (%v). Last lines of %s:", name, c.err, c.logPath)
+				printTail(c.logPath, 40)
+				return fmt.Errorf("%s exited during startup: %v (log: %s)", name, c.err, c.logPath)
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			if c != nil {
+				logf("timed out waiting for %s. Last lines of %s:", name, c.logPath)
+				printTail(c.logPath, 40)
+				return fmt.Errorf("timed out after %s waiting for %s (log: %s)", s.o.timeout, name, c.logPath)
+			}
+			return fmt.Errorf("timed out after %s waiting for %s", s.o.timeout, name)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func printTail(path string, n int) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for _, l := range lines {
+		fmt.Fprintf(os.Stderr, "    | %s\n", l)
+	}
+}
+
+// teardown stops the components in reverse start order, in stages (clients of the apiserver, then
+// the apiserver, then etcd: stopping etcd first makes the apiserver hang in shutdown), each with
+// SIGTERM and a short grace period before SIGKILL (all state is throwaway), then removes the working
+// dir unless --keep-dir.
+func (s *supervisor) teardown() {
+	s.mu.Lock()
+	s.stopping = true
+	comps := append([]*component(nil), s.comps...)
+	s.mu.Unlock()
+	t0 := time.Now()
+	stage := func(names ...string) {
+		var cs []*component
+		for i := len(comps) - 1; i >= 0; i-- {
+			for _, n := range names {
+				if comps[i].name == n {
+					cs = append(cs, comps[i])
+				}
+			}
+		}
+		for _, c := range cs {
+			_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		}
+		grace := time.After(5 * time.Second)
+		for _, c := range cs {
+			select {
+			case <-c.done:
+				logf("%s stopped (%.1fs)", c.name, time.Since(t0).Seconds())
+			case <-grace:
+				logf("%s did not stop within 5s of SIGTERM: killing", c.name)
+				for _, c := range cs {
+					_ = c.cmd.Process.Kill()
+				}
+				<-c.done
+			}
+		}
+	}
+	stage("kwok", "kube-scheduler", "kube-controller-manager")
+	stage("kube-apiserver")
+	stage("etcd")
+	if s.pgid != 0 {
+		_ = syscall.Kill(-s.pgid, syscall.SIGKILL) // anything left in the group
+	}
+	if !s.o.keepDir {
+		if err := os.RemoveAll(s.o.dir); err != nil {
+			logf("warning: removing %s: %v", s.o.dir, err)
+		}
+	} else {
+		logf("kept %s", s.o.dir)
+	}
+	logf("torn down (%.1fs)", time.Since(t0).Seconds())
+}
+
+func get(c *http.Client, url, token string) ([]byte, int) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b, resp.StatusCode
+}
+
+func postJSON(c *http.Client, url, token string, body any) error {
+	b, _ := json.Marshal(body)
+	var lastErr error
+	for attempt := 0; attempt < 20; attempt++ {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			lastErr = err
+		} else {
+			rb, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 201 || resp.StatusCode == 200 || resp.StatusCode == 409 {
+				return nil
+			}
+			lastErr = fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(rb)))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return lastErr
+}
