@@ -1,23 +1,54 @@
 #!/usr/bin/env node
 /**
- * The `zen-lead` command. Subcommands are wired here; each lives in its own module.
+ * The `zen-lead` command: subcommands are wired here, each in its own module. Bad input gives one
+ * line on stderr and exit code 2; anything else unexpected, one line and exit code 1.
  */
 import { runDemo } from "./demo.ts";
+import { REPLAY_HELP, replay, SIM_HELP, sim } from "./simulate.ts";
+import { UsageError } from "./usage-error.ts";
 
-const USAGE = `usage: zen-lead <command>
+const USAGE = `usage: zen-lead <command> [options]
 
 commands:
-  demo    show a leader failover of the seed's first use case (3 replicas), decided by the core`;
+  sim SCENARIO.yaml    run a failover scenario through zen-lead on virtual time
+  replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why
+  demo                 a leader failover of the seed's first use case, decided by the core
+
+Run zen-lead <command> --help for a command's options.`;
+
+const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<number> | number>> = {
+  sim,
+  replay,
+  demo: runDemo,
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h") {
+  if (command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
-  if (command === "demo") return runDemo(rest);
-  console.error(`zen-lead: unknown command ${JSON.stringify(command)} (see zen-lead --help)`);
-  return 2;
+  if (command === undefined) {
+    console.error(USAGE);
+    return 2;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    console.error(`zen-lead: unknown command ${JSON.stringify(command)} (see zen-lead --help)`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    console.error(`zen-lead ${command}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
 }
+
+export { REPLAY_HELP, SIM_HELP };
 
 process.exitCode = await main(process.argv.slice(2));

@@ -122,6 +122,7 @@ export function advance(
 
   let inflight = next.inflight;
   let timers = next.timers;
+  let nextRetryAt = Number.POSITIVE_INFINITY;
   for (const source of next.touched) {
     const before = mapGet(state.decisions, source);
     const after = mapGet(next.decisions, source);
@@ -165,10 +166,13 @@ export function advance(
       const timer = mapGet(timers, source);
       if (timer === undefined || retryAt < timer) {
         timers = mapSet(timers, source, retryAt);
+        nextRetryAt = Math.min(nextRetryAt, retryAt);
         actions.push({ type: "wake", source, at: retryAt });
       }
     }
   }
-  if (inflight !== next.inflight || timers !== next.timers) next = { ...next, inflight, timers };
+  if (inflight !== next.inflight || timers !== next.timers) {
+    next = { ...next, inflight, timers, nextTimerAt: Math.min(next.nextTimerAt, nextRetryAt) };
+  }
   return { state: next, actions };
 }

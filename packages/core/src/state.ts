@@ -74,6 +74,11 @@ export interface State {
   readonly decisions: PersistentMap<Decision>;
   /** source -> when to look at it again. */
   readonly timers: PersistentMap<number>;
+  /**
+   * No timer is due before this (Infinity: none). A tick before it costs nothing, however many
+   * timers wait; it may be early (a timer was dropped), never late.
+   */
+  readonly nextTimerAt: number;
   /** `Kind:namespace/name` -> the last write asked for it, until it is observed. */
   readonly inflight: PersistentMap<Inflight>;
   /** Sources whose decision this step may have changed. */
@@ -95,6 +100,7 @@ export function initialState(now = 0): State {
     claims: emptyMap(),
     decisions: emptyMap(),
     timers: emptyMap(),
+    nextTimerAt: Number.POSITIVE_INFINITY,
     inflight: emptyMap(),
     touched: [],
   };

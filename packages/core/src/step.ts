@@ -371,20 +371,27 @@ function markSynced(d: Draft, kind: Kind, touched: Set<string>) {
 }
 
 function fireTimers(d: Draft, touched: Set<string>) {
+  if (d.now < d.nextTimerAt) return;
+  let next = Number.POSITIVE_INFINITY;
   for (const [source, at] of mapEntries(d.timers)) {
-    if (at <= d.now) {
+    if (at > d.now) next = Math.min(next, at);
+    else {
       d.timers = mapRemove(d.timers, source);
       touched.add(source);
     }
   }
+  d.nextTimerAt = next;
 }
 
 function redecide(d: Draft, source: string) {
   const decision = decide(d, source);
   d.decisions =
     decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
-  d.timers =
-    decision?.wakeAt === undefined ? mapRemove(d.timers, source) : mapSet(d.timers, source, decision.wakeAt);
+  if (decision?.wakeAt === undefined) d.timers = mapRemove(d.timers, source);
+  else {
+    d.timers = mapSet(d.timers, source, decision.wakeAt);
+    d.nextTimerAt = Math.min(d.nextTimerAt, decision.wakeAt);
+  }
 }
 
 export function step(state: State, event: ClusterEvent): State {
@@ -393,7 +400,7 @@ export function step(state: State, event: ClusterEvent): State {
   switch (event.type) {
     case "tick":
       d.now = event.now;
-      if (d.timers.size > 0) fireTimers(d, touched);
+      fireTimers(d, touched);
       break;
     case "upsert":
       upsert(d, event.object, touched);

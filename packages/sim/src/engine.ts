@@ -136,7 +136,6 @@ class Engine implements SimulationRun {
   /** The resourceVersion the controller had seen of a write's object when it asked for the write. */
   readonly #seenAtAsk = new WeakMap<WriteAction, number | undefined>();
   #failure: { error: unknown } | undefined;
-  #timers: { map: State["timers"] | undefined; earliest: number } = { map: undefined, earliest: 0 };
   #events = 0;
 
   readonly #timeline: (TimedChange | undefined)[] = [];
@@ -237,7 +236,7 @@ class Engine implements SimulationRun {
     const at = this.#clock.frame;
     const sources = new Set(state.touched);
     // Timers that fired in the tick the operator folds in before an event: their sources changed too.
-    if (previous !== undefined && previous.now !== state.now && this.#earliestTimer(previous) <= state.now) {
+    if (previous !== undefined && previous.now !== state.now && previous.nextTimerAt <= state.now) {
       for (const [source, due] of mapEntries(previous.timers)) if (due <= state.now) sources.add(source);
     }
     for (const source of sources) {
@@ -248,16 +247,6 @@ class Engine implements SimulationRun {
         this.#trace.violation({ at, invariant: INVARIANTS.leaderIsCandidate, message: problem });
       }
     }
-  }
-
-  /** The earliest timer of a state, cached per timers map (it changes far less often than time). */
-  #earliestTimer(state: State): number {
-    if (this.#timers.map !== state.timers) {
-      let earliest = Number.POSITIVE_INFINITY;
-      for (const [, due] of mapEntries(state.timers)) if (due < earliest) earliest = due;
-      this.#timers = { map: state.timers, earliest };
-    }
-    return this.#timers.earliest;
   }
 
   #onActions(actions: readonly Action[], applier: Applier): void {

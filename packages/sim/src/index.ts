@@ -42,6 +42,7 @@ export {
   replayRecords,
   simulationFromLog,
 } from "./replay.ts";
+export { type HtmlOptions, renderHtml } from "./report/html.ts";
 export { renderJson, reportJson } from "./report-json.ts";
 export { renderText } from "./report-text.ts";
 export * from "./scenario/index.ts";

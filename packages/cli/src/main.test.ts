@@ -1,0 +1,89 @@
+/**
+ * The command as a user runs it: a real process, its output and its exit code.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { syntheticLog } from "@zen-lead/sim";
+import { describe, expect, it } from "vitest";
+
+const main = join(import.meta.dirname, "main.ts");
+const scenarios = join(import.meta.dirname, "../../sim/scenarios");
+
+function zenLead(...args: string[]) {
+  const r = spawnSync(process.execPath, [main, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, TZ: "Pacific/Chatham" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("zen-lead", () => {
+  it("exits 2 with one line for an unknown command or flag", () => {
+    for (const args of [["frobnicate"], ["sim", "--bogus", "x.yaml"], ["replay"], []]) {
+      const r = zenLead(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stdout).toBe("");
+    }
+    expect(zenLead("frobnicate").stderr.trim().split("\n")).toHaveLength(1);
+    expect(zenLead("sim", "--bogus", "x.yaml").stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("prints help with exit 0", () => {
+    expect(zenLead("--help")).toMatchObject({ code: 0, stdout: expect.stringContaining("replay LOG.jsonl") });
+    expect(zenLead("sim", "--help")).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("--report FILE"),
+    });
+  });
+
+  it("runs a scenario: text by default, JSON with --json, an HTML page with --report", () => {
+    const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
+    const scenario = join(scenarios, "use-case-1-controller-ha.yaml");
+    const text = zenLead("sim", scenario);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("Service default/my-controller -> default/my-controller-leader");
+    const html = join(dir, "report.html");
+    const json = zenLead("sim", scenario, "--json", "--report", html);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as { formatVersion: number; violations: unknown[] };
+    expect(report).toMatchObject({ formatVersion: 1, violations: [] });
+    expect(readFileSync(html, "utf8")).toMatch(/^<!DOCTYPE html>/i);
+  });
+
+  it("refuses a malformed scenario in one line with exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "name: x\ntimeline: [{ at: soon, crashLeader: web }]\n");
+    const r = zenLead("sim", bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("bad.yaml");
+  });
+
+  it("replays a log deterministically, byte for byte, whatever the time zone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
+    const log = join(dir, "events.jsonl");
+    writeFileSync(
+      log,
+      `${[...syntheticLog({ services: 3, podsPerService: 3, events: 400, seed: 7 })].join("\n")}\n`,
+    );
+    const first = zenLead("replay", log, "--json");
+    expect(first.code).toBe(0);
+    const again = spawnSync(process.execPath, [main, "replay", log, "--json"], {
+      encoding: "utf8",
+      env: { ...process.env, TZ: "America/Los_Angeles", LANG: "de_DE.UTF-8" },
+    });
+    expect(again.stdout).toBe(first.stdout);
+  });
+
+  it("refuses a malformed log with file:line and exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
+    const log = join(dir, "bad.jsonl");
+    writeFileSync(log, "not json\n");
+    const r = zenLead("replay", log);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/bad\.jsonl:1: /);
+  });
+});
