@@ -25,6 +25,7 @@ export {
   isCandidate,
   type LeaderRecord,
 } from "./elect.ts";
+export { deepEqual } from "./equal.ts";
 export { type ClusterEvent, fromWatch, REQUIRED_KINDS, type WatchType } from "./events.ts";
 export { ANNOTATIONS, LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
 export { type Manifest, manifestOf } from "./manifest.ts";

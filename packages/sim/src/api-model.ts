@@ -15,12 +15,12 @@ import {
   type Decoded,
   type DeleteAction,
   decode,
+  deepEqual,
   formatTimestamp,
   type Kind,
   objectKey,
 } from "@zen-lead/core";
 import { mulberry32 } from "./event-log/index.ts";
-import { jsonEqual } from "./json-equal.ts";
 import type { ApiBehaviour, ApiObject } from "./model.ts";
 
 /** One stored object: the JSON as the API serves it, and its decoded view (decoded once, shared). */
@@ -178,7 +178,7 @@ export class ApiModel {
     };
     if (previous !== undefined && sourceVersion === undefined) {
       const same = { ...object, metadata };
-      if (jsonEqual(same, previous.raw)) return undefined;
+      if (deepEqual(same, previous.raw)) return undefined;
     }
     metadata.resourceVersion = String(++this.#resourceVersion);
     const raw = { ...object, metadata } as ApiObject;
@@ -247,7 +247,7 @@ export class ApiModel {
     };
     const body: Json = { ...manifest, metadata };
     if (action.kind === "Service") body.spec = this.#serviceDefaults(record(manifest.spec), previous);
-    if (previous !== undefined && jsonEqual(body, previous.raw)) {
+    if (previous !== undefined && deepEqual(body, previous.raw)) {
       return { verb, status: 200, injected: false, unchanged: true, stored: previous };
     }
     metadata.resourceVersion = String(++this.#resourceVersion);

@@ -4,14 +4,11 @@
  * clock, a locale or a time zone, so the same report prints the same bytes anywhere.
  */
 
-/** `+12.345s`, `-0.250s`, `+0.000s`: milliseconds as signed seconds with three decimals. */
-export function formatOffset(ms: number): string {
+/** `+12.345s`, `-0.250s`, `+0.000s`: milliseconds as signed seconds, three decimals unless asked. */
+export function formatOffset(ms: number, decimals = 3): string {
   const rounded = Math.round(ms);
   const sign = rounded < 0 ? "-" : "+";
-  const abs = Math.abs(rounded);
-  const seconds = Math.floor(abs / 1000);
-  const millis = String(abs % 1000).padStart(3, "0");
-  return `${sign}${seconds}.${millis}s`;
+  return `${sign}${(Math.abs(rounded) / 1000).toFixed(decimals)}s`;
 }
 
 /** RFC 3339 UTC with milliseconds, of virtual time `ms` in a run starting at `epochMs`. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { PodLane, ServiceReport, SimReport } from "../model.ts";
+import { formatOffset } from "../time-format.ts";
 import { SAMPLE_PERIODS, SAMPLE_REPORT } from "./fixture.ts";
-import { escapeHtml, formatOffset, renderHtml } from "./html.ts";
+import { escapeHtml, renderHtml } from "./html.ts";
 
 const EMPTY: SimReport = {
   formatVersion: 1,

@@ -17,6 +17,7 @@ import type {
   Violation,
   WriteRecord,
 } from "../model.ts";
+import { formatOffset } from "../time-format.ts";
 
 export interface HtmlOptions {
   /** Pod lanes drawn per Service before the rest fold into one overflow lane (default 50). */
@@ -65,12 +66,6 @@ const esc = escapeHtml;
 function num(n: number): string {
   const r = Math.round(n * 100) / 100;
   return Object.is(r, -0) ? "0" : String(r);
-}
-
-/** A virtual time as an offset from the start: `+12.3s` (decimals as given). */
-export function formatOffset(ms: number, decimals = 3): string {
-  const sign = ms < 0 ? "-" : "+";
-  return `${sign}${(Math.abs(ms) / 1000).toFixed(decimals)}s`;
 }
 
 function formatMs(ms: number): string {
