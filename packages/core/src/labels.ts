@@ -22,8 +22,11 @@ export const LABELS = {
 } as const;
 
 export const MANAGED_BY = "zen-lead";
-/** Unique, so the built-in EndpointSlice controller and mirroring controller leave our slices alone. */
-export const SLICE_MANAGED_BY = "zen-lead.io/controller";
+/**
+ * Unique, so the built-in EndpointSlice controller and mirroring controller leave our slices alone.
+ * A label value: no "/" (in the style of the built-in `endpointslice-controller.k8s.io`).
+ */
+export const SLICE_MANAGED_BY = "controller.zen-lead.io";
 
 /** The labels decoding keeps on Services and EndpointSlices (everything else is dropped). */
 export const KEPT_LABELS: ReadonlySet<string> = new Set([

@@ -322,7 +322,7 @@ describe("the leader EndpointSlice", () => {
     const slice = sliceOf(h.sync());
     expect(slice?.labels).toMatchObject({
       "kubernetes.io/service-name": "web-leader",
-      "endpointslice.kubernetes.io/managed-by": "zen-lead.io/controller",
+      "endpointslice.kubernetes.io/managed-by": "controller.zen-lead.io",
     });
     expect(slice?.addressType).toBe("IPv4");
     expect(slice?.endpoints).toEqual([

@@ -199,7 +199,7 @@ describe("runSimulation", () => {
         name: "web-leader-ipv4",
         namespace: "default",
         labels: {
-          "endpointslice.kubernetes.io/managed-by": "zen-lead.io/controller",
+          "endpointslice.kubernetes.io/managed-by": "controller.zen-lead.io",
           "zen-lead.io/source-service": "web",
           "kubernetes.io/service-name": "web-leader",
           "app.kubernetes.io/managed-by": "zen-lead",

@@ -46,7 +46,7 @@ const ownSlice = {
     name: "web-leader-ipv4",
     namespace: "default",
     labels: {
-      "endpointslice.kubernetes.io/managed-by": "zen-lead.io/controller",
+      "endpointslice.kubernetes.io/managed-by": "controller.zen-lead.io",
       "zen-lead.io/source-service": "web",
     },
   },

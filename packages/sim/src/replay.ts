@@ -10,7 +10,7 @@
  *   RELIST_END's `t`, a `remove` for every object of the kind missing from the list, then a `put`
  *   of every listed object (a put of an unchanged object is a no-op in the API model).
  * - zen-lead's own objects in the log — Services labelled `app.kubernetes.io/managed-by: zen-lead`
- *   and EndpointSlices labelled `endpointslice.kubernetes.io/managed-by: zen-lead.io/controller` —
+ *   and EndpointSlices labelled `endpointslice.kubernetes.io/managed-by: controller.zen-lead.io` —
  *   are dropped: they are what the recorded zen-lead wrote, and the simulated zen-lead writes its
  *   own. (A replay therefore starts as a cluster without zen-lead's objects: the first decisions
  *   are elections, not restorations.)

@@ -1,0 +1,348 @@
+/**
+ * Performs the core's writes (apply and delete actions) on the API server. It decides nothing about
+ * *what* to write; it guarantees *how*:
+ *
+ * - Creates are plain creates (POST): an object that appeared meanwhile gets 409 AlreadyExists and is
+ *   never touched (outcome `conflict`).
+ * - Updates are server-side applies (field manager `zen-lead`, `force: true`, content type
+ *   `application/apply-patch+yaml` set explicitly) whose body carries `metadata.uid` = the observed
+ *   uid: the server refuses (409) if the object at that name is another one. An update without an
+ *   expected uid is refused locally (outcome `rejected`): no write without a precondition.
+ * - Deletes carry `preconditions.uid`: a wrong uid gets 409 (outcome `conflict`), the object is kept.
+ * - One queue keyed by object (`Kind:namespace/name`): a request for a key already waiting replaces
+ *   it (latest wins); one key never has two writes in flight; a key failing transiently (429, 5xx,
+ *   network) backs off exponentially with jitter (reset on success; 429 waits at least Retry-After)
+ *   while other keys keep flowing; a new request for a backing-off key goes at once (new intent),
+ *   except after a 429; a global token bucket bounds the write rate (qps, burst).
+ * - Other refusals (409, 400, 403, 404 on update, 422) are not retried here: the core asks for an
+ *   unobserved write again after its in-flight TTL, and re-plans from what the watch shows.
+ *
+ * Every outcome is reported through `onResult` (for Events, logs and metrics).
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Action, ApplyAction, DeleteAction } from "@zen-lead/core";
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from "rxjs";
+import { ApiError, request, statusOf } from "./http.ts";
+import { backoffDelay, collectionPath } from "./watch.ts";
+
+export const FIELD_MANAGER = "zen-lead";
+export const APPLY_PATCH_CONTENT_TYPE = "application/apply-patch+yaml";
+
+export type WriteAction = ApplyAction | DeleteAction;
+
+/**
+ * - `created`, `applied`, `deleted`: done.
+ * - `gone`: a delete found nothing to delete (404): the wanted state holds.
+ * - `conflict`: 409 — a create met an existing (foreign or not yet observed) object, or the uid
+ *   precondition of an update/delete did not match. Nothing was written. Not retried: the watch
+ *   brings the object and the core decides (e.g. `NameCollision` and a Warning Event).
+ * - `retrying`: a transient failure (429, 5xx, network); the same write is retried after `retryInMs`
+ *   unless a newer one for the key replaces it.
+ * - `rejected`: any other refusal; not retried here.
+ */
+export type WriteStatus = "created" | "applied" | "deleted" | "gone" | "conflict" | "retrying" | "rejected";
+
+export interface WriteResult {
+  readonly action: WriteAction;
+  readonly key: string;
+  readonly status: WriteStatus;
+  /** Why it failed; with `created`, a non-fatal problem (the ownership upgrade failed). */
+  readonly error?: Error;
+  readonly durationMs: number;
+  readonly retryInMs?: number;
+}
+
+/** How writes reach the API server (replaceable in unit tests). Rejects with ApiError. */
+export interface WriteTransport {
+  /** Resolves with a non-fatal problem of a create that happened (reported with `created`). */
+  create(action: ApplyAction): Promise<Error | undefined>;
+  apply(action: ApplyAction & { readonly expectedUid: string }): Promise<void>;
+  delete(action: DeleteAction): Promise<void>;
+}
+
+function objectPath(kind: WriteAction["kind"], namespace: string, name: string): string {
+  return `${collectionPath(kind, namespace)}/${encodeURIComponent(name)}`;
+}
+
+/** The body of an update: the manifest plus `metadata.uid`, the server's uid precondition. */
+export function applyBody(action: ApplyAction & { readonly expectedUid: string }): Record<string, unknown> {
+  const metadata = (action.manifest.metadata ?? {}) as Record<string, unknown>;
+  return { ...action.manifest, metadata: { ...metadata, uid: action.expectedUid } };
+}
+
+interface ManagedFieldsEntry {
+  readonly manager?: string;
+  readonly operation?: string;
+}
+
+/**
+ * A create (POST) records zen-lead's fields under an `Update` operation, and server-side apply
+ * never removes fields another operation owns: an annotation zen-lead later stops setting would
+ * stay forever. So right after the create, the entry is turned into zen-lead's `Apply` entry (what
+ * kubectl's client-side-to-server-side apply upgrade does), under a uid test: the object just
+ * created, and only it. Returns quietly when there is nothing to convert.
+ */
+async function adoptAsApplied(kc: KubeConfig, action: ApplyAction, created: unknown): Promise<void> {
+  const meta = (created as { metadata?: { uid?: unknown; managedFields?: unknown } } | undefined)?.metadata;
+  const entries = Array.isArray(meta?.managedFields) ? (meta.managedFields as ManagedFieldsEntry[]) : [];
+  const ours = (e: ManagedFieldsEntry) => e.manager === FIELD_MANAGER && e.operation === "Update";
+  if (typeof meta?.uid !== "string" || !entries.some(ours)) return;
+  const upgraded = entries.map((e) => (ours(e) ? { ...e, operation: "Apply" } : e));
+  await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
+    query: { fieldManager: FIELD_MANAGER },
+    contentType: "application/json-patch+json",
+    body: [
+      { op: "test", path: "/metadata/uid", value: meta.uid },
+      { op: "replace", path: "/metadata/managedFields", value: upgraded },
+    ],
+  });
+}
+
+export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
+  return {
+    async create(action) {
+      const created = await request(kc, "POST", collectionPath(action.kind, action.namespace), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: action.manifest,
+      });
+      // Created is created: a failed ownership upgrade is reported with the outcome, not retried
+      // as a create (which would now meet its own object: 409).
+      try {
+        await adoptAsApplied(kc, action, created);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    },
+    async apply(action) {
+      await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        // JSON is YAML: the body is sent as JSON under the apply content type (415 without it).
+        contentType: APPLY_PATCH_CONTENT_TYPE,
+        body: applyBody(action),
+      });
+    },
+    async delete(action) {
+      await request(kc, "DELETE", objectPath(action.kind, action.namespace, action.name), {
+        body: { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid: action.uid } },
+      });
+    },
+  };
+}
+
+export interface ApplierOptions {
+  /** Sustained writes per second (token refill). */
+  readonly qps?: number;
+  /** Writes allowed at once after a quiet period (bucket size). */
+  readonly burst?: number;
+  readonly backoffInitialMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly scheduler?: SchedulerLike;
+  readonly random?: () => number;
+  readonly onResult?: (result: WriteResult) => void;
+  /** Default: kubeWriteTransport(kc). */
+  readonly transport?: WriteTransport;
+}
+
+export interface Applier {
+  /** Queue a write; apply/delete actions only (others are ignored). */
+  submit(action: Action): void;
+  /** Submit every write action of a stream. */
+  connect(actions: Observable<Action>): Subscription;
+  /** Resolves when nothing is waiting, backing off or in flight. */
+  idle(): Promise<void>;
+  /** Keys waiting (including backing off) and in flight. */
+  readonly size: { readonly pending: number; readonly inFlight: number };
+  /** Stop: nothing more starts; writes in flight finish. */
+  stop(): void;
+}
+
+export function keyOf(action: WriteAction): string {
+  return `${action.kind}:${action.namespace}/${action.name}`;
+}
+
+/**
+ * 409 (AlreadyExists on create, a failed uid precondition on delete), and the server's answer to an
+ * apply whose `metadata.uid` is not the live object's: 422 "metadata.uid: field is immutable".
+ */
+function isConflict(error: Error): boolean {
+  if (statusOf(error) === 409) return true;
+  return error instanceof ApiError && error.status === 422 && error.fields.includes("metadata.uid");
+}
+
+function isWrite(action: Action): action is WriteAction {
+  return action.type === "apply" || action.type === "delete";
+}
+
+/** A token bucket on the scheduler's clock. `take` returns 0 when a token was taken, else the wait. */
+export function tokenBucket(qps: number, burst: number, now: number) {
+  let tokens = burst;
+  let last = now;
+  return {
+    take(at: number): number {
+      tokens = Math.min(burst, tokens + ((at - last) * qps) / 1000);
+      last = at;
+      if (tokens >= 1) {
+        tokens -= 1;
+        return 0;
+      }
+      return Math.ceil(((1 - tokens) * 1000) / qps);
+    },
+  };
+}
+
+export function createApplier(kc: KubeConfig | undefined, options: ApplierOptions = {}): Applier {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const random = options.random ?? Math.random;
+  const backoffInitialMs = options.backoffInitialMs ?? 200;
+  const backoffMaxMs = options.backoffMaxMs ?? 30_000;
+  const onResult = options.onResult ?? (() => {});
+  if (options.transport === undefined && kc === undefined) {
+    throw new Error("createApplier needs a KubeConfig or a transport");
+  }
+  const transport = options.transport ?? kubeWriteTransport(kc as KubeConfig);
+  const bucket = tokenBucket(options.qps ?? 50, options.burst ?? 100, scheduler.now());
+
+  // Insertion order is service order; replacing a waiting request keeps its place (fairness).
+  const pending = new Map<string, WriteAction>();
+  const inFlight = new Set<string>();
+  const failures = new Map<string, number>();
+  // When a key may be written again: after a transient failure (the retry waits), and after a 429
+  // (anything for the key waits: the server asked for it).
+  const notBefore = new Map<string, { readonly at: number; readonly throttled: boolean }>();
+  let wake: Subscription | undefined;
+  let wakeAt = Number.POSITIVE_INFINITY;
+  let stopped = false;
+  let idleWaiters: (() => void)[] = [];
+
+  const settleIdle = () => {
+    if (pending.size > 0 || inFlight.size > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  const wakeUpAt = (at: number) => {
+    if (at >= wakeAt) return;
+    wake?.unsubscribe();
+    wakeAt = at;
+    wake = scheduler.schedule(
+      () => {
+        wake = undefined;
+        wakeAt = Number.POSITIVE_INFINITY;
+        pump();
+      },
+      Math.max(0, at - scheduler.now()),
+    );
+  };
+
+  async function perform(action: WriteAction): Promise<{ status: WriteStatus; warning?: Error }> {
+    if (action.type === "delete") {
+      try {
+        await transport.delete(action);
+        return { status: "deleted" };
+      } catch (error) {
+        if (statusOf(error) === 404) return { status: "gone" };
+        throw error;
+      }
+    }
+    if (action.create) {
+      const warning = await transport.create(action);
+      return warning === undefined ? { status: "created" } : { status: "created", warning };
+    }
+    const expectedUid = action.expectedUid;
+    if (expectedUid === undefined || expectedUid === "") {
+      throw new ApiError(-1, `refusing to update ${keyOf(action)} without a uid precondition`);
+    }
+    await transport.apply({ ...action, expectedUid });
+    return { status: "applied" };
+  }
+
+  async function run(key: string, action: WriteAction): Promise<void> {
+    const started = scheduler.now();
+    let result: WriteResult;
+    try {
+      const { status, warning } = await perform(action);
+      failures.delete(key);
+      notBefore.delete(key);
+      const durationMs = scheduler.now() - started;
+      result = { action, key, status, durationMs, ...(warning !== undefined ? { error: warning } : {}) };
+    } catch (caught) {
+      const error = caught instanceof Error ? caught : new Error(String(caught));
+      const status = statusOf(error);
+      const durationMs = scheduler.now() - started;
+      if (isConflict(error)) {
+        failures.delete(key);
+        result = { action, key, status: "conflict", error, durationMs };
+      } else if (status === 429 || status === 0 || status >= 500) {
+        const n = failures.get(key) ?? 0;
+        failures.set(key, n + 1);
+        const retryAfter = error instanceof ApiError ? (error.retryAfterMs ?? 0) : 0;
+        const retryInMs = Math.max(retryAfter, backoffDelay(n, backoffInitialMs, backoffMaxMs, random));
+        notBefore.set(key, { at: scheduler.now() + retryInMs, throttled: status === 429 });
+        // A newer request for the key, queued meanwhile, wins over this retry.
+        if (!pending.has(key) && !stopped) pending.set(key, action);
+        result = { action, key, status: "retrying", error, durationMs, retryInMs };
+      } else {
+        failures.delete(key);
+        result = { action, key, status: "rejected", error, durationMs };
+      }
+    }
+    inFlight.delete(key);
+    onResult(result);
+    pump();
+    settleIdle();
+  }
+
+  function pump(): void {
+    if (stopped) return;
+    const now = scheduler.now();
+    for (const [key, action] of pending) {
+      if (inFlight.has(key)) continue;
+      const at = notBefore.get(key)?.at ?? 0;
+      if (at > now) {
+        wakeUpAt(at);
+        continue;
+      }
+      const wait = bucket.take(now);
+      if (wait > 0) {
+        wakeUpAt(now + wait);
+        break;
+      }
+      pending.delete(key);
+      inFlight.add(key);
+      void run(key, action);
+    }
+  }
+
+  const applier: Applier = {
+    submit(action) {
+      if (stopped || !isWrite(action)) return;
+      const key = keyOf(action);
+      // A new request carries new intent (a failover must not wait out an old backoff), so it is
+      // not held back unless the server throttled the key; the failure count stays, so if it fails
+      // too it waits longer. The core re-asks an identical write only after its in-flight TTL.
+      if (notBefore.get(key)?.throttled !== true) notBefore.delete(key);
+      pending.set(key, action);
+      pump();
+    },
+    connect(actions) {
+      return actions.subscribe((a) => applier.submit(a));
+    },
+    idle() {
+      return pending.size === 0 && inFlight.size === 0
+        ? Promise.resolve()
+        : new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    get size() {
+      return { pending: pending.size, inFlight: inFlight.size };
+    },
+    stop() {
+      stopped = true;
+      wake?.unsubscribe();
+      pending.clear();
+      settleIdle();
+    },
+  };
+  return applier;
+}

@@ -1,0 +1,34 @@
+/**
+ * @zen-lead/k8s-adapter — the only code that talks to the API server, and it decides nothing:
+ * `watchKind` turns a kind's objects into a never-ending stream of core events (list, watch,
+ * recover), and `createApplier` performs the core's apply/delete actions safely (plain creates,
+ * uid preconditions, a per-object queue with backoff, a global rate limit).
+ */
+export {
+  APPLY_PATCH_CONTENT_TYPE,
+  type Applier,
+  type ApplierOptions,
+  applyBody,
+  createApplier,
+  FIELD_MANAGER,
+  keyOf,
+  kubeWriteTransport,
+  tokenBucket,
+  type WriteAction,
+  type WriteResult,
+  type WriteStatus,
+  type WriteTransport,
+} from "./applier.ts";
+export { ApiError, type Query, request, statusOf } from "./http.ts";
+export {
+  backoffDelay,
+  collectionPath,
+  kubeTransport,
+  type ListPage,
+  SLICE_SELECTOR,
+  type WatchDiagnostic,
+  type WatchDiagnosticKind,
+  type WatchOptions,
+  type WatchTransport,
+  watchKind,
+} from "./watch.ts";

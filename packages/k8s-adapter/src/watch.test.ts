@@ -1,0 +1,247 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterEvent } from "@zen-lead/core";
+import { podJson } from "@zen-lead/core/testing";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ApiError, type Query } from "./http.ts";
+import { backoffDelay, type ListPage, type WatchTransport, watchKind } from "./watch.ts";
+
+interface OpenWatch {
+  readonly path: string;
+  readonly query: Query;
+  readonly send: (type: string, object: unknown) => void;
+  readonly done: (error: unknown) => void;
+  readonly controller: AbortController;
+}
+
+/** A scripted API server: lists answer from `listAnswers` (then `items`), watches stay open. */
+class FakeTransport implements WatchTransport {
+  items: unknown[] = [];
+  rv = "10";
+  listAnswers: (ListPage | Error)[] = [];
+  lists: Query[] = [];
+  watches: OpenWatch[] = [];
+
+  async list(path: string, query: Query, _signal?: AbortSignal): Promise<ListPage> {
+    this.lists.push({ ...query, path });
+    const next = this.listAnswers.shift();
+    if (next instanceof Error) throw next;
+    return next ?? { items: this.items, resourceVersion: this.rv };
+  }
+
+  async watch(
+    path: string,
+    query: Query,
+    onEvent: (type: string, object: unknown) => void,
+    onDone: (error: unknown) => void,
+  ): Promise<AbortController> {
+    const controller = new AbortController();
+    this.watches.push({ path, query, send: onEvent, done: onDone, controller });
+    return controller;
+  }
+
+  get last(): OpenWatch {
+    const w = this.watches.at(-1);
+    if (w === undefined) throw new Error("no watch");
+    return w;
+  }
+}
+
+const pod = (name: string, rv: string, namespace = "default") => {
+  const p = podJson(name, { namespace });
+  return { ...p, metadata: { ...(p.metadata as object), resourceVersion: rv } };
+};
+
+let transport: FakeTransport;
+let events: ClusterEvent[];
+let lines: string[];
+const kc = new KubeConfig();
+
+function start(extra: Parameters<typeof watchKind>[2] = {}) {
+  return watchKind(kc, "Pod", {
+    transport,
+    random: () => 1,
+    onDiagnostic: (line) => lines.push(line),
+    ...extra,
+  }).subscribe((e) => events.push(e));
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  transport = new FakeTransport();
+  events = [];
+  lines = [];
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("watchKind", () => {
+  it("lists page by page, emits one resync, then watches from the list's resourceVersion with bookmarks", async () => {
+    transport.listAnswers = [
+      { items: [pod("a", "3")], resourceVersion: "7", continue: "page2" },
+      { items: [pod("b", "5")], resourceVersion: "9" },
+    ];
+    const sub = start({ pageSize: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(transport.lists.map((q) => [q.limit, q.continue])).toEqual([
+      [1, undefined],
+      [1, "page2"],
+    ]);
+    expect(events).toHaveLength(1);
+    const resync = events[0];
+    expect(resync?.type === "resync" && resync.objects.map((o) => o.name)).toEqual(["a", "b"]);
+    expect(transport.last.path).toBe("/api/v1/pods");
+    expect(transport.last.query).toMatchObject({ resourceVersion: "9", allowWatchBookmarks: true });
+    transport.last.send("ADDED", pod("c", "11"));
+    transport.last.send("MODIFIED", pod("c", "12"));
+    transport.last.send("DELETED", pod("c", "13"));
+    expect(events.slice(1).map((e) => e.type)).toEqual(["upsert", "upsert", "delete"]);
+    sub.unsubscribe();
+  });
+
+  it("re-watches from the last resourceVersion (bookmarks included) after a closed stream", async () => {
+    const sub = start();
+    await vi.advanceTimersByTimeAsync(0);
+    transport.last.send("ADDED", pod("c", "11"));
+    transport.last.send("BOOKMARK", { kind: "Pod", metadata: { resourceVersion: "20" } });
+    transport.last.done(null);
+    expect(transport.watches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.watches).toHaveLength(2);
+    expect(transport.last.query.resourceVersion).toBe("20");
+    expect(transport.lists).toHaveLength(1);
+    expect(events.filter((e) => e.type === "resync")).toHaveLength(1);
+    expect(lines.some((l) => l.startsWith("rewatch Pod in 200 ms: watch stream closed"))).toBe(true);
+    sub.unsubscribe();
+  });
+
+  it("relists on 410 Gone (an ERROR event or an HTTP 410) and delivers it as one resync", async () => {
+    const sub = start();
+    await vi.advanceTimersByTimeAsync(0);
+    transport.items = [pod("x", "30")];
+    transport.rv = "30";
+    transport.last.send("ERROR", { kind: "Status", code: 410, message: "too old resource version" });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.lists).toHaveLength(2);
+    const resyncs = events.filter((e) => e.type === "resync");
+    expect(resyncs).toHaveLength(2);
+    expect(resyncs[1]?.type === "resync" && resyncs[1].objects.map((o) => o.name)).toEqual(["x"]);
+    expect(transport.last.query.resourceVersion).toBe("30");
+
+    transport.last.done(Object.assign(new Error("Gone"), { statusCode: 410 }));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.lists).toHaveLength(3);
+    sub.unsubscribe();
+  });
+
+  it("backs off exponentially with jitter while lists fail, and resets after a success", async () => {
+    const fail = () => new ApiError(500, "boom");
+    transport.listAnswers = [fail(), fail(), fail()];
+    const sub = start({ random: () => 0 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(transport.lists).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(transport.lists).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1); // 100 ms: half of 200
+    expect(transport.lists).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(200); // half of 400
+    expect(transport.lists).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(400); // half of 800, then the list succeeds
+    expect(transport.lists).toHaveLength(4);
+    expect(events.map((e) => e.type)).toEqual(["resync"]);
+    transport.last.done(new Error("ECONNRESET"));
+    await vi.advanceTimersByTimeAsync(100); // reset: back to the first step
+    expect(transport.watches).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith("relist"))).toHaveLength(3);
+    sub.unsubscribe();
+  });
+
+  it("caps the backoff at the maximum", () => {
+    expect(backoffDelay(0, 200, 30_000, () => 1)).toBe(200);
+    expect(backoffDelay(3, 200, 30_000, () => 1)).toBe(1600);
+    expect(backoffDelay(20, 200, 30_000, () => 1)).toBe(30_000);
+    expect(backoffDelay(20, 200, 30_000, () => 0)).toBe(15_000);
+  });
+
+  it("restarts a watch that stays quiet past the idle deadline, and not one that keeps talking", async () => {
+    const sub = start({ idleTimeoutMs: 10_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    const first = transport.last;
+    await vi.advanceTimersByTimeAsync(6_000);
+    first.send("BOOKMARK", { metadata: { resourceVersion: "15" } });
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(transport.watches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(first.controller.signal.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.watches).toHaveLength(2);
+    expect(transport.last.query.resourceVersion).toBe("15");
+    expect(lines.some((l) => l.includes("no event or bookmark for 10000 ms"))).toBe(true);
+    sub.unsubscribe();
+  });
+
+  it("lists again when a list hangs past its deadline", async () => {
+    let aborted = false;
+    transport.list = (_path: string, query: Query, signal?: AbortSignal): Promise<ListPage> => {
+      transport.lists.push(query);
+      if (transport.lists.length > 1) return Promise.resolve({ items: [], resourceVersion: "5" });
+      return new Promise((_, reject) => {
+        signal?.addEventListener("abort", () => {
+          aborted = true;
+          reject(new Error("aborted"));
+        });
+      });
+    };
+    const sub = start({ listTimeoutMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(aborted).toBe(true);
+    expect(lines.at(-1)).toContain("list took longer than 1000 ms");
+    await vi.advanceTimersByTimeAsync(200);
+    expect(events.map((e) => e.type)).toEqual(["resync"]);
+    expect(transport.last.query.resourceVersion).toBe("5");
+    sub.unsubscribe();
+  });
+
+  it("aborts the watch on unsubscribe and schedules nothing more", async () => {
+    const sub = start();
+    await vi.advanceTimersByTimeAsync(0);
+    const w = transport.last;
+    sub.unsubscribe();
+    expect(w.controller.signal.aborted).toBe(true);
+    w.done(null);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(transport.watches).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("watches a namespace list as one stream: one combined resync, also when one namespace relists", async () => {
+    const sub = start({ namespaces: ["a", "b"] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(transport.watches.map((w) => w.path)).toEqual([
+      "/api/v1/namespaces/a/pods",
+      "/api/v1/namespaces/b/pods",
+    ]);
+    const [wa, wb] = transport.watches;
+    wa?.send("ADDED", pod("p1", "11", "a"));
+    wb?.send("ADDED", pod("p2", "12", "b"));
+    expect(events.map((e) => e.type)).toEqual(["resync", "upsert", "upsert"]);
+    transport.items = [];
+    wa?.send("ERROR", { code: 410 });
+    await vi.advanceTimersByTimeAsync(200);
+    const last = events.at(-1);
+    // Namespace a relisted empty; b's pod is still there.
+    expect(last?.type === "resync" && last.objects.map((o) => `${o.namespace}/${o.name}`)).toEqual(["b/p2"]);
+    sub.unsubscribe();
+  });
+
+  it("selects zen-lead's own EndpointSlices by label", async () => {
+    const sub = watchKind(kc, "EndpointSlice", { transport }).subscribe();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(transport.last.path).toBe("/apis/discovery.k8s.io/v1/endpointslices");
+    expect(transport.last.query.labelSelector).toBe(
+      "endpointslice.kubernetes.io/managed-by=controller.zen-lead.io",
+    );
+    expect(transport.lists[0]?.labelSelector).toBe(transport.last.query.labelSelector);
+    sub.unsubscribe();
+  });
+});
