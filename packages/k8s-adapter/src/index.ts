@@ -19,7 +19,30 @@ export {
   type WriteStatus,
   type WriteTransport,
 } from "./applier.ts";
+export { type CancelTimer, type Clock, type ManualClock, manualClock, settle, systemClock } from "./clock.ts";
+export { type Controller, type ControllerOptions, startController } from "./controller.ts";
+export {
+  actionOf,
+  createEventRecorder,
+  type EventProblem,
+  type EventRecorder,
+  type EventRecorderOptions,
+  type EventSink,
+  kubeEventSink,
+  NOTE_LIMIT_BYTES,
+  REPORTING_CONTROLLER,
+  truncateNote,
+} from "./events.ts";
 export { ApiError, type Query, request, statusOf } from "./http.ts";
+export {
+  createLeaderElector,
+  kubeLeaseApi,
+  type LeaderElectionOptions,
+  type LeaderElector,
+  type LeaseApi,
+  type LeaseRecord,
+  type LeaseSnapshot,
+} from "./lease.ts";
 export {
   backoffDelay,
   collectionPath,

@@ -1,0 +1,103 @@
+/**
+ * The controller loop, wired: the four watches (Nodes, Services, Pods, zen-lead's EndpointSlices)
+ * merged into one stream of core events, folded by the core's operator on real time, and its
+ * writes handed to the applier. It decides nothing itself. Writes flow only while `leading$` says
+ * this replica holds the lease (always, when no lease is given): losing it stops them at once.
+ * Gaining it starts the fold again from fresh lists (a relist: milliseconds to seconds).
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { type Action, type EventAction, type Kind, reconcileActions, type State } from "@zen-lead/core";
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  merge,
+  type Observable,
+  type SchedulerLike,
+  type Subscription,
+} from "rxjs";
+import { createApplier, type WriteResult } from "./applier.ts";
+import { type WatchDiagnostic, watchKind } from "./watch.ts";
+
+export interface ControllerOptions {
+  readonly kc: KubeConfig;
+  /** Watch only these namespaces; all when absent or empty. */
+  readonly namespaces?: readonly string[];
+  /** Whether this replica may write (the lease); default: always. */
+  readonly leading$?: Observable<boolean>;
+  readonly scheduler?: SchedulerLike;
+  /** Every batch of actions the core asks for, written or not. */
+  readonly onActions?: (actions: readonly Action[]) => void;
+  /** Events for the source Services (the EventRecorder's input). */
+  readonly onEvent?: (event: EventAction) => void;
+  readonly onWriteResult?: (result: WriteResult) => void;
+  readonly onDiagnostic?: (line: string, detail: WatchDiagnostic) => void;
+}
+
+export interface Controller {
+  /** The core's latest state (for status and metrics). */
+  readonly state: () => State | undefined;
+  /** Stop watching and writing; resolves when writes in flight are done. */
+  stop(): Promise<void>;
+}
+
+/** Nodes first: the core decides only once every kind is listed, and zones come from Nodes. */
+const KINDS: readonly Kind[] = ["Node", "Service", "Pod", "EndpointSlice"];
+
+export function startController(options: ControllerOptions): Controller {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const leading = new BehaviorSubject(true);
+  const subscriptions: Subscription[] = [];
+  if (options.leading$ !== undefined) subscriptions.push(options.leading$.subscribe(leading));
+  const applier = createApplier(options.kc, {
+    scheduler,
+    ...(options.onWriteResult !== undefined ? { onResult: options.onWriteResult } : {}),
+  });
+  let latest: State | undefined;
+  const watchOptions = {
+    scheduler,
+    ...(options.namespaces !== undefined ? { namespaces: options.namespaces } : {}),
+    ...(options.onDiagnostic !== undefined ? { onDiagnostic: options.onDiagnostic } : {}),
+  };
+  const run = () => {
+    const events$ = merge(...KINDS.map((kind) => watchKind(options.kc, kind, watchOptions)));
+    const actions$ = events$.pipe(
+      reconcileActions({
+        scheduler,
+        onState: (state) => {
+          latest = state;
+        },
+      }),
+    );
+    return actions$.subscribe((actions) => {
+      options.onActions?.(actions);
+      // The lease is read at the moment of writing: a replica that lost it writes nothing more.
+      if (!leading.value) return;
+      for (const action of actions) {
+        if (action.type === "event") options.onEvent?.(action);
+        else applier.submit(action);
+      }
+    });
+  };
+  let loop = run();
+  // On gaining the lease, start from fresh lists: a standby's fold holds writes it asked for but
+  // never made (suppressed as in flight), which a new holder must make now, not 30 s later.
+  let wasLeading = leading.value;
+  subscriptions.push(
+    leading.subscribe((now) => {
+      if (now && !wasLeading) {
+        loop.unsubscribe();
+        loop = run();
+      }
+      wasLeading = now;
+    }),
+  );
+  return {
+    state: () => latest,
+    async stop() {
+      for (const s of subscriptions) s.unsubscribe();
+      loop.unsubscribe();
+      applier.stop();
+      await applier.idle();
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import { describe, expect, it } from "vitest";
+import { type ManualClock, manualClock, settle } from "./clock.ts";
+import { createLeaderElector, type LeaseApi, type LeaseRecord, type LeaseSnapshot } from "./lease.ts";
+
+const conflict = () => Object.assign(new Error("conflict"), { code: 409 });
+
+/** One in-memory Lease with resourceVersion checks, shared by the electors of a test. */
+function fakeLeaseApi() {
+  let stored: LeaseSnapshot | undefined;
+  let version = 0;
+  let failing = false;
+  const write = (record: LeaseRecord): LeaseSnapshot => {
+    stored = { record, resourceVersion: String(++version) };
+    return stored;
+  };
+  const api: LeaseApi = {
+    async get() {
+      if (failing) throw new Error("unavailable");
+      return stored;
+    },
+    async create(_ns, _name, record) {
+      if (failing) throw new Error("unavailable");
+      if (stored !== undefined) throw conflict();
+      return write(record);
+    },
+    async update(_ns, _name, record, resourceVersion) {
+      if (failing) throw new Error("unavailable");
+      if (stored?.resourceVersion !== resourceVersion) throw conflict();
+      return write(record);
+    },
+  };
+  return {
+    api,
+    holder: () => stored?.record.holderIdentity,
+    record: () => stored?.record,
+    fail(value: boolean) {
+      failing = value;
+    },
+    /** Someone else writes the Lease by hand. */
+    steal(identity: string, now: number) {
+      const old = stored?.record;
+      write({
+        holderIdentity: identity,
+        leaseDurationSeconds: 15,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: (old?.leaseTransitions ?? 0) + 1,
+      });
+    },
+  };
+}
+
+function elector(api: LeaseApi, clock: ManualClock, identity: string) {
+  const errors: unknown[] = [];
+  const e = createLeaderElector({
+    api,
+    clock,
+    identity,
+    namespace: "ns",
+    name: "zen-lead",
+    random: () => 0,
+    onError: (error) => errors.push(error),
+  });
+  const history: boolean[] = [];
+  e.leading$.subscribe((v) => history.push(v));
+  return { e, history, errors };
+}
+
+describe("leader election", () => {
+  it("acquires an absent Lease at once and renews it every retry period", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const a = elector(lease.api, clock, "a");
+    a.e.start();
+    await settle();
+    expect(a.e.isLeading()).toBe(true);
+    expect(a.history).toEqual([false, true]);
+    expect(lease.record()).toMatchObject({
+      holderIdentity: "a",
+      leaseDurationSeconds: 15,
+      leaseTransitions: 0,
+    });
+    const first = lease.record()?.renewTime ?? 0;
+    await clock.advance(2_000);
+    expect((lease.record()?.renewTime ?? 0) - first).toBe(2_000);
+    await clock.advance(60_000);
+    expect(a.history).toEqual([false, true]);
+  });
+
+  it("exactly one of two electors leads; the other takes over only after the lease goes unrenewed", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const a = elector(lease.api, clock, "a");
+    const b = elector(lease.api, clock, "b");
+    a.e.start();
+    await settle();
+    b.e.start();
+    for (let i = 0; i < 20; i++) {
+      await clock.advance(1_000);
+      expect([a.e.isLeading(), b.e.isLeading()]).toEqual([true, false]);
+    }
+    a.e.stop(); // crashed: no release
+    expect(a.e.isLeading()).toBe(false);
+    await clock.advance(14_000);
+    expect(b.e.isLeading()).toBe(false);
+    await clock.advance(4_000);
+    expect(b.e.isLeading()).toBe(true);
+    expect(lease.record()).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
+  });
+
+  it("release hands the lease to the standby at its next retry", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const a = elector(lease.api, clock, "a");
+    const b = elector(lease.api, clock, "b");
+    a.e.start();
+    await settle();
+    b.e.start();
+    await clock.advance(5_000);
+    const released = a.e.release();
+    expect(a.e.isLeading()).toBe(false); // synchronously, before the write
+    await released;
+    expect(lease.holder()).toBe("");
+    await clock.advance(2_400);
+    expect(b.e.isLeading()).toBe(true);
+    expect(a.history).toEqual([false, true, false]);
+  });
+
+  it("loses leadership when renewals fail past the renew deadline, before anyone else may acquire", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const a = elector(lease.api, clock, "a");
+    a.e.start();
+    await settle();
+    const renewedAt = clock.now();
+    lease.fail(true);
+    await clock.advance(9_900);
+    expect(a.e.isLeading()).toBe(true);
+    await clock.advance(100);
+    expect(a.e.isLeading()).toBe(false);
+    expect(a.history).toEqual([false, true, false]);
+    expect(clock.now() - renewedAt).toBeLessThan(15_000);
+    expect(a.errors.length).toBeGreaterThan(0);
+    lease.fail(false);
+    await clock.advance(2_000);
+    expect(a.e.isLeading()).toBe(true); // the lease was still its own
+  });
+
+  it("isLeading turns false at the deadline even if no timer has run yet", async () => {
+    let now = 1_000_000;
+    const lease = fakeLeaseApi();
+    const e = createLeaderElector({
+      api: lease.api,
+      identity: "a",
+      namespace: "ns",
+      name: "l",
+      clock: { now: () => now, setTimer: () => () => undefined },
+    });
+    e.start();
+    await settle();
+    expect(e.isLeading()).toBe(true);
+    now += 10_000;
+    expect(e.isLeading()).toBe(false);
+  });
+
+  it("observes a stolen lease as lost at its next renewal", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const a = elector(lease.api, clock, "a");
+    a.e.start();
+    await settle();
+    lease.steal("intruder", clock.now());
+    await clock.advance(2_000);
+    expect(a.e.isLeading()).toBe(false);
+    // The intruder never renews: a takes the lease back once it has been unchanged for 15 s.
+    await clock.advance(12_000);
+    expect(a.e.isLeading()).toBe(false);
+    await clock.advance(6_000);
+    expect(a.e.isLeading()).toBe(true);
+  });
+
+  it("judges expiry by the local time of observation, not the remote renewTime", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    // A holder whose clock is an hour behind wrote the lease just now.
+    lease.steal("skewed", clock.now() - 3_600_000);
+    const b = elector(lease.api, clock, "b");
+    b.e.start();
+    await clock.advance(10_000);
+    expect(b.e.isLeading()).toBe(false);
+    await clock.advance(8_000);
+    expect(b.e.isLeading()).toBe(true);
+  });
+
+  it("rejects timings that could let two replicas lead at once", () => {
+    const api = fakeLeaseApi().api;
+    const base = { api, identity: "a", namespace: "ns", name: "l" };
+    expect(() =>
+      createLeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }),
+    ).toThrow();
+    expect(() => createLeaderElector({ ...base, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 })).toThrow();
+  });
+});
