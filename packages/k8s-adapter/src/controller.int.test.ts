@@ -2,14 +2,13 @@
  * zen-lead end to end on the real control plane: the controller (watches, core, applier) keeps a
  * leader Service and slice for an annotated Service, and moves it when the leader goes.
  */
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from "@kubernetes/client-node";
-import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
+import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from "@kubernetes/client-node";
+import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Controller, startController } from "./controller.ts";
 
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
-const apps = kc.makeApiClient(AppsV1Api);
 const discovery = kc.makeApiClient(DiscoveryV1Api);
 const labels = { app: "ctl" };
 let namespace = "";
@@ -24,34 +23,12 @@ async function leaderSlice(): Promise<V1EndpointSlice | undefined> {
 }
 
 async function readyPodNames(): Promise<string[]> {
-  const pods = await core.listNamespacedPod({ namespace, labelSelector: "app=ctl" });
-  return pods.items
-    .filter(
-      (p) =>
-        p.metadata?.deletionTimestamp === undefined &&
-        p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
-    )
-    .map((p) => p.metadata?.name ?? "");
+  return (await readyPods(namespace, "app=ctl")).map((p) => p.metadata?.name ?? "");
 }
 
 beforeAll(async () => {
   namespace = await testNamespace("ctl");
-  await apps.createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name: "ctl" },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [{ name: "app", image: "ctl:1", ports: [{ name: "http", containerPort: 8080 }] }],
-          },
-        },
-      },
-    },
-  });
+  await createDeployment(namespace, "ctl", 3, labels);
   await waitFor("3 ready pods", async () => ((await readyPodNames()).length === 3 ? true : undefined));
   controller = startController({ kc, namespaces: [namespace] });
 });

@@ -182,6 +182,17 @@ export interface SimReport {
   readonly omitted?: ReportOmissions;
 }
 
+/** The report's bounded lists, in the order reports print them. */
+export const OMISSION_KEYS = [
+  "leadership",
+  "failovers",
+  "warnings",
+  "pods",
+  "readyIntervals",
+  "writes",
+  "violations",
+] as const;
+
 /** Counts of list items the report left out (each list keeps its first items up to a limit). */
 export interface ReportOmissions {
   readonly writes: number;

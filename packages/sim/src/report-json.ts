@@ -14,6 +14,7 @@ import type {
   Violation,
   WriteRecord,
 } from "./model.ts";
+import { OMISSION_KEYS } from "./model.ts";
 import { formatAbsolute } from "./time-format.ts";
 
 type Json = Record<string, unknown>;
@@ -74,15 +75,7 @@ export function reportJson(report: SimReport): Json {
     violations: report.violations.map(violation),
     ...(report.omitted !== undefined
       ? {
-          omitted: pick(report.omitted, [
-            "leadership",
-            "failovers",
-            "warnings",
-            "pods",
-            "readyIntervals",
-            "writes",
-            "violations",
-          ]),
+          omitted: pick(report.omitted, OMISSION_KEYS),
         }
       : {}),
   };

@@ -4,18 +4,8 @@
  * order: the same report renders to the same bytes on any machine (no locale, no time zone; see
  * time-format.ts), so a rendered report can be diffed and kept as a golden file.
  */
-import type { Failover, ReportOmissions, ServiceReport, SimReport } from "./model.ts";
+import { type Failover, OMISSION_KEYS, type ServiceReport, type SimReport } from "./model.ts";
 import { formatAbsolute, formatDuration, formatOffset } from "./time-format.ts";
-
-const OMISSION_KEYS: readonly (keyof ReportOmissions)[] = [
-  "leadership",
-  "failovers",
-  "warnings",
-  "pods",
-  "readyIntervals",
-  "writes",
-  "violations",
-];
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + " ".repeat(width - text.length);

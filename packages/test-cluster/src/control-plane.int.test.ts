@@ -2,9 +2,17 @@
  * Proof that the control plane the integration tests run on is real: the built-in controllers,
  * the scheduler and kwok's fake kubelets do what a cluster does.
  */
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Pod, VersionApi } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, VersionApi } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clusterConfig, clusterState, testNamespace, waitFor } from "./index.ts";
+import {
+  clusterConfig,
+  clusterState,
+  createDeployment,
+  isPodReady,
+  readyPods,
+  testNamespace,
+  waitFor,
+} from "./index.ts";
 
 const labels = { app: "proof" };
 let namespace = "";
@@ -13,34 +21,11 @@ const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const discovery = kc.makeApiClient(DiscoveryV1Api);
 
-const isReady = (p: V1Pod) =>
-  p.status?.phase === "Running" &&
-  p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true &&
-  (p.status.podIP ?? "") !== "";
-
-async function readyPods() {
-  const list = await core.listNamespacedPod({ namespace, labelSelector: "app=proof" });
-  return list.items.filter((p) => p.metadata?.deletionTimestamp === undefined && isReady(p));
-}
+const proofPods = () => readyPods(namespace, "app=proof");
 
 beforeAll(async () => {
   namespace = await testNamespace("proof");
-  await apps.createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name: "proof" },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [{ name: "app", image: "proof:1", ports: [{ name: "http", containerPort: 8080 }] }],
-          },
-        },
-      },
-    },
-  });
+  await createDeployment(namespace, "proof", 3, labels);
 });
 
 describe("the control plane", () => {
@@ -51,7 +36,7 @@ describe("the control plane", () => {
 
   it("runs a Deployment of 3 replicas as 3 Running, Ready pods with IPs", async () => {
     const pods = await waitFor("3 ready pods", async () => {
-      const ready = await readyPods();
+      const ready = await proofPods();
       return ready.length === 3 ? ready : undefined;
     });
     expect(new Set(pods.map((p) => p.status?.podIP)).size).toBe(3);
@@ -79,11 +64,11 @@ describe("the control plane", () => {
   });
 
   it("replaces a deleted pod", async () => {
-    const [victim] = await readyPods();
+    const [victim] = await proofPods();
     const name = victim?.metadata?.name ?? "";
     await core.deleteNamespacedPod({ namespace, name });
     await waitFor("a replacement pod", async () => {
-      const ready = await readyPods();
+      const ready = await proofPods();
       return ready.length === 3 && ready.every((p) => p.metadata?.name !== name) ? ready : undefined;
     });
   });
@@ -108,10 +93,10 @@ describe("the control plane", () => {
       };
       return core.replaceNamespacedPodStatus({ namespace, name: "manual", body: pod });
     };
-    expect(isReady(await setReady(true))).toBe(true);
-    expect(isReady(await setReady(false))).toBe(false);
-    expect(isReady(await core.readNamespacedPod({ namespace, name: "manual" }))).toBe(false);
-    expect(isReady(await setReady(true))).toBe(true);
+    expect(isPodReady(await setReady(true))).toBe(true);
+    expect(isPodReady(await setReady(false))).toBe(false);
+    expect(isPodReady(await core.readNamespacedPod({ namespace, name: "manual" }))).toBe(false);
+    expect(isPodReady(await setReady(true))).toBe(true);
   });
 
   it("garbage-collects dependents when their owner is deleted", async () => {

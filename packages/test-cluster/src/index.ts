@@ -3,3 +3,4 @@
 export { clusterConfig, clusterState, testNamespace } from "./cluster.ts";
 export type { ClusterState } from "./state.ts";
 export { waitFor } from "./wait.ts";
+export { createDeployment, isPodReady, readyPods } from "./workloads.ts";
