@@ -67,6 +67,23 @@ afterEach(() => {
 });
 
 describe("the applier's queue", () => {
+  it("starts nothing and drops what waits once it may no longer write (the lease is lost)", async () => {
+    let leading = true;
+    const a = applier({ mayWrite: () => leading });
+    a.submit(apply("x", 1));
+    a.submit(apply("x", 2)); // waits behind 1
+    a.submit(apply("y", 1));
+    expect(writes.open().map((c) => c.action.name)).toEqual(["x", "y"]);
+    leading = false;
+    writes.take().resolve(); // the write already sent finishes
+    writes.take().resolve();
+    await a.idle();
+    a.submit(apply("z", 1));
+    await flush();
+    expect(writes.open()).toEqual([]);
+    expect(results.map((r) => `${r.action.name}:${r.status}`)).toEqual(["x:applied", "y:applied"]);
+  });
+
   it("merges requests for one key (latest wins) and never has two writes of a key in flight", async () => {
     const a = applier();
     a.submit(apply("x", 1));

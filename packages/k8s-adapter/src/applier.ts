@@ -142,6 +142,12 @@ export interface ApplierOptions {
   readonly onResult?: (result: WriteResult) => void;
   /** Default: kubeWriteTransport(kc). */
   readonly transport?: WriteTransport;
+  /**
+   * Asked right before each write starts (the lease): when it says no, nothing starts and every
+   * waiting write is dropped — a replica that lost the lease writes nothing more, at once. Writes
+   * already sent finish. Default: always yes.
+   */
+  readonly mayWrite?: () => boolean;
 }
 
 export interface Applier {
@@ -296,6 +302,11 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
 
   function pump(): void {
     if (stopped) return;
+    if (options.mayWrite?.() === false) {
+      pending.clear();
+      settleIdle();
+      return;
+    }
     const now = scheduler.now();
     for (const [key, action] of pending) {
       if (inFlight.has(key)) continue;

@@ -7,23 +7,20 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { type Action, type EventAction, type Kind, reconcileActions, type State } from "@zen-lead/core";
-import {
-  asyncScheduler,
-  BehaviorSubject,
-  merge,
-  type Observable,
-  type SchedulerLike,
-  type Subscription,
-} from "rxjs";
+import { asyncScheduler, BehaviorSubject, merge, type SchedulerLike, type Subscription } from "rxjs";
 import { createApplier, type WriteResult } from "./applier.ts";
+import type { LeaderElector } from "./lease.ts";
 import { type WatchDiagnostic, watchKind } from "./watch.ts";
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
   /** Watch only these namespaces; all when absent or empty. */
   readonly namespaces?: readonly string[];
-  /** Whether this replica may write (the lease); default: always. */
-  readonly leading$?: Observable<boolean>;
+  /**
+   * The lease among controller replicas (createLeaderElector); without one this replica always
+   * writes. The controller starts it, and asks it right before every write.
+   */
+  readonly elector?: LeaderElector;
   readonly scheduler?: SchedulerLike;
   /** Every batch of actions the core asks for, written or not. */
   readonly onActions?: (actions: readonly Action[]) => void;
@@ -36,8 +33,11 @@ export interface ControllerOptions {
 export interface Controller {
   /** The core's latest state (for status and metrics). */
   readonly state: () => State | undefined;
-  /** Stop watching and writing; resolves when writes in flight are done. */
-  stop(): Promise<void>;
+  /**
+   * Stop watching and writing; resolves when writes in flight are done. With `release`, then hand
+   * the lease over at once (SIGTERM: a standby takes over within about one retry period).
+   */
+  stop(options?: { readonly release?: boolean }): Promise<void>;
 }
 
 /** Nodes first: the core decides only once every kind is listed, and zones come from Nodes. */
@@ -45,11 +45,13 @@ const KINDS: readonly Kind[] = ["Node", "Service", "Pod", "EndpointSlice"];
 
 export function startController(options: ControllerOptions): Controller {
   const scheduler = options.scheduler ?? asyncScheduler;
+  const { elector } = options;
   const leading = new BehaviorSubject(true);
   const subscriptions: Subscription[] = [];
-  if (options.leading$ !== undefined) subscriptions.push(options.leading$.subscribe(leading));
+  if (elector !== undefined) subscriptions.push(elector.leading$.subscribe(leading));
   const applier = createApplier(options.kc, {
     scheduler,
+    ...(elector !== undefined ? { mayWrite: () => elector.isLeading() } : {}),
     ...(options.onWriteResult !== undefined ? { onResult: options.onWriteResult } : {}),
   });
   let latest: State | undefined;
@@ -70,7 +72,8 @@ export function startController(options: ControllerOptions): Controller {
     );
     return actions$.subscribe((actions) => {
       options.onActions?.(actions);
-      // The lease is read at the moment of writing: a replica that lost it writes nothing more.
+      // A standby folds (its watches stay warm) but hands nothing on; the applier asks the lease
+      // again right before each write, so a replica that lost it writes nothing more.
       if (!leading.value) return;
       for (const action of actions) {
         if (action.type === "event") options.onEvent?.(action);
@@ -79,6 +82,7 @@ export function startController(options: ControllerOptions): Controller {
     });
   };
   let loop = run();
+  elector?.start();
   // On gaining the lease, start from fresh lists: a standby's fold holds writes it asked for but
   // never made (suppressed as in flight), which a new holder must make now, not 30 s later.
   let wasLeading = leading.value;
@@ -93,11 +97,15 @@ export function startController(options: ControllerOptions): Controller {
   );
   return {
     state: () => latest,
-    async stop() {
+    async stop(stopOptions = {}) {
       for (const s of subscriptions) s.unsubscribe();
       loop.unsubscribe();
       applier.stop();
       await applier.idle();
+      if (elector !== undefined) {
+        if (stopOptions.release === true) await elector.release();
+        elector.stop();
+      }
     },
   };
 }
