@@ -68,6 +68,16 @@ describe("the controller on a real cluster", () => {
     expect(await readyPodNames()).toContain(after);
   });
 
+  it("moves leadership when the leader pod is deleted with grace period 0", async () => {
+    const before = (await leaderSlice())?.endpoints?.[0]?.targetRef?.name ?? "";
+    await core.deleteNamespacedPod({ namespace, name: before, gracePeriodSeconds: 0 });
+    const after = await waitFor("a new leader", async () => {
+      const name = (await leaderSlice())?.endpoints?.[0]?.targetRef?.name;
+      return name !== undefined && name !== before ? name : undefined;
+    });
+    expect(await readyPodNames()).toContain(after);
+  });
+
   it("deletes both objects when the annotation is removed", async () => {
     await core.replaceNamespacedService({
       namespace,
