@@ -1,7 +1,7 @@
 /**
  * The command as a user runs it: a real process, its output and its exit code.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,22 @@ function zenLead(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The same, without blocking: the cluster commands load the Kubernetes client (a second or two). */
+function zenLeadAsync(args: readonly string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 describe("zen-lead", () => {
   it("exits 2 with one line for an unknown command or flag", () => {
     for (const args of [["frobnicate"], ["sim", "--bogus", "x.yaml"], ["replay"], []]) {
@@ -28,7 +44,7 @@ describe("zen-lead", () => {
     }
     expect(zenLead("frobnicate").stderr.trim().split("\n")).toHaveLength(1);
     expect(zenLead("sim", "--bogus", "x.yaml").stderr.trim().split("\n")).toHaveLength(1);
-  });
+  }, 30_000);
 
   it("prints help with exit 0", () => {
     expect(zenLead("--help")).toMatchObject({ code: 0, stdout: expect.stringContaining("replay LOG.jsonl") });
@@ -86,4 +102,66 @@ describe("zen-lead", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/bad\.jsonl:1: /);
   });
+
+  it("refuses bad flags and values of run, status, promote and record in one line with exit 2", async () => {
+    const cases = [
+      ["run", "--bogus"],
+      ["run", "extra"],
+      ["run", "--lease-duration", "soon"],
+      ["run", "--renew-deadline", "20s"],
+      ["run", "--retry-period", "10s"],
+      ["run", "--metrics-addr", "localhost"],
+      ["run", "--health-addr", ":99999"],
+      ["run", "--namespace", "Not_A_Name"],
+      ["run", "--log-level", "chatty"],
+      ["status", "--bogus"],
+      ["status", "a", "b"],
+      ["status", "-n", "UPPER"],
+      ["promote"],
+      ["promote", "svc"],
+      ["promote", "svc", "pod", "extra"],
+      ["promote", "--bogus", "svc", "pod"],
+      ["record"],
+      ["record", "--out", "x.jsonl", "extra"],
+      ["record", "--out", "x.jsonl", "-n", "Bad"],
+    ];
+    const results = await Promise.all(cases.map((args) => zenLeadAsync(args)));
+    cases.forEach((args, i) => {
+      const r = results[i] as Awaited<ReturnType<typeof zenLeadAsync>>;
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stdout, args.join(" ")).toBe("");
+      expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(r.stderr, args.join(" ")).toMatch(new RegExp(`^zen-lead ${args[0]}: `));
+    });
+  }, 60_000);
+
+  it("reads run's flags from ZEN_LEAD_* variables, a flag winning", async () => {
+    const [bad, badNamespace, flagWins] = await Promise.all([
+      zenLeadAsync(["run"], { ZEN_LEAD_LEASE_DURATION: "never" }),
+      zenLeadAsync(["run"], { ZEN_LEAD_NAMESPACE: "ok,Bad_One" }),
+      // The flag wins over the bad variable: the complaint is about another flag.
+      zenLeadAsync(["run", "--lease-duration", "15s", "--log-level", "x"], {
+        ZEN_LEAD_LEASE_DURATION: "never",
+      }),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--lease-duration");
+    expect(badNamespace.stderr).toContain("Bad_One");
+    expect(flagWins.code).toBe(2);
+    expect(flagWins.stderr).toContain("--log-level");
+  }, 60_000);
+
+  it("prints help for run, status and promote with exit 0", async () => {
+    const [run, status, promote] = await Promise.all([
+      zenLeadAsync(["run", "--help"]),
+      zenLeadAsync(["status", "--help"]),
+      zenLeadAsync(["promote", "--help"]),
+    ]);
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining("ZEN_LEAD_METRICS_ADDR") });
+    expect(status).toMatchObject({ code: 0, stdout: expect.stringContaining("-n, --namespace") });
+    expect(promote).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining("zen-lead.io/preferred-leader"),
+    });
+  }, 60_000);
 });

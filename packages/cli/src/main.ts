@@ -10,6 +10,10 @@ import { UsageError } from "./usage-error.ts";
 const USAGE = `usage: zen-lead <command> [options]
 
 commands:
+  run                  the controller (in a cluster, or against a kubeconfig)
+  status [SERVICE]     opted-in Services: leader, since when, ready candidates, last reason
+  promote SERVICE POD  make POD the preferred leader of SERVICE
+  record --out FILE    watch a live cluster and write an event log (for replay)
   sim SCENARIO.yaml    run a failover scenario through zen-lead on virtual time
   replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why
   demo                 a leader failover of the seed's first use case, decided by the core
@@ -20,6 +24,12 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<num
   sim,
   replay,
   demo: runDemo,
+  // The cluster commands load the Kubernetes client, metrics and logging only when asked for:
+  // the simulator's commands (and every usage error) stay quick to start.
+  run: async (args) => (await import("./run.ts")).run(args),
+  status: async (args) => (await import("./status.ts")).status(args),
+  promote: async (args) => (await import("./promote.ts")).promote(args),
+  record: async (args) => (await import("./record.ts")).record(args),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,68 @@
+/**
+ * What the cluster-facing commands share: flags that may also come from `ZEN_LEAD_*` environment
+ * variables (a flag wins), values checked up front (a bad one is a usage error: one line, exit 2),
+ * and the KubeConfig (`--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config).
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { parseDuration } from "@zen-lead/core";
+
+/** `lease-duration` -> `ZEN_LEAD_LEASE_DURATION`. */
+export function envName(flag: string): string {
+  return `ZEN_LEAD_${flag.replace(/-/g, "_").toUpperCase()}`;
+}
+
+/** The flag's value, else its environment variable's (an empty variable counts as unset). */
+export function flagOrEnv(
+  value: string | undefined,
+  flag: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (value !== undefined) return value;
+  const fromEnv = env[envName(flag)];
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+}
+
+/** A positive Go-style duration ("15s", "1m30s", "500ms") in ms. */
+export function durationFlag(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0)
+    throw new Error(`--${flag}: ${JSON.stringify(text)} is not a positive duration`);
+  return ms;
+}
+
+export interface ListenAddress {
+  /** Undefined: every interface (":8080"). */
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+/** `[host]:port`, as Go's net.Listen takes it: ":8080", "127.0.0.1:9090", "[::1]:8081". */
+export function addressFlag(flag: string, text: string): ListenAddress {
+  const colon = text.lastIndexOf(":");
+  const portText = text.slice(colon + 1);
+  const port = Number(portText);
+  if (colon < 0 || !/^\d+$/.test(portText) || port > 65_535) {
+    throw new Error(`--${flag}: ${JSON.stringify(text)} is not an address of the form [host]:port`);
+  }
+  let host = text.slice(0, colon);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  return { host: host === "" ? undefined : host, port };
+}
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A namespace (or other DNS-1123 label) name. */
+export function nameFlag(flag: string, text: string): string {
+  if (text.length > 63 || !DNS_1123_LABEL.test(text)) {
+    throw new Error(`--${flag}: ${JSON.stringify(text)} is not a valid name (a DNS-1123 label)`);
+  }
+  return text;
+}
+
+/** From a file, else the default chain (in-cluster service account, $KUBECONFIG, ~/.kube/config). */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path !== undefined) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}

@@ -1,0 +1,192 @@
+/**
+ * The controller's Prometheus metrics, on a Registry of their own. Counters and histograms are fed
+ * by the controller's callbacks; the per-Service gauges read the core's latest State when scraped,
+ * so they are never stale. A Service's series (its gauges and its leader-change counters) go away
+ * when it opts out: its decision disappears from the State.
+ */
+
+import { type Action, type EventAction, isSynced, mapEntries, type State } from "@zen-lead/core";
+import type { WatchDiagnostic, WriteResult } from "@zen-lead/k8s-adapter";
+import { keyOf } from "@zen-lead/k8s-adapter";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** From 1 ms: the core decides in microseconds, the write takes milliseconds. */
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+const FAILED: ReadonlySet<string> = new Set(["conflict", "retrying", "rejected"]);
+const DONE: ReadonlySet<string> = new Set(["created", "applied"]);
+
+export interface ControllerMetrics {
+  readonly registry: Registry;
+  onActions(actions: readonly Action[]): void;
+  onEvent(event: EventAction): void;
+  onWriteResult(result: WriteResult): void;
+  onDiagnostic(detail: WatchDiagnostic): void;
+  setLeading(leading: boolean): void;
+}
+
+export interface MetricsOptions {
+  readonly state: () => State | undefined;
+  /** Default Date.now. */
+  readonly now?: () => number;
+  /** Node's default process metrics; default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+/** Sources opted in right now, `namespace/name` -> their decision's figures. */
+function optedIn(state: State) {
+  const out = new Map<string, { namespace: string; service: string; candidates: number; since?: number }>();
+  for (const [key, d] of mapEntries(state.decisions)) {
+    if (!d.optedIn) continue;
+    out.set(key, {
+      namespace: d.source.namespace,
+      service: d.source.name,
+      candidates: d.candidates,
+      ...(d.leader !== undefined ? { since: d.leader.since } : {}),
+    });
+  }
+  return out;
+}
+
+export function createMetrics(options: MetricsOptions): ControllerMetrics {
+  const now = options.now ?? Date.now;
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const leaderChanges = new Counter({
+    name: "zen_lead_leader_changes_total",
+    help: "Leader changes zen-lead made, by source Service and reason.",
+    labelNames: ["namespace", "service", "reason"] as const,
+    registers: [registry],
+  });
+  /** source -> the reasons it has leader-change series for (so they can be removed on opt-out). */
+  const changeSeries = new Map<string, Set<string>>();
+
+  const failover = new Histogram({
+    name: "zen_lead_failover_latency_seconds",
+    help: "From the batch of actions holding a leader change's slice write to that write's success.",
+    buckets: [...LATENCY_BUCKETS],
+    registers: [registry],
+  });
+  /** Slice key -> when the batch asking for it (with a leader change) came out of the core. */
+  const pendingFailover = new Map<string, number>();
+
+  const applyDuration = new Histogram({
+    name: "zen_lead_apply_duration_seconds",
+    help: "Duration of each write to the API server (apply or delete), whatever its outcome.",
+    buckets: [...LATENCY_BUCKETS],
+    registers: [registry],
+  });
+  const applyErrors = new Counter({
+    name: "zen_lead_apply_errors_total",
+    help: "Writes that did not succeed, by object kind and write status (conflict, retrying, rejected).",
+    labelNames: ["kind", "status"] as const,
+    registers: [registry],
+  });
+  const watchRestarts = new Counter({
+    name: "zen_lead_watch_restarts_total",
+    help: "Watches restarted (from the last resourceVersion), by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const relists = new Counter({
+    name: "zen_lead_relists_total",
+    help: "Full relists after a watch could not resume, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+
+  const pruneChanges = (live: ReadonlyMap<string, unknown>) => {
+    for (const [source, reasons] of changeSeries) {
+      if (live.has(source)) continue;
+      const slash = source.indexOf("/");
+      for (const reason of reasons) {
+        leaderChanges.remove({ namespace: source.slice(0, slash), service: source.slice(slash + 1), reason });
+      }
+      changeSeries.delete(source);
+    }
+  };
+
+  new Gauge({
+    name: "zen_lead_ready_candidates",
+    help: "Ready candidate pods of each opted-in Service.",
+    labelNames: ["namespace", "service"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const state = options.state();
+      if (state === undefined) return;
+      const live = optedIn(state);
+      for (const s of live.values()) this.set({ namespace: s.namespace, service: s.service }, s.candidates);
+      // Only a synced State knows every source: during a relist, keep what we have.
+      if (isSynced(state)) pruneChanges(live);
+    },
+  });
+  new Gauge({
+    name: "zen_lead_leader_age_seconds",
+    help: "How long the current leader of each opted-in Service has led.",
+    labelNames: ["namespace", "service"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const state = options.state();
+      if (state === undefined) return;
+      const t = now();
+      for (const s of optedIn(state).values()) {
+        if (s.since !== undefined) {
+          this.set({ namespace: s.namespace, service: s.service }, Math.max(0, (t - s.since) / 1000));
+        }
+      }
+    },
+  });
+  const isLeader = new Gauge({
+    name: "zen_lead_is_leader",
+    help: "1 while this replica holds the lease (and may write), else 0.",
+    registers: [registry],
+  });
+  isLeader.set(0);
+
+  return {
+    registry,
+    onActions(actions) {
+      const t = now();
+      const changed = new Set<string>();
+      for (const a of actions) {
+        if (a.type === "event" && a.leaderChange !== undefined)
+          changed.add(`${a.source.namespace}/${a.source.name}`);
+      }
+      if (changed.size === 0) return;
+      for (const a of actions) {
+        if (a.type === "apply" && a.kind === "EndpointSlice" && changed.has(a.source))
+          pendingFailover.set(keyOf(a), t);
+      }
+    },
+    onEvent(event) {
+      const change = event.leaderChange;
+      if (change === undefined) return;
+      const { namespace, name } = event.source;
+      leaderChanges.inc({ namespace, service: name, reason: change.cause });
+      const source = `${namespace}/${name}`;
+      const reasons = changeSeries.get(source) ?? new Set<string>();
+      reasons.add(change.cause);
+      changeSeries.set(source, reasons);
+    },
+    onWriteResult(result) {
+      applyDuration.observe(result.durationMs / 1000);
+      if (FAILED.has(result.status)) applyErrors.inc({ kind: result.action.kind, status: result.status });
+      const started = pendingFailover.get(result.key);
+      if (started === undefined || result.status === "retrying") return;
+      pendingFailover.delete(result.key);
+      if (DONE.has(result.status)) failover.observe(Math.max(0, now() - started) / 1000);
+    },
+    onDiagnostic(detail) {
+      if (detail.what === "rewatch") watchRestarts.inc({ kind: detail.kind });
+      else if (detail.what === "relist") relists.inc({ kind: detail.kind });
+    },
+    setLeading(leading) {
+      isLeader.set(leading ? 1 : 0);
+    },
+  };
+}

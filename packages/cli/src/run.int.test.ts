@@ -1,0 +1,214 @@
+/**
+ * `zen-lead run`, `status` and `promote` as a user runs them, on the real control plane: a real
+ * process with its metrics and health endpoints, and a graceful exit on SIGTERM.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
+import {
+  clusterConfig,
+  clusterState,
+  createDeployment,
+  readyPods,
+  testNamespace,
+  waitFor,
+} from "@zen-lead/test-cluster";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const main = join(import.meta.dirname, "main.ts");
+const kc = clusterConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const discovery = kc.makeApiClient(DiscoveryV1Api);
+const labels = { app: "cli" };
+let namespace = "";
+let child: ChildProcess | undefined;
+let output = "";
+let metricsUrl = "";
+let healthUrl = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function zenLead(...args: string[]) {
+  const r = spawnSync(process.execPath, [main, ...args, "--kubeconfig", clusterState().kubeconfig], {
+    encoding: "utf8",
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function leaderPod(): Promise<string | undefined> {
+  const list = await discovery.listNamespacedEndpointSlice({
+    namespace,
+    labelSelector: "kubernetes.io/service-name=cli-leader",
+  });
+  return list.items[0]?.endpoints?.[0]?.targetRef?.name;
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text() };
+}
+
+beforeAll(async () => {
+  namespace = await testNamespace("cli");
+  await createDeployment(namespace, "cli", 3, labels);
+  await waitFor("3 ready pods", async () =>
+    (await readyPods(namespace, "app=cli")).length === 3 ? true : undefined,
+  );
+  const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  healthUrl = `http://127.0.0.1:${healthPort}`;
+  child = spawn(
+    process.execPath,
+    [
+      main,
+      "run",
+      "--kubeconfig",
+      clusterState().kubeconfig,
+      "--namespace",
+      namespace,
+      "--lease-namespace",
+      namespace,
+      "--identity",
+      "cli-test",
+      "--metrics-addr",
+      `127.0.0.1:${metricsPort}`,
+      "--health-addr",
+      `127.0.0.1:${healthPort}`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+});
+
+afterAll(() => {
+  if (child !== undefined && child.exitCode === null) child.kill("SIGKILL");
+});
+
+describe("zen-lead run on a real cluster", () => {
+  it("is alive at once and ready once every watch has synced", async () => {
+    await waitFor("/healthz 200", async () =>
+      (await get(`${healthUrl}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined,
+    );
+    await waitFor("/readyz 200", async () =>
+      (await get(`${healthUrl}/readyz`)).status === 200 ? true : undefined,
+    );
+  });
+
+  it("gives an annotated Service its leader slice, and counts the leader change", async () => {
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name: "cli", annotations: { "zen-lead.io/enabled": "true" } },
+        spec: { selector: labels, ports: [{ name: "web", port: 80, targetPort: "http" }] },
+      },
+    });
+    const leader = await waitFor("the leader slice", leaderPod);
+    expect((await readyPods(namespace, "app=cli")).map((p) => p.metadata?.name)).toContain(leader);
+    const metrics = await waitFor("the leader change in /metrics", async () => {
+      const { body } = await get(metricsUrl);
+      return body.includes(
+        `zen_lead_leader_changes_total{namespace="${namespace}",service="cli",reason="Elected"} 1`,
+      )
+        ? body
+        : undefined;
+    });
+    expect(metrics).toContain(`zen_lead_ready_candidates{namespace="${namespace}",service="cli"} 3`);
+    expect(metrics).toContain("zen_lead_is_leader 1");
+    expect(metrics).toContain("zen_lead_failover_latency_seconds_count 1");
+    expect(metrics).toContain("process_cpu_seconds_total");
+    expect(output).toContain('"service":"cli"');
+  });
+
+  it("status lists it with its leader and ready candidates", async () => {
+    const leader = (await leaderPod()) ?? "";
+    const r = await waitFor("status with the leader", () => {
+      const out = zenLead("status", "-n", namespace);
+      return out.code === 0 && out.stdout.includes(leader) && out.stdout.includes("LeaderChanged")
+        ? out
+        : undefined;
+    });
+    const row = r.stdout.split("\n").find((l) => l.startsWith(namespace)) ?? "";
+    expect(row).toMatch(
+      new RegExp(`^${namespace}\\s+cli\\s+cli-leader\\s+${leader}\\s+\\S+Z \\(\\w+\\)\\s+3\\s+`),
+    );
+  });
+
+  it("promote moves the leader, and refuses a pod that does not exist", async () => {
+    const before = (await leaderPod()) ?? "";
+    const other = (await readyPods(namespace, "app=cli"))
+      .map((p) => p.metadata?.name ?? "")
+      .find((n) => n !== before);
+    expect(other).toBeDefined();
+    const missing = zenLead("promote", "cli", "no-such-pod", "-n", namespace);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    const r = zenLead("promote", "cli", other ?? "", "-n", namespace);
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor("the promoted leader", async () => ((await leaderPod()) === other ? true : undefined));
+  });
+
+  it("record writes an event log of the namespace that replay reads", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "zen-lead-record-")), "events.jsonl");
+    const rec = spawn(
+      process.execPath,
+      [main, "record", "--out", out, "-n", namespace, "--kubeconfig", clusterState().kubeconfig],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    rec.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    await waitFor("every kind listed", () =>
+      (stderr.match(/: listed /g) ?? []).length >= 4 ? true : undefined,
+    );
+    const exited = new Promise<number | null>((resolve) => rec.once("exit", (code) => resolve(code)));
+    rec.kill("SIGINT");
+    expect(await exited, stderr).toBe(0);
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ format: "zen-lead/event-log", version: 1 });
+    expect(
+      lines.some((l) => l.includes('"kind":"Service","type":"ADDED"') && l.includes('"name":"cli"')),
+    ).toBe(true);
+    for (const kind of ["Service", "Pod", "EndpointSlice", "Node"]) {
+      expect(
+        lines.some((l) => l.includes(`"kind":"${kind}","type":"RELIST_END"`)),
+        kind,
+      ).toBe(true);
+    }
+    const replay = spawnSync(process.execPath, [main, "replay", out], { encoding: "utf8" });
+    expect(replay.status, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain(`${namespace}/cli`);
+  });
+
+  it("exits 0 within 10 s of SIGTERM, releasing the lease", async () => {
+    const proc = child as ChildProcess;
+    const started = Date.now();
+    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+    proc.kill("SIGTERM");
+    const code = await exited;
+    expect(code, output.slice(-2000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const lease = await kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace, name: "zen-lead" });
+    expect(lease.spec?.holderIdentity ?? "").not.toBe("cli-test");
+  });
+});

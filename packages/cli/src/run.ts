@@ -1,0 +1,318 @@
+/**
+ * `zen-lead run`: the controller. Wiring only: the adapter's watches, core and applier
+ * (startController), the Lease among replicas, Events on the source Services, JSON logs, metrics
+ * and health endpoints, and a bounded shutdown on SIGTERM/SIGINT.
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { isSynced } from "@zen-lead/core";
+import {
+  createEventRecorder,
+  createLeaderElector,
+  kubeEventSink,
+  kubeLeaseApi,
+  startController,
+} from "@zen-lead/k8s-adapter";
+import { pino } from "pino";
+import {
+  addressFlag,
+  durationFlag,
+  envName,
+  flagOrEnv,
+  type ListenAddress,
+  loadKubeConfig,
+  nameFlag,
+} from "./flags.ts";
+import { createMetrics } from "./metrics.ts";
+import { closeServer, serve } from "./serve.ts";
+import { usage } from "./usage-error.ts";
+
+export const RUN_HELP = `usage: zen-lead run [options]
+
+Runs the controller: watches Services, Pods, Nodes and zen-lead's EndpointSlices, and keeps each
+opted-in Service's leader Service pointing at one Ready pod. Replicas share the work through a
+Lease: one writes, the others stand by with warm watches. Every option may also be given as an
+environment variable (shown in brackets); a flag wins over its variable.
+
+  --kubeconfig FILE        kubeconfig to use; default in-cluster config   [ZEN_LEAD_KUBECONFIG]
+  -n, --namespace NS       watch only NS (repeatable); default all        [ZEN_LEAD_NAMESPACE, comma-separated]
+  --metrics-addr ADDR      serve /metrics on [host]:port (default :8080)  [ZEN_LEAD_METRICS_ADDR]
+  --health-addr ADDR       serve /healthz, /readyz (default :8081)        [ZEN_LEAD_HEALTH_ADDR]
+  --lease-namespace NS     the Lease's namespace (default: the pod's own, else "default")
+                                                                          [ZEN_LEAD_LEASE_NAMESPACE]
+  --lease-name NAME        the Lease's name (default zen-lead)            [ZEN_LEAD_LEASE_NAME]
+  --lease-duration D       default 15s                                    [ZEN_LEAD_LEASE_DURATION]
+  --renew-deadline D       default 10s                                    [ZEN_LEAD_RENEW_DEADLINE]
+  --retry-period D         default 2s                                     [ZEN_LEAD_RETRY_PERIOD]
+  --identity NAME          this replica's name in the Lease (default: hostname)
+                                                                          [ZEN_LEAD_IDENTITY]
+  --log-level LEVEL        trace, debug, info, warn, error, fatal, silent (default info)
+                                                                          [ZEN_LEAD_LOG_LEVEL]
+
+SIGTERM or SIGINT stops the watches, waits for writes in flight, hands the Lease back and exits 0
+(exit 1 if that takes longer than the shutdown deadline, 10 s).`;
+
+const OPTIONS = {
+  kubeconfig: { type: "string" },
+  namespace: { type: "string", short: "n", multiple: true },
+  "metrics-addr": { type: "string" },
+  "health-addr": { type: "string" },
+  "lease-namespace": { type: "string" },
+  "lease-name": { type: "string" },
+  "lease-duration": { type: "string" },
+  "renew-deadline": { type: "string" },
+  "retry-period": { type: "string" },
+  identity: { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The service account's namespace file: where the controller's own pod runs. */
+const POD_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/** Shutdown must finish within this (Kubernetes' default grace period is 30 s; stay well inside). */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+
+export interface RunConfig {
+  readonly kubeconfig: string | undefined;
+  /** Empty: all namespaces. */
+  readonly namespaces: readonly string[];
+  readonly metricsAddr: ListenAddress;
+  readonly healthAddr: ListenAddress;
+  readonly leaseNamespace: string;
+  readonly leaseName: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly identity: string;
+  readonly logLevel: LogLevel;
+}
+
+function podNamespace(): string | undefined {
+  try {
+    const ns = readFileSync(POD_NAMESPACE_FILE, "utf8").trim();
+    return ns === "" ? undefined : ns;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Flags, then environment, then defaults. Undefined for --help; throws UsageError on bad input. */
+export function parseRunConfig(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): RunConfig | undefined {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true });
+    if (values.help) return undefined;
+    if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const get = (flag: keyof typeof OPTIONS & string) => {
+      const value = values[flag as keyof typeof values];
+      return flagOrEnv(typeof value === "string" ? value : undefined, flag, env);
+    };
+    const nsFromEnv = env[envName("namespace")];
+    const namespaces = (
+      values.namespace ?? (nsFromEnv === undefined || nsFromEnv === "" ? [] : nsFromEnv.split(","))
+    ).map((ns) => nameFlag("namespace", ns.trim()));
+    const logLevel = get("log-level") ?? "info";
+    if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+      throw new Error(`--log-level: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(", ")}`);
+    }
+    const leaseDurationMs = durationFlag("lease-duration", get("lease-duration") ?? "15s");
+    const renewDeadlineMs = durationFlag("renew-deadline", get("renew-deadline") ?? "10s");
+    const retryPeriodMs = durationFlag("retry-period", get("retry-period") ?? "2s");
+    if (renewDeadlineMs >= leaseDurationMs)
+      throw new Error("--renew-deadline must be shorter than --lease-duration");
+    if (retryPeriodMs >= renewDeadlineMs)
+      throw new Error("--retry-period must be shorter than --renew-deadline");
+    const identity = get("identity") ?? hostname();
+    if (identity === "") throw new Error("--identity must not be empty");
+    return {
+      kubeconfig: get("kubeconfig"),
+      namespaces: [...new Set(namespaces)],
+      metricsAddr: addressFlag("metrics-addr", get("metrics-addr") ?? ":8080"),
+      healthAddr: addressFlag("health-addr", get("health-addr") ?? ":8081"),
+      leaseNamespace: nameFlag("lease-namespace", get("lease-namespace") ?? podNamespace() ?? "default"),
+      leaseName: get("lease-name") ?? "zen-lead",
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+      identity,
+      logLevel: logLevel as LogLevel,
+    };
+  } catch (error) {
+    throw usage("run", error);
+  }
+}
+
+function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
+  return a.port === b.port && a.host === b.host;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function run(args: readonly string[]): Promise<number> {
+  const config = parseRunConfig(args);
+  if (config === undefined) {
+    console.log(RUN_HELP);
+    return 0;
+  }
+  const log = pino({
+    name: "zen-lead",
+    level: config.logLevel,
+    base: { identity: config.identity },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+  const kc = loadKubeConfig(config.kubeconfig);
+  // Listen from the start: a SIGTERM during start-up still gets the orderly shutdown below.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+
+  const elector = createLeaderElector({
+    api: kubeLeaseApi(kc),
+    namespace: config.leaseNamespace,
+    name: config.leaseName,
+    identity: config.identity,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    onError: (error) => log.warn({ lease: config.leaseName, err: errorText(error) }, "lease request failed"),
+  });
+  const recorder = createEventRecorder({
+    sink: kubeEventSink(kc),
+    instance: config.identity,
+    onError: (problem) => {
+      const { namespace, name } = problem.action.source;
+      log.warn(
+        {
+          namespace,
+          service: name,
+          reason: problem.action.reason,
+          ...(problem.kind === "api-error" ? { err: errorText(problem.error) } : {}),
+        },
+        problem.kind === "rate-limited" ? "event rate-limited" : "event not recorded",
+      );
+    },
+  });
+
+  let controller: ReturnType<typeof startController> | undefined;
+  const metrics = createMetrics({ state: () => controller?.state() });
+  const leadingSub = elector.leading$.subscribe((leading) => {
+    metrics.setLeading(leading);
+    log.info(
+      { lease: `${config.leaseNamespace}/${config.leaseName}`, leading },
+      leading ? "lease acquired" : "not leading",
+    );
+  });
+
+  controller = startController({
+    kc,
+    ...(config.namespaces.length > 0 ? { namespaces: config.namespaces } : {}),
+    elector,
+    onActions: (actions) => metrics.onActions(actions),
+    onEvent: (event) => {
+      metrics.onEvent(event);
+      recorder.record(event);
+      const { namespace, name } = event.source;
+      const change = event.leaderChange;
+      if (change !== undefined) {
+        log.info(
+          { namespace, service: name, pod: change.to, previous: change.from, reason: change.cause },
+          event.note,
+        );
+      } else if (event.eventType === "Warning") {
+        log.warn({ namespace, service: name, reason: event.reason }, event.note);
+      } else {
+        log.info({ namespace, service: name, reason: event.reason }, event.note);
+      }
+    },
+    onWriteResult: (result) => {
+      metrics.onWriteResult(result);
+      const { action } = result;
+      const fields = {
+        namespace: action.namespace,
+        service: action.source.slice(action.source.indexOf("/") + 1),
+        kind: action.kind,
+        name: action.name,
+        status: result.status,
+        durationMs: result.durationMs,
+        ...(result.retryInMs !== undefined ? { retryInMs: result.retryInMs } : {}),
+        ...(result.error !== undefined ? { err: errorText(result.error) } : {}),
+      };
+      if (result.status === "rejected" || result.status === "retrying")
+        log.warn(fields, `write ${result.status}`);
+      else log.debug(fields, `write ${result.status}`);
+    },
+    onDiagnostic: (line, detail) => {
+      metrics.onDiagnostic(detail);
+      const fields = {
+        kind: detail.kind,
+        ...(detail.namespace !== undefined ? { namespace: detail.namespace } : {}),
+      };
+      if (detail.what === "listed") log.debug({ ...fields, objects: detail.objects }, line);
+      else log.info({ ...fields, what: detail.what, reason: detail.reason, delayMs: detail.delayMs }, line);
+    },
+  });
+
+  const ready = () => {
+    const state = controller?.state();
+    return state !== undefined && isSynced(state);
+  };
+  const health = {
+    "/healthz": () => ({ status: 200, body: "ok\n" }),
+    "/readyz": () =>
+      ready() ? { status: 200, body: "ok\n" } : { status: 503, body: "watches not synced\n" },
+  };
+  const metricsRoute = {
+    "/metrics": async () => ({
+      status: 200,
+      body: await metrics.registry.metrics(),
+      contentType: metrics.registry.contentType,
+    }),
+  };
+  const servers = sameAddress(config.metricsAddr, config.healthAddr)
+    ? [serve(config.metricsAddr, { ...metricsRoute, ...health })]
+    : [serve(config.metricsAddr, metricsRoute), serve(config.healthAddr, health)];
+  const listening = await Promise.allSettled(servers);
+  const failed = listening.find((r) => r.status === "rejected");
+  if (failed !== undefined) {
+    await controller.stop();
+    for (const r of listening) if (r.status === "fulfilled") await closeServer(r.value);
+    throw new Error(`cannot listen: ${errorText((failed as PromiseRejectedResult).reason)}`);
+  }
+  const open = listening.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  log.info(
+    {
+      namespaces: config.namespaces.length > 0 ? config.namespaces : "all",
+      lease: `${config.leaseNamespace}/${config.leaseName}`,
+      metricsAddr: open[0]?.address(),
+      healthAddr: open[open.length - 1]?.address(),
+    },
+    "zen-lead started",
+  );
+
+  const signal = await signalled;
+  log.info({ signal }, "shutting down: stopping watches, draining writes, releasing the lease");
+  const deadline = setTimeout(() => {
+    log.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline passed; exiting");
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  await controller.stop({ release: true });
+  recorder.close();
+  leadingSub.unsubscribe();
+  await Promise.all(open.map(closeServer));
+  clearTimeout(deadline);
+  log.info("stopped");
+  log.flush();
+  // Nothing we own is left running, but a client library's keep-alive socket could hold the loop.
+  process.exit(0);
+}
