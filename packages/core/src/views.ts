@@ -8,12 +8,6 @@
 export type IpFamily = "IPv4" | "IPv6";
 export type Protocol = "TCP" | "UDP" | "SCTP";
 
-export interface OwnerRef {
-  readonly kind: string;
-  readonly name: string;
-  readonly uid: string;
-}
-
 /** Metadata common to every view. `labels`/`annotations` keep only the keys zen-lead reads. */
 export interface ObjectMeta {
   readonly namespace: string;
