@@ -16,7 +16,7 @@ commands:
   record --out FILE    watch a live cluster and write an event log (for replay)
   sim SCENARIO.yaml    run a failover scenario through zen-lead on virtual time
   replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why
-  demo                 a leader failover of the seed's first use case, decided by the core
+  demo                 the quick start: a real control plane, the controller, a timed leader failover
 
 Run zen-lead <command> --help for a command's options.`;
 

@@ -207,4 +207,16 @@ describe("reconcileActions", () => {
       expect(writes(batches[1])).toEqual(writes(batches[0]));
     });
   });
+
+  it("cancels its pending wake-ups when unsubscribed: nothing outlives the subscription", () => {
+    const ts = scheduler();
+    ts.run(() => {
+      const subscription = concat(from(cluster({ "zen-lead.io/min-ready-duration": "30s" })), NEVER)
+        .pipe(reconcileActions({ scheduler: ts, ...noRetries }))
+        .subscribe();
+      expect(ts.actions.length).toBe(1); // the min-ready wake-up at 30 s
+      subscription.unsubscribe();
+      expect(ts.actions.length).toBe(0);
+    });
+  });
 });

@@ -2,10 +2,19 @@
  * The RxJS operator: cluster events in, batches of actions out. It folds `advance` over the
  * events, stamps each with the scheduler's time, and turns wake actions into ticks scheduled on
  * that same scheduler — so the simulator runs it on virtual time and the controller on real time,
- * through the same code. It keeps no state outside the subscription.
+ * through the same code. It keeps no state outside the subscription, and cancels its pending
+ * wake-ups when the subscription ends.
  */
-import { defer, merge, Observable, type OperatorFunction, type SchedulerLike, Subject } from "rxjs";
-import { filter, map, scan, takeUntil } from "rxjs/operators";
+import {
+  defer,
+  merge,
+  Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  Subject,
+  type Subscription,
+} from "rxjs";
+import { filter, finalize, map, scan, takeUntil } from "rxjs/operators";
 import type { Action } from "./actions.ts";
 import type { ClusterEvent } from "./events.ts";
 import { type Advance, advance, DEFAULT_OPTIONS, type ReconcileOptions } from "./reconcile.ts";
@@ -27,7 +36,8 @@ export function reconcileActions(
   return (events$) =>
     defer(() => {
       const wakes$ = new Subject<ClusterEvent>();
-      const scheduled = new Set<number>();
+      // Pending wake-ups by time; cancelled when the subscription ends, so nothing outlives it.
+      const scheduled = new Map<number, Subscription>();
       const ended$ = new Subject<void>();
       const input$ = new Observable<ClusterEvent>((subscriber) =>
         events$.subscribe({
@@ -54,18 +64,25 @@ export function reconcileActions(
           options.onState?.(result.state);
           for (const action of result.actions) {
             if (action.type !== "wake" || scheduled.has(action.at)) continue;
-            scheduled.add(action.at);
-            scheduler.schedule(
-              () => {
-                scheduled.delete(action.at);
-                wakes$.next({ type: "tick", now: scheduler.now() });
-              },
-              Math.max(0, action.at - scheduler.now()),
+            const at = action.at;
+            scheduled.set(
+              at,
+              scheduler.schedule(
+                () => {
+                  scheduled.delete(at);
+                  wakes$.next({ type: "tick", now: scheduler.now() });
+                },
+                Math.max(0, at - scheduler.now()),
+              ),
             );
           }
           return result.actions;
         }),
         filter((actions) => actions.length > 0),
+        finalize(() => {
+          for (const timer of scheduled.values()) timer.unsubscribe();
+          scheduled.clear();
+        }),
       );
     });
 }

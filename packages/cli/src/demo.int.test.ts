@@ -1,0 +1,46 @@
+/**
+ * The demo's core steps (`runDemoOn`) on the shared control plane: the use case applied, a leader
+ * shown, the leader pod deleted and a different pod shown as the new leader. `zen-lead demo` adds
+ * only its own cluster's life cycle around this (run by hand: `./scripts/demo --down`). No timing
+ * is asserted: the failover's duration is printed, not judged.
+ */
+import { CoreV1Api } from "@kubernetes/client-node";
+import { clusterConfig, testNamespace } from "@zen-lead/test-cluster";
+import { describe, expect, it } from "vitest";
+import { runDemoOn } from "./demo.ts";
+
+describe("runDemoOn", () => {
+  it("shows a leader, fails over when it is deleted, and shows a different new leader", async () => {
+    const kc = clusterConfig();
+    // The namespace exists already: the demo deletes and recreates it, as on a second run.
+    const namespace = await testNamespace("demo");
+    const lines: string[] = [];
+    const result = await runDemoOn(kc, { namespace, print: (line) => lines.push(line) });
+    const output = lines.join("\n");
+
+    expect(output).toContain(`namespace ${namespace} exists: deleting it first`);
+    expect(result.oldLeader).toMatch(/^my-controller-/);
+    expect(result.newLeader).toMatch(/^my-controller-/);
+    expect(result.newLeader).not.toBe(result.oldLeader);
+    expect(output).toContain(`EndpointSlice of Service my-controller-leader -> ${result.oldLeader}`);
+    expect(output).toContain(`zen-lead.io/leader-pod=${result.oldLeader}`);
+    expect(output).toContain(`deleting the leader pod ${result.oldLeader}`);
+    expect(output).toMatch(
+      new RegExp(
+        `failover: [0-9.]+ ms from the delete call to the watcher seeing my-controller-leader name ${result.newLeader}`,
+      ),
+    );
+    expect(output).toContain(`new leader: ${result.newLeader}`);
+    expect(output).toContain(`zen-lead.io/leader-pod=${result.newLeader}`);
+
+    // The old leader pod is really deleted (gone or going) and the new one is still there.
+    const pods = await kc
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPod({ namespace, labelSelector: "app=my-controller" });
+    const names = pods.items
+      .filter((p) => p.metadata?.deletionTimestamp === undefined)
+      .map((p) => p.metadata?.name);
+    expect(names).toContain(result.newLeader);
+    expect(names).not.toContain(result.oldLeader);
+  });
+});
