@@ -1,0 +1,422 @@
+/**
+ * The Helm chart (deploy/helm/zen-lead) on the real control plane: helm lints and renders it, every
+ * rendered object passes a server-side dry-run, and the chart's own ServiceAccount and RBAC are
+ * enough for the controller to do its job, and no more (it cannot write a pod).
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  ApiException,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  loadAllYaml,
+  type V1PodTemplateSpec,
+} from "@kubernetes/client-node";
+import {
+  type Controller,
+  createEventRecorder,
+  createLeaderElector,
+  type EventProblem,
+  type EventRecorder,
+  kubeEventSink,
+  kubeLeaseApi,
+  startController,
+  type WriteResult,
+} from "@zen-lead/k8s-adapter";
+import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..", "..", "..");
+const chart = join(root, "deploy", "helm", "zen-lead");
+const kc = clusterConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const objects = KubernetesObjectApi.makeApiClient(kc);
+
+let helm = "";
+
+/** tools/helm/build.sh: the helm binary (built from its Go module the first time; minutes). */
+async function buildHelm(): Promise<string> {
+  try {
+    const { stdout } = await run(join(root, "tools", "helm", "build.sh"), [], {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 1_500_000,
+    });
+    const path = stdout.trim().split("\n").pop() ?? "";
+    if (path === "") throw new Error("tools/helm/build.sh printed no path");
+    return path;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? "";
+    const reason = stderr.trim().split("\n").slice(-5).join("\n");
+    throw new Error(`helm could not be built (tools/helm/build.sh): ${reason || String(error)}`);
+  }
+}
+
+async function helmRun(...args: string[]): Promise<string> {
+  try {
+    return (await run(helm, args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    throw new Error(`helm ${args.join(" ")} failed:\n${stdout}${stderr}`);
+  }
+}
+
+/** `helm template` of the chart as objects. `set` entries go to --set-json (values as JSON). */
+async function render(release: string, namespace: string, set: Record<string, unknown> = {}) {
+  const flags = Object.entries(set).flatMap(([key, value]) => [
+    "--set-json",
+    `${key}=${JSON.stringify(value)}`,
+  ]);
+  const text = await helmRun("template", release, chart, "--namespace", namespace, ...flags);
+  return (loadAllYaml(text) as (KubernetesObject | null)[]).filter(
+    (o): o is KubernetesObject => o !== null && o !== undefined,
+  );
+}
+
+const kinds = (list: readonly KubernetesObject[]) => list.map((o) => o.kind).sort();
+const named = (list: readonly KubernetesObject[], kind: string) => list.filter((o) => o.kind === kind);
+
+function isStatus(error: unknown, code: number): boolean {
+  return error instanceof ApiException && error.code === code;
+}
+
+/** Creates the objects for real (RBAC and ServiceAccount), remembering cluster-scoped ones to delete. */
+const clusterScoped: KubernetesObject[] = [];
+async function createAll(list: readonly KubernetesObject[]): Promise<void> {
+  for (const o of list) {
+    await objects.create(o);
+    if (o.metadata?.namespace === undefined) clusterScoped.push(o);
+  }
+}
+
+afterAll(async () => {
+  for (const o of clusterScoped) await objects.delete(o).catch(() => undefined);
+});
+
+beforeAll(async () => {
+  helm = await buildHelm();
+}, 1_800_000);
+
+describe("the Helm chart", () => {
+  it("passes helm lint, with default values and with every option on", async () => {
+    await helmRun("lint", chart, "--strict");
+    await helmRun(
+      "lint",
+      chart,
+      "--strict",
+      "--set-json",
+      'watchNamespaces=["a","b"]',
+      "--set",
+      "serviceMonitor.enabled=true,prometheusRule.enabled=true",
+    );
+  });
+
+  it("renders the defaults: cluster-wide RBAC, 2 replicas, a restricted pod", async () => {
+    const list = await render("zen-lead", "zen-lead");
+    expect(kinds(list)).toEqual(
+      [
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "PodDisruptionBudget",
+        "Role",
+        "RoleBinding",
+        "Service",
+        "ServiceAccount",
+      ].sort(),
+    );
+    const deployment = named(list, "Deployment")[0] as KubernetesObject & {
+      spec: { replicas: number; template: V1PodTemplateSpec };
+    };
+    expect(deployment.spec.replicas).toBe(2);
+    const pod = deployment.spec.template.spec;
+    const container = pod?.containers[0];
+    expect(container?.args).toContain("--lease-namespace=zen-lead");
+    expect(container?.args?.some((a) => a.startsWith("--namespace"))).toBe(false);
+    expect(container?.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container?.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "health" });
+    expect(container?.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "health" });
+    expect(container?.ports?.map((p) => p.containerPort).sort()).toEqual([8080, 8081]);
+    // Pods: read only.
+    const clusterRole = named(list, "ClusterRole")[0] as KubernetesObject & {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    const podRules = clusterRole.rules.filter((r) => r.resources.includes("pods"));
+    expect(podRules.flatMap((r) => r.verbs).sort()).toEqual(["get", "list", "watch"]);
+  });
+
+  it("renders namespaced Roles and one --namespace per watched namespace; monitoring objects on demand", async () => {
+    const list = await render("zl", "ops", {
+      watchNamespaces: ["shop", "blog"],
+      "serviceMonitor.enabled": true,
+      "prometheusRule.enabled": true,
+    });
+    const roles = named(list, "Role").map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`);
+    expect(roles.sort()).toEqual(["blog/zl-zen-lead", "ops/zl-zen-lead-lease", "shop/zl-zen-lead"]);
+    expect(named(list, "RoleBinding")).toHaveLength(3);
+    // Nodes are cluster-scoped: the only ClusterRole, read-only.
+    const clusterRoles = named(list, "ClusterRole") as (KubernetesObject & {
+      rules: { resources: string[]; verbs: string[] }[];
+    })[];
+    expect(clusterRoles.map((r) => r.metadata?.name)).toEqual(["zl-zen-lead-nodes"]);
+    expect(clusterRoles[0]?.rules).toEqual([
+      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+    ]);
+    const deployment = named(list, "Deployment")[0] as KubernetesObject & {
+      spec: { template: V1PodTemplateSpec };
+    };
+    const args = deployment.spec.template.spec?.containers[0]?.args ?? [];
+    expect(args.filter((a) => a.startsWith("--namespace="))).toEqual([
+      "--namespace=shop",
+      "--namespace=blog",
+    ]);
+    expect(named(list, "ServiceMonitor")).toHaveLength(1);
+    const rule = named(list, "PrometheusRule")[0] as KubernetesObject & {
+      spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+    };
+    const alerts = rule.spec.groups.flatMap((g) => g.rules);
+    expect(alerts.length).toBeGreaterThanOrEqual(5);
+    expect(alerts.every((a) => a.expr.includes('job="zl-zen-lead-metrics"'))).toBe(true);
+    // Monitoring is off by default.
+    const defaults = await render("zl", "ops");
+    expect(named(defaults, "ServiceMonitor")).toHaveLength(0);
+    expect(named(defaults, "PrometheusRule")).toHaveLength(0);
+  });
+});
+
+describe("the rendered objects on the real API server (server-side dry-run)", () => {
+  let releaseNs = "";
+  let watched: string[] = [];
+
+  beforeAll(async () => {
+    releaseNs = await testNamespace("chart");
+    watched = [await testNamespace("chart-a"), await testNamespace("chart-b")];
+  });
+
+  it.each([
+    ["default values", {}],
+    ["watchNamespaces set", { watchNamespaces: "WATCHED" }],
+  ])("all pass with %s", async (_label, set) => {
+    const values = Object.fromEntries(
+      Object.entries(set).map(([k, v]) => [k, v === "WATCHED" ? watched : v]),
+    );
+    const list = await render(`dry-${releaseNs}`, releaseNs, values);
+    expect(list.length).toBeGreaterThan(5);
+    for (const o of list) {
+      const result = await objects.create(o, undefined, "All").catch((error: unknown) => {
+        throw new Error(
+          `dry-run of ${o.kind} ${o.metadata?.namespace ?? ""}/${o.metadata?.name}: ${
+            error instanceof ApiException ? error.body : String(error)
+          }`,
+        );
+      });
+      expect(result.kind).toBe(o.kind);
+    }
+    // Nothing was created.
+    const sa = list.find((o) => o.kind === "ServiceAccount");
+    await expect(
+      core.readNamespacedServiceAccount({ namespace: releaseNs, name: sa?.metadata?.name ?? "" }),
+    ).rejects.toSatisfy((e) => isStatus(e, 404));
+  });
+
+  it("runs its pod template under the restricted Pod Security Standard", async () => {
+    await core.patchNamespace({
+      name: releaseNs,
+      body: [
+        { op: "add", path: "/metadata/labels/pod-security.kubernetes.io~1enforce", value: "restricted" },
+      ],
+    });
+    // The check is real: a pod without the restricted settings is refused.
+    await expect(
+      core.createNamespacedPod({
+        namespace: releaseNs,
+        dryRun: "All",
+        body: { metadata: { name: "loose" }, spec: { containers: [{ name: "c", image: "loose:1" }] } },
+      }),
+    ).rejects.toSatisfy((e) => isStatus(e, 403));
+    const list = await render(`pss-${releaseNs}`, releaseNs);
+    const deployment = named(list, "Deployment")[0] as KubernetesObject & {
+      spec: { template: V1PodTemplateSpec };
+    };
+    // The ServiceAccount admission needs the pod's ServiceAccount to exist.
+    await createAll(named(list, "ServiceAccount"));
+    const pod = await core.createNamespacedPod({
+      namespace: releaseNs,
+      dryRun: "All",
+      body: { ...deployment.spec.template, metadata: { name: "pss", namespace: releaseNs } },
+    });
+    expect(pod.spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
+  });
+});
+
+/** A KubeConfig that authenticates as the ServiceAccount with a TokenRequest token. */
+async function serviceAccountConfig(namespace: string, name: string): Promise<KubeConfig> {
+  const request = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const token = request.status?.token ?? "";
+  expect(token).not.toBe("");
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new Error("the test kubeconfig has no current cluster");
+  const sa = new KubeConfig();
+  sa.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: "zen-lead", token }],
+    contexts: [{ name: "zen-lead", cluster: cluster.name, user: "zen-lead" }],
+    currentContext: "zen-lead",
+  });
+  return sa;
+}
+
+describe.each([
+  ["cluster-wide RBAC (default values)", false],
+  ["namespaced RBAC (watchNamespaces)", true],
+])("the chart's ServiceAccount with %s", (_label, namespaced) => {
+  let namespace = "";
+  let saKc: KubeConfig;
+  let controller: Controller | undefined;
+  let recorder: EventRecorder | undefined;
+  const writes: WriteResult[] = [];
+  const eventProblems: EventProblem[] = [];
+  const labels = { app: "rbac" };
+
+  beforeAll(async () => {
+    namespace = await testNamespace(namespaced ? "rbac-ns" : "rbac-cw");
+    // The release in the test namespace; a unique release name keeps cluster-scoped names apart.
+    const list = await render(
+      `zl-${namespace}`,
+      namespace,
+      namespaced ? { watchNamespaces: [namespace] } : {},
+    );
+    const rbacKinds = new Set(["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+    await createAll(list.filter((o) => rbacKinds.has(o.kind ?? "")));
+    const sa = list.find((o) => o.kind === "ServiceAccount")?.metadata?.name ?? "";
+    saKc = await serviceAccountConfig(namespace, sa);
+    // RBAC takes effect through the authorizer's informers: wait until pods can be listed.
+    const saCore = saKc.makeApiClient(CoreV1Api);
+    await waitFor("the RoleBinding to take effect", async () =>
+      (await saCore.listNamespacedPod({ namespace }).then(
+        () => true,
+        () => undefined,
+      )) === true
+        ? true
+        : undefined,
+    );
+    await createDeployment(namespace, "rbac", 3, labels);
+    await waitFor("3 ready pods", async () =>
+      (await readyPods(namespace, "app=rbac")).length === 3 ? true : undefined,
+    );
+  });
+
+  afterAll(async () => {
+    await controller?.stop({ release: true });
+    recorder?.close();
+  });
+
+  it("is enough: the controller gives an annotated Service its leader slice", async () => {
+    const identity = `rbac-${namespace}`;
+    recorder = createEventRecorder({
+      sink: kubeEventSink(saKc),
+      instance: identity,
+      onError: (problem) => eventProblems.push(problem),
+    });
+    const events = recorder;
+    const elector = createLeaderElector({
+      api: kubeLeaseApi(saKc),
+      namespace,
+      name: "zen-lead",
+      identity,
+      leaseDurationMs: 4_000,
+      renewDeadlineMs: 3_000,
+      retryPeriodMs: 500,
+    });
+    controller = startController({
+      kc: saKc,
+      namespaces: [namespace],
+      elector,
+      onEvent: (event) => events.record(event),
+      onWriteResult: (result) => writes.push(result),
+    });
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name: "rbac", annotations: { "zen-lead.io/enabled": "true" } },
+        spec: { selector: labels, ports: [{ name: "web", port: 80, targetPort: "http" }] },
+      },
+    });
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const pods = (await readyPods(namespace, "app=rbac")).map((p) => p.metadata?.name);
+    const leader = await waitFor("the leader slice", async () => {
+      const slices = await discovery.listNamespacedEndpointSlice({
+        namespace,
+        labelSelector: "kubernetes.io/service-name=rbac-leader",
+      });
+      return slices.items[0]?.endpoints?.[0]?.targetRef?.name;
+    });
+    expect(pods).toContain(leader);
+    await core.readNamespacedService({ namespace, name: "rbac-leader" });
+    // The Event about the leader change was written with the same identity.
+    await waitFor("an Event on the Service", async () => {
+      const list = await core.listNamespacedEvent({
+        namespace,
+        fieldSelector: "involvedObject.name=rbac",
+      });
+      return list.items.length > 0 ? true : undefined;
+    });
+    const denied = writes.filter((w) => w.status === "rejected" || w.status === "retrying");
+    expect(denied.map((w) => `${w.action.kind} ${w.status}: ${String(w.error)}`)).toEqual([]);
+    expect(eventProblems.filter((p) => p.kind === "api-error")).toEqual([]);
+  });
+
+  it("is least privilege: the identity cannot patch or delete a pod", async () => {
+    const saCore = saKc.makeApiClient(CoreV1Api);
+    const [pod] = await readyPods(namespace, "app=rbac");
+    const name = pod?.metadata?.name ?? "";
+    // It can read pods...
+    await saCore.readNamespacedPod({ namespace, name });
+    // ...but not write them.
+    await expect(
+      saCore.patchNamespacedPod({ namespace, name, body: { metadata: { labels: { touched: "yes" } } } }),
+    ).rejects.toSatisfy((e) => isStatus(e, 403));
+    await expect(saCore.deleteNamespacedPod({ namespace, name })).rejects.toSatisfy((e) => isStatus(e, 403));
+    await expect(
+      saCore.createNamespacedPod({
+        namespace,
+        body: { metadata: { name: "nope" }, spec: { containers: [{ name: "c", image: "nope:1" }] } },
+      }),
+    ).rejects.toSatisfy((e) => isStatus(e, 403));
+    // Nor read Secrets, nor touch another Lease.
+    await expect(saCore.listNamespacedSecret({ namespace })).rejects.toSatisfy((e) => isStatus(e, 403));
+    const leases = kubeLeaseApi(saKc);
+    await expect(leases.get(namespace, "someone-else")).rejects.toSatisfy((e) => isStatus(e, 403));
+    // The pod is untouched.
+    const after = await core.readNamespacedPod({ namespace, name });
+    expect(after.metadata?.labels?.touched).toBeUndefined();
+    expect(after.metadata?.deletionTimestamp).toBeUndefined();
+  });
+
+  it("reads Services cluster-wide only with the cluster-wide RBAC", async () => {
+    const saCore = saKc.makeApiClient(CoreV1Api);
+    if (namespaced) {
+      await expect(saCore.listServiceForAllNamespaces()).rejects.toSatisfy((e) => isStatus(e, 403));
+      await expect(saCore.listNamespacedService({ namespace: "default" })).rejects.toSatisfy((e) =>
+        isStatus(e, 403),
+      );
+    } else {
+      expect((await saCore.listServiceForAllNamespaces()).items.length).toBeGreaterThan(0);
+    }
+  });
+});
