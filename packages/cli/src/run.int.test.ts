@@ -122,17 +122,18 @@ describe("zen-lead run on a real cluster", () => {
     });
     const leader = await waitFor("the leader slice", leaderPod);
     expect((await readyPods(namespace, "app=cli")).map((p) => p.metadata?.name)).toContain(leader);
-    const metrics = await waitFor("the leader change in /metrics", async () => {
+    // The change is counted when decided, its latency when the slice write's answer comes back —
+    // which may be just after the slice is visible to others: wait for both.
+    const metrics = await waitFor("the leader change and its latency in /metrics", async () => {
       const { body } = await get(metricsUrl);
       return body.includes(
         `zen_lead_leader_changes_total{namespace="${namespace}",service="cli",reason="Elected"} 1`,
-      )
+      ) && body.includes("zen_lead_failover_latency_seconds_count 1")
         ? body
         : undefined;
     });
     expect(metrics).toContain(`zen_lead_ready_candidates{namespace="${namespace}",service="cli"} 3`);
     expect(metrics).toContain("zen_lead_is_leader 1");
-    expect(metrics).toContain("zen_lead_failover_latency_seconds_count 1");
     expect(metrics).toContain("process_cpu_seconds_total");
     expect(output).toContain('"service":"cli"');
   });
