@@ -111,4 +111,8 @@ got="$("$tmp/zen-lead-cluster" version)" || fail "built binary does not run (see
 rm -rf "$bin"
 mv "$tmp" "$bin"
 echo "[cluster] built $bin in $(( $(date +%s) - start ))s ($(du -h "$bin/zen-lead-cluster" | cut -f1))" >&2
+# Builds of other pins (~160 MB each) made over a day ago go: the cache stays bounded as pins move.
+# (Under the build lock; a running cluster keeps its unlinked binary until it stops.)
+find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name "$pin" -mtime +1 -print -exec rm -rf {} + 2>/dev/null |
+  sed 's/^/[cluster] pruned an old build: /' >&2 || true
 echo "$bin"
