@@ -152,11 +152,11 @@ export function advance(
       actions.push(w);
     }
     // What needs no write now has been observed as wanted: nothing is pending for it any more.
-    let retryAt = Number.POSITIVE_INFINITY;
     for (const d of after?.desired ?? []) {
       const key = ownedKey(d.kind, d.namespace, d.name);
       if (!written.has(key)) inflight = mapRemove(inflight, key);
     }
+    let retryAt = Number.POSITIVE_INFINITY;
     for (const key of written) {
       const pending = mapGet(inflight, key);
       if (pending !== undefined) retryAt = Math.min(retryAt, pending.at + options.inflightTtlMs);

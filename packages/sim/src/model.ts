@@ -194,12 +194,4 @@ export const OMISSION_KEYS = [
 ] as const;
 
 /** Counts of list items the report left out (each list keeps its first items up to a limit). */
-export interface ReportOmissions {
-  readonly writes: number;
-  readonly violations: number;
-  readonly leadership: number;
-  readonly failovers: number;
-  readonly warnings: number;
-  readonly pods: number;
-  readonly readyIntervals: number;
-}
+export type ReportOmissions = Readonly<Record<(typeof OMISSION_KEYS)[number], number>>;
