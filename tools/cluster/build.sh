@@ -103,7 +103,7 @@ start=$(date +%s)
   rm -rf "$tmp"
   fail "go build exited non-zero: ${reason:-see log} (full log: $log)"
 }
-for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+for c in etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl kwok; do
   ln -sf zen-lead-cluster "$tmp/$c"
 done
 got="$("$tmp/zen-lead-cluster" version)" || fail "built binary does not run (see $log)"

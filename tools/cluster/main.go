@@ -5,8 +5,10 @@
 //
 //	zen-lead-cluster <component> [flags...]
 //
-// where <component> is one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, version,
-// or the orchestration subcommands up / supervise (see up.go).
+// where <component> is one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy,
+// kubectl, kwok, version, or the orchestration subcommands up / supervise (see up.go). kube-proxy is
+// never started by `up`: the data-plane tests start it inside the network namespace that plays the
+// node. kubectl is here so that zen-lead's kubectl plugin is tested through the real kubectl.
 // If the binary is invoked through a symlink named after a component (argv[0]), that name is used.
 package main
 
@@ -19,13 +21,18 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.etcd.io/etcd/server/v3/etcdmain"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // kubectl's client auth plugins, as upstream's main
 	"k8s.io/component-base/cli"
+	"k8s.io/component-base/logs"
 	_ "k8s.io/component-base/logs/json/register"          // JSON log format registration
 	_ "k8s.io/component-base/metrics/prometheus/clientgo" // client-go prometheus plugins
 	_ "k8s.io/component-base/metrics/prometheus/version"  // version metric registration
 	"k8s.io/component-base/version"
+	kubectlcmd "k8s.io/kubectl/pkg/cmd"
+	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 	kwokconfig "sigs.k8s.io/kwok/pkg/config"
 	kwokcmd "sigs.k8s.io/kwok/pkg/kwok/cmd"
@@ -47,6 +54,10 @@ var components = map[string]func() int{
 	"kube-scheduler": func() int {
 		return cli.Run(scheduler.NewSchedulerCommand())
 	},
+	"kube-proxy": func() int {
+		return cli.Run(proxy.NewProxyCommand())
+	},
+	"kubectl":   runKubectl,
 	"kwok":      runKwok,
 	"up":        runUp,
 	"supervise": runSupervise,
@@ -108,6 +119,18 @@ func runKwok() int {
 	if err := command.ExecuteContext(ctx); err != nil {
 		logger.Error("Execute exit", "err", err)
 		return 1
+	}
+	return 0
+}
+
+// runKubectl is k8s.io/kubernetes/cmd/kubectl's main, apart from returning the exit code. Plugins
+// (`kubectl zen-lead ...` runs `kubectl-zen_lead` from PATH) work as with a stand-alone kubectl.
+func runKubectl() int {
+	// Verbosity is parsed by hand first, as upstream does, so klog works while the command is built.
+	_, _ = logs.GlogSetter(kubectlcmd.GetLogVerbosity(os.Args))
+	command := kubectlcmd.NewDefaultKubectlCommand()
+	if err := cli.RunNoErrOutput(command); err != nil {
+		kubectlutil.CheckErr(err) // prints the error and exits non-zero
 	}
 	return 0
 }
