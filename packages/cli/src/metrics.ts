@@ -5,7 +5,15 @@
  * when it opts out: its decision disappears from the State.
  */
 
-import { type Action, type EventAction, isSynced, mapEntries, type State } from "@zen-lead/core";
+import {
+  type Action,
+  type EventAction,
+  isSynced,
+  mapEntries,
+  mapValues,
+  type ReportAction,
+  type State,
+} from "@zen-lead/core";
 import type { WatchDiagnostic, WriteResult } from "@zen-lead/k8s-adapter";
 import { keyOf } from "@zen-lead/k8s-adapter";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
@@ -16,7 +24,7 @@ export const LATENCY_BUCKETS: readonly number[] = [
 ];
 
 const FAILED: ReadonlySet<string> = new Set(["conflict", "retrying", "rejected"]);
-const DONE: ReadonlySet<string> = new Set(["created", "applied"]);
+const DONE: ReadonlySet<string> = new Set(["created", "applied", "replaced", "drifted"]);
 
 export interface ControllerMetrics {
   readonly registry: Registry;
@@ -24,6 +32,8 @@ export interface ControllerMetrics {
   onEvent(event: EventAction): void;
   onWriteResult(result: WriteResult): void;
   onDiagnostic(detail: WatchDiagnostic): void;
+  /** An object that could not be decoded (the core's `report` action). */
+  onReport(report: ReportAction): void;
   setLeading(leading: boolean): void;
 }
 
@@ -91,6 +101,24 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     labelNames: ["kind"] as const,
     registers: [registry],
   });
+  const driftCorrected = new Counter({
+    name: "zen_lead_drift_corrected_total",
+    help: "Owned objects another writer had changed that zen-lead replaced to correct them, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const driftNotCorrected = new Counter({
+    name: "zen_lead_drift_not_corrected_total",
+    help: "Writes that left an owned object still different from what zen-lead wants (DriftNotCorrected), by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const decodeFailures = new Counter({
+    name: "zen_lead_decode_failures_total",
+    help: "Objects that could not be decoded (reported, not trusted), by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
   const relists = new Counter({
     name: "zen_lead_relists_total",
     help: "Full relists after a watch could not resume, by kind.",
@@ -141,6 +169,21 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
       }
     },
   });
+  new Gauge({
+    name: "zen_lead_source_warnings",
+    help: "1 for each warning standing on an opted-in Service (NameCollision, NoReadyPods, ...), by reason.",
+    labelNames: ["namespace", "service", "reason"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const state = options.state();
+      if (state === undefined) return;
+      for (const d of mapValues(state.decisions)) {
+        for (const w of d.warnings)
+          this.set({ namespace: d.source.namespace, service: d.source.name, reason: w.reason }, 1);
+      }
+    },
+  });
   const isLeader = new Gauge({
     name: "zen_lead_is_leader",
     help: "1 while this replica holds the lease (and may write), else 0.",
@@ -176,10 +219,15 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     onWriteResult(result) {
       applyDuration.observe(result.durationMs / 1000);
       if (FAILED.has(result.status)) applyErrors.inc({ kind: result.action.kind, status: result.status });
+      if (result.status === "replaced") driftCorrected.inc({ kind: result.action.kind });
+      if (result.status === "drifted") driftNotCorrected.inc({ kind: result.action.kind });
       const started = pendingFailover.get(result.key);
       if (started === undefined || result.status === "retrying") return;
       pendingFailover.delete(result.key);
       if (DONE.has(result.status)) failover.observe(Math.max(0, now() - started) / 1000);
+    },
+    onReport(report) {
+      decodeFailures.inc({ kind: report.object.split(" ")[0] ?? "" });
     },
     onDiagnostic(detail) {
       if (detail.what === "rewatch") watchRestarts.inc({ kind: detail.kind });

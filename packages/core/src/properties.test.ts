@@ -758,7 +758,10 @@ function checkTransitions(
 function expectConverged(state: State) {
   for (const [source, d] of mapEntries(state.decisions)) {
     if (d.desired === undefined) continue;
-    expect(plan(d.desired, observedOwned(state, source), source), `${source} not converged`).toEqual([]);
+    expect(
+      plan(d.desired, observedOwned(state, source, d.source.uid), source),
+      `${source} not converged`,
+    ).toEqual([]);
   }
 }
 

@@ -18,8 +18,9 @@ class FakeWrites {
       this.calls.push({ action, at: Date.now(), resolve: () => resolve(undefined), reject });
     });
   }
-  create = (a: ApplyAction) => this.record(a);
+  create = async (a: ApplyAction) => ({ object: await this.record(a) });
   apply = (a: ApplyAction) => this.record(a);
+  replace = (a: ApplyAction) => this.record(a);
   delete = (a: DeleteAction) => this.record(a);
   open(): Call[] {
     return this.calls;
