@@ -67,7 +67,7 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
 
   const leaderChanges = new Counter({
     name: "zen_lead_leader_changes_total",
-    help: "Leader changes zen-lead made, by source Service and reason.",
+    help: "Leader changes zen-lead published (one per change written to the cluster; none for a restart, relist or Lease hand-over), by source Service and reason.",
     labelNames: ["namespace", "service", "reason"] as const,
     registers: [registry],
   });
@@ -76,7 +76,7 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
 
   const failover = new Histogram({
     name: "zen_lead_failover_latency_seconds",
-    help: "From the batch of actions holding a leader change's slice write to that write's success.",
+    help: "One sample per failover (a leader replaced, or lost): from the decision to its slice write's success.",
     buckets: [...LATENCY_BUCKETS],
     registers: [registry],
   });
@@ -195,9 +195,10 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     registry,
     onActions(actions) {
       const t = now();
+      // A failover moves traffic away from a leader: a first election is not one.
       const changed = new Set<string>();
       for (const a of actions) {
-        if (a.type === "event" && a.leaderChange !== undefined)
+        if (a.type === "event" && a.leaderChange?.from !== undefined)
           changed.add(`${a.source.namespace}/${a.source.name}`);
       }
       if (changed.size === 0) return;

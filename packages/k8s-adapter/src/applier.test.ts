@@ -21,6 +21,7 @@ class FakeWrites {
   create = async (a: ApplyAction) => ({ object: await this.record(a) });
   apply = (a: ApplyAction) => this.record(a);
   replace = (a: ApplyAction) => this.record(a);
+  get = (a: ApplyAction) => this.record(a);
   delete = (a: DeleteAction) => this.record(a);
   open(): Call[] {
     return this.calls;

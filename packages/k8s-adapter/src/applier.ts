@@ -100,6 +100,8 @@ export interface WriteTransport {
   apply(action: ApplyAction & { readonly expectedUid: string }): Promise<unknown>;
   /** PUT of a whole object; its metadata's uid and resourceVersion are the preconditions. */
   replace(action: ApplyAction, body: Manifest): Promise<unknown>;
+  /** GET of the object the action names. */
+  get(action: ApplyAction): Promise<unknown>;
   delete(action: DeleteAction): Promise<void>;
 }
 
@@ -169,6 +171,9 @@ export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
         query: { fieldManager: FIELD_MANAGER },
         body,
       });
+    },
+    get(action) {
+      return request(kc, "GET", objectPath(action.kind, action.namespace, action.name));
     },
     async delete(action) {
       await request(kc, "DELETE", objectPath(action.kind, action.namespace, action.name), {
@@ -343,10 +348,35 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
   async function converge(action: ApplyAction, answer: unknown, done: WriteStatus): Promise<Outcome> {
     const drift = driftIn(action, answer);
     if (drift.length === 0) return { status: done };
-    const replaced = await transport.replace(action, replacementOf(action.desired, answer as Manifest));
+    return replace(action, answer, drift);
+  }
+
+  /** PUT of the replacement built from `live`, conditional on its uid and resourceVersion. */
+  async function replace(action: ApplyAction, live: unknown, drift: readonly string[]): Promise<Outcome> {
+    const replaced = await transport.replace(action, replacementOf(action.desired, live as Manifest));
     const left = driftIn(action, replaced);
-    if (left.length === 0) return { status: "replaced", drift: driftReport(answer, drift) };
+    if (left.length === 0) return { status: "replaced", drift: driftReport(live, drift) };
     return { status: "drifted", drift: driftReport(replaced, left) };
+  }
+
+  /**
+   * Server-side apply, compared. When apply is refused as invalid, zen-lead's fields and another
+   * writer's cannot stand together (type ClusterIP beside someone's loadBalancerSourceRanges):
+   * only a replacement of the live object — the same one, by uid — converges.
+   */
+  async function update(action: ApplyAction, expectedUid: string): Promise<Outcome> {
+    let answer: unknown;
+    try {
+      answer = await transport.apply({ ...action, expectedUid });
+    } catch (error) {
+      if (statusOf(error) !== 422 || isConflict(error as Error)) throw error;
+      const live = await transport.get(action);
+      const uid = (live as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid;
+      if (uid !== expectedUid)
+        throw new ApiError(409, `${keyOf(action)} is another object now (uid ${String(uid)})`);
+      return replace(action, live, driftIn(action, live));
+    }
+    return converge(action, answer, "applied");
   }
 
   async function perform(action: WriteAction): Promise<Outcome> {
@@ -368,7 +398,7 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     if (expectedUid === undefined || expectedUid === "") {
       throw new ApiError(-1, `refusing to update ${keyOf(action)} without a uid precondition`);
     }
-    return converge(action, await transport.apply({ ...action, expectedUid }), "applied");
+    return update(action, expectedUid);
   }
 
   async function run(key: string, action: WriteAction): Promise<void> {
