@@ -4,7 +4,7 @@
  */
 import { readSourceConfig } from "./config.ts";
 import { desiredObjects, familiesOf, sourceRef } from "./desired.ts";
-import { elect, type LeaderRecord } from "./elect.ts";
+import { elect, isCandidate, type LeaderRecord } from "./elect.ts";
 import { ANNOTATIONS } from "./labels.ts";
 import { leaderSliceName } from "./names.ts";
 import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
@@ -186,6 +186,8 @@ export function decide(state: State, source: string): Decision | undefined {
   if (blocked !== undefined) {
     return {
       ...base,
+      // Blocked, yet what could lead is still worth knowing (status, metrics).
+      candidates: (mapGet(state.members, source) ?? []).filter(isCandidate).length,
       optedIn: true,
       leaderServiceName,
       warnings: [...config.warnings, blocked],
