@@ -133,6 +133,12 @@ const SERVICE_FIELDS: [string, Json | ((live: Json) => Json), (o: Json) => boole
       spec(o).externalTrafficPolicy === undefined,
   ],
   ["external IPs", { spec: { externalIPs: ["192.0.2.7"] } }, (o) => spec(o).externalIPs === undefined],
+  [
+    "type ExternalName",
+    { spec: { type: "ExternalName", externalName: "elsewhere.example.com" } },
+    (o) =>
+      spec(o).type === "ClusterIP" && spec(o).externalName === undefined && spec(o).clusterIP !== undefined,
+  ],
   ["session affinity", { spec: { sessionAffinity: "ClientIP" } }, (o) => spec(o).sessionAffinity === "None"],
   [
     "the internal traffic policy",
