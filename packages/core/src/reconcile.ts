@@ -1,8 +1,9 @@
 /**
  * advance(state, event) -> { state, actions }: step, then for each touched source the Events,
- * timers and writes its new decision calls for. Writes already asked for and not yet observed are
- * not asked for again (until `inflightTtlMs` passes), so a burst of events before a write's echo
- * arrives costs one write, and a steady cluster costs none.
+ * timers and writes its new decision calls for. A write already asked for and not yet observed is
+ * not asked for again while it is the same write against the same observation (for a window that
+ * grows with each repeat), so a burst of events before a write's echo costs one write, a steady
+ * cluster costs none, and another writer's edit is answered at once.
  */
 import type { Action, ApplyAction, DeleteAction, EventAction } from "./actions.ts";
 import { observedOwned, publishedLeader } from "./decide.ts";
