@@ -92,7 +92,7 @@ describe("zen-lead", () => {
       env: { ...process.env, TZ: "America/Los_Angeles", LANG: "de_DE.UTF-8" },
     });
     expect(again.stdout).toBe(first.stdout);
-  });
+  }, 30_000); // two Node processes: slow on a busy machine
 
   it("refuses a malformed log with file:line and exit 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));

@@ -1,4 +1,6 @@
 /** The controller's metrics as a scrape shows them, fed the way the controller feeds them. */
+
+import type { Action } from "@zen-lead/core";
 import { harness, nodeJson, podJson, serviceJson } from "@zen-lead/core/testing";
 import type { WriteAction, WriteResult } from "@zen-lead/k8s-adapter";
 import { describe, expect, it } from "vitest";
@@ -17,32 +19,64 @@ function written(action: WriteAction, status: WriteResult["status"], durationMs 
 }
 
 describe("controller metrics", () => {
-  it("counts a leader change, times its slice write, and reads candidates and leader age from the state", async () => {
+  it("counts each published leader change, times each failover's slice write, and reads candidates and leader age from the state", async () => {
     const h = cluster();
     let now = 10_000;
     const metrics = createMetrics({ state: () => h.state, now: () => now, defaultMetrics: false });
-    const actions = h.sync();
-    metrics.onActions(actions);
-    for (const a of actions) if (a.type === "event") metrics.onEvent(a);
-    now += 40;
-    for (const a of actions) {
-      if (a.type === "apply")
-        metrics.onWriteResult(written(a, a.kind === "Service" ? "created" : "retrying"));
-    }
-    for (const a of actions)
-      if (a.type === "apply" && a.kind === "EndpointSlice") metrics.onWriteResult(written(a, "created"));
-    metrics.setLeading(true);
-    const text = await metrics.registry.metrics();
+    /** A batch through the metrics as the controller feeds them: its writes land after `ms`. */
+    const feed = (actions: readonly Action[], ms: number) => {
+      metrics.onActions(actions);
+      for (const a of actions) if (a.type === "event") metrics.onEvent(a);
+      now += ms;
+      for (const a of actions)
+        if (a.type === "apply" || a.type === "delete") metrics.onWriteResult(written(a, "created"));
+      h.echo(actions);
+    };
+    // Adoption: a first election is a leader change, not a failover.
+    feed(h.sync(), 10);
+    let text = await metrics.registry.metrics();
     expect(text).toContain(
       'zen_lead_leader_changes_total{namespace="default",service="web",reason="Elected"} 1',
+    );
+    expect(text).toContain("zen_lead_failover_latency_seconds_count 0");
+    // A failover: one sample, from the decision to the slice write's success; a retry is not one.
+    const failover = h.remove("Pod", "default", "web-1");
+    metrics.onActions(failover);
+    for (const a of failover) if (a.type === "event") metrics.onEvent(a);
+    now += 10;
+    for (const a of failover) if (a.type === "apply") metrics.onWriteResult(written(a, "retrying"));
+    now += 30;
+    for (const a of failover) if (a.type === "apply") metrics.onWriteResult(written(a, "applied"));
+    metrics.setLeading(true);
+    text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'zen_lead_leader_changes_total{namespace="default",service="web",reason="LeaderDeleted"} 1',
     );
     expect(text).toContain("zen_lead_failover_latency_seconds_count 1");
     expect(text).toContain('zen_lead_failover_latency_seconds_bucket{le="0.05"} 1');
     expect(text).toContain('zen_lead_failover_latency_seconds_bucket{le="0.025"} 0');
     expect(text).toContain('zen_lead_apply_errors_total{kind="EndpointSlice",status="retrying"} 1');
-    expect(text).toContain('zen_lead_ready_candidates{namespace="default",service="web"} 3');
+    expect(text).toContain('zen_lead_ready_candidates{namespace="default",service="web"} 2');
     expect(text).toMatch(/zen_lead_leader_age_seconds\{namespace="default",service="web"\} \d+/);
     expect(text).toContain("zen_lead_is_leader 1");
+  });
+
+  it("shows each standing warning, counts corrected and uncorrected drift and undecodable objects", async () => {
+    const h = harness();
+    h.upsert("Service", serviceJson("nosel", { selector: null }));
+    h.sync();
+    const metrics = createMetrics({ state: () => h.state, defaultMetrics: false });
+    const web = cluster();
+    const writes = web.sync().filter((a): a is WriteAction => a.type === "apply");
+    for (const w of writes) metrics.onWriteResult(written(w, w.kind === "Service" ? "replaced" : "drifted"));
+    metrics.onReport({ type: "report", reason: "DecodeFailed", object: "Pod default/x", message: "bad" });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'zen_lead_source_warnings{namespace="default",service="nosel",reason="NoSelector"} 1',
+    );
+    expect(text).toContain('zen_lead_drift_corrected_total{kind="Service"} 1');
+    expect(text).toContain('zen_lead_drift_not_corrected_total{kind="EndpointSlice"} 1');
+    expect(text).toContain('zen_lead_decode_failures_total{kind="Pod"} 1');
   });
 
   it("drops a Service's series when it opts out", async () => {

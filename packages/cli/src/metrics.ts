@@ -5,7 +5,15 @@
  * when it opts out: its decision disappears from the State.
  */
 
-import { type Action, type EventAction, isSynced, mapEntries, type State } from "@zen-lead/core";
+import {
+  type Action,
+  type EventAction,
+  isSynced,
+  mapEntries,
+  mapValues,
+  type ReportAction,
+  type State,
+} from "@zen-lead/core";
 import type { WatchDiagnostic, WriteResult } from "@zen-lead/k8s-adapter";
 import { keyOf } from "@zen-lead/k8s-adapter";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
@@ -16,7 +24,7 @@ export const LATENCY_BUCKETS: readonly number[] = [
 ];
 
 const FAILED: ReadonlySet<string> = new Set(["conflict", "retrying", "rejected"]);
-const DONE: ReadonlySet<string> = new Set(["created", "applied"]);
+const DONE: ReadonlySet<string> = new Set(["created", "applied", "replaced", "drifted"]);
 
 export interface ControllerMetrics {
   readonly registry: Registry;
@@ -24,6 +32,8 @@ export interface ControllerMetrics {
   onEvent(event: EventAction): void;
   onWriteResult(result: WriteResult): void;
   onDiagnostic(detail: WatchDiagnostic): void;
+  /** An object that could not be decoded (the core's `report` action). */
+  onReport(report: ReportAction): void;
   setLeading(leading: boolean): void;
 }
 
@@ -57,7 +67,7 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
 
   const leaderChanges = new Counter({
     name: "zen_lead_leader_changes_total",
-    help: "Leader changes zen-lead made, by source Service and reason.",
+    help: "Leader changes zen-lead published (one per change written to the cluster; none for a restart, relist or Lease hand-over), by source Service and reason.",
     labelNames: ["namespace", "service", "reason"] as const,
     registers: [registry],
   });
@@ -66,7 +76,7 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
 
   const failover = new Histogram({
     name: "zen_lead_failover_latency_seconds",
-    help: "From the batch of actions holding a leader change's slice write to that write's success.",
+    help: "One sample per failover (a leader replaced, or lost): from the decision to its slice write's success.",
     buckets: [...LATENCY_BUCKETS],
     registers: [registry],
   });
@@ -88,6 +98,24 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
   const watchRestarts = new Counter({
     name: "zen_lead_watch_restarts_total",
     help: "Watches restarted (from the last resourceVersion), by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const driftCorrected = new Counter({
+    name: "zen_lead_drift_corrected_total",
+    help: "Owned objects another writer had changed that zen-lead replaced to correct them, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const driftNotCorrected = new Counter({
+    name: "zen_lead_drift_not_corrected_total",
+    help: "Writes that left an owned object still different from what zen-lead wants (DriftNotCorrected), by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const decodeFailures = new Counter({
+    name: "zen_lead_decode_failures_total",
+    help: "Objects that could not be decoded (reported, not trusted), by kind.",
     labelNames: ["kind"] as const,
     registers: [registry],
   });
@@ -141,6 +169,21 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
       }
     },
   });
+  new Gauge({
+    name: "zen_lead_source_warnings",
+    help: "1 for each warning standing on an opted-in Service (NameCollision, NoReadyPods, ...), by reason.",
+    labelNames: ["namespace", "service", "reason"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const state = options.state();
+      if (state === undefined) return;
+      for (const d of mapValues(state.decisions)) {
+        for (const w of d.warnings)
+          this.set({ namespace: d.source.namespace, service: d.source.name, reason: w.reason }, 1);
+      }
+    },
+  });
   const isLeader = new Gauge({
     name: "zen_lead_is_leader",
     help: "1 while this replica holds the lease (and may write), else 0.",
@@ -152,9 +195,10 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     registry,
     onActions(actions) {
       const t = now();
+      // A failover moves traffic away from a leader: a first election is not one.
       const changed = new Set<string>();
       for (const a of actions) {
-        if (a.type === "event" && a.leaderChange !== undefined)
+        if (a.type === "event" && a.leaderChange?.from !== undefined)
           changed.add(`${a.source.namespace}/${a.source.name}`);
       }
       if (changed.size === 0) return;
@@ -176,10 +220,15 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     onWriteResult(result) {
       applyDuration.observe(result.durationMs / 1000);
       if (FAILED.has(result.status)) applyErrors.inc({ kind: result.action.kind, status: result.status });
+      if (result.status === "replaced") driftCorrected.inc({ kind: result.action.kind });
+      if (result.status === "drifted") driftNotCorrected.inc({ kind: result.action.kind });
       const started = pendingFailover.get(result.key);
       if (started === undefined || result.status === "retrying") return;
       pendingFailover.delete(result.key);
       if (DONE.has(result.status)) failover.observe(Math.max(0, now() - started) / 1000);
+    },
+    onReport(report) {
+      decodeFailures.inc({ kind: report.object.split(" ")[0] ?? "" });
     },
     onDiagnostic(detail) {
       if (detail.what === "rewatch") watchRestarts.inc({ kind: detail.kind });

@@ -2,9 +2,8 @@
  * `zen-lead run`, `status` and `promote` as a user runs them, on the real control plane: a real
  * process with its metrics and health endpoints, and a graceful exit on SIGTERM.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
@@ -17,29 +16,18 @@ import {
   waitFor,
 } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAIN, startZenLead, type ZenLeadProcess } from "./testing/zen-lead-process.ts";
 
-const main = join(import.meta.dirname, "main.ts");
+const main = MAIN;
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const discovery = kc.makeApiClient(DiscoveryV1Api);
 const labels = { app: "cli" };
 let namespace = "";
-let child: ChildProcess | undefined;
-let output = "";
+let zl: ZenLeadProcess | undefined;
 let metricsUrl = "";
 let healthUrl = "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const output = () => zl?.output() ?? "";
 
 function zenLead(...args: string[]) {
   const r = spawnSync(process.execPath, [main, ...args, "--kubeconfig", clusterState().kubeconfig], {
@@ -48,13 +36,15 @@ function zenLead(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function leaderPod(): Promise<string | undefined> {
+async function leaderPodOf(leaderService: string): Promise<string | undefined> {
   const list = await discovery.listNamespacedEndpointSlice({
     namespace,
-    labelSelector: "kubernetes.io/service-name=cli-leader",
+    labelSelector: `kubernetes.io/service-name=${leaderService}`,
   });
   return list.items[0]?.endpoints?.[0]?.targetRef?.name;
 }
+
+const leaderPod = () => leaderPodOf("cli-leader");
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url);
@@ -67,39 +57,13 @@ beforeAll(async () => {
   await waitFor("3 ready pods", async () =>
     (await readyPods(namespace, "app=cli")).length === 3 ? true : undefined,
   );
-  const [metricsPort, healthPort] = [await freePort(), await freePort()];
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  healthUrl = `http://127.0.0.1:${healthPort}`;
-  child = spawn(
-    process.execPath,
-    [
-      main,
-      "run",
-      "--kubeconfig",
-      clusterState().kubeconfig,
-      "--namespace",
-      namespace,
-      "--lease-namespace",
-      namespace,
-      "--identity",
-      "cli-test",
-      "--metrics-addr",
-      `127.0.0.1:${metricsPort}`,
-      "--health-addr",
-      `127.0.0.1:${healthPort}`,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  zl = await startZenLead(namespace, "cli-test");
+  metricsUrl = zl.metricsUrl;
+  healthUrl = zl.healthUrl;
 });
 
-afterAll(() => {
-  if (child !== undefined && child.exitCode === null) child.kill("SIGKILL");
+afterAll(async () => {
+  await zl?.stop("SIGKILL");
 });
 
 describe("zen-lead run on a real cluster", () => {
@@ -122,27 +86,28 @@ describe("zen-lead run on a real cluster", () => {
     });
     const leader = await waitFor("the leader slice", leaderPod);
     expect((await readyPods(namespace, "app=cli")).map((p) => p.metadata?.name)).toContain(leader);
-    // The change is counted when decided, its latency when the slice write's answer comes back —
-    // which may be just after the slice is visible to others: wait for both.
-    const metrics = await waitFor("the leader change and its latency in /metrics", async () => {
+    // The change is counted once its slice write's answer comes back — which may be just after the
+    // slice is visible to others. A first election is not a failover: no latency sample.
+    const metrics = await waitFor("the leader change in /metrics", async () => {
       const { body } = await get(metricsUrl);
       return body.includes(
         `zen_lead_leader_changes_total{namespace="${namespace}",service="cli",reason="Elected"} 1`,
-      ) && body.includes("zen_lead_failover_latency_seconds_count 1")
+      )
         ? body
         : undefined;
     });
+    expect(metrics).toContain("zen_lead_failover_latency_seconds_count 0");
     expect(metrics).toContain(`zen_lead_ready_candidates{namespace="${namespace}",service="cli"} 3`);
     expect(metrics).toContain("zen_lead_is_leader 1");
     expect(metrics).toContain("process_cpu_seconds_total");
-    expect(output).toContain('"service":"cli"');
+    expect(output()).toContain('"service":"cli"');
   });
 
   it("status lists it with its leader and ready candidates", async () => {
     const leader = (await leaderPod()) ?? "";
     const r = await waitFor("status with the leader", () => {
       const out = zenLead("status", "-n", namespace);
-      return out.code === 0 && out.stdout.includes(leader) && out.stdout.includes("LeaderChanged")
+      return out.code === 0 && out.stdout.includes(leader) && out.stdout.includes("Elected")
         ? out
         : undefined;
     });
@@ -164,6 +129,80 @@ describe("zen-lead run on a real cluster", () => {
     const r = zenLead("promote", "cli", other ?? "", "-n", namespace);
     expect(r.code, r.stderr).toBe(0);
     await waitFor("the promoted leader", async () => ((await leaderPod()) === other ? true : undefined));
+    // A switchover moves traffic away from a leader: one failover, one latency sample.
+    await waitFor("one failover sample", async () =>
+      (await get(metricsUrl)).body.includes("zen_lead_failover_latency_seconds_count 1") ? true : undefined,
+    );
+  });
+
+  it("says a squatted slice name at warn, in a Warning Event and in status, and writes nothing of the squatter's", async () => {
+    await discovery.createNamespacedEndpointSlice({
+      namespace,
+      body: {
+        metadata: { name: "squat-leader-ipv4", labels: { "kubernetes.io/service-name": "squat-leader" } },
+        addressType: "IPv4",
+        endpoints: [],
+      },
+    });
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name: "squat", annotations: { "zen-lead.io/enabled": "true" } },
+        spec: { selector: labels, ports: [{ name: "web", port: 80, targetPort: "http" }] },
+      },
+    });
+    // Blocked: its own leader Service (created beside the refused slice) goes too.
+    const row = await waitFor("squat blocked in status, without a leader Service", () => {
+      const out = zenLead("status", "-n", namespace, "squat");
+      return out.code === 0 && /squat\s+-\s+<blocked>/.test(out.stdout) ? out.stdout : undefined;
+    });
+    expect(row.split("\n")[1]).toMatch(
+      new RegExp(`^${namespace}\\s+squat\\s+-\\s+<blocked>\\s+-\\s+3\\s+NameCollision$`),
+    );
+    // Its output is read between polls (status runs synchronously): wait for the lines to arrive.
+    const lines = await waitFor("the collision in the log", () => {
+      const all = zl?.logLines() ?? [];
+      return all.some((l) => l.reason === "NameCollision") ? all : undefined;
+    });
+    // The refused create, at warn, with the object, status and reason.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        namespace,
+        service: "squat",
+        kind: "EndpointSlice",
+        name: "squat-leader-ipv4",
+        status: "conflict",
+      }),
+    );
+    // The collision itself, at warn, once.
+    const collisions = lines.filter((l) => l.service === "squat" && l.reason === "NameCollision");
+    expect(collisions.map((l) => [l.level, l.msg])).toEqual([
+      [
+        40,
+        "EndpointSlice squat-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched",
+      ],
+    ]);
+  });
+
+  it("prints nothing outside its JSON log, even for a min-ready longer than a JavaScript timer holds", async () => {
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: {
+          name: "patient",
+          annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/min-ready-duration": "2000h" },
+        },
+        spec: { selector: labels, ports: [{ name: "web", port: 80, targetPort: "http" }] },
+      },
+    });
+    await waitFor("MinReadyNotMet logged", () =>
+      zl?.logLines().some((l) => l.service === "patient" && l.reason === "MinReadyNotMet") ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 500)); // a 1 ms timer would have fired by now
+    expect(zl?.logLines().filter((l) => "unparsed" in l)).toEqual([]);
+    expect(zl?.output()).not.toContain("TimeoutOverflowWarning");
+    expect(await leaderPodOf("patient-leader")).toBeUndefined();
   });
 
   it("record writes an event log of the namespace that replay reads", async () => {
@@ -200,12 +239,9 @@ describe("zen-lead run on a real cluster", () => {
   });
 
   it("exits 0 within 10 s of SIGTERM, releasing the lease", async () => {
-    const proc = child as ChildProcess;
     const started = Date.now();
-    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-    proc.kill("SIGTERM");
-    const code = await exited;
-    expect(code, output.slice(-2000)).toBe(0);
+    const code = await zl?.stop("SIGTERM");
+    expect(code, output().slice(-2000)).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     const lease = await kc
       .makeApiClient(CoordinationV1Api)

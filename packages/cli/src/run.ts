@@ -10,6 +10,7 @@ import { isSynced } from "@zen-lead/core";
 import {
   createEventRecorder,
   createLeaderElector,
+  type DriftReport,
   kubeEventSink,
   kubeLeaseApi,
   startController,
@@ -153,6 +154,17 @@ function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
   return a.port === b.port && a.host === b.host;
 }
 
+/** Write outcomes worth a warning: the write failed, or did not bring the object where it should be. */
+const WARN_STATUSES: ReadonlySet<string> = new Set(["conflict", "rejected", "retrying", "drifted"]);
+
+/** The note of a DriftNotCorrected Event: which fields of which object, kept so by whom. */
+export function driftNote(kind: string, name: string, drift: DriftReport | undefined): string {
+  const fields = drift?.fields.join(", ") || "some fields";
+  const by =
+    drift !== undefined && drift.managers.length > 0 ? ` (field manager ${drift.managers.join(", ")})` : "";
+  return `${kind} ${name} still differs from what zen-lead wants after taking it over: ${fields}${by}`;
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -169,6 +181,9 @@ export async function run(args: readonly string[]): Promise<number> {
     base: { identity: config.identity },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
+  // Node's own warnings go to the JSON log, not to stderr beside it (nothing printed outside the log).
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => log.warn({ warning: warning.name }, warning.message));
   const kc = loadKubeConfig(config.kubeconfig);
   // Listen from the start: a SIGTERM during start-up still gets the orderly shutdown below.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
@@ -190,6 +205,13 @@ export async function run(args: readonly string[]): Promise<number> {
     sink: kubeEventSink(kc),
     instance: config.identity,
     onError: (problem) => {
+      if (problem.kind === "read-back-failed") {
+        log.warn(
+          { err: errorText(problem.error) },
+          "could not read back zen-lead's Events; standing warnings may be repeated",
+        );
+        return;
+      }
       const { namespace, name } = problem.action.source;
       log.warn(
         {
@@ -200,6 +222,22 @@ export async function run(args: readonly string[]): Promise<number> {
         },
         problem.kind === "rate-limited" ? "event rate-limited" : "event not recorded",
       );
+    },
+    // Said once per real occurrence: a standing warning read back from the cluster is not re-logged.
+    onOutcome: (event, outcome) => {
+      if (outcome === "already-recorded") return;
+      const { namespace, name } = event.source;
+      const change = event.leaderChange;
+      if (change !== undefined) {
+        log.info(
+          { namespace, service: name, pod: change.to, previous: change.from, reason: change.cause },
+          event.note,
+        );
+      } else if (event.eventType === "Warning") {
+        log.warn({ namespace, service: name, reason: event.reason }, event.note);
+      } else {
+        log.info({ namespace, service: name, reason: event.reason }, event.note);
+      }
     },
   });
 
@@ -217,38 +255,49 @@ export async function run(args: readonly string[]): Promise<number> {
     kc,
     ...(config.namespaces.length > 0 ? { namespaces: config.namespaces } : {}),
     elector,
-    onActions: (actions) => metrics.onActions(actions),
+    beforeLeading: () => void recorder.readBack(config.namespaces),
+    onActions: (actions) => {
+      metrics.onActions(actions);
+      for (const a of actions) {
+        if (a.type !== "report") continue;
+        metrics.onReport(a);
+        log.warn({ object: a.object, reason: a.reason }, a.message);
+      }
+    },
     onEvent: (event) => {
       metrics.onEvent(event);
       recorder.record(event);
-      const { namespace, name } = event.source;
-      const change = event.leaderChange;
-      if (change !== undefined) {
-        log.info(
-          { namespace, service: name, pod: change.to, previous: change.from, reason: change.cause },
-          event.note,
-        );
-      } else if (event.eventType === "Warning") {
-        log.warn({ namespace, service: name, reason: event.reason }, event.note);
-      } else {
-        log.info({ namespace, service: name, reason: event.reason }, event.note);
-      }
     },
     onWriteResult: (result) => {
       metrics.onWriteResult(result);
       const { action } = result;
+      const service = action.source.slice(action.source.indexOf("/") + 1);
       const fields = {
         namespace: action.namespace,
-        service: action.source.slice(action.source.indexOf("/") + 1),
+        service,
         kind: action.kind,
         name: action.name,
         status: result.status,
         durationMs: result.durationMs,
         ...(result.retryInMs !== undefined ? { retryInMs: result.retryInMs } : {}),
         ...(result.error !== undefined ? { err: errorText(result.error) } : {}),
+        ...(result.drift !== undefined
+          ? { fields: result.drift.fields, managers: result.drift.managers }
+          : {}),
       };
-      if (result.status === "rejected" || result.status === "retrying")
-        log.warn(fields, `write ${result.status}`);
+      if (result.status === "drifted" && action.type === "apply") {
+        const note = driftNote(action.kind, action.name, result.drift);
+        log.warn(fields, note);
+        recorder.record({
+          type: "event",
+          source: { namespace: action.namespace, name: service, uid: action.desired.owner.uid },
+          eventType: "Warning",
+          reason: "DriftNotCorrected",
+          note,
+        });
+      } else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
+      else if (result.status === "replaced")
+        log.info(fields, "write replaced the object: another writer's fields removed");
       else log.debug(fields, `write ${result.status}`);
     },
     onDiagnostic: (line, detail) => {

@@ -1,34 +1,46 @@
 /**
  * `zen-lead status [-n NS] [SERVICE]`: a read-only table of opted-in Services, from the cluster as it
- * is now — who leads and since when (the leader Service's annotations, which the controller writes),
- * how many pods could lead (counted by the core's own candidate rule), and the reason of the latest
- * Event zen-lead recorded on the Service.
+ * is now, judged by the core's own rules: the cluster's Services, pods and zen-lead's slices are
+ * folded through `step` (as a restarted controller would), so ownership, name collisions and
+ * candidates are what zen-lead itself decides. The leader shown is the pod that receives traffic
+ * (the endpoint of zen-lead's own slice), never a name on a Service that routes nowhere; a source
+ * zen-lead may not write for (a NameCollision, say) shows as blocked. LAST REASON is the warning
+ * standing now, else why the leader leads (`zen-lead.io/leader-reason`), else the reason of
+ * zen-lead's latest Event on the Service.
  */
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   ANNOTATIONS,
-  decodePod,
-  isCandidate,
-  isFailure,
-  LABELS,
-  MANAGED_BY,
+  decode,
+  initialState,
+  type Kind,
+  leaderSliceName,
+  mapGet,
+  mapValues,
+  observedOwned,
   parseTimestamp,
+  readSourceConfig,
+  type State,
+  step,
 } from "@zen-lead/core";
-import { REPORTING_CONTROLLER } from "@zen-lead/k8s-adapter";
-import { listAll, type RawObject } from "./cluster-read.ts";
+import { REPORTING_CONTROLLER, SLICE_SELECTOR } from "@zen-lead/k8s-adapter";
+import { getObject, listAll, type RawObject } from "./cluster-read.ts";
 import { flagOrEnv, loadKubeConfig, nameFlag } from "./flags.ts";
 import { UsageError, usage } from "./usage-error.ts";
 
 export const STATUS_HELP = `usage: zen-lead status [-n NS] [SERVICE] [--kubeconfig FILE]
 
-Lists the Services opted in to zen-lead (zen-lead.io/enabled: "true") with their leader pod, since
-when it leads, how many Ready candidates they have, and the reason of zen-lead's latest Event on
-the Service. Read-only.
+Lists the Services opted in to zen-lead (zen-lead.io/enabled: "true") with the pod their leader
+Service sends traffic to (<blocked> when zen-lead may write nothing for them, e.g. NameCollision),
+since when it leads, how many Ready candidates they have, and the last reason: the warning standing
+now, else why the leader leads, else zen-lead's latest Event on the Service. Read-only.
 
   -n, --namespace NS    only this namespace (default: all namespaces)
   --kubeconfig FILE     kubeconfig to use (default: $ZEN_LEAD_KUBECONFIG, $KUBECONFIG, ~/.kube/config,
                         or in-cluster)`;
+
+const DISCOVERY = "/apis/discovery.k8s.io/v1";
 
 const OPTIONS = {
   namespace: { type: "string", short: "n" },
@@ -71,12 +83,44 @@ function eventTime(e: RawEvent): number {
   return 0;
 }
 
-/** A Service selector (equality only): every pair must be present. */
-function selects(
-  selector: Readonly<Record<string, string>>,
-  labels: Readonly<Record<string, string>>,
-): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+/** Warnings that mean zen-lead writes nothing for the source. */
+const BLOCKING: ReadonlySet<string> = new Set([
+  "NameCollision",
+  "NoSelector",
+  "ExternalNameSource",
+  "DecodeFailed",
+]);
+
+/**
+ * The core's view of one namespace: its Services and pods, zen-lead's slices, and — so that a
+ * foreign slice squatting a name zen-lead wants is seen — any other slice at such a name.
+ */
+async function foldNamespace(
+  kc: KubeConfig,
+  namespace: string,
+  services: readonly RawObject[],
+): Promise<State> {
+  const [pods, ownSlices] = await Promise.all([
+    listAll(kc, "/api/v1", "pods", namespace),
+    listAll(kc, DISCOVERY, "endpointslices", namespace, { labelSelector: SLICE_SELECTOR }),
+  ]);
+  const fold = (state: State, kind: Kind, objects: readonly RawObject[]) =>
+    step(state, { type: "resync", kind, objects: objects.map((o) => decode(kind, o)) });
+  let state = fold(fold(initialState(Date.now()), "Service", services), "Pod", pods);
+  state = step(state, { type: "synced", kind: "Node" }); // zones change nothing shown here
+  const seen = new Set(ownSlices.map((o) => o.metadata?.name));
+  const others: RawObject[] = [];
+  for (const svc of mapValues(state.services)) {
+    const config = readSourceConfig(svc);
+    if (!config.optedIn || !config.usable) continue;
+    for (const family of svc.ipFamilies.length > 0 ? svc.ipFamilies : (["IPv4"] as const)) {
+      const name = leaderSliceName(config.config.leaderServiceName, family);
+      if (seen.has(name)) continue;
+      const other = await getObject(kc, DISCOVERY, "endpointslices", namespace, name);
+      if (other !== undefined) others.push(other);
+    }
+  }
+  return fold(state, "EndpointSlice", [...ownSlices, ...others]);
 }
 
 function age(ms: number): string {
@@ -94,39 +138,33 @@ export async function statusRows(
   service: string | undefined,
 ): Promise<StatusRow[]> {
   const services = await listAll(kc, "/api/v1", "services", namespace);
-  const sources = services.filter(
-    (s) =>
-      s.metadata?.annotations?.[ANNOTATIONS.enabled] === "true" &&
-      (service === undefined || s.metadata?.name === service),
-  );
-  const rows: StatusRow[] = [];
   const byNamespace = new Map<string, RawObject[]>();
-  for (const s of sources) {
+  for (const s of services) {
     const n = s.metadata?.namespace ?? "";
     byNamespace.set(n, [...(byNamespace.get(n) ?? []), s]);
   }
-  for (const [ns, nsSources] of byNamespace) {
-    const [pods, events] = await Promise.all([
-      listAll(kc, "/api/v1", "pods", ns),
+  const rows: StatusRow[] = [];
+  for (const [ns, nsServices] of byNamespace) {
+    const sources = nsServices.filter(
+      (s) =>
+        s.metadata?.annotations?.[ANNOTATIONS.enabled] === "true" &&
+        (service === undefined || s.metadata?.name === service),
+    );
+    if (sources.length === 0) continue;
+    const [state, events] = await Promise.all([
+      foldNamespace(kc, ns, nsServices),
       listAll(kc, "/apis/events.k8s.io/v1", "events", ns) as Promise<RawEvent[]>,
     ]);
-    const podViews = pods.flatMap((p) => {
-      const d = decodePod(p);
-      return isFailure(d) ? [] : [d];
-    });
-    for (const s of nsSources) {
+    for (const s of sources) {
       const name = s.metadata?.name ?? "";
-      const leaderSvc = services.find(
-        (o) =>
-          o.metadata?.namespace === ns &&
-          o.metadata?.labels?.[LABELS.managedBy] === MANAGED_BY &&
-          o.metadata?.labels?.[LABELS.sourceService] === name,
-      );
-      const selector = (s.spec as { selector?: Record<string, string> } | undefined)?.selector;
-      const ready =
-        selector === undefined || Object.keys(selector).length === 0
-          ? 0
-          : podViews.filter((p) => selects(selector, p.labels) && isCandidate(p)).length;
+      const decision = mapGet(state.decisions, `${ns}/${name}`);
+      const owned = decision === undefined ? [] : observedOwned(state, `${ns}/${name}`, decision.source.uid);
+      const leaderService = owned.find((o) => o.kind === "Service");
+      const warning = decision?.warnings[0];
+      const blocked = warning !== undefined && BLOCKING.has(warning.reason);
+      // Who receives traffic: the endpoint of zen-lead's own slice.
+      const receiving = owned.flatMap((o) => (o.kind === "EndpointSlice" ? o.endpoints : []))[0]?.podName;
+      const annotations = leaderService?.kind === "Service" ? leaderService.annotations : {};
       const latest = events
         .filter(
           (e) =>
@@ -138,11 +176,11 @@ export async function statusRows(
       rows.push({
         namespace: ns,
         service: name,
-        leaderService: leaderSvc?.metadata?.name ?? "",
-        leader: leaderSvc?.metadata?.annotations?.[ANNOTATIONS.leaderPod],
-        since: leaderSvc?.metadata?.annotations?.[ANNOTATIONS.leaderSince],
-        ready,
-        lastReason: latest?.reason,
+        leaderService: leaderService?.name ?? "",
+        leader: blocked ? "<blocked>" : receiving,
+        since: blocked || receiving === undefined ? undefined : annotations[ANNOTATIONS.leaderSince],
+        ready: decision?.candidates ?? 0,
+        lastReason: warning?.reason ?? annotations[ANNOTATIONS.leaderReason] ?? latest?.reason,
       });
     }
   }

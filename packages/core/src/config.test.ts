@@ -15,7 +15,9 @@ function service(annotations: Record<string, string>, overrides: Partial<Service
     uid: "uid-web",
     annotations,
     labels: {},
-    ownerUids: [],
+    createdAt: 0,
+    owners: [],
+    extraSpec: [],
     selector: { app: "web" },
     type: "ClusterIP",
     headless: false,
@@ -179,15 +181,31 @@ describe("zen-lead.io/min-ready-duration", () => {
     expect(result.warnings).toEqual([]);
   });
 
-  it.each(["30", "soon", "", "-1s", "30 s", "1d"])("%j: InvalidAnnotation, and no damping", (value) => {
+  it.each([
+    ["30", 'is not a duration such as "30s"'],
+    ["soon", 'is not a duration such as "30s"'],
+    ["", 'is not a duration such as "30s"'],
+    ["30 s", 'is not a duration such as "30s"'],
+    ["1d", 'is not a duration such as "30s"'],
+    ["-1s", "is negative"],
+    // Go's time.Duration ends at 2562047h47m16.854775807s (int64 nanoseconds).
+    ["99999999h", "is beyond the range of a Go duration (about 292 years)"],
+    ["2562047h47m16.854775808s", "is beyond the range of a Go duration (about 292 years)"],
+  ])("%j: InvalidAnnotation (%s), and no damping", (value, why) => {
     const result = opted({ "zen-lead.io/min-ready-duration": value });
     expect(configOf(result).minReadyMs).toBe(0);
     expect(result.warnings).toEqual([
       {
         reason: "InvalidAnnotation",
-        message: `zen-lead.io/min-ready-duration=${JSON.stringify(value)} is not a duration such as "30s"; using 0s`,
+        message: `zen-lead.io/min-ready-duration=${JSON.stringify(value)} ${why}; using 0s`,
       },
     ]);
+  });
+
+  it("takes the longest Go duration there is", () => {
+    const result = opted({ "zen-lead.io/min-ready-duration": "2562047h47m16.854775807s" });
+    expect(configOf(result).minReadyMs).toBe(9_223_372_036_855);
+    expect(result.warnings).toEqual([]);
   });
 });
 

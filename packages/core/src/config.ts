@@ -5,7 +5,7 @@
 import { ANNOTATIONS } from "./labels.ts";
 import { defaultLeaderServiceName, isDns1035Label } from "./names.ts";
 import type { Warning } from "./reasons.ts";
-import { parseDuration } from "./time.ts";
+import { readDuration } from "./time.ts";
 import type { ServiceView } from "./views.ts";
 
 export interface LeaderConfig {
@@ -105,12 +105,10 @@ export function readSourceConfig(svc: ServiceView): SourceConfig {
   let minReadyMs = 0;
   const minReadyText = a[ANNOTATIONS.minReadyDuration];
   if (minReadyText !== undefined) {
-    const parsed = parseDuration(minReadyText);
-    if (parsed === undefined) {
-      warnings.push(
-        invalid(ANNOTATIONS.minReadyDuration, minReadyText, 'is not a duration such as "30s"', "0s"),
-      );
-    } else minReadyMs = parsed;
+    const reading = readDuration(minReadyText);
+    if ("problem" in reading) {
+      warnings.push(invalid(ANNOTATIONS.minReadyDuration, minReadyText, reading.problem, "0s"));
+    } else minReadyMs = reading.ms;
   }
 
   const preferred = a[ANNOTATIONS.preferredLeader];

@@ -3,19 +3,23 @@
  * calls it for every source an event touched.
  */
 import { readSourceConfig } from "./config.ts";
-import { desiredObjects, sourceRef } from "./desired.ts";
-import { elect, type LeaderRecord } from "./elect.ts";
+import { desiredObjects, familiesOf, sourceRef } from "./desired.ts";
+import { elect, isCandidate, type LeaderRecord } from "./elect.ts";
 import { ANNOTATIONS } from "./labels.ts";
-import { servedSource } from "./ownership.ts";
+import { leaderSliceName } from "./names.ts";
+import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
-import type { LeaderReason, Warning } from "./reasons.ts";
+import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
 import type { Decision, State } from "./state.ts";
 import { parseTimestamp } from "./time.ts";
-import { objectKey, type PodView } from "./views.ts";
+import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
-/** The owned objects observed for a source (what `plan` compares the desired objects with). */
-export function observedOwned(state: State, source: string): OwnedView[] {
+/**
+ * The objects observed that are zen-lead's for a source (what `plan` compares the desired objects
+ * with): those claiming to serve it whose controller reference carries `sourceUid`.
+ */
+export function observedOwned(state: State, source: string, sourceUid: string): OwnedView[] {
   const keys = mapGet(state.owned, source);
   const out: OwnedView[] = [];
   if (keys === undefined) return out;
@@ -23,17 +27,18 @@ export function observedOwned(state: State, source: string): OwnedView[] {
     const colon = key.indexOf(":");
     const objKey = key.slice(colon + 1);
     const view = key.startsWith("Service:") ? mapGet(state.services, objKey) : mapGet(state.slices, objKey);
-    if (view !== undefined) out.push(view);
+    if (view !== undefined && ownerUid(view) === sourceUid) out.push(view);
   }
   return out;
 }
 
 /**
- * After a restart: the leader zen-lead published before, read back from its own slice (the
- * endpoint's targetRef), or — when it published no endpoint (say, a named port that did not
- * resolve) — from its leader Service's annotations.
+ * The leader zen-lead has published for a source, read from the cluster: its own slice's endpoint
+ * (targetRef) or — when it published no endpoint (say, a named port that did not resolve) — its
+ * leader Service's annotations. After a restart this is the leader; on taking over the Lease it is
+ * what a leader change is announced against.
  */
-function restoredLeader(state: State, observed: readonly OwnedView[]): LeaderRecord | undefined {
+export function publishedLeader(state: State, observed: readonly OwnedView[]): LeaderRecord | undefined {
   let podName: string | undefined;
   let podUid: string | undefined;
   for (const o of observed) {
@@ -51,11 +56,13 @@ function restoredLeader(state: State, observed: readonly OwnedView[]): LeaderRec
     podUid = annotations[ANNOTATIONS.leaderPodUid];
   }
   if (podName === undefined || podUid === undefined) return undefined;
-  const since =
-    annotations[ANNOTATIONS.leaderPodUid] === podUid
-      ? parseTimestamp(annotations[ANNOTATIONS.leaderSince] ?? "")
-      : undefined;
-  return { podName, podUid, since: since ?? state.now, reason: "Restored" };
+  const sameLeader = annotations[ANNOTATIONS.leaderPodUid] === podUid;
+  const since = sameLeader ? parseTimestamp(annotations[ANNOTATIONS.leaderSince] ?? "") : undefined;
+  const published = sameLeader ? annotations[ANNOTATIONS.leaderReason] : undefined;
+  // The reason it was published with, so that reading it back writes nothing; `Restored` for a
+  // leader published before zen-lead recorded reasons.
+  const reason = isLeaderReason(published) ? published : "Restored";
+  return { podName, podUid, since: since ?? state.now, reason };
 }
 
 function podOf(state: State, namespace: string, name: string): PodView | undefined {
@@ -72,33 +79,73 @@ function missingReason(state: State, namespace: string, leader: LeaderRecord): L
   return "LeaderDeleted";
 }
 
-/** Another object already holds the leader Service name: a reason to write nothing. */
-function nameCollision(
+const collision = (message: string): Warning => ({ reason: "NameCollision", message });
+
+/** Why an object at a name this source wants is not this source's to write, if it is not. */
+function heldBy(
   state: State,
-  source: string,
-  namespace: string,
-  leaderName: string,
+  svc: ServiceView,
+  what: string,
+  object: ServiceView | EndpointSliceView,
 ): Warning | undefined {
-  const key = objectKey(namespace, leaderName);
-  const existing = mapGet(state.services, key);
-  const unreadable = mapGet(state.failures, `Service:${key}`) !== undefined;
-  if (unreadable || (existing !== undefined && servedSource(existing) !== source)) {
-    return {
-      reason: "NameCollision",
-      message: `Service ${leaderName} exists and is not zen-lead's for this Service; leaving it untouched`,
-    };
+  if (isOwnedBy(object, svc)) return undefined;
+  const claimed = servedSource(object);
+  if (claimed === objectKey(svc.namespace, svc.name)) {
+    return collision(
+      `${what} belongs to an earlier Service ${svc.name} (uid ${ownerUid(object)}); it is left to the garbage collector`,
+    );
   }
-  const claimants = mapGet(state.claims, objectKey(namespace, leaderName));
-  if (claimants !== undefined && claimants.size > 1) {
-    // Several sources want one name: the lexically first keeps it, deterministically.
-    let first: string | undefined;
-    for (const key of mapKeys(claimants)) if (first === undefined || key < first) first = key;
-    if (first !== source) {
-      return {
-        reason: "NameCollision",
-        message: `leader Service name ${leaderName} is also wanted by Service ${first}, which keeps it`,
-      };
+  const holder = claimed === undefined ? undefined : mapGet(state.services, claimed);
+  if (holder !== undefined && isOwnedBy(object, holder)) {
+    return collision(`${what} is held by Service ${holder.name}, which keeps it`);
+  }
+  return collision(`${what} exists and is not zen-lead's for this Service; leaving it untouched`);
+}
+
+/** Earlier created first, then the lexically first name: who gets a name nobody holds yet. */
+function claimsFirst(a: ServiceView, b: ServiceView): boolean {
+  return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.name < b.name;
+}
+
+/**
+ * Another object holds a name this source needs (its leader Service, or the slice of one of its
+ * IP families), or another source has the better claim to it: a reason to write nothing. The
+ * source already holding a name keeps it; between claimants holding nothing yet, the earliest
+ * created wins, then the lexically first name (docs/semantics.md, "Incumbency").
+ */
+function nameCollision(state: State, svc: ServiceView, leaderName: string): Warning | undefined {
+  const key = objectKey(svc.namespace, leaderName);
+  if (mapGet(state.failures, `Service:${key}`) !== undefined) {
+    return collision(`Service ${leaderName} exists but cannot be read; leaving it untouched`);
+  }
+  const existing = mapGet(state.services, key);
+  if (existing !== undefined) {
+    const held = heldBy(state, svc, `Service ${leaderName}`, existing);
+    if (held !== undefined) return held;
+  } else {
+    const claimants = mapGet(state.claims, key);
+    if (claimants !== undefined && claimants.size > 1) {
+      let first = svc;
+      for (const claimant of mapKeys(claimants)) {
+        const other = mapGet(state.services, claimant);
+        if (other !== undefined && claimsFirst(other, first)) first = other;
+      }
+      if (first !== svc) {
+        return collision(
+          `leader Service name ${leaderName} is also wanted by Service ${first.name}, which was created first and gets it`,
+        );
+      }
     }
+  }
+  for (const family of familiesOf(svc)) {
+    const name = leaderSliceName(leaderName, family);
+    const sliceKey = objectKey(svc.namespace, name);
+    if (mapGet(state.failures, `EndpointSlice:${sliceKey}`) !== undefined) {
+      return collision(`EndpointSlice ${name} exists but cannot be read; leaving it untouched`);
+    }
+    const slice = mapGet(state.slices, sliceKey);
+    const held = slice === undefined ? undefined : heldBy(state, svc, `EndpointSlice ${name}`, slice);
+    if (held !== undefined) return held;
   }
   return undefined;
 }
@@ -135,13 +182,15 @@ export function decide(state: State, source: string): Decision | undefined {
     return { ...base, optedIn: config.optedIn, warnings: config.warnings, desired: [] };
   }
   const { leaderServiceName } = config.config;
-  const collision = nameCollision(state, source, svc.namespace, leaderServiceName);
-  if (collision !== undefined) {
+  const blocked = nameCollision(state, svc, leaderServiceName);
+  if (blocked !== undefined) {
     return {
       ...base,
+      // Blocked, yet what could lead is still worth knowing (status, metrics).
+      candidates: (mapGet(state.members, source) ?? []).filter(isCandidate).length,
       optedIn: true,
       leaderServiceName,
-      warnings: [...config.warnings, collision],
+      warnings: [...config.warnings, blocked],
       desired: [],
     };
   }
@@ -149,7 +198,7 @@ export function decide(state: State, source: string): Decision | undefined {
   // Read the leader back only when zen-lead has no memory of this source (a restart): its own
   // slice may still name a leader it has since dropped, its write not yet echoed.
   const current =
-    previous !== undefined ? previous.leader : restoredLeader(state, observedOwned(state, source));
+    previous !== undefined ? previous.leader : publishedLeader(state, observedOwned(state, source, svc.uid));
   const members = mapGet(state.members, source) ?? [];
   const election = elect({
     config: config.config,

@@ -44,15 +44,82 @@ describe("Services", () => {
       namespace: "default",
       name: "web",
       uid: "uid-svc-default-web",
+      createdAt: 0,
       annotations: { "zen-lead.io/enabled": "true" },
       labels: { "app.kubernetes.io/managed-by": "zen-lead", "zen-lead.io/source-service": "x" },
-      ownerUids: ["uid-x"],
+      owners: [{ apiVersion: "v1", kind: "Service", name: "x", uid: "uid-x", controller: false }],
       selector: { app: "web" },
       type: "NodePort",
       headless: false,
       ipFamilies: ["IPv4"],
       ipFamilyPolicy: "SingleStack",
       ports: [{ name: "http", protocol: "TCP", appProtocol: "http", port: 80, targetPort: 8080 }],
+      extraSpec: ["spec.externalTrafficPolicy=Cluster"],
+    });
+  });
+
+  it("list every spec field beyond a plain ClusterIP Service's (what a leader Service must not have)", () => {
+    const raw = serviceJson("web-leader", { selector: null, type: "LoadBalancer" });
+    const view = decodeService({
+      ...raw,
+      spec: {
+        ...at(raw, "spec"),
+        externalIPs: ["1.2.3.4"],
+        sessionAffinity: "ClientIP",
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } },
+        internalTrafficPolicy: "Local",
+        externalTrafficPolicy: "Local",
+        publishNotReadyAddresses: true,
+        loadBalancerSourceRanges: ["10.0.0.0/8"],
+        allocateLoadBalancerNodePorts: false,
+        healthCheckNodePort: 31000,
+        trafficDistribution: "PreferClose",
+        // At their defaults, or empty: nothing to say.
+        loadBalancerIP: "",
+        externalName: null,
+      },
+    });
+    expect(isFailure(view) ? view.reason : view.extraSpec).toEqual([
+      "spec.allocateLoadBalancerNodePorts=false",
+      "spec.externalIPs",
+      "spec.externalTrafficPolicy=Local",
+      "spec.healthCheckNodePort=31000",
+      "spec.internalTrafficPolicy=Local",
+      "spec.loadBalancerSourceRanges",
+      "spec.publishNotReadyAddresses=true",
+      "spec.sessionAffinity=ClientIP",
+      "spec.sessionAffinityConfig",
+      "spec.trafficDistribution=PreferClose",
+    ]);
+    const plain = decodeService({
+      ...raw,
+      spec: {
+        ...at(raw, "spec"),
+        type: "ClusterIP",
+        sessionAffinity: "None",
+        internalTrafficPolicy: "Cluster",
+      },
+    });
+    expect(isFailure(plain) ? plain.reason : plain.extraSpec).toEqual([]);
+  });
+
+  it("keep every ownerReference with its controller flag, and the creation time", () => {
+    const raw = serviceJson("web-leader", {
+      ownerReferences: [
+        { apiVersion: "v1", kind: "Service", name: "web", uid: "uid-web", controller: true },
+        { apiVersion: "apps/v1", kind: "Deployment", name: "d", uid: "uid-d" },
+      ],
+    });
+    const view = decodeService({
+      ...raw,
+      metadata: { ...at(raw, "metadata"), creationTimestamp: "2026-01-02T03:04:05Z" },
+    });
+    expect(view).toMatchObject({
+      createdAt: Date.UTC(2026, 0, 2, 3, 4, 5),
+      owners: [
+        { apiVersion: "v1", kind: "Service", name: "web", uid: "uid-web", controller: true },
+        { apiVersion: "apps/v1", kind: "Deployment", name: "d", uid: "uid-d", controller: false },
+      ],
     });
   });
 
@@ -104,7 +171,7 @@ describe("Services", () => {
       metadata: { ...at(raw, "metadata"), labels: null, annotations: null, ownerReferences: null },
       spec: { ...at(raw, "spec"), ports: null, ipFamilies: null },
     });
-    expect(view).toMatchObject({ annotations: {}, labels: {}, ownerUids: [], ports: [], ipFamilies: [] });
+    expect(view).toMatchObject({ annotations: {}, labels: {}, owners: [], ports: [], ipFamilies: [] });
   });
 });
 
@@ -219,8 +286,9 @@ describe("EndpointSlices", () => {
     expect(view).toEqual({
       kind: "EndpointSlice",
       ...meta,
-      labels: { "kubernetes.io/service-name": "web-leader" },
-      ownerUids: ["uid-web"],
+      // kube-proxy's opt-out label is kept: on zen-lead's slice it is drift to correct.
+      labels: { "kubernetes.io/service-name": "web-leader", "service.kubernetes.io/headless": "" },
+      owners: [{ apiVersion: "v1", kind: "Service", name: "web", uid: "uid-web", controller: false }],
       addressType: "IPv4",
       endpoints: [
         {

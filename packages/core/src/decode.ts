@@ -16,6 +16,7 @@ import type {
   IpFamily,
   Kind,
   NodeView,
+  OwnerRef,
   PodView,
   Protocol,
   ServicePort,
@@ -28,7 +29,10 @@ const StringMap = t.record(t.string, t.string);
 const Port = t.refinement(t.Int, (n) => n >= 1 && n <= 65535, "port (1-65535)");
 const ProtocolC = t.keyof({ TCP: null, UDP: null, SCTP: null }, "TCP | UDP | SCTP");
 
-const OwnerReferenceC = t.type({ kind: t.string, name: t.string, uid: t.string });
+const OwnerReferenceC = t.intersection([
+  t.type({ kind: t.string, name: t.string, uid: t.string }),
+  t.partial({ apiVersion: t.string, controller: t.union([t.boolean, t.null]) }),
+]);
 
 const MetadataC = t.intersection(
   [
@@ -186,8 +190,49 @@ function namespacedMeta(m: Metadata): { namespace: string; name: string; uid: st
   return { namespace: m.namespace, name: m.name, uid: m.uid };
 }
 
-function ownerUids(m: Metadata): readonly string[] {
-  return (m.ownerReferences ?? []).map((o) => o.uid);
+function owners(m: Metadata): readonly OwnerRef[] {
+  return (m.ownerReferences ?? []).map((o) => ({
+    apiVersion: o.apiVersion ?? "",
+    kind: o.kind,
+    name: o.name,
+    uid: o.uid,
+    controller: o.controller === true,
+  }));
+}
+
+/** The spec a leader Service may have: these fields, the others at their defaults (ServiceView.extraSpec). */
+const PLAIN_SPEC: ReadonlySet<string> = new Set([
+  "type",
+  "clusterIP",
+  "clusterIPs",
+  "ipFamilies",
+  "ipFamilyPolicy",
+  "ports",
+  "selector",
+]);
+const SPEC_DEFAULTS: Readonly<Record<string, unknown>> = {
+  sessionAffinity: "None",
+  internalTrafficPolicy: "Cluster",
+  publishNotReadyAddresses: false,
+};
+const NONE: readonly string[] = [];
+
+function isUnset(value: unknown): boolean {
+  return (
+    value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0)
+  );
+}
+
+function extraSpec(spec: Readonly<Record<string, unknown>>): readonly string[] {
+  const out: string[] = [];
+  for (const key in spec) {
+    const value = spec[key];
+    if (PLAIN_SPEC.has(key) || isUnset(value) || SPEC_DEFAULTS[key] === value) continue;
+    const scalar = typeof value === "string" || typeof value === "boolean" || typeof value === "number";
+    out.push(scalar ? `spec.${key}=${String(value)}` : `spec.${key}`);
+  }
+  // One shared empty list for the common case: views stay small and compare fast.
+  return out.length === 0 ? NONE : out.sort();
 }
 
 export function decodeService(raw: unknown): Decoded<ServiceView> {
@@ -211,15 +256,18 @@ export function decodeService(raw: unknown): Decoded<ServiceView> {
   return {
     kind: "Service",
     ...meta,
+    createdAt: parseTimestamp(m.creationTimestamp ?? "") ?? 0,
     annotations: pick(m.annotations, isZenLeadAnnotation),
     labels: pick(m.labels, isKeptLabel),
-    ownerUids: ownerUids(m),
+    owners: owners(m),
     selector: selector && Object.keys(selector).length > 0 ? selector : undefined,
     type: spec.type ?? "ClusterIP",
     headless: spec.clusterIP === "None",
     ipFamilies: (spec.ipFamilies ?? []) as IpFamily[],
     ...(spec.ipFamilyPolicy !== undefined ? { ipFamilyPolicy: spec.ipFamilyPolicy } : {}),
     ports,
+    // io-ts keeps the keys it does not check: the whole spec is still here.
+    extraSpec: extraSpec(spec as Readonly<Record<string, unknown>>),
   };
 }
 
@@ -300,7 +348,7 @@ export function decodeEndpointSlice(raw: unknown): Decoded<EndpointSliceView> {
     kind: "EndpointSlice",
     ...meta,
     labels: pick(m.labels, isKeptLabel),
-    ownerUids: ownerUids(m),
+    owners: owners(m),
     addressType,
     endpoints,
     ports,

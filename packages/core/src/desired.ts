@@ -55,6 +55,12 @@ function resolveTargetPort(port: ServicePort, pod: PodView): number | undefined 
   return match?.containerPort;
 }
 
+/** The IP families a source's leader needs slices for: its own, IPv4 when it names none. */
+export function familiesOf(source: ServiceView): readonly IpFamily[] {
+  return source.ipFamilies.length > 0 ? source.ipFamilies : IPV4_ONLY;
+}
+const IPV4_ONLY: readonly IpFamily[] = ["IPv4"];
+
 function familyOf(ip: string): IpFamily {
   return ip.includes(":") ? "IPv6" : "IPv4";
 }
@@ -76,7 +82,7 @@ export function desiredObjects(input: DesiredInput): DesiredResult {
   const { source, leaderServiceName, leader, leaderPod } = input;
   const owner = sourceRef(source);
   const warnings: Warning[] = [];
-  const families: readonly IpFamily[] = source.ipFamilies.length > 0 ? source.ipFamilies : ["IPv4"];
+  const families = familiesOf(source);
   const ownLabels = { [LABELS.managedBy]: MANAGED_BY, [LABELS.sourceService]: source.name };
 
   const service: DesiredService = {
@@ -91,6 +97,7 @@ export function desiredObjects(input: DesiredInput): DesiredResult {
             [ANNOTATIONS.leaderPod]: leader.podName,
             [ANNOTATIONS.leaderPodUid]: leader.podUid,
             [ANNOTATIONS.leaderSince]: formatTimestamp(leader.since),
+            [ANNOTATIONS.leaderReason]: leader.reason,
           },
     owner,
     headless: source.headless,

@@ -11,7 +11,14 @@ export type ClusterEvent =
   /** The initial list of this kind is complete. */
   | { readonly type: "synced"; readonly kind: Kind }
   /** Time passes: `now` in epoch ms. Timers (min-ready damping) fire from it. */
-  | { readonly type: "tick"; readonly now: number };
+  | { readonly type: "tick"; readonly now: number }
+  /**
+   * Whether the shell performs this fold's writes (it holds the Lease). While not leading the fold
+   * keeps deciding — a warm standby — but asks for no writes and announces nothing. On becoming
+   * the leader it forgets the writes it remembers as in flight (the shell dropped them), and plans
+   * and announces against what the cluster shows (docs/semantics.md, "Leading"). Default: leading.
+   */
+  | { readonly type: "leadership"; readonly leading: boolean };
 
 /**
  * The kinds whose initial list must be complete before zen-lead decides or writes anything. Nodes

@@ -14,7 +14,7 @@ export type {
   WakeAction,
 } from "./actions.ts";
 export { type LeaderConfig, readSourceConfig, type SourceConfig } from "./config.ts";
-export { decide, observedOwned } from "./decide.ts";
+export { decide, observedOwned, publishedLeader } from "./decide.ts";
 export { decode, decodeEndpointSlice, decodeNode, decodePod, decodeService } from "./decode.ts";
 export { type DesiredObject, type DesiredService, type DesiredSlice, desiredObjects } from "./desired.ts";
 export {
@@ -27,17 +27,24 @@ export {
 } from "./elect.ts";
 export { deepEqual } from "./equal.ts";
 export { type ClusterEvent, fromWatch, REQUIRED_KINDS, type WatchType } from "./events.ts";
-export { ANNOTATIONS, LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
-export { type Manifest, manifestOf } from "./manifest.ts";
-export { matches } from "./matches.ts";
+export { ANNOTATIONS, FORBIDDEN_LABELS, LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
+export { type Manifest, manifestOf, replacementOf } from "./manifest.ts";
+export { driftOf, matches } from "./matches.ts";
 export { defaultLeaderServiceName, isDns1035Label, leaderSliceName } from "./names.ts";
 export { type OperatorOptions, reconcileActions } from "./operator.ts";
-export { servedSource } from "./ownership.ts";
+export { isOwnedBy, servedSource } from "./ownership.ts";
 export { emptyMap, mapEntries, mapGet, mapKeys, mapValues, type PersistentMap } from "./persistent-map.ts";
 export { type OwnedView, plan } from "./plan.ts";
-export type { LeaderReason, Warning, WarningReason } from "./reasons.ts";
+export { isLeaderReason, type LeaderReason, type Warning, type WarningReason } from "./reasons.ts";
 export { type Advance, advance, DEFAULT_OPTIONS, eventsFor, type ReconcileOptions } from "./reconcile.ts";
+export { MAX_TIMER_MS, scheduleAfter } from "./schedule.ts";
 export { type Decision, initialState, type State } from "./state.ts";
 export { isSynced, step } from "./step.ts";
-export { formatTimestamp, parseDuration, parseTimestamp } from "./time.ts";
+export {
+  type DurationReading,
+  formatTimestamp,
+  parseDuration,
+  parseTimestamp,
+  readDuration,
+} from "./time.ts";
 export * from "./views.ts";

@@ -11,7 +11,17 @@ export const ANNOTATIONS = {
   leaderPod: "zen-lead.io/leader-pod",
   leaderPodUid: "zen-lead.io/leader-pod-uid",
   leaderSince: "zen-lead.io/leader-since",
+  /** Why the leader leads (a LeaderReason), kept for `zen-lead status` after Events expire. */
+  leaderReason: "zen-lead.io/leader-reason",
 } as const;
+
+/** The annotations zen-lead writes on a leader Service (users may add other zen-lead.io/ ones). */
+export const WRITTEN_ANNOTATIONS: readonly string[] = [
+  ANNOTATIONS.leaderPod,
+  ANNOTATIONS.leaderPodUid,
+  ANNOTATIONS.leaderSince,
+  ANNOTATIONS.leaderReason,
+];
 
 export const LABELS = {
   managedBy: "app.kubernetes.io/managed-by",
@@ -19,7 +29,16 @@ export const LABELS = {
   serviceName: "kubernetes.io/service-name",
   sliceManagedBy: "endpointslice.kubernetes.io/managed-by",
   zone: "topology.kubernetes.io/zone",
+  /** kube-proxy ignores a Service or EndpointSlice carrying either of these two labels. */
+  headless: "service.kubernetes.io/headless",
+  serviceProxyName: "service.kubernetes.io/service-proxy-name",
 } as const;
+
+/**
+ * Labels that must never be on zen-lead's objects: with either, kube-proxy ignores the object and
+ * the leader Service gets no traffic (kube-proxy's informers select on their absence).
+ */
+export const FORBIDDEN_LABELS: readonly string[] = [LABELS.headless, LABELS.serviceProxyName];
 
 export const MANAGED_BY = "zen-lead";
 /**
@@ -34,6 +53,7 @@ export const KEPT_LABELS: ReadonlySet<string> = new Set([
   LABELS.sourceService,
   LABELS.serviceName,
   LABELS.sliceManagedBy,
+  ...FORBIDDEN_LABELS,
 ]);
 
 /** Equality-based selector match, as Service selectors are (every pair must be present). */

@@ -191,20 +191,36 @@ describe("reconcileActions", () => {
     });
   });
 
-  it("asks again for a write it never saw applied, once the suppression (inflightTtlMs) ends", () => {
+  it("asks again for a write it never saw applied, once the suppression (inflightTtlMs) ends, then ever more slowly", () => {
     const ts = scheduler();
     ts.run(({ cold }) => {
-      // The events end at 45 s, and with them the operator and its timers.
-      const events$ = concat(from(cluster()), cold<ClusterEvent>("45s |"));
+      // The events end at 150 s, and with them the operator and its timers.
+      const events$ = concat(from(cluster()), cold<ClusterEvent>("150s |"));
       const { batches } = record(
         ts,
         events$.pipe(reconcileActions({ scheduler: ts, inflightTtlMs: 20_000 })),
       );
       ts.flush();
-      expect(batches.map((b) => b.at)).toEqual([0, 20_000, 40_000]);
+      // The same write against the same observation: its window doubles each time (20, 40, 80 s).
+      expect(batches.map((b) => b.at)).toEqual([0, 20_000, 60_000, 140_000]);
       const writes = (b?: Batch) =>
         b?.actions.filter((a) => a.type === "apply").map((a) => a.type === "apply" && a.name);
       expect(writes(batches[1])).toEqual(writes(batches[0]));
+    });
+  });
+
+  it("wakes at its time after a min-ready longer than a JavaScript timer holds (1000 h)", () => {
+    const ts = scheduler();
+    ts.run(({ cold }) => {
+      const hours = 3_600_000;
+      const events$ = concat(
+        from(cluster({ "zen-lead.io/min-ready-duration": "1000h" })),
+        cold<ClusterEvent>(`${1001 * hours}ms |`),
+      );
+      const { batches } = record(ts, events$.pipe(reconcileActions({ scheduler: ts, ...noRetries })));
+      ts.flush();
+      expect(batches.map((b) => b.at)).toEqual([0, 1000 * hours]);
+      expect(sliceEndpoints(batches[1]?.actions ?? [])).toEqual(["web-0"]);
     });
   });
 

@@ -18,6 +18,7 @@ import { filter, finalize, map, scan, takeUntil } from "rxjs/operators";
 import type { Action } from "./actions.ts";
 import type { ClusterEvent } from "./events.ts";
 import { type Advance, advance, DEFAULT_OPTIONS, type ReconcileOptions } from "./reconcile.ts";
+import { scheduleAfter } from "./schedule.ts";
 import { initialState, type State } from "./state.ts";
 
 export interface OperatorOptions extends Partial<ReconcileOptions> {
@@ -67,13 +68,10 @@ export function reconcileActions(
             const at = action.at;
             scheduled.set(
               at,
-              scheduler.schedule(
-                () => {
-                  scheduled.delete(at);
-                  wakes$.next({ type: "tick", now: scheduler.now() });
-                },
-                Math.max(0, at - scheduler.now()),
-              ),
+              scheduleAfter(scheduler, at - scheduler.now(), () => {
+                scheduled.delete(at);
+                wakes$.next({ type: "tick", now: scheduler.now() });
+              }),
             );
           }
           return result.actions;

@@ -1,20 +1,54 @@
 /**
- * Which objects are zen-lead's. An object is owned when it carries zen-lead's managed-by label
- * and an ownerReference; its `zen-lead.io/source-service` label says which source it serves.
- * Anything else — even with the right name — is foreign and never written.
+ * Which objects are zen-lead's: ownership is identity, not labels (docs/semantics.md, "Ownership").
+ * An object is zen-lead's for source Service S when, all at once,
+ *
+ * - its only controller ownerReference is the v1 Service S, with S's current uid, and
+ * - it carries `app.kubernetes.io/managed-by: zen-lead` and `zen-lead.io/source-service: S`.
+ *
+ * Labels alone prove nothing (anyone can set them) and a uid alone says nothing about intent;
+ * anything else — even with the right name, even with zen-lead's labels — is foreign: never
+ * updated, never deleted.
  */
-import { LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
-import { type EndpointSliceView, objectKey, type ServiceView } from "./views.ts";
+import { LABELS, MANAGED_BY } from "./labels.ts";
+import { type EndpointSliceView, type OwnerRef, objectKey, type ServiceView } from "./views.ts";
 
-/** The source (`namespace/name`) an owned object serves, or undefined when it is not zen-lead's. */
+/** The single controller reference of an object, or undefined when it has none or several. */
+function controllerRef(view: ServiceView | EndpointSliceView): OwnerRef | undefined {
+  let found: OwnerRef | undefined;
+  for (const ref of view.owners) {
+    if (!ref.controller) continue;
+    if (found !== undefined) return undefined;
+    found = ref;
+  }
+  return found;
+}
+
+/**
+ * The source (`namespace/name`) an object claims to serve, by its labels and controller reference
+ * agreeing; undefined when they do not (then it is nobody's). Whether the claim holds also depends
+ * on the source's uid: see `isOwnedBy`.
+ */
 export function servedSource(view: ServiceView | EndpointSliceView): string | undefined {
-  const managed =
-    view.kind === "Service"
-      ? view.labels[LABELS.managedBy] === MANAGED_BY
-      : view.labels[LABELS.sliceManagedBy] === SLICE_MANAGED_BY;
+  if (view.labels[LABELS.managedBy] !== MANAGED_BY) return undefined;
   const source = view.labels[LABELS.sourceService];
-  if (!managed || source === undefined || source === "" || view.ownerUids.length === 0) return undefined;
+  const ref = controllerRef(view);
+  if (source === undefined || source === "" || ref === undefined) return undefined;
+  if (ref.kind !== "Service" || ref.apiVersion !== "v1" || ref.name !== source) return undefined;
   return objectKey(view.namespace, source);
+}
+
+/** The uid of the object's single controller reference (undefined when none, or several). */
+export function ownerUid(view: ServiceView | EndpointSliceView): string | undefined {
+  return controllerRef(view)?.uid;
+}
+
+/** Is this object zen-lead's for `source` (its current view)? */
+export function isOwnedBy(view: ServiceView | EndpointSliceView, source: ServiceView): boolean {
+  return (
+    view.namespace === source.namespace &&
+    servedSource(view) === objectKey(source.namespace, source.name) &&
+    ownerUid(view) === source.uid
+  );
 }
 
 /** Key of an owned object in the `owned` and `inflight` maps. */

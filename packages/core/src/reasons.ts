@@ -7,30 +7,74 @@
 export type LeaderReason =
   /** First leader chosen: earliest created candidate. */
   | "Elected"
-  /** Read back from the observed leader EndpointSlice after a controller restart. */
+  /**
+   * Read back after a restart from a leader Service that does not say why its leader leads
+   * (written before `zen-lead.io/leader-reason` existed); otherwise the published reason is kept.
+   */
   | "Restored"
   /** The `zen-lead.io/preferred-leader` pod became a candidate. */
   | "PreferredLeader"
   /** Sticky off: a better-ranked candidate took over. */
   | "BetterCandidate"
+  /** The previous leader got a deletionTimestamp (it started terminating). */
   | "LeaderTerminating"
+  /** The previous leader turned NotReady, or its object could no longer be decoded. */
   | "LeaderNotReady"
+  /** The previous leader left phase Running. */
   | "LeaderNotRunning"
+  /** The previous leader lost its pod IP. */
   | "LeaderLostIP"
+  /** The previous leader's labels stopped matching the selector. */
   | "LeaderNoLongerSelected"
+  /** The previous leader's pod disappeared. */
   | "LeaderDeleted";
+
+const LEADER_REASONS: ReadonlySet<string> = new Set<LeaderReason>([
+  "Elected",
+  "Restored",
+  "PreferredLeader",
+  "BetterCandidate",
+  "LeaderTerminating",
+  "LeaderNotReady",
+  "LeaderNotRunning",
+  "LeaderLostIP",
+  "LeaderNoLongerSelected",
+  "LeaderDeleted",
+]);
+
+/** Is this text one of the LeaderReason values (as read back from an annotation)? */
+export function isLeaderReason(text: string | undefined): text is LeaderReason {
+  return text !== undefined && LEADER_REASONS.has(text);
+}
 
 /** Conditions worth a Warning Event: something the user should look at. */
 export type WarningReason =
+  /** No Running, Ready pod with an IP matches the selector: the leader slice has no endpoint. */
   | "NoReadyPods"
+  /** Candidates exist, none Ready for `min-ready-duration` yet: no leader until one is. */
   | "MinReadyNotMet"
+  /** A named targetPort is not a container port of the leader: no endpoint (fail closed). */
   | "NamedPortUnresolved"
+  /**
+   * A name the source needs (its leader Service, the slice of an IP family) is held by an object
+   * that is not zen-lead's for it, or by another source: nothing is written for the source.
+   */
   | "NameCollision"
+  /** A `zen-lead.io/*` annotation has a value that cannot be used; the default applies. */
   | "InvalidAnnotation"
+  /** Opted in without a selector: there are no pods to lead. */
   | "NoSelector"
+  /** Opted in as an ExternalName Service: there are no pods to lead. */
   | "ExternalNameSource"
+  /** The preferred leader is not a candidate; the usual rules choose. */
   | "PreferredLeaderNotCandidate"
-  | "DecodeFailed";
+  /** The source Service cannot be decoded: it is frozen, nothing is written for it. */
+  | "DecodeFailed"
+  /**
+   * Emitted by the shell, not by a decision: a write of an owned object left it different from what
+   * zen-lead wants even after taking the fields over (another writer, an admission webhook).
+   */
+  | "DriftNotCorrected";
 
 export interface Warning {
   readonly reason: WarningReason;

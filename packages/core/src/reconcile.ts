@@ -1,11 +1,13 @@
 /**
  * advance(state, event) -> { state, actions }: step, then for each touched source the Events,
- * timers and writes its new decision calls for. Writes already asked for and not yet observed are
- * not asked for again (until `inflightTtlMs` passes), so a burst of events before a write's echo
- * arrives costs one write, and a steady cluster costs none.
+ * timers and writes its new decision calls for. A write already asked for and not yet observed is
+ * not asked for again while it is the same write against the same observation (for a window that
+ * grows with each repeat), so a burst of events before a write's echo costs one write, a steady
+ * cluster costs none, and another writer's edit is answered at once.
  */
 import type { Action, ApplyAction, DeleteAction, EventAction } from "./actions.ts";
-import { observedOwned } from "./decide.ts";
+import { observedOwned, publishedLeader } from "./decide.ts";
+import type { LeaderRecord } from "./elect.ts";
 import type { ClusterEvent } from "./events.ts";
 import { ownedKey } from "./ownership.ts";
 import { mapGet, mapHas, mapRemove, mapSet } from "./persistent-map.ts";
@@ -16,12 +18,20 @@ import { isSynced, step } from "./step.ts";
 import { isFailure, objectKey } from "./views.ts";
 
 export interface ReconcileOptions {
-  /** How long an unobserved write suppresses an identical one (ms). */
+  /**
+   * How long an unobserved write suppresses an identical one (ms), the first time. Each time the
+   * same write is asked for again against the same observation, the window doubles (up to 16×):
+   * a write the cluster keeps refusing or undoing is retried ever more slowly, never in a loop.
+   */
   readonly inflightTtlMs: number;
 }
 
 export const DEFAULT_OPTIONS: ReconcileOptions = { inflightTtlMs: 30_000 };
 
+/** The suppression window grows as 2^repeats, up to 2^MAX_DOUBLINGS (30 s -> 8 min by default). */
+const MAX_DOUBLINGS = 4;
+
+/** The result of one `advance`: the new state and what the shell should do. */
 export interface Advance {
   readonly state: State;
   readonly actions: readonly Action[];
@@ -31,12 +41,20 @@ function sameWarning(a: Warning, b: Warning) {
   return a.reason === b.reason && a.message === b.message;
 }
 
-/** Events for what changed between two decisions: a leader change, and warnings not seen before. */
-export function eventsFor(before: Decision | undefined, after: Decision | undefined): EventAction[] {
+/**
+ * The Events that announce a decision: a `LeaderChanged` when its leader is another pod than
+ * `from` (the leader going into it), and each warning not among `known`. Pure; `advance` calls it
+ * with the previous decision's leader and warnings, or — on taking over — with the leader the
+ * cluster shows and no warnings (the shell reads back which are already recorded).
+ */
+export function eventsFor(
+  from: LeaderRecord | undefined,
+  known: readonly Warning[],
+  after: Decision | undefined,
+): EventAction[] {
   if (after === undefined) return [];
   const out: EventAction[] = [];
   const source = { namespace: after.source.namespace, name: after.source.name, uid: after.source.uid };
-  const from = after.previousLeader;
   const to = after.leader;
   if (after.desired !== undefined && from?.podUid !== to?.podUid) {
     const cause = to?.reason ?? after.lost ?? "LeaderDeleted";
@@ -59,7 +77,7 @@ export function eventsFor(before: Decision | undefined, after: Decision | undefi
     });
   }
   for (const w of after.warnings) {
-    if (before?.warnings.some((b) => sameWarning(b, w))) continue;
+    if (known.some((b) => sameWarning(b, w))) continue;
     out.push({ type: "event", source, eventType: "Warning", reason: w.reason, note: w.message });
   }
   return out;
@@ -102,6 +120,17 @@ function fingerprint(action: ApplyAction | DeleteAction): string {
   return `${action.create ? "create" : `update:${action.expectedUid}`}:${JSON.stringify(action.manifest)}`;
 }
 
+function suppressionMs(options: ReconcileOptions, repeats: number): number {
+  return options.inflightTtlMs * 2 ** Math.min(repeats, MAX_DOUBLINGS);
+}
+
+/**
+ * step, then for each touched source the Events, timers and writes its new decision calls for.
+ * A write already asked for is not asked for again while it is the same write against the same
+ * observation of its object and younger than its suppression window: a burst of events before a
+ * write's echo costs one write, while anything new observed of the object (another writer's
+ * edit) is answered at once. A standby (not leading) decides and keeps its timers, nothing else.
+ */
 export function advance(
   state: State,
   event: ClusterEvent,
@@ -120,19 +149,29 @@ export function advance(
   }
   if (!isSynced(next) || next.touched.length === 0) return { state: next, actions };
 
+  // Taking over: announce against what the cluster shows, not against decisions made as a standby.
+  const takeover = next.leading && !state.leading;
   let inflight = next.inflight;
   let timers = next.timers;
   let nextRetryAt = Number.POSITIVE_INFINITY;
   for (const source of next.touched) {
     const before = mapGet(state.decisions, source);
     const after = mapGet(next.decisions, source);
-    actions.push(...eventsFor(before, after));
+    const uid = after?.source.uid ?? before?.source.uid ?? "";
+    const observed = next.leading ? observedOwned(next, source, uid) : [];
+    if (next.leading) {
+      actions.push(
+        ...(takeover
+          ? eventsFor(publishedLeader(next, observed), [], after)
+          : eventsFor(after?.previousLeader, before?.warnings ?? [], after)),
+      );
+    }
     if (after?.wakeAt !== undefined && after.wakeAt !== before?.wakeAt) {
       actions.push({ type: "wake", source, at: after.wakeAt });
     }
+    if (!next.leading) continue; // a standby writes nothing
     if (after !== undefined && after.desired === undefined) continue; // frozen: no writes
-    if (settled(state, next, source, before, after, inflight)) continue;
-    const observed = observedOwned(next, source);
+    if (!takeover && settled(state, next, source, before, after, inflight)) continue;
     const writes = plan(after?.desired ?? [], observed, source);
     const written = new Set<string>();
     for (const w of writes) {
@@ -140,15 +179,16 @@ export function advance(
       const key = ownedKey(w.kind, w.namespace, w.name);
       written.add(key);
       const fp = fingerprint(w);
+      const basis = observed.find((o) => o.kind === w.kind && o.name === w.name);
       const pending = mapGet(inflight, key);
-      if (
-        pending !== undefined &&
-        pending.fingerprint === fp &&
-        next.now - pending.at < options.inflightTtlMs
-      ) {
-        continue;
-      }
-      inflight = mapSet(inflight, key, { fingerprint: fp, at: next.now });
+      const again = pending !== undefined && pending.fingerprint === fp && pending.basis === basis;
+      if (again && next.now - pending.at < suppressionMs(options, pending.repeats)) continue;
+      inflight = mapSet(inflight, key, {
+        fingerprint: fp,
+        at: next.now,
+        basis,
+        repeats: again ? pending.repeats + 1 : 0,
+      });
       actions.push(w);
     }
     // What needs no write now has been observed as wanted: nothing is pending for it any more.
@@ -159,7 +199,8 @@ export function advance(
     let retryAt = Number.POSITIVE_INFINITY;
     for (const key of written) {
       const pending = mapGet(inflight, key);
-      if (pending !== undefined) retryAt = Math.min(retryAt, pending.at + options.inflightTtlMs);
+      if (pending !== undefined)
+        retryAt = Math.min(retryAt, pending.at + suppressionMs(options, pending.repeats));
     }
     // A write never observed is asked for again when its suppression ends: time drives the retry.
     if (retryAt !== Number.POSITIVE_INFINITY) {

@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 import type { Action, ApplyAction, EventAction } from "./actions.ts";
 import { decodePod } from "./decode.ts";
 import type { DesiredService, DesiredSlice } from "./desired.ts";
-import { nodeJson, podJson, serviceJson } from "./testing/fixtures.ts";
+import { driftOf } from "./matches.ts";
+import { mapGet } from "./persistent-map.ts";
+import { nodeJson, podJson, serviceJson, sliceJson } from "./testing/fixtures.ts";
 import { harness, writesOf } from "./testing/harness.ts";
 
 const applies = (actions: readonly Action[]) => actions.filter((a): a is ApplyAction => a.type === "apply");
@@ -288,11 +290,29 @@ describe("after a controller restart", () => {
     for (const o of h.objects()) fresh.upsert(o.kind, o.raw);
     const actions = fresh.sync();
     expect(writesOf(actions)).toEqual([]);
+    // The reason it was published with (zen-lead.io/leader-reason) is kept: reading back writes nothing.
     expect(fresh.decision("default/web")?.leader).toMatchObject({
       podName: "web-1",
-      reason: "Restored",
+      reason: "PreferredLeader",
       since: 100_000,
     });
+  });
+
+  it("reads back a leader published without a reason (an older zen-lead) as Restored, and records one", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const fresh = harness();
+    fresh.at(500);
+    for (const o of h.objects()) {
+      const meta = (o.raw as { metadata: { annotations?: Record<string, string> } }).metadata;
+      if (o.kind === "Service" && meta.annotations !== undefined)
+        delete meta.annotations["zen-lead.io/leader-reason"];
+      fresh.upsert(o.kind, o.raw);
+    }
+    const actions = fresh.sync();
+    expect(fresh.decision("default/web")?.leader).toMatchObject({ podName: "web-0", reason: "Restored" });
+    expect(events(actions)).toEqual([]);
+    expect(writesOf(actions).map((w) => `${w.kind}/${w.name}`)).toEqual(["Service/web-leader"]);
+    expect(leaderServiceOf(actions)?.annotations["zen-lead.io/leader-reason"]).toBe("Restored");
   });
 
   it("replaces a restored leader that died while zen-lead was down", () => {
@@ -460,20 +480,158 @@ describe("ownership", () => {
     expect(writesOf(h.remove("Service", "default", "web-leader"))).toHaveLength(2);
   });
 
-  it("lets the lexically first of two sources keep a leader name both want", () => {
-    const named = (name: string) =>
-      serviceJson(name, {
-        annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/leader-service-name": "shared" },
-      });
-    const h = harness();
-    h.upsert("Pod", podJson("web-0"));
-    h.upsert("Service", named("b"));
-    h.upsert("Service", named("a"));
-    const actions = h.sync();
-    expect(new Set(writesOf(actions).map((a) => a.source))).toEqual(new Set(["default/a"]));
-    expect(events(actions).find((e) => e.reason === "NameCollision")?.source.name).toBe("b");
+  it("leaves a foreign EndpointSlice with a slice name untouched: NameCollision, and no leader published", () => {
+    // The squatter arrives after zen-lead created the leader Service (the shell learns of it from
+    // the create's 409 and follows that one name).
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    h.remove("EndpointSlice", "default", "web-leader-ipv4");
+    const squat = h.upsert("EndpointSlice", sliceJson("web-leader-ipv4", { owner: null }));
+    expect(events(squat)).toMatchObject([
+      {
+        eventType: "Warning",
+        reason: "NameCollision",
+        note: "EndpointSlice web-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched",
+      },
+    ]);
+    // Blocked: its own leader Service goes (it would name a leader that gets no traffic), the
+    // squatter stays.
+    expect(writesOf(squat).map((w) => `${w.type} ${w.kind}/${w.name}`)).toEqual([
+      "delete Service/web-leader",
+    ]);
+    h.echo(squat);
+    // The moment the squatter goes, zen-lead creates its own.
+    const freed = h.remove("EndpointSlice", "default", "web-leader-ipv4");
+    expect(writesOf(freed).map((w) => w.type === "apply" && w.create && `${w.kind}/${w.name}`)).toEqual([
+      "EndpointSlice/web-leader-ipv4",
+      "Service/web-leader",
+    ]);
   });
 
+  it.each([
+    ["another Service's controller reference", { owner: { name: "other", uid: "uid-svc-default-other" } }],
+    ["zen-lead's labels naming another source", { source: "other" }],
+    ["no controller reference", { owner: { name: "web", uid: "uid-svc-default-web", controller: false } }],
+    ["no managed-by label", { managedBy: null }],
+  ] as const)("treats a slice with %s as foreign: never updated, never deleted", (_, spec) => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    h.remove("EndpointSlice", "default", "web-leader-ipv4");
+    const foreign = h.upsert("EndpointSlice", sliceJson("web-leader-ipv4", spec));
+    expect(writesOf(foreign).filter((w) => w.kind === "EndpointSlice")).toEqual([]);
+    expect(events(foreign).map((e) => e.reason)).toEqual(["NameCollision"]);
+  });
+
+  it("never deletes an object carrying zen-lead's labels and an ownerReference to an unrelated Service", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    h.upsert("Service", serviceJson("other", { annotations: {}, uid: "uid-other" }));
+    // Labelled for `web`, owned by `other`: an orphan by labels, foreign by identity.
+    const stray = sliceJson("stray-ipv4", { owner: { name: "other", uid: "uid-other" } });
+    expect(writesOf(h.upsert("EndpointSlice", stray))).toEqual([]);
+    // Nor when either Service changes or opts out.
+    expect(
+      writesOf(
+        h.upsert(
+          "Service",
+          serviceJson("other", { annotations: { "zen-lead.io/enabled": "false" }, uid: "uid-other" }),
+        ),
+      ),
+    ).toEqual([]);
+    expect(writesOf(h.upsert("Service", serviceJson("web", { annotations: {} }))).map((w) => w.name)).toEqual(
+      ["web-leader-ipv4", "web-leader"],
+    );
+  });
+
+  it("waits for the garbage collector when the leader objects belong to an earlier Service of the same name", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    // `web` deleted and created again: a new uid; the old leader objects still name the old one.
+    h.remove("Service", "default", "web");
+    const again = h.upsert("Service", serviceJson("web", { uid: "uid-web-2" }));
+    expect(writesOf(again)).toEqual([]);
+    expect(events(again).find((e) => e.reason === "NameCollision")?.note).toBe(
+      "Service web-leader belongs to an earlier Service web (uid uid-svc-default-web); it is left to the garbage collector",
+    );
+    h.remove("EndpointSlice", "default", "web-leader-ipv4");
+    const collected = h.remove("Service", "default", "web-leader");
+    expect(applies(collected).map((a) => a.desired.owner.uid)).toEqual(["uid-web-2", "uid-web-2"]);
+  });
+});
+
+describe("incumbency for leader Service names", () => {
+  const named = (name: string, created: number) => {
+    const raw = serviceJson(name, {
+      annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/leader-service-name": "shared" },
+    });
+    (raw.metadata as Record<string, unknown>).creationTimestamp = new Date(created * 1000).toISOString();
+    return raw;
+  };
+
+  it("lets the source holding the name keep it; a later claimant gets NameCollision and nothing is deleted", () => {
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-0", { created: 1 }));
+    h.upsert("Service", named("dup-b", 10));
+    h.settle(h.sync());
+    // dup-a asks for the same name 1.5 s later; lexically first, but dup-b holds it.
+    const late = h.upsert("Service", named("dup-a", 11.5));
+    expect(writesOf(late)).toEqual([]);
+    expect(events(late)).toMatchObject([
+      {
+        source: { name: "dup-a" },
+        reason: "NameCollision",
+        note: "Service shared is held by Service dup-b, which keeps it",
+      },
+    ]);
+  });
+
+  it("keeps the holder even when the newcomer was created earlier", () => {
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-0", { created: 1 }));
+    h.upsert("Service", named("dup-b", 10));
+    h.settle(h.sync());
+    const older = h.upsert("Service", named("dup-a", 5));
+    expect(writesOf(older)).toEqual([]);
+    expect(events(older).map((e) => [e.source.name, e.reason])).toEqual([["dup-a", "NameCollision"]]);
+  });
+
+  it("gives a name nobody holds to the earliest created claimant, then the lexically first", () => {
+    for (const [a, b, winner] of [
+      [20, 10, "dup-b"],
+      [10, 20, "dup-a"],
+      [10, 10, "dup-a"],
+    ] as const) {
+      const h = harness();
+      h.upsert("Pod", podJson("web-0"));
+      h.upsert("Service", named("dup-a", a));
+      h.upsert("Service", named("dup-b", b));
+      const actions = h.sync();
+      expect(new Set(writesOf(actions).map((w) => w.source))).toEqual(new Set([`default/${winner}`]));
+      expect(events(actions).find((e) => e.reason === "NameCollision")?.note).toBe(
+        `leader Service name shared is also wanted by Service ${winner}, which was created first and gets it`,
+      );
+    }
+  });
+
+  it("hands the name to the waiting claimant once the holder lets it go", () => {
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-0", { created: 1 }));
+    h.upsert("Service", named("dup-b", 10));
+    h.settle(h.sync());
+    h.upsert("Service", named("dup-a", 11));
+    const released = h.upsert("Service", serviceJson("dup-b", { annotations: {} }));
+    expect(writesOf(released).map((w) => `${w.type} ${w.source} ${w.name}`)).toEqual([
+      "delete default/dup-b shared-ipv4",
+      "delete default/dup-b shared",
+    ]);
+    const taken = h.echo(released);
+    expect(writesOf(taken).map((w) => w.type === "apply" && w.create && `${w.source} ${w.name}`)).toEqual([
+      "default/dup-a shared-ipv4",
+      "default/dup-a shared",
+    ]);
+  });
+});
+
+describe("ownership, continued", () => {
   it("updates its own objects only with a uid precondition", () => {
     const { h } = cluster([
       ["web-0", { created: 1 }],
@@ -546,6 +704,203 @@ describe("writes", () => {
     raw.endpoints = [];
     const actions = h.upsert("EndpointSlice", raw);
     expect(endpointPod(actions)).toBe("web-0");
+  });
+});
+
+describe("drift: owned objects converge whatever another writer did", () => {
+  type Raw = { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  const leaderService = (h: ReturnType<typeof cluster>["h"]) =>
+    JSON.parse(
+      JSON.stringify(
+        h
+          .objects()
+          .find((o) => o.kind === "Service" && o.raw && (o.raw as Raw).metadata.name === "web-leader")?.raw,
+      ),
+    ) as Raw;
+
+  it.each([
+    ["a selector", (r: Raw) => Object.assign(r.spec, { selector: { app: "web" } }), "spec.selector"],
+    ["type NodePort", (r: Raw) => Object.assign(r.spec, { type: "NodePort" }), "spec.type"],
+    ["external IPs", (r: Raw) => Object.assign(r.spec, { externalIPs: ["1.2.3.4"] }), "spec.externalIPs"],
+    [
+      "session affinity",
+      (r: Raw) => Object.assign(r.spec, { sessionAffinity: "ClientIP" }),
+      "spec.sessionAffinity=ClientIP",
+    ],
+    [
+      "internal traffic policy",
+      (r: Raw) => Object.assign(r.spec, { internalTrafficPolicy: "Local" }),
+      "spec.internalTrafficPolicy=Local",
+    ],
+    [
+      "publishNotReadyAddresses",
+      (r: Raw) => Object.assign(r.spec, { publishNotReadyAddresses: true }),
+      "spec.publishNotReadyAddresses=true",
+    ],
+    [
+      "a load balancer source range",
+      (r: Raw) => Object.assign(r.spec, { loadBalancerSourceRanges: ["10.0.0.0/8"] }),
+      "spec.loadBalancerSourceRanges",
+    ],
+    [
+      "another port",
+      (r: Raw) => (r.spec.ports as unknown[]).push({ port: 9999, protocol: "TCP", targetPort: 9999 }),
+      "spec.ports",
+    ],
+    [
+      "kube-proxy's opt-out label",
+      (r: Raw) =>
+        Object.assign(r.metadata, {
+          labels: { ...(r.metadata.labels as object), "service.kubernetes.io/service-proxy-name": "none" },
+        }),
+      "metadata.labels[service.kubernetes.io/service-proxy-name]",
+    ],
+    [
+      "another ownerReference",
+      (r: Raw) =>
+        (r.metadata.ownerReferences as unknown[]).push({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          name: "c",
+          uid: "uid-c",
+        }),
+      "metadata.ownerReferences",
+    ],
+    [
+      "a changed leader annotation",
+      (r: Raw) =>
+        Object.assign(r.metadata, {
+          annotations: { ...(r.metadata.annotations as object), "zen-lead.io/leader-pod": "web-9" },
+        }),
+      "metadata.annotations[zen-lead.io/leader-pod]",
+    ],
+  ] as const)("corrects %s on the leader Service, as an update of the same object", (_, edit, field) => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const raw = leaderService(h);
+    edit(raw);
+    const actions = h.upsert("Service", raw);
+    expect(applies(actions).map((a) => [a.kind, a.name, a.create, a.expectedUid])).toEqual([
+      ["Service", "web-leader", false, (raw.metadata as { uid: string }).uid],
+    ]);
+    const observed = h.state.services;
+    const view = mapGet(observed, "default/web-leader");
+    const desired = applies(actions)[0]?.desired;
+    expect(view && desired && driftOf(desired, view)).toEqual([field]);
+  });
+
+  it("corrects a slice's endpoints, ports and kube-proxy's opt-out label", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const slice = JSON.parse(
+      JSON.stringify(h.objects().find((o) => o.kind === "EndpointSlice")?.raw),
+    ) as Raw & {
+      endpoints: unknown[];
+      ports: unknown[];
+    };
+    slice.endpoints.push({ addresses: ["10.0.0.99"], conditions: { ready: true } });
+    slice.ports = [];
+    (slice.metadata.labels as Record<string, string>)["service.kubernetes.io/headless"] = "";
+    const actions = h.upsert("EndpointSlice", slice);
+    const desired = applies(actions)[0]?.desired;
+    const view = mapGet(h.state.slices, "default/web-leader-ipv4");
+    expect(view && desired && driftOf(desired, view)).toEqual([
+      "metadata.labels[service.kubernetes.io/headless]",
+      "endpoints",
+      "ports",
+    ]);
+  });
+
+  it("answers a second hand edit at once, although the write for the first was never seen applied", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const raw = leaderService(h);
+    raw.spec.selector = { app: "web" };
+    expect(writesOf(h.upsert("Service", raw))).toHaveLength(1);
+    // The write changed nothing (another manager owns the selector): no echo. Then another edit.
+    raw.spec.type = "NodePort";
+    expect(writesOf(h.upsert("Service", raw))).toHaveLength(1);
+    // The same write against the same observation is not repeated before its window ends...
+    expect(writesOf(h.at(129))).toEqual([]);
+    expect(writesOf(h.at(131))).toHaveLength(1);
+    // ...and then only after a window twice as long.
+    expect(writesOf(h.at(190))).toEqual([]);
+    expect(writesOf(h.at(192))).toHaveLength(1);
+  });
+});
+
+describe("leading: only the Lease holder writes and announces", () => {
+  const standby = (pods: [string, Parameters<typeof podJson>[1]?][]) => {
+    const h = harness();
+    h.at(100);
+    h.send({ type: "leadership", leading: false });
+    for (const [name, spec] of pods) h.upsert("Pod", podJson(name, spec));
+    h.upsert("Service", serviceJson("web"));
+    return h;
+  };
+
+  it("a standby decides and keeps its timers, but writes and announces nothing", () => {
+    const h = standby([["web-0", { created: 1 }]]);
+    const actions = h.sync();
+    expect(actions).toEqual([]);
+    expect(h.decision("default/web")?.leader?.podName).toBe("web-0");
+    const waiting = h.upsert(
+      "Service",
+      serviceJson("web", {
+        annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/min-ready-duration": "5m" },
+      }),
+    );
+    expect(waiting).toEqual([]);
+    h.upsert("Pod", podJson("web-0", { created: 1, ready: false }));
+    const young = h.upsert("Pod", podJson("web-1", { created: 2, readySince: 100 }));
+    expect(young).toEqual([{ type: "wake", source: "default/web", at: 400_000 }]);
+  });
+
+  it("on taking over, writes what the cluster needs and announces it against what the cluster shows", () => {
+    const h = standby([
+      ["web-0", { created: 1 }],
+      ["web-1", { created: 2, ips: ["10.0.0.2"] }],
+    ]);
+    // The cluster shows web-0 leading (published by the previous holder), which has just died.
+    h.upsert(
+      "EndpointSlice",
+      sliceJson("web-leader-ipv4", {
+        endpoints: [
+          { addresses: ["10.0.0.1"], targetRef: { kind: "Pod", name: "web-0", uid: "uid-default-web-0" } },
+        ],
+      }),
+    );
+    h.sync();
+    h.remove("Pod", "default", "web-0");
+    const takeover = h.send({ type: "leadership", leading: true });
+    expect(events(takeover).map((e) => e.leaderChange)).toEqual([
+      { from: "web-0", to: "web-1", cause: "LeaderDeleted" },
+    ]);
+    expect(endpointPod(takeover)).toBe("web-1");
+  });
+
+  it("on taking over, announces no leader change when the cluster already shows the decided leader", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const replica = standby([["web-0", { created: 1 }]]);
+    for (const o of h.objects()) replica.upsert(o.kind, o.raw);
+    replica.sync();
+    const takeover = replica.send({ type: "leadership", leading: true });
+    expect(takeover).toEqual([]);
+  });
+
+  it("forgets its writes in flight when it leads again: the new holder writes at once", () => {
+    const { h } = cluster([
+      ["web-0", { created: 1 }],
+      ["web-1", { created: 2, ips: ["10.0.0.2"] }],
+    ]);
+    const failover = h.upsert("Pod", podJson("web-0", { created: 1, ready: false }));
+    expect(writesOf(failover)).toHaveLength(2);
+    // The Lease is lost before the writes are made (the shell drops them), and won back.
+    expect(h.send({ type: "leadership", leading: false })).toEqual([]);
+    const again = h.send({ type: "leadership", leading: true });
+    expect(writesOf(again)).toEqual(writesOf(failover));
+    // The cluster still shows web-0: the change is announced against that, with the writes that
+    // publish it (the shell records an announcement once its write lands).
+    expect(events(again).map((e) => e.leaderChange)).toEqual([
+      { from: "web-0", to: "web-1", cause: "LeaderNotReady" },
+    ]);
   });
 });
 

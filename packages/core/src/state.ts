@@ -8,6 +8,7 @@ import type { SourceConfig } from "./config.ts";
 import type { DesiredObject, SourceRef } from "./desired.ts";
 import type { LeaderRecord } from "./elect.ts";
 import { emptyMap, type PersistentMap } from "./persistent-map.ts";
+import type { OwnedView } from "./plan.ts";
 import type { LeaderReason, Warning } from "./reasons.ts";
 import type { DecodeFailure, EndpointSliceView, Kind, NodeView, PodView, ServiceView } from "./views.ts";
 
@@ -42,14 +43,23 @@ export interface Decision {
 
 /** A write the core asked for whose result it has not yet observed. */
 export interface Inflight {
+  /** What the write does (create, update of a uid, delete), to which content. */
   readonly fingerprint: string;
+  /** When it was asked for, epoch ms. */
   readonly at: number;
+  /** The observed object it was planned against (undefined: nothing was observed, a create). */
+  readonly basis: OwnedView | undefined;
+  /** How often this same write was asked for again against the same observation (0: once). */
+  readonly repeats: number;
 }
 
 export type KeySet = PersistentMap<true>;
 
 export interface State {
+  /** The time of the latest event, epoch ms. */
   readonly now: number;
+  /** Whether the shell performs this fold's writes (the `leadership` event); true by default. */
+  readonly leading: boolean;
   readonly synced: ReadonlySet<Kind>;
   /** All Services, by `namespace/name`: sources, zen-lead's leader Services, and others. */
   readonly services: PersistentMap<ServiceView>;
@@ -88,6 +98,7 @@ export interface State {
 export function initialState(now = 0): State {
   return {
     now,
+    leading: true,
     synced: new Set(),
     services: emptyMap(),
     pods: emptyMap(),

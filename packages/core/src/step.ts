@@ -218,12 +218,17 @@ function setPod(d: Draft, namespace: string, name: string, next: PodView | undef
   routePod(d, namespace, name, old?.labels, next, touched);
 }
 
+/** The leader Service name a slice name belongs to (`<leader>-ipv4`, `<leader>-ipv6`). */
+const SLICE_SUFFIX = /-ipv[46]$/;
+
 function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, touched: Set<string>) {
   const old = mapGet(d.slices, key);
   d.slices = next === undefined ? mapRemove(d.slices, key) : mapSet(d.slices, key, next);
   const objKey = `EndpointSlice:${key}`;
   if (next === undefined) d.inflight = mapRemove(d.inflight, objKey);
   reindexOwned(d, objKey, old, next, touched);
+  // Whoever wants this slice's name may now be blocked by it, or free of it.
+  if (SLICE_SUFFIX.test(key)) touchClaimants(d, key.replace(SLICE_SUFFIX, ""), touched);
 }
 
 function setNode(d: Draft, name: string, next: NodeView | undefined, touched: Set<string>) {
@@ -370,6 +375,15 @@ function markSynced(d: Draft, kind: Kind, touched: Set<string>) {
   if (!wasSynced && isSynced(d)) touchAll(d, touched);
 }
 
+/** Becoming the leader: forget writes remembered as in flight and look at every source again. */
+function setLeading(d: Draft, leading: boolean, touched: Set<string>) {
+  if (d.leading === leading) return;
+  d.leading = leading;
+  if (!leading) return;
+  d.inflight = emptyMap();
+  if (isSynced(d)) touchAll(d, touched);
+}
+
 function fireTimers(d: Draft, touched: Set<string>) {
   if (d.now < d.nextTimerAt) return;
   let next = Number.POSITIVE_INFINITY;
@@ -414,6 +428,9 @@ export function step(state: State, event: ClusterEvent): State {
       break;
     case "synced":
       markSynced(d, event.kind, touched);
+      break;
+    case "leadership":
+      setLeading(d, event.leading, touched);
       break;
   }
   if (touched.size === 0) return d;

@@ -35,30 +35,64 @@ export function formatTimestamp(ms: number): string {
   return ms % 1000 === 0 ? iso.replace(".000Z", "Z") : iso;
 }
 
-const DURATION_PART = /(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-const UNIT_MS: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
+/** Nanoseconds per unit, as Go's time.ParseDuration knows them (both spellings of micro). */
+const UNIT_NS: Readonly<Record<string, bigint>> = {
+  ns: 1n,
+  us: 1_000n,
+  "\u00b5s": 1_000n,
+  "\u03bcs": 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 };
+/** Go's time.Duration is an int64 of nanoseconds: about 292 years. */
+const MAX_DURATION_NS = 2n ** 63n - 1n;
+const NUMBER = /(\d*)(?:\.(\d*))?/y;
+const UNIT = /[^\d.]+/y;
 
-/** Milliseconds of a Go-style duration ("30s", "1m30s", "500ms", "0"); undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
-  if (text === "0" || text === "+0") return 0;
-  if (text === "" || text === "+") return undefined;
-  let total = 0;
-  // Go accepts a leading "+"; a negative duration means nothing for min-ready and is refused.
+/** A Go duration read: milliseconds, or why the text is not one. */
+export type DurationReading = { readonly ms: number } | { readonly problem: string };
+
+/**
+ * Reads a Go duration ("30s", "1m30s", ".5s", "0") exactly as Go's `time.ParseDuration` would,
+ * including its range (at most 2562047h47m16.854775807s), and refuses negative ones (they mean
+ * nothing for the annotations and flags that take durations). Milliseconds, rounded.
+ */
+export function readDuration(text: string): DurationReading {
+  const malformed = { problem: 'is not a duration such as "30s"' } as const;
   let at = text.startsWith("+") ? 1 : 0;
+  if (text.startsWith("-")) return { problem: "is negative" };
+  if (text.slice(at) === "0") return { ms: 0 };
+  if (at === text.length) return malformed;
+  let total = 0n;
   while (at < text.length) {
-    DURATION_PART.lastIndex = at;
-    const m = DURATION_PART.exec(text);
-    if (m === null) return undefined;
-    total += Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? Number.NaN);
-    at = DURATION_PART.lastIndex;
+    NUMBER.lastIndex = at;
+    const number = NUMBER.exec(text);
+    const whole = number?.[1] ?? "";
+    const fraction = number?.[2] ?? "";
+    if (number === null || (whole === "" && fraction === "")) return malformed;
+    at = NUMBER.lastIndex;
+    UNIT.lastIndex = at;
+    const unitText = UNIT.exec(text)?.[0];
+    const unit = unitText === undefined ? undefined : UNIT_NS[unitText];
+    if (unitText === undefined || unit === undefined) return malformed;
+    at = UNIT.lastIndex;
+    let value = BigInt(whole === "" ? "0" : whole) * unit;
+    if (fraction !== "") {
+      // As Go does it: the fraction's digits as an integer over a power of ten, through a float64
+      // (nanosecond-exact for fractions of an hour, the largest unit).
+      const digits = fraction.slice(0, 15);
+      value += BigInt(Math.trunc(Number(digits) * (Number(unit) / 10 ** digits.length)));
+    }
+    total += value;
+    if (total > MAX_DURATION_NS) return { problem: "is beyond the range of a Go duration (about 292 years)" };
   }
-  return Number.isFinite(total) ? Math.round(total) : undefined;
+  return { ms: Math.round(Number(total) / 1e6) };
+}
+
+/** Milliseconds of a Go duration (see readDuration); undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const reading = readDuration(text);
+  return "ms" in reading ? reading.ms : undefined;
 }

@@ -24,13 +24,27 @@ export interface ServicePort {
   readonly targetPort: number | string;
 }
 
+/**
+ * One `metadata.ownerReferences` entry. zen-lead's own objects carry exactly one: a controller
+ * reference to their source Service (ownership.ts).
+ */
+export interface OwnerRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller: boolean;
+}
+
 export interface ServiceView extends ObjectMeta {
   readonly kind: "Service";
+  /** `metadata.creationTimestamp`, epoch ms (0 when absent): decides between name claimants. */
+  readonly createdAt: number;
   /** Only `zen-lead.io/*` annotations. */
   readonly annotations: Readonly<Record<string, string>>;
-  /** Only the labels zen-lead sets on its own objects (managed-by, source-service). */
+  /** Only the labels in KEPT_LABELS (labels.ts): zen-lead's own, and those kube-proxy obeys. */
   readonly labels: Readonly<Record<string, string>>;
-  readonly ownerUids: readonly string[];
+  readonly owners: readonly OwnerRef[];
   /** Undefined or empty: no selector (the Service gets no endpoints from the built-in controllers). */
   readonly selector: Readonly<Record<string, string>> | undefined;
   readonly type: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
@@ -38,6 +52,14 @@ export interface ServiceView extends ObjectMeta {
   readonly ipFamilies: readonly IpFamily[];
   readonly ipFamilyPolicy?: string;
   readonly ports: readonly ServicePort[];
+  /**
+   * Spec fields beyond the plain shape of a leader Service (type, clusterIP(s), ipFamilies,
+   * ipFamilyPolicy, ports, sessionAffinity `None`, internalTrafficPolicy `Cluster`; the selector is
+   * its own field), sorted, as `spec.field` or `spec.field=value` for a scalar: `spec.externalIPs`,
+   * `spec.sessionAffinity=ClientIP`. Each changes where traffic goes, so a leader Service must have
+   * none; on any other Service they are simply its owner's settings.
+   */
+  readonly extraSpec: readonly string[];
 }
 
 export interface ContainerPort {
@@ -80,8 +102,9 @@ export interface SlicePort {
 
 export interface EndpointSliceView extends ObjectMeta {
   readonly kind: "EndpointSlice";
+  /** Only the labels in KEPT_LABELS (labels.ts). */
   readonly labels: Readonly<Record<string, string>>;
-  readonly ownerUids: readonly string[];
+  readonly owners: readonly OwnerRef[];
   readonly addressType: string;
   readonly endpoints: readonly EndpointView[];
   readonly ports: readonly SlicePort[];

@@ -4,7 +4,13 @@
  * precondition.
  */
 import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
-import type { ApplyAction, DeleteAction } from "@zen-lead/core";
+import {
+  type ApplyAction,
+  type DeleteAction,
+  type DesiredService,
+  type DesiredSlice,
+  manifestOf,
+} from "@zen-lead/core";
 import { harness, writesOf } from "@zen-lead/core/testing";
 import { clusterConfig, clusterState, testNamespace } from "@zen-lead/test-cluster";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -95,18 +101,21 @@ describe("the applier on a real API server", () => {
     if (service === undefined || slice === undefined) throw new Error("needs the first test");
     const live = await core.readNamespacedService({ namespace, name: "web-leader" });
     const liveSlice = await discovery.readNamespacedEndpointSlice({ namespace, name: slice.name });
-    const meta = service.manifest.metadata as Record<string, unknown>;
+    const noLeaderService = { ...(service.desired as DesiredService), annotations: {} };
     const noLeader: ApplyAction = {
       ...service,
       create: false,
       expectedUid: live.metadata?.uid ?? "",
-      manifest: { ...service.manifest, metadata: { ...meta, annotations: {} } },
+      desired: noLeaderService,
+      manifest: manifestOf(noLeaderService),
     };
+    const noEndpoints = { ...(slice.desired as DesiredSlice), endpoints: [] };
     const emptySlice: ApplyAction = {
       ...slice,
       create: false,
       expectedUid: liveSlice.metadata?.uid ?? "",
-      manifest: { ...slice.manifest, endpoints: [] },
+      desired: noEndpoints,
+      manifest: manifestOf(noEndpoints),
     };
     const results = await perform(noLeader, emptySlice);
     expect(results.map((r) => [r.status, r.error?.message])).toEqual([

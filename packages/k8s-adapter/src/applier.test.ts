@@ -6,21 +6,26 @@ import { ApiError } from "./http.ts";
 interface Call {
   readonly action: WriteAction;
   readonly at: number;
-  resolve(): void;
+  /** Answers the request (with the object, for a write that returns one). */
+  resolve(answer?: unknown): void;
   reject(error: Error): void;
 }
 
 /** Writes stay in flight until the test settles them. */
 class FakeWrites {
   calls: Call[] = [];
-  private record(action: WriteAction): Promise<undefined> {
+  private record(action: WriteAction): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.calls.push({ action, at: Date.now(), resolve: () => resolve(undefined), reject });
+      this.calls.push({ action, at: Date.now(), resolve: (answer?: unknown) => resolve(answer), reject });
     });
   }
-  create = (a: ApplyAction) => this.record(a);
+  create = async (a: ApplyAction) => ({ object: await this.record(a) });
   apply = (a: ApplyAction) => this.record(a);
-  delete = (a: DeleteAction) => this.record(a);
+  replace = (a: ApplyAction) => this.record(a);
+  get = (a: ApplyAction) => this.record(a);
+  delete = async (a: DeleteAction) => {
+    await this.record(a);
+  };
   open(): Call[] {
     return this.calls;
   }
@@ -191,11 +196,45 @@ describe("the applier's queue", () => {
   it("does not retry other refusals, and reports a delete of a missing object as gone", async () => {
     const a = applier();
     a.submit(apply("x"));
-    writes.take().reject(new ApiError(422, "invalid"));
+    writes.take().reject(new ApiError(400, "bad request"));
     a.submit({ type: "delete", kind: "Service", namespace: "ns", name: "y", uid: "u", source: "svc" });
     writes.take().reject(new ApiError(404, "not found"));
     await a.idle();
-    expect(results.map((r) => r.status)).toEqual(["rejected", "gone"]);
+    expect(results.map((r) => r.status).sort()).toEqual(["gone", "rejected"]);
+  });
+
+  it("answers an apply refused as invalid with a replacement of the same live object; rejected if that fails too", async () => {
+    const a = applier();
+    const desired: DesiredObject = {
+      kind: "EndpointSlice",
+      namespace: "ns",
+      name: "x",
+      labels: {},
+      owner: { namespace: "ns", name: "svc", uid: "uid-svc" },
+      addressType: "IPv4",
+      endpoints: [],
+      ports: [],
+    };
+    a.submit({ ...apply("x"), desired });
+    writes.take().reject(new ApiError(422, "spec.loadBalancerSourceRanges: Forbidden"));
+    await flush();
+    writes.take().resolve({ metadata: { name: "x", uid: "uid-x", resourceVersion: "7" } }); // the GET
+    await flush();
+    await flush();
+    writes.take().reject(new ApiError(422, "still invalid")); // the PUT
+    await a.idle();
+    expect(results.map((r) => [r.status, r.error?.message])).toEqual([["rejected", "still invalid"]]);
+  });
+
+  it("does not replace another object that took the name meanwhile: a conflict", async () => {
+    const a = applier();
+    a.submit(apply("x"));
+    writes.take().reject(new ApiError(422, "invalid"));
+    await flush();
+    writes.take().resolve({ metadata: { name: "x", uid: "someone-elses" } });
+    await a.idle();
+    expect(results.map((r) => r.status)).toEqual(["conflict"]);
+    expect(writes.open()).toHaveLength(0);
   });
 
   it("refuses an update without a uid precondition, writing nothing", async () => {

@@ -8,6 +8,12 @@
  *   `application/apply-patch+yaml` set explicitly) whose body carries `metadata.uid` = the observed
  *   uid: the server refuses (409) if the object at that name is another one. An update without an
  *   expected uid is refused locally (outcome `rejected`): no write without a precondition.
+ * - Every answer is compared with what was asked for (the core's `driftOf`). Apply never removes a
+ *   field another field manager owns (a selector added by `kubectl edit`): when the answer still
+ *   differs, the object is replaced (PUT of `replacementOf`, conditional on its uid and
+ *   resourceVersion) and that answer compared again — outcome `replaced`, naming the fields and
+ *   the managers they were taken from; if even that does not converge (an admission webhook),
+ *   outcome `drifted`, for a Warning Event (`DriftNotCorrected`), a warn log line and a metric.
  * - Deletes carry `preconditions.uid`: a wrong uid gets 409 (outcome `conflict`), the object is kept.
  * - One queue keyed by object (`Kind:namespace/name`): a request for a key already waiting replaces
  *   it (latest wins); one key never has two writes in flight; a key failing transiently (429, 5xx,
@@ -20,7 +26,17 @@
  * Every outcome is reported through `onResult` (for Events, logs and metrics).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Action, ApplyAction, DeleteAction } from "@zen-lead/core";
+import {
+  type Action,
+  type ApplyAction,
+  type DeleteAction,
+  decode,
+  driftOf,
+  isFailure,
+  type Manifest,
+  replacementOf,
+  scheduleAfter,
+} from "@zen-lead/core";
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from "rxjs";
 import { ApiError, request, statusOf } from "./http.ts";
 import { backoffDelay, collectionPath } from "./watch.ts";
@@ -32,6 +48,9 @@ export type WriteAction = ApplyAction | DeleteAction;
 
 /**
  * - `created`, `applied`, `deleted`: done.
+ * - `replaced`: done, but only by replacing the object: another writer's fields (`drift`) had to go.
+ * - `drifted`: written, yet the object still differs from what zen-lead wants (`drift`): another
+ *   writer (an admission webhook) keeps it so. Not retried here; worth a Warning Event.
  * - `gone`: a delete found nothing to delete (404): the wanted state holds.
  * - `conflict`: 409 — a create met an existing (foreign or not yet observed) object, or the uid
  *   precondition of an update/delete did not match. Nothing was written. Not retried: the watch
@@ -40,7 +59,24 @@ export type WriteAction = ApplyAction | DeleteAction;
  *   unless a newer one for the key replaces it.
  * - `rejected`: any other refusal; not retried here.
  */
-export type WriteStatus = "created" | "applied" | "deleted" | "gone" | "conflict" | "retrying" | "rejected";
+export type WriteStatus =
+  | "created"
+  | "applied"
+  | "replaced"
+  | "drifted"
+  | "deleted"
+  | "gone"
+  | "conflict"
+  | "retrying"
+  | "rejected";
+
+/** Where a written object differed from the desired one, and who else manages those fields. */
+export interface DriftReport {
+  /** Field names in the API's terms (`spec.selector`, `metadata.labels[key]`), from `driftOf`. */
+  readonly fields: readonly string[];
+  /** The other field managers (managedFields) that own any of them, e.g. `kubectl-edit`. */
+  readonly managers: readonly string[];
+}
 
 export interface WriteResult {
   readonly action: WriteAction;
@@ -50,13 +86,22 @@ export interface WriteResult {
   readonly error?: Error;
   readonly durationMs: number;
   readonly retryInMs?: number;
+  /** With `replaced` and `drifted`: what differed. */
+  readonly drift?: DriftReport;
 }
 
-/** How writes reach the API server (replaceable in unit tests). Rejects with ApiError. */
+/**
+ * How writes reach the API server (replaceable in unit tests). Rejects with ApiError. Each write
+ * resolves with the object as the server answered (undefined when there is none to compare).
+ */
 export interface WriteTransport {
-  /** Resolves with a non-fatal problem of a create that happened (reported with `created`). */
-  create(action: ApplyAction): Promise<Error | undefined>;
-  apply(action: ApplyAction & { readonly expectedUid: string }): Promise<void>;
+  /** POST; `warning` is a non-fatal problem of a create that happened (reported with `created`). */
+  create(action: ApplyAction): Promise<{ readonly object: unknown; readonly warning?: Error }>;
+  apply(action: ApplyAction & { readonly expectedUid: string }): Promise<unknown>;
+  /** PUT of a whole object; its metadata's uid and resourceVersion are the preconditions. */
+  replace(action: ApplyAction, body: Manifest): Promise<unknown>;
+  /** GET of the object the action names. */
+  get(action: ApplyAction): Promise<unknown>;
   delete(action: DeleteAction): Promise<void>;
 }
 
@@ -82,13 +127,13 @@ interface ManagedFieldsEntry {
  * kubectl's client-side-to-server-side apply upgrade does), under a uid test: the object just
  * created, and only it. Returns quietly when there is nothing to convert.
  */
-async function adoptAsApplied(kc: KubeConfig, action: ApplyAction, created: unknown): Promise<void> {
+async function adoptAsApplied(kc: KubeConfig, action: ApplyAction, created: unknown): Promise<unknown> {
   const meta = (created as { metadata?: { uid?: unknown; managedFields?: unknown } } | undefined)?.metadata;
   const entries = Array.isArray(meta?.managedFields) ? (meta.managedFields as ManagedFieldsEntry[]) : [];
   const ours = (e: ManagedFieldsEntry) => e.manager === FIELD_MANAGER && e.operation === "Update";
-  if (typeof meta?.uid !== "string" || !entries.some(ours)) return;
+  if (typeof meta?.uid !== "string" || !entries.some(ours)) return created;
   const upgraded = entries.map((e) => (ours(e) ? { ...e, operation: "Apply" } : e));
-  await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
+  return await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
     query: { fieldManager: FIELD_MANAGER },
     contentType: "application/json-patch+json",
     body: [
@@ -108,19 +153,27 @@ export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
       // Created is created: a failed ownership upgrade is reported with the outcome, not retried
       // as a create (which would now meet its own object: 409).
       try {
-        await adoptAsApplied(kc, action, created);
-        return undefined;
+        return { object: await adoptAsApplied(kc, action, created) };
       } catch (error) {
-        return error instanceof Error ? error : new Error(String(error));
+        return { object: created, warning: error instanceof Error ? error : new Error(String(error)) };
       }
     },
-    async apply(action) {
-      await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
+    apply(action) {
+      return request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
         query: { fieldManager: FIELD_MANAGER, force: true },
         // JSON is YAML: the body is sent as JSON under the apply content type (415 without it).
         contentType: APPLY_PATCH_CONTENT_TYPE,
         body: applyBody(action),
       });
+    },
+    replace(action, body) {
+      return request(kc, "PUT", objectPath(action.kind, action.namespace, action.name), {
+        query: { fieldManager: FIELD_MANAGER },
+        body,
+      });
+    },
+    get(action) {
+      return request(kc, "GET", objectPath(action.kind, action.namespace, action.name));
     },
     async delete(action) {
       await request(kc, "DELETE", objectPath(action.kind, action.namespace, action.name), {
@@ -161,6 +214,54 @@ export interface Applier {
   readonly size: { readonly pending: number; readonly inFlight: number };
   /** Stop: nothing more starts; writes in flight finish. */
   stop(): void;
+}
+
+interface Outcome {
+  readonly status: WriteStatus;
+  readonly warning?: Error;
+  readonly drift?: DriftReport;
+}
+
+/** Where the server's answer differs from the desired object; nothing when it sent none to compare. */
+function driftIn(action: ApplyAction, answer: unknown): readonly string[] {
+  if (answer === undefined) return [];
+  const view = decode(action.kind, answer);
+  if (isFailure(view) || (view.kind !== "Service" && view.kind !== "EndpointSlice")) return [];
+  return driftOf(action.desired, view);
+}
+
+interface ManagedEntry {
+  readonly manager?: unknown;
+  readonly fieldsV1?: unknown;
+}
+
+/** `spec.selector` -> [f:spec, f:selector]; `metadata.labels[k]` -> [f:metadata, f:labels, f:k]. */
+function fieldPath(field: string): string[] {
+  const bracket = field.indexOf("[");
+  const dotted = (bracket < 0 ? field : field.slice(0, bracket)).split("=")[0] ?? "";
+  const path = dotted.split(".").map((part) => `f:${part}`);
+  if (bracket >= 0) path.push(`f:${field.slice(bracket + 1, -1)}`);
+  return path;
+}
+
+/** The other field managers that own any of these fields of the object (its managedFields). */
+function driftReport(object: unknown, fields: readonly string[]): DriftReport {
+  const meta = (object as { metadata?: { managedFields?: unknown } } | undefined)?.metadata;
+  const entries = Array.isArray(meta?.managedFields) ? (meta.managedFields as ManagedEntry[]) : [];
+  const managers = new Set<string>();
+  for (const entry of entries) {
+    if (typeof entry.manager !== "string" || entry.manager === FIELD_MANAGER) continue;
+    const owns = fields.some((field) => {
+      let node: unknown = entry.fieldsV1;
+      for (const step of fieldPath(field)) {
+        node = (node as Record<string, unknown> | undefined)?.[step];
+        if (node === undefined) return false;
+      }
+      return true;
+    });
+    if (owns) managers.add(entry.manager);
+  }
+  return { fields, managers: [...managers].sort() };
 }
 
 export function keyOf(action: WriteAction): string {
@@ -232,17 +333,53 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     if (at >= wakeAt) return;
     wake?.unsubscribe();
     wakeAt = at;
-    wake = scheduler.schedule(
-      () => {
-        wake = undefined;
-        wakeAt = Number.POSITIVE_INFINITY;
-        pump();
-      },
-      Math.max(0, at - scheduler.now()),
-    );
+    // A Retry-After may be longer than one JavaScript timer holds.
+    wake = scheduleAfter(scheduler, at - scheduler.now(), () => {
+      wake = undefined;
+      wakeAt = Number.POSITIVE_INFINITY;
+      pump();
+    });
   };
 
-  async function perform(action: WriteAction): Promise<{ status: WriteStatus; warning?: Error }> {
+  /**
+   * Compares the server's answer with what was asked for; when they differ, replaces the object
+   * (conditional on the answer's uid and resourceVersion) and compares again.
+   */
+  async function converge(action: ApplyAction, answer: unknown, done: WriteStatus): Promise<Outcome> {
+    const drift = driftIn(action, answer);
+    if (drift.length === 0) return { status: done };
+    return replace(action, answer, drift);
+  }
+
+  /** PUT of the replacement built from `live`, conditional on its uid and resourceVersion. */
+  async function replace(action: ApplyAction, live: unknown, drift: readonly string[]): Promise<Outcome> {
+    const replaced = await transport.replace(action, replacementOf(action.desired, live as Manifest));
+    const left = driftIn(action, replaced);
+    if (left.length === 0) return { status: "replaced", drift: driftReport(live, drift) };
+    return { status: "drifted", drift: driftReport(replaced, left) };
+  }
+
+  /**
+   * Server-side apply, compared. When apply is refused as invalid, zen-lead's fields and another
+   * writer's cannot stand together (type ClusterIP beside someone's loadBalancerSourceRanges):
+   * only a replacement of the live object — the same one, by uid — converges.
+   */
+  async function update(action: ApplyAction, expectedUid: string): Promise<Outcome> {
+    let answer: unknown;
+    try {
+      answer = await transport.apply({ ...action, expectedUid });
+    } catch (error) {
+      if (statusOf(error) !== 422 || isConflict(error as Error)) throw error;
+      const live = await transport.get(action);
+      const uid = (live as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid;
+      if (uid !== expectedUid)
+        throw new ApiError(409, `${keyOf(action)} is another object now (uid ${String(uid)})`);
+      return replace(action, live, driftIn(action, live));
+    }
+    return converge(action, answer, "applied");
+  }
+
+  async function perform(action: WriteAction): Promise<Outcome> {
     if (action.type === "delete") {
       try {
         await transport.delete(action);
@@ -253,26 +390,33 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
       }
     }
     if (action.create) {
-      const warning = await transport.create(action);
-      return warning === undefined ? { status: "created" } : { status: "created", warning };
+      const { object, warning } = await transport.create(action);
+      const outcome = await converge(action, object, "created");
+      return warning === undefined ? outcome : { ...outcome, warning };
     }
     const expectedUid = action.expectedUid;
     if (expectedUid === undefined || expectedUid === "") {
       throw new ApiError(-1, `refusing to update ${keyOf(action)} without a uid precondition`);
     }
-    await transport.apply({ ...action, expectedUid });
-    return { status: "applied" };
+    return update(action, expectedUid);
   }
 
   async function run(key: string, action: WriteAction): Promise<void> {
     const started = scheduler.now();
     let result: WriteResult;
     try {
-      const { status, warning } = await perform(action);
+      const { status, warning, drift } = await perform(action);
       failures.delete(key);
       notBefore.delete(key);
       const durationMs = scheduler.now() - started;
-      result = { action, key, status, durationMs, ...(warning !== undefined ? { error: warning } : {}) };
+      result = {
+        action,
+        key,
+        status,
+        durationMs,
+        ...(warning !== undefined ? { error: warning } : {}),
+        ...(drift !== undefined ? { drift } : {}),
+      };
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
       const status = statusOf(error);

@@ -3,14 +3,35 @@
  * merged into one stream of core events, folded by the core's operator on real time, and its
  * writes handed to the applier. It decides nothing itself. Writes flow only while `leading$` says
  * this replica holds the lease (always, when no lease is given): losing it stops them at once.
- * Gaining it starts the fold again from fresh lists (a relist: milliseconds to seconds).
+ * A standby keeps folding (a warm standby); gaining the lease is a `leadership` event in the same
+ * fold — no relist — after which the core writes and announces what the cluster needs.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { type Action, type EventAction, type Kind, reconcileActions, type State } from "@zen-lead/core";
-import { asyncScheduler, BehaviorSubject, merge, type SchedulerLike, type Subscription } from "rxjs";
+import {
+  type Action,
+  type ClusterEvent,
+  type EventAction,
+  initialState,
+  type Kind,
+  reconcileActions,
+  type State,
+} from "@zen-lead/core";
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  distinctUntilChanged,
+  map,
+  merge,
+  type Observable,
+  type SchedulerLike,
+  type Subscription,
+  skip,
+} from "rxjs";
+import { Announcements } from "./announcements.ts";
 import { createApplier, type WriteResult } from "./applier.ts";
 import type { LeaderElector } from "./lease.ts";
-import { type WatchDiagnostic, watchKind } from "./watch.ts";
+import { watchSlices } from "./slice-watch.ts";
+import { type WatchDiagnostic, type WatchOptions, watchKind } from "./watch.ts";
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -24,10 +45,20 @@ export interface ControllerOptions {
   readonly scheduler?: SchedulerLike;
   /** Every batch of actions the core asks for, written or not. */
   readonly onActions?: (actions: readonly Action[]) => void;
-  /** Events for the source Services (the EventRecorder's input). */
+  /**
+   * Events for the source Services (the EventRecorder's input): warnings as decided, a leader
+   * change once a write publishing it has landed (announcements.ts).
+   */
   readonly onEvent?: (event: EventAction) => void;
   readonly onWriteResult?: (result: WriteResult) => void;
   readonly onDiagnostic?: (line: string, detail: WatchDiagnostic) => void;
+  /**
+   * Called synchronously right before the fold learns that this replica leads (at start without a
+   * lease): the moment to start reading back the Events the cluster already carries.
+   */
+  readonly beforeLeading?: () => void;
+  /** Watch options for tests (a transport that injects faults, shorter deadlines). */
+  readonly watch?: Pick<WatchOptions, "transport" | "idleTimeoutMs" | "backoffInitialMs" | "backoffMaxMs">;
 }
 
 export interface Controller {
@@ -41,65 +72,84 @@ export interface Controller {
 }
 
 /** Nodes first: the core decides only once every kind is listed, and zones come from Nodes. */
-const KINDS: readonly Kind[] = ["Node", "Service", "Pod", "EndpointSlice"];
+const KINDS: readonly Kind[] = ["Node", "Service", "Pod"];
 
 export function startController(options: ControllerOptions): Controller {
   const scheduler = options.scheduler ?? asyncScheduler;
   const { elector } = options;
-  const leading = new BehaviorSubject(true);
+  const leading = new BehaviorSubject(elector === undefined);
   const subscriptions: Subscription[] = [];
   if (elector !== undefined) subscriptions.push(elector.leading$.subscribe(leading));
-  const applier = createApplier(options.kc, {
+  const announcements = new Announcements((event) => options.onEvent?.(event));
+  const watchOptions: WatchOptions = {
     scheduler,
-    ...(elector !== undefined ? { mayWrite: () => elector.isLeading() } : {}),
-    ...(options.onWriteResult !== undefined ? { onResult: options.onWriteResult } : {}),
-  });
-  let latest: State | undefined;
-  const watchOptions = {
-    scheduler,
+    ...options.watch,
     ...(options.namespaces !== undefined ? { namespaces: options.namespaces } : {}),
     ...(options.onDiagnostic !== undefined ? { onDiagnostic: options.onDiagnostic } : {}),
   };
-  const run = () => {
-    const events$ = merge(...KINDS.map((kind) => watchKind(options.kc, kind, watchOptions)));
-    const actions$ = events$.pipe(
+  const slices = watchSlices(options.kc, watchOptions);
+  const applier = createApplier(options.kc, {
+    scheduler,
+    ...(elector !== undefined ? { mayWrite: () => elector.isLeading() } : {}),
+    onResult: (result) => {
+      const { action, error } = result;
+      // A slice name held by something zen-lead's own watch does not see: follow that one name.
+      if (
+        result.status === "conflict" &&
+        action.type === "apply" &&
+        action.create &&
+        action.kind === "EndpointSlice" &&
+        (error as { reason?: unknown } | undefined)?.reason === "AlreadyExists"
+      ) {
+        slices.follow(action.namespace, action.name);
+      }
+      options.onWriteResult?.(result);
+      announcements.onWritten(result);
+    },
+  });
+  let latest: State | undefined;
+
+  // The fold learns of the lease as events; a lost lease drops what was not yet published.
+  const leadership$: Observable<ClusterEvent> = leading.pipe(
+    distinctUntilChanged(),
+    skip(1), // the initial value is the fold's initial state
+    map((now): ClusterEvent => {
+      if (now) options.beforeLeading?.();
+      else announcements.drop();
+      return { type: "leadership", leading: now };
+    }),
+  );
+  if (leading.value) options.beforeLeading?.();
+  const events$ = merge(
+    ...KINDS.map((kind) => watchKind(options.kc, kind, watchOptions)),
+    slices.events$,
+    leadership$,
+  );
+  const loop = events$
+    .pipe(
       reconcileActions({
         scheduler,
+        initial: { ...initialState(scheduler.now()), leading: leading.value },
         onState: (state) => {
           latest = state;
         },
       }),
-    );
-    return actions$.subscribe((actions) => {
+    )
+    .subscribe((actions) => {
       options.onActions?.(actions);
-      // A standby folds (its watches stay warm) but hands nothing on; the applier asks the lease
-      // again right before each write, so a replica that lost it writes nothing more.
+      // The core of a standby asks for nothing; this guards the moment the lease is lost, and the
+      // applier asks the lease again right before each write.
       if (!leading.value) return;
-      for (const action of actions) {
-        if (action.type === "event") options.onEvent?.(action);
-        else applier.submit(action);
-      }
+      announcements.onBatch(actions);
+      for (const action of actions)
+        if (action.type === "apply" || action.type === "delete") applier.submit(action);
     });
-  };
-  let loop = run();
   elector?.start();
-  // On gaining the lease, start from fresh lists: a standby's fold holds writes it asked for but
-  // never made (suppressed as in flight), which a new holder must make now, not 30 s later.
-  let wasLeading = leading.value;
-  subscriptions.push(
-    leading.subscribe((now) => {
-      if (now && !wasLeading) {
-        loop.unsubscribe();
-        loop = run();
-      }
-      wasLeading = now;
-    }),
-  );
   return {
     state: () => latest,
     async stop(stopOptions = {}) {
-      for (const s of subscriptions) s.unsubscribe();
       loop.unsubscribe();
+      for (const s of subscriptions) s.unsubscribe();
       applier.stop();
       await applier.idle();
       if (elector !== undefined) {

@@ -19,6 +19,22 @@ function fakeSink() {
   const gate = () =>
     held === undefined ? Promise.resolve() : new Promise<void>((resolve) => held?.push(resolve));
   const sink: EventSink = {
+    async list() {
+      await gate();
+      return [...events.values()].map(({ event, count }) => ({
+        namespace: event.metadata?.namespace ?? "",
+        name: event.metadata?.name ?? "",
+        regarding: {
+          name: event.regarding?.name ?? "",
+          ...(event.regarding?.uid ? { uid: event.regarding.uid } : {}),
+        },
+        type: event.type as "Normal" | "Warning",
+        reason: event.reason ?? "",
+        note: event.note ?? "",
+        count,
+        lastObserved: Number(event.eventTime),
+      }));
+    },
     async create(_namespace, event) {
       await gate();
       const name = event.metadata?.name ?? "";
@@ -58,19 +74,86 @@ const action = (over: Partial<EventAction> = {}): EventAction => ({
   ...over,
 });
 
-function setup(options: { burst?: number } = {}) {
+function setup(options: { burst?: number } = {}, fake = fakeSink()) {
   const clock = manualClock(1_800_000_000_000);
-  const fake = fakeSink();
   const problems: EventProblem[] = [];
+  const outcomes: string[] = [];
   const recorder = createEventRecorder({
     sink: fake.sink,
     instance: "zen-lead-0",
     clock,
     onError: (p) => problems.push(p),
+    onOutcome: (a, o) => outcomes.push(`${a.reason} ${o}`),
     ...options,
   });
-  return { clock, fake, problems, recorder };
+  return { clock, fake, problems, outcomes, recorder };
 }
+
+const warning = (note = "no Running, Ready pod with an IP matches the selector"): EventAction => ({
+  type: "event",
+  source: { namespace: "ns", name: "web", uid: "u1" },
+  eventType: "Warning",
+  reason: "NoReadyPods",
+  note,
+});
+
+describe("EventRecorder read-back", () => {
+  it("does not write a standing Warning the cluster already carries, nor report it as new", async () => {
+    const before = setup();
+    before.recorder.record(warning());
+    await settle();
+    // A restarted controller, the same cluster: the fold announces the standing warning again.
+    const after = setup({}, before.fake);
+    await after.recorder.readBack(["ns"]);
+    after.recorder.record(warning());
+    await settle();
+    expect(before.fake.writes).toHaveLength(1);
+    expect(after.outcomes).toEqual(["NoReadyPods already-recorded"]);
+    // The warning goes away and comes back: a real repeat, counted in the same Event's series.
+    await after.clock.advance(MIN);
+    after.recorder.record(warning());
+    await settle();
+    expect(before.fake.writes.slice(1)).toEqual([`patch ${before.fake.writes[0]?.split(" ")[1]} 2`]);
+    expect(after.outcomes.at(-1)).toBe("NoReadyPods repeat");
+  });
+
+  it("holds what is recorded during the read-back until it is done", async () => {
+    const before = setup();
+    before.recorder.record(warning());
+    await settle();
+    const after = setup({}, before.fake);
+    before.fake.hold();
+    const reading = after.recorder.readBack([]);
+    after.recorder.record(warning());
+    after.recorder.record(warning("another"));
+    await settle();
+    expect(after.outcomes).toEqual([]);
+    before.fake.release();
+    await reading;
+    await settle();
+    expect(after.outcomes).toEqual(["NoReadyPods already-recorded", "NoReadyPods created"]);
+  });
+
+  it("never absorbs a leader change: it is announced once by whoever publishes it", async () => {
+    const before = setup();
+    before.recorder.record(action());
+    await settle();
+    const after = setup({}, before.fake);
+    await after.recorder.readBack([]);
+    after.recorder.record(action());
+    expect(after.outcomes).toEqual(["LeaderChanged created"]);
+  });
+
+  it("reports a failed read-back and records on without it", async () => {
+    const fake = fakeSink();
+    const failing = { ...fake, sink: { ...fake.sink, list: () => Promise.reject(new Error("forbidden")) } };
+    const { recorder, problems, outcomes } = setup({}, failing);
+    await recorder.readBack([]);
+    recorder.record(warning());
+    expect(problems.map((p) => p.kind)).toEqual(["read-back-failed"]);
+    expect(outcomes).toEqual(["NoReadyPods created"]);
+  });
+});
 
 describe("EventRecorder", () => {
   it("creates an events.k8s.io/v1 Event regarding the source Service", async () => {
@@ -186,6 +269,7 @@ describe("EventRecorder", () => {
       instance: "i",
       clock: manualClock(),
       sink: {
+        list: () => Promise.reject(new Error("boom")),
         create: () => Promise.reject(new Error("boom")),
         patchSeries: () => Promise.reject(new Error("boom")),
       },

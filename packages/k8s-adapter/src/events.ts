@@ -13,6 +13,13 @@
  * Event without a token is dropped (reported); a series update without a token waits for the next
  * token and then writes the latest count. Nothing here throws to the caller: API failures and drops
  * go to `onError`.
+ *
+ * Read-back (`readBack`): after a restart, or on gaining the Lease, the Warnings zen-lead already
+ * recorded stand in the cluster; the fold announces every standing warning once more. So the
+ * recorder lists zen-lead's Events first (records arriving meanwhile wait) and adopts each as a
+ * series: the first occurrence of a Warning the cluster already carries (same Service, reason and
+ * note) is absorbed — no write, outcome `already-recorded`, not logged again. A later occurrence
+ * (the warning went away and came back) is a repeat, as ever.
  */
 import {
   EventsV1Api,
@@ -24,14 +31,31 @@ import {
 } from "@kubernetes/client-node";
 import type { EventAction } from "@zen-lead/core";
 import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
+import { request } from "./http.ts";
 
 export const REPORTING_CONTROLLER = "zen-lead.io/controller";
 /** The API's limit on `note`, in bytes. */
 export const NOTE_LIMIT_BYTES = 1024;
 
-/** The two writes the recorder makes; `kubeEventSink` is the real one, tests pass a fake. */
+/** An Event zen-lead recorded, as read back from the cluster. */
+export interface RecordedEvent {
+  readonly namespace: string;
+  readonly name: string;
+  readonly regarding: { readonly name: string; readonly uid?: string };
+  readonly type: "Normal" | "Warning";
+  readonly reason: string;
+  readonly note: string;
+  /** series.count, or 1. */
+  readonly count: number;
+  /** series.lastObservedTime, else eventTime: epoch ms. */
+  readonly lastObserved: number;
+}
+
+/** The writes (and the read-back) the recorder makes; `kubeEventSink` is the real one. */
 export interface EventSink {
   create(namespace: string, event: EventsV1Event): Promise<void>;
+  /** zen-lead's Events (reportingController REPORTING_CONTROLLER) in a namespace, or in all. */
+  list(namespace: string | undefined): Promise<readonly RecordedEvent[]>;
   /** Merge-patches `series` of the named Event. A missing Event must reject with status 404. */
   patchSeries(
     namespace: string,
@@ -42,7 +66,15 @@ export interface EventSink {
 
 export type EventProblem =
   | { readonly kind: "rate-limited"; readonly action: EventAction }
-  | { readonly kind: "api-error"; readonly action: EventAction; readonly error: unknown };
+  | { readonly kind: "api-error"; readonly action: EventAction; readonly error: unknown }
+  | { readonly kind: "read-back-failed"; readonly error: unknown };
+
+/**
+ * What `record` did with an occurrence: `created` a new Event, counted a `repeat` in a series,
+ * found it `already-recorded` in the cluster (read back: nothing written), or dropped it
+ * (`rate-limited`).
+ */
+export type RecordOutcome = "created" | "repeat" | "already-recorded" | "rate-limited";
 
 export interface EventRecorderOptions {
   readonly sink: EventSink;
@@ -56,11 +88,19 @@ export interface EventRecorderOptions {
   /** One write token comes back per this interval, per source. Default 5 min. */
   readonly refillMs?: number;
   readonly onError?: (problem: EventProblem) => void;
+  /** Each occurrence's outcome, when it is decided (log it unless `already-recorded`). */
+  readonly onOutcome?: (action: EventAction, outcome: RecordOutcome) => void;
 }
 
 export interface EventRecorder {
   /** Records an occurrence; never throws, never waits. */
   record(action: EventAction): void;
+  /**
+   * Lists the Events zen-lead already recorded in these namespaces (all when empty) and adopts
+   * them; occurrences recorded meanwhile wait for it. Never throws: a failed list is reported
+   * (`read-back-failed`) and recording goes on without it. Resolves when done.
+   */
+  readBack(namespaces?: readonly string[]): Promise<void>;
   /** Cancels pending series updates (waiting for a token); in-flight writes finish on their own. */
   close(): void;
 }
@@ -107,6 +147,8 @@ interface Series {
   /** Occurrences not yet written. */
   dirty: boolean;
   waiting: CancelTimer | undefined;
+  /** Read back from the cluster: its next occurrence is the standing one, already recorded. */
+  adopted: boolean;
 }
 
 export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
@@ -248,50 +290,138 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     );
   };
 
+  const outcome = (action: EventAction, what: RecordOutcome) => {
+    try {
+      options.onOutcome?.(action, what);
+    } catch {
+      // A failing reporter must not break recording.
+    }
+  };
+
+  const seriesKey = (sourceKey: string, type: string, reason: string, note: string) =>
+    JSON.stringify([sourceKey, type, reason, note]);
+
+  const recordNow = (action: EventAction) => {
+    const now = clock.now();
+    sweep(now);
+    const src = action.source;
+    const sourceKey = `${src.namespace}/${src.name}/${src.uid ?? ""}`;
+    const note = truncateNote(action.note);
+    const key = seriesKey(sourceKey, action.eventType, action.reason, note);
+    const existing = series.get(key);
+    if (existing?.adopted === true) {
+      // The standing warning the cluster already carries: announced before, not again.
+      existing.adopted = false;
+      existing.lastObserved = Math.max(existing.lastObserved, now);
+      outcome(action, "already-recorded");
+      return;
+    }
+    if (existing !== undefined && now - existing.lastObserved <= windowMs) {
+      existing.count += 1;
+      existing.lastObserved = now;
+      existing.dirty = true;
+      flush(existing);
+      outcome(action, "repeat");
+      return;
+    }
+    if (!take(sourceKey, now)) {
+      report({ kind: "rate-limited", action });
+      outcome(action, "rate-limited");
+      return;
+    }
+    if (existing !== undefined) existing.waiting?.();
+    const s: Series = {
+      key,
+      sourceKey,
+      namespace: src.namespace,
+      action,
+      name: eventName(src.name, now),
+      count: 1,
+      lastObserved: now,
+      created: false,
+      inFlight: false,
+      dirty: false,
+      waiting: undefined,
+      adopted: false,
+    };
+    series.set(key, s);
+    create(s, now);
+    outcome(action, "created");
+  };
+
+  /** Makes an Event read back from the cluster the series of its (source, type, reason, note). */
+  const adopt = (e: RecordedEvent) => {
+    // Only Warnings stand: a leader change is announced once by whoever publishes it.
+    if (e.type !== "Warning") return;
+    const sourceKey = `${e.namespace}/${e.regarding.name}/${e.regarding.uid ?? ""}`;
+    const key = seriesKey(sourceKey, e.type, e.reason, e.note);
+    const known = series.get(key);
+    if (known !== undefined && (known.inFlight || known.lastObserved >= e.lastObserved)) {
+      known.adopted = true;
+      return;
+    }
+    known?.waiting?.();
+    const action: EventAction = {
+      type: "event",
+      source: {
+        namespace: e.namespace,
+        name: e.regarding.name,
+        ...(e.regarding.uid ? { uid: e.regarding.uid } : {}),
+      },
+      eventType: e.type,
+      reason: e.reason as EventAction["reason"],
+      note: e.note,
+    };
+    series.set(key, {
+      key,
+      sourceKey,
+      namespace: e.namespace,
+      action,
+      name: e.name,
+      count: e.count,
+      lastObserved: e.lastObserved,
+      created: true,
+      inFlight: false,
+      dirty: false,
+      waiting: undefined,
+      adopted: true,
+    });
+  };
+
+  /** Occurrences recorded while a read-back runs; undefined when none runs. */
+  let waitingForReadBack: EventAction[] | undefined;
+
   return {
     record(action) {
       if (closed) return;
+      if (waitingForReadBack !== undefined) {
+        waitingForReadBack.push(action);
+        return;
+      }
       try {
-        const now = clock.now();
-        sweep(now);
-        const src = action.source;
-        const sourceKey = `${src.namespace}/${src.name}/${src.uid ?? ""}`;
-        const note = truncateNote(action.note);
-        const key = JSON.stringify([sourceKey, action.eventType, action.reason, note]);
-        const existing = series.get(key);
-        if (existing !== undefined && now - existing.lastObserved <= windowMs) {
-          existing.count += 1;
-          existing.lastObserved = now;
-          existing.dirty = true;
-          flush(existing);
-          return;
-        }
-        if (!take(sourceKey, now)) {
-          report({ kind: "rate-limited", action });
-          return;
-        }
-        if (existing !== undefined) existing.waiting?.();
-        const s: Series = {
-          key,
-          sourceKey,
-          namespace: src.namespace,
-          action,
-          name: eventName(src.name, now),
-          count: 1,
-          lastObserved: now,
-          created: false,
-          inFlight: false,
-          dirty: false,
-          waiting: undefined,
-        };
-        series.set(key, s);
-        create(s, now);
+        recordNow(action);
       } catch (error) {
         report({ kind: "api-error", action, error });
       }
     },
+    async readBack(namespaces = []) {
+      if (waitingForReadBack !== undefined) return;
+      waitingForReadBack = [];
+      try {
+        const lists = await Promise.all(
+          (namespaces.length === 0 ? [undefined] : namespaces).map((ns) => options.sink.list(ns)),
+        );
+        for (const list of lists) for (const e of list) adopt(e);
+      } catch (error) {
+        report({ kind: "read-back-failed", error });
+      }
+      const waiting = waitingForReadBack;
+      waitingForReadBack = undefined;
+      for (const action of waiting) this.record(action);
+    },
     close() {
       closed = true;
+      waitingForReadBack = undefined;
       for (const s of series.values()) s.waiting?.();
     },
   };
@@ -312,6 +442,32 @@ export function kubeEventSink(kc: KubeConfig): EventSink {
     async create(namespace, event) {
       await api.createNamespacedEvent({ namespace, body: event });
     },
+    async list(namespace) {
+      const out: RecordedEvent[] = [];
+      let cont: string | undefined;
+      do {
+        const page = (await request(
+          kc,
+          "GET",
+          namespace === undefined
+            ? "/apis/events.k8s.io/v1/events"
+            : `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+          {
+            query: {
+              fieldSelector: `reportingController=${REPORTING_CONTROLLER}`,
+              limit: 500,
+              continue: cont,
+            },
+          },
+        )) as { items?: unknown[]; metadata?: { continue?: string } } | undefined;
+        for (const item of page?.items ?? []) {
+          const e = recordedEvent(item);
+          if (e !== undefined) out.push(e);
+        }
+        cont = page?.metadata?.continue || undefined;
+      } while (cont !== undefined);
+      return out;
+    },
     async patchSeries(namespace, name, series) {
       await api.patchNamespacedEvent(
         {
@@ -324,5 +480,41 @@ export function kubeEventSink(kc: KubeConfig): EventSink {
         mergePatch,
       );
     },
+  };
+}
+
+/** An events.k8s.io/v1 Event as the read-back needs it; undefined when it is not one of zen-lead's. */
+function recordedEvent(raw: unknown): RecordedEvent | undefined {
+  const e = raw as {
+    metadata?: { name?: unknown; namespace?: unknown };
+    regarding?: { name?: unknown; uid?: unknown };
+    type?: unknown;
+    reason?: unknown;
+    note?: unknown;
+    reportingController?: unknown;
+    eventTime?: unknown;
+    series?: { count?: unknown; lastObservedTime?: unknown };
+  } | null;
+  const name = e?.metadata?.name;
+  const namespace = e?.metadata?.namespace;
+  const regarding = e?.regarding?.name;
+  const type = e?.type;
+  if (typeof name !== "string" || typeof namespace !== "string" || typeof regarding !== "string")
+    return undefined;
+  if (e?.reportingController !== REPORTING_CONTROLLER || (type !== "Normal" && type !== "Warning"))
+    return undefined;
+  const time = Date.parse(String(e?.series?.lastObservedTime ?? e?.eventTime ?? ""));
+  return {
+    namespace,
+    name,
+    regarding: {
+      name: regarding,
+      ...(typeof e?.regarding?.uid === "string" ? { uid: e.regarding.uid } : {}),
+    },
+    type,
+    reason: typeof e?.reason === "string" ? e.reason : "",
+    note: typeof e?.note === "string" ? e.note : "",
+    count: typeof e?.series?.count === "number" ? e.series.count : 1,
+    lastObserved: Number.isNaN(time) ? 0 : time,
   };
 }

@@ -60,6 +60,7 @@ export interface RequestOptions {
 const METHODS = {
   GET: HttpMethod.GET,
   POST: HttpMethod.POST,
+  PUT: HttpMethod.PUT,
   PATCH: HttpMethod.PATCH,
   DELETE: HttpMethod.DELETE,
 } as const;

@@ -10,6 +10,7 @@ export {
   type ApplierOptions,
   applyBody,
   createApplier,
+  type DriftReport,
   FIELD_MANAGER,
   keyOf,
   kubeWriteTransport,
@@ -31,6 +32,8 @@ export {
   kubeEventSink,
   NOTE_LIMIT_BYTES,
   REPORTING_CONTROLLER,
+  type RecordedEvent,
+  type RecordOutcome,
   truncateNote,
 } from "./events.ts";
 export { ApiError, type Query, request, statusOf } from "./http.ts";
@@ -43,6 +46,7 @@ export {
   type LeaseRecord,
   type LeaseSnapshot,
 } from "./lease.ts";
+export { type SliceWatch, watchSlices } from "./slice-watch.ts";
 export {
   backoffDelay,
   collectionPath,

@@ -118,6 +118,10 @@ export interface WatchDiagnostic {
 export interface WatchOptions {
   /** Watch only these namespaces (one watch each, merged); all namespaces when absent or empty. */
   readonly namespaces?: readonly string[];
+  /** Instead of the kind's own label selector (SLICE_SELECTOR for EndpointSlices); "" for none. */
+  readonly labelSelector?: string;
+  /** A field selector, e.g. `metadata.name=x` to follow one object. */
+  readonly fieldSelector?: string;
   /** Items per list page. */
   readonly pageSize?: number;
   /** Give up on a list (all its pages) that takes longer than this, and list again. */
@@ -146,6 +150,8 @@ interface LoopSink {
 interface LoopConfig {
   readonly kind: Kind;
   readonly namespace: string | undefined;
+  readonly labelSelector: string | undefined;
+  readonly fieldSelector: string | undefined;
   readonly transport: WatchTransport;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
@@ -179,8 +185,8 @@ export function backoffDelay(
 /** One list/watch loop for one collection. Returns its stop function. */
 function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
   const path = collectionPath(cfg.kind, cfg.namespace);
-  const selector = RESOURCES[cfg.kind].labelSelector;
-  const where = `${cfg.kind}${cfg.namespace !== undefined ? ` in ${cfg.namespace}` : ""}`;
+  const selectors = { labelSelector: cfg.labelSelector, fieldSelector: cfg.fieldSelector };
+  const where = `${cfg.kind}${cfg.fieldSelector !== undefined ? ` ${cfg.fieldSelector}` : ""}${cfg.namespace !== undefined ? ` in ${cfg.namespace}` : ""}`;
   let stopped = false;
   // Every attempt (a list or a watch) gets a generation; callbacks of a superseded one are ignored.
   let generation = 0;
@@ -237,7 +243,7 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
       do {
         const page = await cfg.transport.list(
           path,
-          { limit: cfg.pageSize, continue: cont, labelSelector: selector },
+          { limit: cfg.pageSize, continue: cont, ...selectors },
           controller.signal,
         );
         if (gen !== generation) return;
@@ -308,7 +314,7 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
           resourceVersion,
           allowWatchBookmarks: true,
           timeoutSeconds: cfg.watchTimeoutSeconds,
-          labelSelector: selector,
+          ...selectors,
         },
         onEvent,
         onDone,
@@ -342,8 +348,11 @@ function nameOf(d: Decoded, fallback: () => string): string {
 export function watchKind(kc: KubeConfig, kind: Kind, options: WatchOptions = {}): Observable<ClusterEvent> {
   return new Observable<ClusterEvent>((subscriber) => {
     const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+    const labelSelector = options.labelSelector ?? RESOURCES[kind].labelSelector;
     const base = {
       kind,
+      labelSelector: labelSelector === "" ? undefined : labelSelector,
+      fieldSelector: options.fieldSelector,
       transport: options.transport ?? kubeTransport(kc, idleTimeoutMs + 30_000),
       scheduler: options.scheduler ?? asyncScheduler,
       random: options.random ?? Math.random,

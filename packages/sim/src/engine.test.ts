@@ -229,7 +229,7 @@ describe("runSimulation", () => {
     ]);
   });
 
-  it("reports a run that never converges: a foreign slice holds zen-lead's slice name", () => {
+  it("leaves a foreign slice holding zen-lead's slice name alone, and publishes no leader beside it", () => {
     const foreign = {
       apiVersion: "discovery.k8s.io/v1",
       kind: "EndpointSlice",
@@ -252,24 +252,16 @@ describe("runSimulation", () => {
         ],
       }),
     );
-    // zen-lead never overwrites what is not its own: its create is refused (and, asked again after
-    // the core's 30 s suppression, refused again).
-    const later = report.writes.filter((w) => w.at > 1_000);
-    expect(later[0]).toMatchObject({
-      at: 1_010,
-      verb: "create",
-      object: "default/web-leader-ipv4",
-      status: 409,
-    });
-    expect(later.every((w) => w.verb === "create" && w.status === 409)).toBe(true);
-    expect(report.violations).toEqual([
-      {
-        at: 60_000,
-        invariant: "converged",
-        message:
-          "default/web: the API's objects are not what the controller wants (create EndpointSlice default/web-leader-ipv4)",
-      },
+    // zen-lead never overwrites what is not its own: its create is refused; once it sees the
+    // foreign slice, the source is blocked (NameCollision) and its own leader Service goes, so no
+    // leader Service names a leader that receives no traffic.
+    expect(
+      report.writes.filter((w) => w.at > 1_000).map((w) => [w.at, w.verb, w.kind, w.object, w.status]),
+    ).toEqual([
+      [1_010, "create", "EndpointSlice", "default/web-leader-ipv4", 409],
+      [1_013, "delete", "Service", "default/web-leader", 200],
     ]);
+    expect(report.violations).toEqual([]);
   });
 
   it("refuses a timeline out of order, or in time already run", () => {

@@ -45,8 +45,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: ["discovery.k8s.io"]
   resources: ["endpointslices"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-# Events on the source Services.
+# Events on the source Services; list: standing warnings are read back, not repeated.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["list", "create", "patch"]
 {{- end -}}

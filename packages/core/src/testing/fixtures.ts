@@ -100,3 +100,55 @@ export function nodeJson(name: string, zone?: string): Record<string, unknown> {
     metadata: { name, uid: `uid-node-${name}`, labels: zone ? { "topology.kubernetes.io/zone": zone } : {} },
   };
 }
+
+export interface SliceSpec {
+  readonly namespace?: string;
+  /** The source named by the `zen-lead.io/source-service` label (default "web"). */
+  readonly source?: string;
+  /** The ownerReference (default: a controller reference to Service `web`); null for none. */
+  readonly owner?: { readonly name: string; readonly uid: string; readonly controller?: boolean } | null;
+  /** `app.kubernetes.io/managed-by` (default "zen-lead"); null to leave it out. */
+  readonly managedBy?: string | null;
+  readonly endpoints?: readonly Record<string, unknown>[];
+}
+
+/** An EndpointSlice as zen-lead writes them for its leader Services, by default for `web`. */
+export function sliceJson(name: string, spec: SliceSpec = {}): Record<string, unknown> {
+  const namespace = spec.namespace ?? "default";
+  const source = spec.source ?? "web";
+  const owner =
+    spec.owner === undefined
+      ? { name: "web", uid: `uid-svc-${namespace}-web`, controller: true }
+      : spec.owner;
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: {
+      name,
+      namespace,
+      uid: `uid-slice-${namespace}-${name}`,
+      labels: {
+        ...(spec.managedBy !== null ? { "app.kubernetes.io/managed-by": spec.managedBy ?? "zen-lead" } : {}),
+        "zen-lead.io/source-service": source,
+        "kubernetes.io/service-name": name.replace(/-ipv[46]$/, ""),
+        "endpointslice.kubernetes.io/managed-by": "controller.zen-lead.io",
+      },
+      ...(owner !== null
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: "v1",
+                kind: "Service",
+                name: owner.name,
+                uid: owner.uid,
+                controller: owner.controller ?? true,
+              },
+            ],
+          }
+        : {}),
+    },
+    addressType: "IPv4",
+    endpoints: spec.endpoints ?? [],
+    ports: [{ name: "http", protocol: "TCP", port: 8080 }],
+  };
+}
