@@ -39,12 +39,15 @@ export function httpUrl(ip: string, port: number): string {
 export class Probe {
   /** Every result so far, in the order they completed. */
   readonly results: ProbeResult[] = [];
+  /** The URLs it sends requests to, round-robin. */
+  readonly targets: readonly string[];
   private readonly child: ChildProcess;
   private readonly finished: Promise<void>;
   private failure: string | undefined;
   private readonly waiters = new Set<() => void>();
 
   constructor(node: Netns, targets: readonly string[], options: ProbeOptions = {}) {
+    this.targets = [...targets];
     const args = [PROBER, ...targets.flatMap((t) => ["--target", t])];
     args.push("--interval", String(options.intervalMs ?? 10), "--timeout", String(options.timeoutMs ?? 1000));
     args.push("--count", String(options.count ?? 0));

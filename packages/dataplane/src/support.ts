@@ -22,15 +22,18 @@ const COMMANDS: Readonly<Record<ProxyMode, readonly string[]>> = {
 /** The env variable that forces a flavour (`userns` or `plain`); unset: userns, else plain as root. */
 export const FLAVOUR_ENV = "ZEN_LEAD_DATAPLANE_NETNS";
 
-function onPath(command: string): boolean {
-  return (TOOL_ENV.PATH ?? "").split(":").some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+/** The commands `mode` needs that are not executable in any directory of `path` (a PATH value). */
+export function missingCommands(mode: ProxyMode, path: string): string[] {
+  const onPath = (command: string) =>
+    path.split(":").some((dir) => {
+      try {
+        accessSync(join(dir, command), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  return COMMANDS[mode].filter((c) => !onPath(c));
 }
 
 /** A namespace of this flavour in which the mode's tool can create a table, or why not. */
@@ -56,19 +59,20 @@ async function tryFlavour(flavour: NetnsFlavour, mode: ProxyMode): Promise<strin
  * when not ok, is one line naming what is missing.
  */
 export async function dataplaneSupport(mode: ProxyMode, flavour?: NetnsFlavour): Promise<Support> {
-  if (process.platform !== "linux")
+  const forced = flavour ?? process.env[FLAVOUR_ENV];
+  if (forced !== undefined && forced !== "" && forced !== "userns" && forced !== "plain") {
+    return { ok: false, reason: `${FLAVOUR_ENV}=${forced}: expected userns or plain` };
+  }
+  if (process.platform !== "linux") {
     return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` };
+  }
   if (!existsSync("/proc/sys/net/ipv6")) return { ok: false, reason: "this kernel has IPv6 disabled" };
-  const missing = COMMANDS[mode].filter((c) => !onPath(c));
+  const missing = missingCommands(mode, TOOL_ENV.PATH ?? "");
   if (missing.length > 0) {
     return {
       ok: false,
       reason: `missing ${missing.join(", ")} (Debian: apt-get install util-linux iproute2 nftables iptables; scripts/ensure-dataplane.sh does it as root)`,
     };
-  }
-  const forced = flavour ?? process.env[FLAVOUR_ENV];
-  if (forced !== undefined && forced !== "" && forced !== "userns" && forced !== "plain") {
-    return { ok: false, reason: `${FLAVOUR_ENV}=${forced}: expected userns or plain` };
   }
   const root = process.getuid?.() === 0;
   const order: NetnsFlavour[] =

@@ -1,6 +1,7 @@
 /**
  * For the data-plane integration tests: a Deployment on a data-plane node behind a Service that
- * zen-lead leads, and what a user reads back — who leads, and where to send requests.
+ * zen-lead leads, what a user reads back (who leads, where to send requests), and the failover
+ * check every failure kind shares.
  */
 import {
   AppsV1Api,
@@ -11,12 +12,19 @@ import {
 } from "@kubernetes/client-node";
 import { ANNOTATIONS } from "@zen-lead/core";
 import { waitFor } from "@zen-lead/test-cluster";
+import { expect } from "vitest";
 import type { DataplaneNode } from "./node.ts";
-import { httpUrl } from "./probe.ts";
+import { httpUrl, type Probe, type ProbeResult, tally } from "./probe.ts";
 
 /** The Service's port; the pods' server listens on the container port "http". */
 export const SERVICE_PORT = 80;
 const CONTAINER_PORT = 8080;
+
+export interface TrafficContext {
+  readonly kc: KubeConfig;
+  readonly node: DataplaneNode;
+  readonly namespace: string;
+}
 
 export interface AppOptions {
   readonly replicas?: number;
@@ -27,13 +35,8 @@ export interface AppOptions {
 }
 
 /** Deployment `name` (pods on the node) and Service `name` annotated zen-lead.io/enabled. */
-export async function deployApp(
-  kc: KubeConfig,
-  node: DataplaneNode,
-  namespace: string,
-  name: string,
-  options: AppOptions = {},
-): Promise<void> {
+export async function deployApp(ctx: TrafficContext, name: string, options: AppOptions = {}): Promise<void> {
+  const { kc, node, namespace } = ctx;
   const labels = { app: name };
   await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
@@ -109,4 +112,76 @@ export async function podNames(kc: KubeConfig, namespace: string, name: string):
     .makeApiClient(CoreV1Api)
     .listNamespacedPod({ namespace, labelSelector: `app=${name}` });
   return list.items.map((p) => p.metadata?.name ?? "");
+}
+
+/** Results in the order their connections were opened (they complete out of order). */
+export const byStart = (results: readonly ProbeResult[]) => [...results].sort((a, b) => a.at - b.at);
+
+/** Every pod that answered. */
+export const answered = (results: readonly ProbeResult[]) =>
+  new Set(results.flatMap((r) => (r.answer !== null ? [r.answer] : [])));
+
+/** A client on the node sending a new connection every 20 ms to each cluster IP of `<name>-leader`. */
+export async function leaderProbe(ctx: TrafficContext, name: string): Promise<Probe> {
+  const core = ctx.kc.makeApiClient(CoreV1Api);
+  const service = await core.readNamespacedService({ namespace: ctx.namespace, name: `${name}-leader` });
+  return ctx.node.probe(serviceUrls(service), { intervalMs: 20 });
+}
+
+/**
+ * Deploys `name` (3 pods), waits until the client reaches its leader on every cluster IP, runs
+ * `fail` on the leader and checks what the client saw, per cluster IP (kube-proxy programs each
+ * family on its own): only the old leader before, only the new leader from the first connection
+ * it answered on, nobody else ever. Returns both leaders and every result, in start order.
+ */
+export async function failover(
+  ctx: TrafficContext,
+  name: string,
+  fail: (leader: string) => Promise<void>,
+  options: AppOptions = {},
+): Promise<{ oldLeader: string; newLeader: string; results: ProbeResult[] }> {
+  const { kc, namespace } = ctx;
+  await deployApp(ctx, name, options);
+  const oldLeader = await leaderOf(kc, namespace, name);
+  const probe = await leaderProbe(ctx, name);
+  try {
+    const targets = probe.targets;
+    const firstAt = new Map<string, number>();
+    for (const target of targets) {
+      const first = await probe.until(
+        `${oldLeader} to answer on ${target}`,
+        (r) => r.answer === oldLeader && r.target === target,
+      );
+      firstAt.set(target, first.at);
+    }
+    await probe.more(25);
+    const failedAt = performance.timeOrigin + performance.now();
+    await fail(oldLeader);
+    for (const target of targets) {
+      await probe.until(
+        `another pod to answer on ${target}`,
+        (r) => r.target === target && r.answer !== null && r.answer !== oldLeader,
+      );
+    }
+    await probe.more(50);
+    const results = byStart(await probe.stop());
+    const newLeader = results.find((r) => r.answer !== null && r.answer !== oldLeader)?.answer ?? "";
+
+    expect(answered(results)).toEqual(new Set([oldLeader, newLeader]));
+    for (const target of targets) {
+      const own = results.filter((r) => r.target === target);
+      const steady = own.filter((r) => r.at >= (firstAt.get(target) ?? 0) && r.at < failedAt);
+      expect(tally(steady), `${target} before the failure`).toEqual({ [oldLeader]: steady.length });
+      const from = own.find((r) => r.answer === newLeader)?.at ?? Number.POSITIVE_INFINITY;
+      const after = own.filter((r) => r.at >= from);
+      expect(after.length, `${target}: answers from ${newLeader}`).toBeGreaterThan(0);
+      expect(tally(after), `${target} from the first answer of ${newLeader} on`).toEqual({
+        [newLeader]: after.length,
+      });
+    }
+    expect(await leaderOf(kc, namespace, name, oldLeader)).toBe(newLeader);
+    return { oldLeader, newLeader, results };
+  } finally {
+    await probe.stop().catch(() => undefined);
+  }
 }

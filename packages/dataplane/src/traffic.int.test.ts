@@ -11,8 +11,18 @@ import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterBinary } from "./cluster-binary.ts";
 import { type DataplaneNode, startNode } from "./node.ts";
-import { type Probe, type ProbeResult, tally } from "./probe.ts";
-import { type AppOptions, deployApp, leaderOf, podNames, serviceUrls } from "./test-app.ts";
+import { tally } from "./probe.ts";
+import {
+  answered,
+  byStart,
+  deployApp,
+  failover,
+  leaderOf,
+  leaderProbe,
+  podNames,
+  serviceUrls,
+  type TrafficContext,
+} from "./test-app.ts";
 
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -37,73 +47,16 @@ afterAll(async () => {
   expect(failures).toEqual([]);
 });
 
-function dataplane(): DataplaneNode {
+function context(): TrafficContext {
   if (node === undefined) throw new Error("the data-plane node did not start");
-  return node;
-}
-
-const byStart = (results: readonly ProbeResult[]) => [...results].sort((a, b) => a.at - b.at);
-const answered = (results: readonly ProbeResult[]) =>
-  new Set(results.flatMap((r) => (r.answer !== null ? [r.answer] : [])));
-
-async function leaderProbe(name: string): Promise<Probe> {
-  const service = await core.readNamespacedService({ namespace, name: `${name}-leader` });
-  return dataplane().probe(serviceUrls(service), { intervalMs: 20 });
-}
-
-/**
- * Deploys `name` (3 pods), waits until the client reaches its leader, runs `fail` on the leader
- * and checks what the client saw: only the old leader before, only the new leader from the first
- * connection it answered on, nobody else ever. Returns both leaders.
- */
-async function failover(
-  name: string,
-  fail: (leader: string) => Promise<void>,
-  options: AppOptions = {},
-): Promise<{ oldLeader: string; newLeader: string; results: ProbeResult[] }> {
-  await deployApp(kc, dataplane(), namespace, name, options);
-  const oldLeader = await leaderOf(kc, namespace, name);
-  const probe = await leaderProbe(name);
-  try {
-    const first = await probe.until(`${oldLeader} to answer`, (r) => r.answer === oldLeader);
-    await probe.more(25);
-    const failedAt = performance.timeOrigin + performance.now();
-    await fail(oldLeader);
-    const other = (r: ProbeResult) => r.answer !== null && r.answer !== oldLeader;
-    await probe.until("another pod to answer", other);
-    // Every cluster IP (one per family) has switched, and then some more.
-    for (const target of new Set(probe.results.map((r) => r.target))) {
-      await probe.until(`another pod to answer on ${target}`, (r) => other(r) && r.target === target);
-    }
-    await probe.more(50);
-    const results = byStart(await probe.stop());
-    const switched = results.find((r) => r.answer !== null && r.answer !== oldLeader) as ProbeResult;
-    const newLeader = switched.answer as string;
-
-    const steady = results.filter((r) => r.at >= first.at && r.at < failedAt);
-    expect(tally(steady)).toEqual({ [oldLeader]: steady.length });
-    expect(answered(results)).toEqual(new Set([oldLeader, newLeader]));
-    // Per cluster IP (kube-proxy programs each family on its own): from the first connection
-    // the new leader answered, every connection reached it.
-    for (const target of new Set(results.map((r) => r.target))) {
-      const own = results.filter((r) => r.target === target);
-      const from = own.find((r) => r.answer === newLeader);
-      expect(from, `${target}: no answer from ${newLeader}`).toBeDefined();
-      const after = own.filter((r) => r.at >= (from?.at ?? 0));
-      expect(tally(after), target).toEqual({ [newLeader]: after.length });
-    }
-    expect(await leaderOf(kc, namespace, name, oldLeader)).toBe(newLeader);
-    return { oldLeader, newLeader, results };
-  } finally {
-    await probe.stop().catch(() => undefined);
-  }
+  return { kc, node, namespace };
 }
 
 describe("traffic through the leader Service (kube-proxy nftables)", () => {
   it("in steady state reaches the leader only, while the source Service reaches every pod", async () => {
-    await deployApp(kc, dataplane(), namespace, "steady");
+    await deployApp(context(), "steady");
     const leader = await leaderOf(kc, namespace, "steady");
-    const probe = await leaderProbe("steady");
+    const probe = await leaderProbe(context(), "steady");
     const first = await probe.until(`${leader} to answer`, (r) => r.answer === leader);
     await probe.more(100);
     // Connections opened before kube-proxy programmed the Service may time out later: count by start.
@@ -113,14 +66,16 @@ describe("traffic through the leader Service (kube-proxy nftables)", () => {
 
     // The other pods are up and serving: through the source Service every pod answers.
     const source = await core.readNamespacedService({ namespace, name: "steady" });
-    const spread = dataplane().probe(serviceUrls(source), { intervalMs: 10 });
+    const spread = context().node.probe(serviceUrls(source), { intervalMs: 10 });
     await spread.until("every pod to answer", () => answered(spread.results).size === 3);
     await spread.stop();
     expect(answered(spread.results)).toEqual(new Set(await podNames(kc, namespace, "steady")));
   });
 
   it("after a crash (process killed, pod NotReady) new connections reach the new leader, no third pod", async () => {
-    const { oldLeader } = await failover("crash", (leader) => dataplane().crash(namespace, leader));
+    const { oldLeader } = await failover(context(), "crash", (leader) =>
+      context().node.crash(namespace, leader),
+    );
     // The crashed pod was restarted and is Ready again; leadership stays where it moved (sticky).
     const pod = await waitFor("the crashed pod to be Ready again", async () => {
       const p = await core.readNamespacedPod({ namespace, name: oldLeader });
@@ -131,6 +86,7 @@ describe("traffic through the leader Service (kube-proxy nftables)", () => {
 
   it("after a graceful delete (the old leader keeps serving 2 s after SIGTERM) the same holds", async () => {
     const { oldLeader } = await failover(
+      context(),
       "graceful",
       async (leader) => {
         await core.deleteNamespacedPod({ namespace, name: leader });
@@ -144,7 +100,7 @@ describe("traffic through the leader Service (kube-proxy nftables)", () => {
   });
 
   it("after a delete with grace period 0 the same holds", async () => {
-    await failover("grace0", async (leader) => {
+    await failover(context(), "grace0", async (leader) => {
       await core.deleteNamespacedPod({ namespace, name: leader, gracePeriodSeconds: 0 });
     });
   });
@@ -153,8 +109,9 @@ describe("traffic through the leader Service (kube-proxy nftables)", () => {
 describe("dual-stack on the real API server", () => {
   it("a RequireDualStack source gets a dual-stack leader Service and one slice per family, and both families reach the leader only, before and after a crash", async () => {
     const { oldLeader, newLeader, results } = await failover(
+      context(),
       "dual",
-      (leader) => dataplane().crash(namespace, leader),
+      (leader) => context().node.crash(namespace, leader),
       { ipFamilyPolicy: "RequireDualStack" },
     );
 

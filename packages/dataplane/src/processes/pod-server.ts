@@ -21,6 +21,10 @@ if (name === "" || ports.length === 0 || ports.some((p) => !Number.isInteger(p) 
   process.exit(2);
 }
 const drainMs = Number(process.env.DRAIN_MS ?? "0") || 0;
+// Before anything else: a SIGTERM must never find the default action (death) in place.
+process.once("SIGTERM", () => {
+  setTimeout(() => process.exit(0), drainMs);
+});
 
 const servers: Server[] = ports.map(() =>
   createServer((_request, response) => {
@@ -39,7 +43,3 @@ await Promise.all(
   ),
 );
 process.stdout.write("listening\n");
-
-process.once("SIGTERM", () => {
-  setTimeout(() => process.exit(0), drainMs);
-});
