@@ -41,14 +41,7 @@ import {
 import { type Action, ANNOTATIONS } from "@zen-lead/core";
 import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
-import {
-  clusterBinary,
-  type DataplaneNode,
-  httpUrl,
-  type Probe,
-  type ProbeResult,
-  startNode,
-} from "../src/index.ts";
+import { type DataplaneNode, httpUrl, type Probe, type ProbeResult, startNode } from "../src/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -125,46 +118,63 @@ class Watcher {
   }
 
   async start(): Promise<void> {
-    const watch = new Watch(this.kc);
-    const done = (what: string) => (error: unknown) => {
-      if (this.failure === undefined) this.failure = `the ${what} watch ended: ${String(error ?? "closed")}`;
-    };
-    this.aborts.push(
-      await watch.watch(
-        `/apis/discovery.k8s.io/v1/namespaces/${this.namespace}/endpointslices`,
-        {},
-        (type: string, slice: V1EndpointSlice) =>
-          this.seen.push({
-            at: now(),
-            kind: "EndpointSlice",
-            type,
-            name: slice.metadata?.name ?? "",
-            service: slice.metadata?.labels?.["kubernetes.io/service-name"] ?? "",
-            pods: type === "DELETED" ? [] : (slice.endpoints ?? []).map((e) => e.targetRef?.name ?? ""),
-            ready: false,
-            deleting: false,
-          }),
-        done("EndpointSlice"),
-      ),
+    await this.follow(
+      "EndpointSlice",
+      `/apis/discovery.k8s.io/v1/namespaces/${this.namespace}/endpointslices`,
+      (type, o) => {
+        const slice = o as V1EndpointSlice;
+        return {
+          name: slice.metadata?.name ?? "",
+          service: slice.metadata?.labels?.["kubernetes.io/service-name"] ?? "",
+          pods: type === "DELETED" ? [] : (slice.endpoints ?? []).map((e) => e.targetRef?.name ?? ""),
+          ready: false,
+          deleting: false,
+        };
+      },
     );
-    this.aborts.push(
-      await watch.watch(
-        `/api/v1/namespaces/${this.namespace}/pods`,
-        {},
-        (type: string, pod: V1Pod) =>
-          this.seen.push({
-            at: now(),
-            kind: "Pod",
-            type,
-            name: pod.metadata?.name ?? "",
-            service: "",
-            pods: [],
-            ready: pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true,
-            deleting: type === "DELETED" || (pod.metadata?.deletionTimestamp ?? undefined) !== undefined,
-          }),
-        done("Pod"),
-      ),
+    await this.follow("Pod", `/api/v1/namespaces/${this.namespace}/pods`, (type, o) => {
+      const pod = o as V1Pod;
+      return {
+        name: pod.metadata?.name ?? "",
+        service: "",
+        pods: [],
+        ready: pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true,
+        deleting: type === "DELETED" || (pod.metadata?.deletionTimestamp ?? undefined) !== undefined,
+      };
+    });
+  }
+
+  /**
+   * One watch, resumed from its last resourceVersion whenever it ends (the client ends a watch
+   * after 30 s without data; bookmarks keep the version fresh). Anything else is a failure.
+   */
+  private async follow(
+    kind: Seen["kind"],
+    path: string,
+    view: (type: string, object: unknown) => Omit<Seen, "at" | "kind" | "type">,
+    resourceVersion?: string,
+  ): Promise<void> {
+    let last = resourceVersion;
+    const abort = await new Watch(this.kc).watch(
+      path,
+      { allowWatchBookmarks: true, ...(last !== undefined ? { resourceVersion: last } : {}) },
+      (type: string, object: { metadata?: { resourceVersion?: string } }) => {
+        last = object.metadata?.resourceVersion ?? last;
+        if (type === "ERROR") this.failure ??= `the ${kind} watch failed: ${JSON.stringify(object)}`;
+        else if (type !== "BOOKMARK") this.seen.push({ at: now(), kind, type, ...view(type, object) });
+      },
+      (error: unknown) => {
+        if (this.failure !== undefined) return;
+        if ((error as { statusCode?: number } | null)?.statusCode === 410 || last === undefined) {
+          this.failure = `the ${kind} watch ended: ${String(error ?? "closed")}`;
+          return;
+        }
+        this.follow(kind, path, view, last).catch((e: unknown) => {
+          this.failure ??= `the ${kind} watch could not resume: ${String(e)}`;
+        });
+      },
     );
+    this.aborts.push(abort);
   }
 
   check(): void {
@@ -487,7 +497,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 async function main() {
   const started = now();
-  const binary = await clusterBinary();
   const up = await clusterUp(["--watch-pid", String(process.pid)]);
   statePath = up.statePath;
   const kc = new KubeConfig();
@@ -515,7 +524,7 @@ async function main() {
   for (const [i, minSyncPeriod] of MIN_SYNCS.entries()) {
     const namespace = namespaces[i] as string;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    const node = await startNode({ kc, binary, minSyncPeriod, log });
+    const node = await startNode({ kc, minSyncPeriod, log });
     const watcher = new Watcher(kc, namespace);
     await watcher.start();
     const stopPhase = async () => {

@@ -4,7 +4,6 @@
  * the pods bound to it as network namespaces with real servers) and gives clients on it.
  */
 export { CLUSTER_CIDRS, nodeAddresses, podAddresses } from "./addresses.ts";
-export { clusterBinary } from "./cluster-binary.ts";
 export { DEFAULT_POD_PORT } from "./kubelet.ts";
 export type { NetnsFlavour } from "./netns.ts";
 export {

@@ -16,6 +16,7 @@ import type { KubeConfig, V1Toleration } from "@kubernetes/client-node";
 import { request, statusOf } from "@zen-lead/k8s-adapter";
 import { nodeAddresses } from "./addresses.ts";
 import { relayApiServer } from "./api-relay.ts";
+import { clusterBinary } from "./cluster-binary.ts";
 import { KUBE_PROXY_HEALTHZ, type KubeProxy, startKubeProxy } from "./kube-proxy.ts";
 import { Kubelet } from "./kubelet.ts";
 import { Netns, type NetnsFlavour } from "./netns.ts";
@@ -32,8 +33,8 @@ export class DataplaneUnavailable extends Error {
 
 export interface NodeOptions {
   readonly kc: KubeConfig;
-  /** The `zen-lead-cluster` multi-call binary (its `kube-proxy`): see clusterBinary(). */
-  readonly binary: string;
+  /** The `zen-lead-cluster` multi-call binary (its `kube-proxy`). Default: clusterBinary(). */
+  readonly binary?: string;
   /** Namespaces with or without a user namespace; default: see dataplaneSupport. */
   readonly flavour?: NetnsFlavour;
   /** kube-proxy's `--proxy-mode`. Default nftables. */
@@ -215,6 +216,7 @@ export async function startNode(options: NodeOptions): Promise<DataplaneNode> {
   const log = options.log ?? (() => undefined);
   const support = await dataplaneSupport(mode, options.flavour);
   if (!support.ok) throw new DataplaneUnavailable(support.reason);
+  const binary = options.binary ?? (await clusterBinary());
 
   const { kc } = options;
   const dir = mkdtempSync(join(tmpdir(), "zen-lead-dataplane-"));
@@ -266,7 +268,7 @@ export async function startNode(options: NodeOptions): Promise<DataplaneNode> {
 
     const kubeProxyLog = join(dir, "kube-proxy.log");
     const proxy = startKubeProxy(ns, {
-      binary: options.binary,
+      binary,
       kubeconfig,
       nodeName: name,
       mode,

@@ -6,7 +6,6 @@
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
 import { clusterConfig, testNamespace } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterBinary } from "./cluster-binary.ts";
 import { type DataplaneNode, startNode } from "./node.ts";
 import { tally } from "./probe.ts";
 import { byStart, deployApp, failover, leaderOf, leaderProbe, type TrafficContext } from "./test-app.ts";
@@ -20,7 +19,6 @@ beforeAll(async () => {
   namespace = await testNamespace("iptables");
   node = await startNode({
     kc,
-    binary: await clusterBinary(),
     proxyMode: "iptables",
     ...(process.getuid?.() === 0 ? { flavour: "plain" as const } : {}),
     conntrackTcpCloseTimeoutSeconds: 1,

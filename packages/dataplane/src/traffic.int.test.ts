@@ -9,7 +9,6 @@ import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
 import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterBinary } from "./cluster-binary.ts";
 import { type DataplaneNode, startNode } from "./node.ts";
 import { tally } from "./probe.ts";
 import {
@@ -36,7 +35,7 @@ beforeAll(async () => {
   // The conntrack setting keeps a reused source port from reaching a crashed pod through a
   // stale CLOSE entry (docs/dataplane.md): that is the kernel's, not zen-lead's, and the
   // benchmark measures it.
-  node = await startNode({ kc, binary: await clusterBinary(), conntrackTcpCloseTimeoutSeconds: 1 });
+  node = await startNode({ kc, conntrackTcpCloseTimeoutSeconds: 1 });
   controller = startController({ kc, namespaces: [namespace] });
 });
 
