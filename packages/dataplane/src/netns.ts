@@ -24,6 +24,12 @@ export const TOOL_ENV: NodeJS.ProcessEnv = {
   PATH: [process.env.PATH ?? "/usr/bin:/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"].join(":"),
 };
 
+/**
+ * Entering the node's user namespace. Keep the credentials: this user is already root there (the
+ * namespace maps it to 0), and nsenter's own setgroups() is refused where `unshare -r` created it.
+ */
+const USERNS_ENTER = ["-U", "--preserve-credentials"];
+
 /** One line saying why a command failed: the command and the first line of its stderr. */
 export class CommandError extends Error {
   override readonly name = "CommandError";
@@ -72,7 +78,7 @@ export class Netns {
     // owns it); setpriv comes last, after nsenter/unshare changed credentials (which clears it).
     const argv = [
       ...(flavour === "userns" && parent !== undefined
-        ? ["nsenter", "-t", String(parent.pid), "-U", "--"]
+        ? ["nsenter", "-t", String(parent.pid), ...USERNS_ENTER, "--"]
         : []),
       "unshare",
       ...unshare,
@@ -108,7 +114,14 @@ export class Netns {
 
   /** The nsenter prefix that runs a command in this namespace, as root of its user namespace. */
   private enter(): string[] {
-    return ["nsenter", "-t", String(this.pid), ...(this.flavour === "userns" ? ["-U"] : []), "-n", "--"];
+    return [
+      "nsenter",
+      "-t",
+      String(this.pid),
+      ...(this.flavour === "userns" ? USERNS_ENTER : []),
+      "-n",
+      "--",
+    ];
   }
 
   /** Runs a short command in the namespace; resolves with stdout, rejects with a CommandError. */
