@@ -30,7 +30,6 @@
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import {
-  AppsV1Api,
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,
@@ -38,9 +37,10 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
-import { type Action, ANNOTATIONS } from "@zen-lead/core";
+import type { Action } from "@zen-lead/core";
 import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
+import { agreedLeader, deployApp, SERVICE_PORT } from "../src/app.ts";
 import { type DataplaneNode, httpUrl, type Probe, type ProbeResult, startNode } from "../src/index.ts";
 
 const { values } = parseArgs({
@@ -54,7 +54,6 @@ const RUNS = Number(values.runs);
 const MIN_SYNCS = values["min-sync"].split(",");
 const INTERVAL_MS = Number(values.interval);
 const QUIET_MS = 2000;
-const PORT = 80;
 if (!(RUNS > 0) || !(INTERVAL_MS > 0) || MIN_SYNCS.some((m) => !/^\d+(ms|s)$/.test(m))) {
   process.stderr.write("usage: dataplane.bench.ts [--runs N] [--min-sync 0s,1s] [--interval MS]\n");
   process.exit(2);
@@ -228,49 +227,6 @@ interface Phase {
   readonly watcher: Watcher;
 }
 
-async function deploy(
-  p: Phase,
-  name: string,
-  replicas: number,
-  env: Record<string, string>,
-  zenLead: boolean,
-) {
-  const labels = { app: name };
-  await p.kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
-    namespace: p.namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            ...p.node.placement,
-            containers: [
-              {
-                name: "app",
-                image: "registry.invalid/answers-its-name:1",
-                ports: [{ name: "http", containerPort: 8080 }],
-                env: Object.entries(env).map(([k, value]) => ({ name: k, value })),
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
-  if (zenLead) {
-    await p.kc.makeApiClient(CoreV1Api).createNamespacedService({
-      namespace: p.namespace,
-      body: {
-        metadata: { name, annotations: { [ANNOTATIONS.enabled]: "true" } },
-        spec: { selector: labels, ports: [{ name: "http", port: PORT, targetPort: "http" }] },
-      },
-    });
-  }
-}
-
 async function readyPods(p: Phase, name: string): Promise<V1Pod[]> {
   const list = await p.kc
     .makeApiClient(CoreV1Api)
@@ -282,24 +238,12 @@ async function readyPods(p: Phase, name: string): Promise<V1Pod[]> {
   );
 }
 
-/** The leader once the Service's annotation and the slice agree. */
-async function leaderOf(p: Phase, name: string): Promise<string | undefined> {
-  const core = p.kc.makeApiClient(CoreV1Api);
-  const service = await core.readNamespacedService({ namespace: p.namespace, name: `${name}-leader` });
-  const pod = service.metadata?.annotations?.[ANNOTATIONS.leaderPod];
-  const slices = await p.kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
-    namespace: p.namespace,
-    labelSelector: `kubernetes.io/service-name=${name}-leader`,
-  });
-  return pod !== undefined && slices.items[0]?.endpoints?.[0]?.targetRef?.name === pod ? pod : undefined;
-}
-
 /** Waits for a quiet, settled app: 3 Ready pods, the client reaching only the leader, then QUIET_MS. */
 async function settle(p: Phase, name: string, probe: Probe): Promise<string> {
   const leader = await until(`${name}: 3 Ready pods and an agreed leader`, async () => {
     p.watcher.check();
     if ((await readyPods(p, name)).length !== 3) return undefined;
-    return leaderOf(p, name);
+    return agreedLeader(p.kc, p.namespace, name);
   });
   const from = probe.results.length;
   await probe.until(`${name}: ${leader} to answer`, (r) => r.answer === leader, 60_000, from);
@@ -366,14 +310,17 @@ async function failOnce(p: Phase, kind: Kind, probe: Probe): Promise<Sample> {
 async function floor(p: Phase, probeFor: (url: string) => Probe): Promise<number[]> {
   const core = p.kc.makeApiClient(CoreV1Api);
   const discovery = p.kc.makeApiClient(DiscoveryV1Api);
-  await deploy(p, "floor", 2, {}, false);
+  await deployApp(p.kc, p.node, p.namespace, "floor", { replicas: 2, service: false });
   const pods = await until("2 Ready floor pods", async () => {
     const ready = await readyPods(p, "floor");
     return ready.length === 2 ? ready : undefined;
   });
   const service = await core.createNamespacedService({
     namespace: p.namespace,
-    body: { metadata: { name: "floor" }, spec: { ports: [{ name: "http", port: PORT, targetPort: 8080 }] } },
+    body: {
+      metadata: { name: "floor" },
+      spec: { ports: [{ name: "http", port: SERVICE_PORT, targetPort: 8080 }] },
+    },
   });
   const sliceFor = (pod: V1Pod): V1EndpointSlice => ({
     metadata: {
@@ -397,7 +344,7 @@ async function floor(p: Phase, probeFor: (url: string) => Probe): Promise<number
     namespace: p.namespace,
     body: sliceFor(pods[0] as V1Pod),
   });
-  const probe = probeFor(httpUrl(service.spec?.clusterIP ?? "", PORT));
+  const probe = probeFor(httpUrl(service.spec?.clusterIP ?? "", SERVICE_PORT));
   const samples: number[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
@@ -551,14 +498,14 @@ async function main() {
 
     for (const kind of KINDS) {
       log(`min-sync ${minSyncPeriod}: ${kind}, ${RUNS} runs`);
-      await deploy(p, kind, 3, kind === "graceful" ? { DRAIN_MS: "3000" } : {}, true);
+      await deployApp(kc, node, namespace, kind, kind === "graceful" ? { env: { DRAIN_MS: "3000" } } : {});
       const leaderIp = await until(`${kind}-leader's ClusterIP`, async () => {
         const svc = await core
           .readNamespacedService({ namespace, name: `${kind}-leader` })
           .catch(() => undefined);
         return svc?.spec?.clusterIP;
       });
-      const probe = probeFor(httpUrl(leaderIp, PORT));
+      const probe = probeFor(httpUrl(leaderIp, SERVICE_PORT));
       const samples: Sample[] = [];
       try {
         for (let run = 0; run < RUNS; run++) samples.push(await failOnce(p, kind, probe));

@@ -116,11 +116,6 @@ export class Kubelet {
     return this.problems;
   }
 
-  /** The pod's IPs, if it runs here. */
-  podIPs(namespace: string, name: string): readonly string[] | undefined {
-    return this.find(namespace, name)?.ips;
-  }
-
   /**
    * Kills the pod's process with SIGKILL, as a crash would; resolves once it has exited (the
    * NotReady status is then on its way). Rejects if the pod has no running process here.
@@ -183,6 +178,7 @@ export class Kubelet {
         }
         for (const run of this.runs.values()) if (!seen.has(run.uid)) this.forget(run);
         synced();
+        // The client ends a watch after 30 s without data; then this lists again (idempotent).
         await new Promise<void>((resolve) => {
           new Watch(this.o.kc)
             .watch(

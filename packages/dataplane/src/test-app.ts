@@ -1,24 +1,13 @@
 /**
- * For the data-plane integration tests: a Deployment on a data-plane node behind a Service that
- * zen-lead leads, what a user reads back (who leads, where to send requests), and the failover
- * check every failure kind shares.
+ * For the data-plane integration tests (vitest): waiting for a leader, clients on the node, and
+ * the failover check every failure kind shares.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  DiscoveryV1Api,
-  type KubeConfig,
-  type V1Service,
-} from "@kubernetes/client-node";
-import { ANNOTATIONS } from "@zen-lead/core";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { waitFor } from "@zen-lead/test-cluster";
 import { expect } from "vitest";
+import { type AppOptions, agreedLeader, deployApp, serviceUrls } from "./app.ts";
 import type { DataplaneNode } from "./node.ts";
-import { httpUrl, type Probe, type ProbeResult, tally } from "./probe.ts";
-
-/** The Service's port; the pods' server listens on the container port "http". */
-export const SERVICE_PORT = 80;
-const CONTAINER_PORT = 8080;
+import { type Probe, type ProbeResult, tally } from "./probe.ts";
 
 export interface TrafficContext {
   readonly kc: KubeConfig;
@@ -26,63 +15,9 @@ export interface TrafficContext {
   readonly namespace: string;
 }
 
-export interface AppOptions {
-  readonly replicas?: number;
-  /** Environment of the pods' process (e.g. DRAIN_MS: how long it keeps serving after SIGTERM). */
-  readonly env?: Readonly<Record<string, string>>;
-  /** The source Service's `ipFamilyPolicy` (default: the cluster's, SingleStack IPv4). */
-  readonly ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack";
-}
-
-/** Deployment `name` (pods on the node) and Service `name` annotated zen-lead.io/enabled. */
-export async function deployApp(ctx: TrafficContext, name: string, options: AppOptions = {}): Promise<void> {
-  const { kc, node, namespace } = ctx;
-  const labels = { app: name };
-  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas: options.replicas ?? 3,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            ...node.placement,
-            containers: [
-              {
-                name: "app",
-                image: "registry.invalid/answers-its-name:1",
-                ports: [{ name: "http", containerPort: CONTAINER_PORT }],
-                env: Object.entries(options.env ?? {}).map(([k, value]) => ({ name: k, value })),
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
-  await kc.makeApiClient(CoreV1Api).createNamespacedService({
-    namespace,
-    body: {
-      metadata: { name, annotations: { [ANNOTATIONS.enabled]: "true" } },
-      spec: {
-        selector: labels,
-        ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http" }],
-        ...(options.ipFamilyPolicy !== undefined ? { ipFamilyPolicy: options.ipFamilyPolicy } : {}),
-      },
-    },
-  });
-}
-
-/** One URL per cluster IP of the Service (both families for a dual-stack one). */
-export function serviceUrls(service: V1Service): string[] {
-  return (service.spec?.clusterIPs ?? []).map((ip) => httpUrl(ip, SERVICE_PORT));
-}
-
 /**
- * The leader of `<name>-leader`, once its Service's annotation and every one of its slices (one
- * per family) name the same pod, and that pod is not `not`. Waits up to 60 s.
+ * The leader of `<name>-leader` once its Service's annotation and every slice agree, and it is not
+ * `not`. Waits up to 60 s.
  */
 export async function leaderOf(
   kc: KubeConfig,
@@ -90,19 +25,9 @@ export async function leaderOf(
   name: string,
   not?: string,
 ): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
   return waitFor(`a leader of ${name}${not !== undefined ? ` other than ${not}` : ""}`, async () => {
-    const service = await core.readNamespacedService({ namespace, name: `${name}-leader` });
-    const pod = service.metadata?.annotations?.[ANNOTATIONS.leaderPod];
-    if (pod === undefined || pod === not) return undefined;
-    const slices = await discovery.listNamespacedEndpointSlice({
-      namespace,
-      labelSelector: `kubernetes.io/service-name=${name}-leader`,
-    });
-    const named = slices.items.map((s) => s.endpoints?.[0]?.targetRef?.name);
-    const families = service.spec?.ipFamilies ?? [];
-    return named.length === families.length && named.every((n) => n === pod) ? pod : undefined;
+    const pod = await agreedLeader(kc, namespace, name);
+    return pod !== not ? pod : undefined;
   });
 }
 
@@ -141,7 +66,7 @@ export async function failover(
   options: AppOptions = {},
 ): Promise<{ oldLeader: string; newLeader: string; results: ProbeResult[] }> {
   const { kc, namespace } = ctx;
-  await deployApp(ctx, name, options);
+  await deployApp(kc, ctx.node, namespace, name, options);
   const oldLeader = await leaderOf(kc, namespace, name);
   const probe = await leaderProbe(ctx, name);
   try {

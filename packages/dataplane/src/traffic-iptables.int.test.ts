@@ -6,9 +6,10 @@
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
 import { clusterConfig, testNamespace } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployApp } from "./app.ts";
 import { type DataplaneNode, startNode } from "./node.ts";
 import { tally } from "./probe.ts";
-import { byStart, deployApp, failover, leaderOf, leaderProbe, type TrafficContext } from "./test-app.ts";
+import { byStart, failover, leaderOf, leaderProbe, type TrafficContext } from "./test-app.ts";
 
 const kc = clusterConfig();
 let namespace = "";
@@ -41,7 +42,7 @@ function context(): TrafficContext {
 describe("traffic through the leader Service (kube-proxy iptables)", () => {
   it("in steady state reaches the leader only", async () => {
     expect(context().node.proxyMode).toBe("iptables");
-    await deployApp(context(), "steady");
+    await deployApp(kc, context().node, namespace, "steady");
     const leader = await leaderOf(kc, namespace, "steady");
     const probe = await leaderProbe(context(), "steady");
     const first = await probe.until(`${leader} to answer`, (r) => r.answer === leader);

@@ -9,17 +9,16 @@ import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
 import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployApp, serviceUrls } from "./app.ts";
 import { type DataplaneNode, startNode } from "./node.ts";
 import { tally } from "./probe.ts";
 import {
   answered,
   byStart,
-  deployApp,
   failover,
   leaderOf,
   leaderProbe,
   podNames,
-  serviceUrls,
   type TrafficContext,
 } from "./test-app.ts";
 
@@ -53,7 +52,7 @@ function context(): TrafficContext {
 
 describe("traffic through the leader Service (kube-proxy nftables)", () => {
   it("in steady state reaches the leader only, while the source Service reaches every pod", async () => {
-    await deployApp(context(), "steady");
+    await deployApp(kc, context().node, namespace, "steady");
     const leader = await leaderOf(kc, namespace, "steady");
     const probe = await leaderProbe(context(), "steady");
     const first = await probe.until(`${leader} to answer`, (r) => r.answer === leader);
