@@ -3,11 +3,8 @@
  * and the demo: `startNode()` plays one machine of the cluster (kube-proxy, a kubelet that runs
  * the pods bound to it as network namespaces with real servers) and gives clients on it.
  */
-export { CLUSTER_CIDRS, nodeAddresses, podAddresses } from "./addresses.ts";
-export { DEFAULT_POD_PORT } from "./kubelet.ts";
 export type { NetnsFlavour } from "./netns.ts";
 export {
-  DATAPLANE_LABEL,
   type DataplaneNode,
   DataplaneUnavailable,
   type NodeOptions,
@@ -15,4 +12,4 @@ export {
   startNode,
 } from "./node.ts";
 export { httpUrl, Probe, type ProbeOptions, type ProbeResult, tally } from "./probe.ts";
-export { dataplaneSupport, FLAVOUR_ENV, type ProxyMode, type Support } from "./support.ts";
+export { dataplaneSupport, type ProxyMode, type Support } from "./support.ts";

@@ -25,7 +25,7 @@ import { type ContainerState, podStatus } from "./pod-status.ts";
 
 const POD_SERVER = join(import.meta.dirname, "processes/pod-server.ts");
 /** A pod that declares no TCP container port gets its server on this one. */
-export const DEFAULT_POD_PORT = 8080;
+const DEFAULT_POD_PORT = 8080;
 
 export interface KubeletOptions {
   readonly kc: KubeConfig;

@@ -72,7 +72,6 @@ export class Netns {
    * parent's user namespace (a pod). Rejects with the holder's stderr when it cannot be created.
    */
   static async create(flavour: NetnsFlavour, parent?: Netns): Promise<Netns> {
-    const hold = ["sh", "-c", "echo ready && exec sleep infinity"];
     const unshare = flavour === "userns" && parent === undefined ? ["-U", "-r", "-n"] : ["-n"];
     // A pod's namespace must be created inside the node's user namespace (so the node's root
     // owns it); setpriv comes last, after nsenter/unshare changed credentials (which clears it).
@@ -83,7 +82,7 @@ export class Netns {
       "unshare",
       ...unshare,
       "--",
-      ...dieWithParent(hold[0] as string, hold.slice(1)),
+      ...dieWithParent("sh", ["-c", "echo ready && exec sleep infinity"]),
     ];
     const child = spawn(argv[0] as string, argv.slice(1), {
       stdio: ["ignore", "pipe", "pipe"],
