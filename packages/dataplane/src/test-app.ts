@@ -46,6 +46,19 @@ export const byStart = (results: readonly ProbeResult[]) => [...results].sort((a
 export const answered = (results: readonly ProbeResult[]) =>
   new Set(results.flatMap((r) => (r.answer !== null ? [r.answer] : [])));
 
+/**
+ * Every request opened from `from` up to the `count`-th one, in start order, once all have
+ * completed: requests complete out of order (one that hangs is cut after the prober's 1 s
+ * timeout), so this waits that long after the `count`-th was opened.
+ */
+export async function opened(probe: Probe, from: number, count: number): Promise<ProbeResult[]> {
+  const since = () => byStart(probe.results.filter((r) => r.at >= from));
+  await probe.until(`${count} requests opened since the first answer`, () => since().length >= count);
+  const last = (since()[count - 1] as ProbeResult).at;
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  return since().filter((r) => r.at <= last);
+}
+
 /** A client on the node sending a new connection every 20 ms to each cluster IP of `<name>-leader`. */
 export async function leaderProbe(ctx: TrafficContext, name: string): Promise<Probe> {
   const core = ctx.kc.makeApiClient(CoreV1Api);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployApp } from "./app.ts";
 import { type DataplaneNode, startNode } from "./node.ts";
 import { tally } from "./probe.ts";
-import { byStart, failover, leaderOf, leaderProbe, type TrafficContext } from "./test-app.ts";
+import { failover, leaderOf, leaderProbe, opened, type TrafficContext } from "./test-app.ts";
 
 const kc = clusterConfig();
 let namespace = "";
@@ -46,8 +46,9 @@ describe("traffic through the leader Service (kube-proxy iptables)", () => {
     const leader = await leaderOf(kc, namespace, "steady");
     const probe = await leaderProbe(context(), "steady");
     const first = await probe.until(`${leader} to answer`, (r) => r.answer === leader);
-    await probe.more(100);
-    const steady = byStart(await probe.stop()).filter((r) => r.at >= first.at);
+    const steady = await opened(probe, first.at, 100);
+    await probe.stop();
+    expect(steady.length).toBeGreaterThanOrEqual(100);
     expect(tally(steady)).toEqual({ [leader]: steady.length });
   });
 

@@ -14,10 +14,10 @@ import { type DataplaneNode, startNode } from "./node.ts";
 import { tally } from "./probe.ts";
 import {
   answered,
-  byStart,
   failover,
   leaderOf,
   leaderProbe,
+  opened,
   podNames,
   type TrafficContext,
 } from "./test-app.ts";
@@ -56,9 +56,8 @@ describe("traffic through the leader Service (kube-proxy nftables)", () => {
     const leader = await leaderOf(kc, namespace, "steady");
     const probe = await leaderProbe(context(), "steady");
     const first = await probe.until(`${leader} to answer`, (r) => r.answer === leader);
-    await probe.more(100);
-    // Connections opened before kube-proxy programmed the Service may time out later: count by start.
-    const steady = byStart(await probe.stop()).filter((r) => r.at >= first.at);
+    const steady = await opened(probe, first.at, 100);
+    await probe.stop();
     expect(steady.length).toBeGreaterThanOrEqual(100);
     expect(tally(steady)).toEqual({ [leader]: steady.length });
 
