@@ -48,6 +48,10 @@ const defaultControllers = "garbage-collector-controller,deployment-controller,r
 	"endpointslice-controller,endpoints-controller,namespace-controller,serviceaccount-controller," +
 	"root-ca-certificate-publisher-controller,clusterrole-aggregation-controller"
 
+// serviceCIDRs are the Service IP ranges, primary (IPv4) first. The data-plane harness reads them
+// back from the ServiceCIDR object "kubernetes" to route them onto its node's bridge.
+const serviceCIDRs = "10.96.0.0/16,fd00:10:96::/112"
+
 // State is written (atomically) to the state file once the cluster is ready. Schema version 1.
 type State struct {
 	SchemaVersion     int               `json:"schemaVersion"`
@@ -446,7 +450,8 @@ func (s *supervisor) bringUp() error {
 		"--cert-dir="+certDir,
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+saKey, "--service-account-signing-key-file="+saKey,
-		"--service-cluster-ip-range=10.96.0.0/16",
+		// Dual-stack: IPv4 first (Services default to it), IPv6 for PreferDualStack/RequireDualStack.
+		"--service-cluster-ip-range="+serviceCIDRs,
 		"--authorization-mode=RBAC",
 		"--token-auth-file="+tokenFile,
 		"--endpoint-reconciler-type=none",

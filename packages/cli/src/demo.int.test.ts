@@ -5,6 +5,7 @@
  * is asserted: the failover's duration is printed, not judged.
  */
 import { CoreV1Api } from "@kubernetes/client-node";
+import { startNode } from "@zen-lead/dataplane";
 import { clusterConfig, testNamespace } from "@zen-lead/test-cluster";
 import { describe, expect, it } from "vitest";
 import { runDemoOn } from "./demo.ts";
@@ -42,5 +43,44 @@ describe("runDemoOn", () => {
       .map((p) => p.metadata?.name);
     expect(names).toContain(result.newLeader);
     expect(names).not.toContain(result.oldLeader);
+  });
+
+  it("with a data-plane node, shows who answers my-controller-leader before and after, and the client-observed time", async () => {
+    const kc = clusterConfig();
+    const namespace = await testNamespace("demo-traffic");
+    const node = await startNode({ kc });
+    try {
+      const lines: string[] = [];
+      const result = await runDemoOn(kc, { namespace, print: (line) => lines.push(line), traffic: node });
+      const output = lines.join("\n");
+      const { oldLeader, newLeader } = result;
+
+      expect(output).toContain(`its pods run on node ${node.name}`);
+      expect(output).toMatch(
+        new RegExp(
+          `traffic: a client on node ${node.name} opens a new connection to my-controller-leader \\(10\\.96\\.[0-9.]+:8080\\)`,
+        ),
+      );
+      // Before: every connection answered by the leader.
+      const before = /(\d+) of (\d+) connections answered by (\S+)/.exec(output);
+      expect(before?.[1]).toBe(before?.[2]);
+      expect(before?.[3]).toBe(oldLeader);
+      // After: the new leader answered, and every connection since.
+      expect(output).toContain(`clients: ${oldLeader} still answered`);
+      const after = new RegExp(
+        `${newLeader} answered the first one opened [0-9.]+ ms after it .*and (\\d+) of the (\\d+) opened since`,
+      ).exec(output);
+      expect(after?.[1]).toBe(after?.[2]);
+      expect(output).toMatch(
+        /client-observed [0-9.]+ ms = zen-lead [0-9.]+ ms \+ kube-proxy -?[0-9.]+ ms \(min-sync period 1s/,
+      );
+      expect(result.clientFailoverMs).toBeDefined();
+
+      // The pods really ran on the data-plane node.
+      const pods = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name: newLeader });
+      expect(pods.spec?.nodeName).toBe(node.name);
+    } finally {
+      await node.stop();
+    }
   });
 });

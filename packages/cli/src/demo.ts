@@ -2,25 +2,30 @@
  * `zen-lead demo`: zen-lead's main job on the embedded control plane (tools/cluster). It brings
  * the cluster up, runs the controller in-process, applies the seed's first use case (a 3-replica
  * Deployment behind an annotated Service), shows who leads, deletes the leader pod and prints how
- * long the failover took as an independent watcher of the leader's EndpointSlice saw it.
+ * long the failover took as an independent watcher of the leader's EndpointSlice saw it. Where the
+ * data-plane harness can run (@zen-lead/dataplane: a node with the real kube-proxy, pods as network
+ * namespaces with real servers), the pods run there and a client on that node shows who answers
+ * `my-controller-leader` before and after the failover; where it cannot, the demo says why and
+ * runs without traffic.
  *
  * `runDemoOn(kc)` is the part that needs only a cluster (the integration test runs it on the
  * shared test cluster); `runDemo(args)` adds the flags and the cluster's life cycle.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   AppsV1Api,
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
   type V1EndpointSlice,
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
 import { ANNOTATIONS } from "@zen-lead/core";
+import type { DataplaneNode, ProbeResult } from "@zen-lead/dataplane";
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
 import { usage } from "./usage-error.ts";
 
@@ -28,12 +33,15 @@ export const DEMO_HELP = `usage: zen-lead demo [--down | --keep]
 
 zen-lead's main job, on the embedded control plane (tools/cluster: etcd, kube-apiserver,
 controller-manager, scheduler and kwok's fake nodes, all on 127.0.0.1):
-  1. brings the control plane up (the first run builds it from Go modules: ~12 min on 2 cores)
+  1. brings the control plane up (the first run builds it from Go modules: ~12 min on 2 cores),
+     and where it can, a data-plane node: the real kube-proxy, pods as network namespaces with
+     real servers, a client on the node (otherwise it says why and runs without traffic)
   2. starts the controller in this process, watching the zen-lead-demo namespace
   3. applies the seed's first use case in zen-lead-demo (recreated if present): Deployment
      my-controller (3 replicas) and Service my-controller annotated zen-lead.io/enabled=true
-  4. shows the leader, deletes the leader pod and prints how long the failover took, as seen by
-     a separate watch on the my-controller-leader EndpointSlice, then the new leader
+  4. shows the leader (and who answers my-controller-leader), deletes the leader pod and prints
+     how long the failover took, as seen by a separate watch on the my-controller-leader
+     EndpointSlice and by the client, then the new leader
 
   --keep    leave the cluster up at the end (the default): the kubeconfig path and the
             tools/cluster/down.sh command are printed. The controller stops when the demo exits.
@@ -42,10 +50,13 @@ controller-manager, scheduler and kwok's fake nodes, all on 127.0.0.1):
 Exit 0 on success; 1 with one line giving the reason on failure; 2 on a bad flag.`;
 
 const APP = "my-controller";
+const PORT = 8080;
+/** How long the demo's pods keep serving after SIGTERM (their pre-stop delay, so to speak). */
+const DRAIN_MS = 2000;
+const CLIENT_INTERVAL_MS = 10;
 const LEADER = `${APP}-leader`;
 const LABELS = { app: APP } as const;
 const DEFAULT_NAMESPACE = "zen-lead-demo";
-const ROOT = join(import.meta.dirname, "../../..");
 
 export interface DemoOptions {
   /** Where the use case is applied (deleted first if present). Default zen-lead-demo. */
@@ -56,6 +67,11 @@ export interface DemoOptions {
   readonly timeoutMs?: number;
   /** Aborting stops the demo (it rejects with the abort reason). */
   readonly signal?: AbortSignal;
+  /**
+   * A data-plane node: the pods run there (keeping on serving 2 s after SIGTERM, as with a pre-stop
+   * delay) and a client on it sends a new connection to the leader Service every 10 ms.
+   */
+  readonly traffic?: DataplaneNode;
 }
 
 export interface DemoResult {
@@ -64,6 +80,8 @@ export interface DemoResult {
   readonly newLeader: string;
   /** From just before the delete call to the watcher seeing the slice name another pod. */
   readonly failoverMs: number;
+  /** With traffic: from just before the delete call to the first connection the new leader answered. */
+  readonly clientFailoverMs?: number;
 }
 
 function errorText(error: unknown): string {
@@ -153,7 +171,7 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const print = options.print ?? ((line: string) => console.log(line));
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const { signal } = options;
+  const { signal, traffic } = options;
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -193,6 +211,7 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
   });
   let stopWatch: AbortController | undefined;
   let broken: ((error: Error) => void) | undefined;
+  let probe: ReturnType<DataplaneNode["probe"]> | undefined;
   try {
     print(`\n2. zen-lead controller started in this process, watching namespace ${namespace}`);
 
@@ -207,11 +226,13 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
           template: {
             metadata: { labels: { ...LABELS } },
             spec: {
+              ...(traffic !== undefined ? traffic.placement : {}),
               containers: [
                 {
                   name: APP,
                   image: "registry.invalid/my-controller:1",
-                  ports: [{ name: "http", containerPort: 8080 }],
+                  ports: [{ name: "http", containerPort: PORT }],
+                  ...(traffic !== undefined ? { env: [{ name: "DRAIN_MS", value: String(DRAIN_MS) }] } : {}),
                 },
               ],
             },
@@ -219,18 +240,23 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
         },
       },
     });
-    print(`   Deployment ${APP}: 3 replicas, label app=${APP}, containerPort 8080`);
+    print(`   Deployment ${APP}: 3 replicas, label app=${APP}, containerPort ${PORT}`);
+    if (traffic !== undefined) {
+      print(
+        `   its pods run on node ${traffic.name}: each a network namespace with a server answering its pod name`,
+      );
+    }
     await core.createNamespacedService({
       namespace,
       body: {
         metadata: { name: APP, annotations: { [ANNOTATIONS.enabled]: "true" } },
         spec: {
           selector: { ...LABELS },
-          ports: [{ name: "http", port: 8080, targetPort: 8080, protocol: "TCP" }],
+          ports: [{ name: "http", port: PORT, targetPort: PORT, protocol: "TCP" }],
         },
       },
     });
-    print(`   Service ${APP}: port 8080 -> 8080, annotated ${ANNOTATIONS.enabled}: "true"`);
+    print(`   Service ${APP}: port ${PORT} -> ${PORT}, annotated ${ANNOTATIONS.enabled}: "true"`);
     const pods = await wait("3 Ready pods", async () => {
       const list = await core.listNamespacedPod({ namespace, labelSelector: `app=${APP}` });
       const ready = list.items.filter(isReady);
@@ -263,6 +289,22 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
     print(
       `   Service ${LEADER}: ${ANNOTATIONS.leaderPod}=${first.pod}, ${ANNOTATIONS.leaderSince}=${first.since}`,
     );
+    if (traffic !== undefined) {
+      const ip = (await core.readNamespacedService({ namespace, name: LEADER })).spec?.clusterIP ?? "";
+      print(
+        `   traffic: a client on node ${traffic.name} opens a new connection to ${LEADER} (${ip}:${PORT})` +
+          ` every ${CLIENT_INTERVAL_MS} ms`,
+      );
+      probe = traffic.probe([`http://${ip}:${PORT}/`], { intervalMs: CLIENT_INTERVAL_MS });
+      const answered = await probe.until(
+        `${first.pod} to answer the client`,
+        (r) => r.answer === first.pod,
+        timeoutMs,
+      );
+      await probe.more(100, timeoutMs);
+      const steady = probe.results.filter((r) => r.at >= answered.at);
+      print(`   ${answeredBy(steady, first.pod)} of ${steady.length} connections answered by ${first.pod}`);
+    }
 
     // An independent watcher: its own watch on the leader slice, not the controller's.
     let seen: ((at: number, leader: SliceLeader) => void) | undefined;
@@ -287,7 +329,11 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
       (error: unknown) => broken?.(new Error(`the watcher's watch ended: ${errorText(error ?? "closed")}`)),
     );
 
-    print(`\n5. deleting the leader pod ${first.pod}`);
+    print(
+      `\n5. deleting the leader pod ${first.pod}` +
+        (traffic !== undefined ? ` (its server keeps answering ${DRAIN_MS / 1000} s after SIGTERM)` : ""),
+    );
+    const startEpoch = performance.timeOrigin + performance.now();
     const start = performance.now();
     await core.deleteNamespacedPod({ namespace, name: first.pod });
     const deleted = performance.now();
@@ -306,6 +352,35 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
       `   failover: ${ms(failoverMs)} from the delete call to the watcher seeing ${LEADER} name ${failover.leader.pod}` +
         ` (the delete call itself took ${ms(deleted - start)})`,
     );
+    let clientFailoverMs: number | undefined;
+    if (probe !== undefined && traffic !== undefined) {
+      const other = (r: ProbeResult) => r.at >= startEpoch && r.answer !== null && r.answer !== first.pod;
+      await probe.until("another pod to answer the client", other, timeoutMs);
+      await probe.more(100, timeoutMs);
+      const after = probe.results.filter((r) => r.at >= startEpoch).sort((a, b) => a.at - b.at);
+      const switched = after.find(other) as ProbeResult;
+      const newPod = switched.answer as string;
+      const before = after.filter((r) => r.at < switched.at);
+      const since = after.filter((r) => r.at >= switched.at);
+      const lastOld = before.filter((r) => r.answer === first.pod).at(-1);
+      const failed = before.filter((r) => r.answer === null).length;
+      clientFailoverMs = switched.at - startEpoch;
+      print(
+        `   clients: ${first.pod} still answered ${answeredBy(before, first.pod)} new connections` +
+          (lastOld !== undefined
+            ? `, the last one opened ${ms(lastOld.at - startEpoch)} after the delete call`
+            : "") +
+          (failed > 0 ? `; ${failed} failed` : ""),
+      );
+      print(
+        `            ${newPod} answered the first one opened ${ms(clientFailoverMs)} after it` +
+          ` (the client-observed failover), and ${answeredBy(since, newPod)} of the ${since.length} opened since`,
+      );
+      print(
+        `   client-observed ${ms(clientFailoverMs)} = zen-lead ${ms(failoverMs)} + kube-proxy ${ms(clientFailoverMs - failoverMs)}` +
+          ` (min-sync period ${traffic.minSyncPeriod}: docs/dataplane.md)`,
+      );
+    }
     const next = await agreedLeader(
       `${LEADER}'s annotations to name the new leader`,
       (pod) => pod !== first.pod,
@@ -314,38 +389,65 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
     print(
       `   Service ${LEADER}: ${ANNOTATIONS.leaderPod}=${next.pod}, ${ANNOTATIONS.leaderSince}=${next.since}`,
     );
-    return { namespace, oldLeader: first.pod, newLeader: next.pod, failoverMs };
+    return {
+      namespace,
+      oldLeader: first.pod,
+      newLeader: next.pod,
+      failoverMs,
+      ...(clientFailoverMs !== undefined ? { clientFailoverMs } : {}),
+    };
   } finally {
     // Clear the callbacks first: aborting the watch calls `done`, which is no failure now.
     broken = undefined;
     stopWatch?.abort();
+    await probe?.stop().catch(() => undefined);
     await controller.stop();
   }
 }
 
-/** Runs a script of tools/cluster: stderr (progress) to the terminal, stdout returned. */
-function runScript(script: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, "tools/cluster", script), args, {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("exit", (code, sig) => {
-      if (code === 0) resolve(out.trim());
-      else if (code === 130 || sig === "SIGINT") reject(new Error(`${script} interrupted`));
-      else reject(new Error(`tools/cluster/${script} exited with ${code ?? sig} (see the lines above)`));
-    });
-  });
+/** How many of the results `pod` answered. */
+function answeredBy(results: readonly ProbeResult[], pod: string): number {
+  return results.filter((r) => r.answer === pod).length;
 }
 
-interface ClusterState {
-  readonly kubeconfig: string;
-  readonly server: string;
+/**
+ * A data-plane node for the demo's traffic, or why there is none (one line). Imported on demand:
+ * the controller's image ships without the harness.
+ */
+export async function startTraffic(kc: KubeConfig): Promise<DataplaneNode | string> {
+  try {
+    const { startNode } = await import("@zen-lead/dataplane");
+    return await startNode({ kc });
+  } catch (error) {
+    return errorText(error).split("\n")[0] ?? "";
+  }
+}
+
+/**
+ * The data-plane node ends with the demo: move my-controller's pods to kwok's nodes first (a
+ * rollout; the node's kubelet still ends the old pods), so the Deployment keeps Ready pods in the
+ * cluster that stays up and no pod is left on a node that is gone.
+ */
+async function leaveNode(kc: KubeConfig, namespace: string, signal: AbortSignal): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  await apps.patchNamespacedDeployment(
+    {
+      namespace,
+      name: APP,
+      body: { spec: { template: { spec: { nodeSelector: null, tolerations: null } } } },
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+  await until(`${APP}'s pods to move to kwok's nodes`, 60_000, signal, async () => {
+    const d = await apps.readNamespacedDeployment({ namespace, name: APP });
+    const s = d.status;
+    const done =
+      (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+      s?.replicas === 3 &&
+      s.updatedReplicas === 3 &&
+      s.availableReplicas === 3;
+    return done ? true : undefined;
+  });
 }
 
 export async function runDemo(args: readonly string[]): Promise<number> {
@@ -382,6 +484,9 @@ export async function runDemo(args: readonly string[]): Promise<number> {
 
   let statePath: string | undefined;
   let failed: string | undefined;
+  let traffic: DataplaneNode | undefined;
+  // Only the demo starts clusters: the controller's image ships without these scripts.
+  const cluster = await import("@zen-lead/test-cluster/lifecycle");
   try {
     console.log("1. bringing up the embedded control plane (tools/cluster/up.sh)");
     console.log("   the first run builds it from Go modules first: ~12 min on 2 cores (progress below);");
@@ -390,29 +495,50 @@ export async function runDemo(args: readonly string[]): Promise<number> {
     const upArgs = down ? ["--watch-pid", String(process.pid)] : [];
     // A Ctrl-C reaches up.sh too (it stops what it started and exits 130); otherwise let it finish,
     // so that a cluster it did bring up is torn down (--down) or reported below.
-    const upOutput = await runScript("up.sh", upArgs);
-    statePath = upOutput.split("\n").pop() as string;
+    const up = await cluster.clusterUp(upArgs);
+    statePath = up.statePath;
     interrupt.signal.throwIfAborted();
-    const state = JSON.parse(readFileSync(statePath, "utf8")) as ClusterState;
-    console.log(`   control plane ready: ${state.server}`);
+    console.log(`   control plane ready: ${up.state.server}`);
     const kc = new KubeConfig();
-    kc.loadFromFile(state.kubeconfig);
-    const result = await runDemoOn(kc, { signal: interrupt.signal });
+    kc.loadFromFile(up.state.kubeconfig);
+    const node = await startTraffic(kc);
+    if (typeof node === "string") {
+      console.log(`   traffic: not shown, the data-plane node cannot run here: ${node}`);
+    } else {
+      traffic = node;
+      console.log(
+        `   data-plane node ${node.name}: kube-proxy (${node.proxyMode}, min-sync period ${node.minSyncPeriod}),` +
+          ` pods as network namespaces (${node.flavour === "userns" ? "in a user namespace" : "as root"})`,
+      );
+    }
+    interrupt.signal.throwIfAborted();
+    const result = await runDemoOn(kc, {
+      signal: interrupt.signal,
+      ...(traffic !== undefined ? { traffic } : {}),
+    });
     console.log(
-      `\nzen-lead demo: ok: ${result.oldLeader} -> ${result.newLeader} in ${ms(result.failoverMs)}`,
+      `\nzen-lead demo: ok: ${result.oldLeader} -> ${result.newLeader} in ${ms(result.failoverMs)}` +
+        (result.clientFailoverMs !== undefined ? ` (clients: ${ms(result.clientFailoverMs)})` : ""),
     );
+    if (traffic !== undefined && !down) {
+      await leaveNode(kc, result.namespace, interrupt.signal);
+      console.log(`\nthe data-plane node ends with the demo: ${APP}'s pods move to kwok's nodes`);
+    }
   } catch (error) {
     failed = errorText(error);
   }
+  await traffic?.stop().catch((error: unknown) => {
+    failed ??= `stopping the data-plane node failed: ${errorText(error)}`;
+  });
 
   if (statePath !== undefined) {
     if (down) {
       console.log("\ntearing the control plane down (tools/cluster/down.sh)");
-      await runScript("down.sh", [statePath]).catch((error: unknown) => {
+      await cluster.clusterDown(statePath).catch((error: unknown) => {
         failed ??= `teardown failed: ${errorText(error)}`;
       });
     } else {
-      const state = JSON.parse(readFileSync(statePath, "utf8")) as ClusterState;
+      const state = JSON.parse(readFileSync(statePath, "utf8")) as { kubeconfig: string };
       console.log("\nthe control plane is still up (the controller stopped with the demo):");
       console.log(`  kubeconfig: ${state.kubeconfig}`);
       console.log(
