@@ -35,7 +35,8 @@ function zenLeadAsync(args: readonly string[], env: Record<string, string> = {})
   });
 }
 
-describe("zen-lead", () => {
+// Each test starts Node processes, one after another: on a busy machine that takes seconds.
+describe("zen-lead", { timeout: 60_000 }, () => {
   it("exits 2 with one line for an unknown command or flag", () => {
     for (const args of [["frobnicate"], ["sim", "--bogus", "x.yaml"], ["replay"], []]) {
       const r = zenLead(...args);
@@ -92,7 +93,7 @@ describe("zen-lead", () => {
       env: { ...process.env, TZ: "America/Los_Angeles", LANG: "de_DE.UTF-8" },
     });
     expect(again.stdout).toBe(first.stdout);
-  }, 30_000); // two Node processes: slow on a busy machine
+  });
 
   it("refuses a malformed log with file:line and exit 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));

@@ -117,6 +117,8 @@ describe("watchKind on a real API server", () => {
       },
       reconnect: () => release(),
       watches: () => watches,
+      /** Watches connected and not cut: a cut must find the stream open, or there is nothing to cut. */
+      connected: () => open.length,
     };
   }
 
@@ -134,7 +136,9 @@ describe("watchKind on a real API server", () => {
         onDiagnostic: (line) => lines.push(line),
       }).subscribe((e) => events.push(e));
       await waitFor("both pods listed", () => (podsSeen(events).size >= 2 ? true : undefined));
-      await waitFor("the watch open", () => (fault.watches() === 1 ? true : undefined));
+      await waitFor("the watch open", () =>
+        fault.watches() === 1 && fault.connected() === 1 ? true : undefined,
+      );
 
       fault.cut();
       await deletePod(names[1] ?? "");
