@@ -30,8 +30,10 @@ const ALL_NAMESPACES: ReadonlySet<string> = new Set(["status", "record"]);
 
 /** What kubectl's flags asked for, and the arguments left for the zen-lead command. */
 export interface KubectlInvocation {
-  /** The zen-lead command line: the command, then its arguments (with -n/--kubeconfig kept). */
+  /** Everything that is not one of kubectl's flags, in order: the command and its own arguments. */
   readonly args: readonly string[];
+  /** kubectl's --kubeconfig and -n/--namespace, as zen-lead's commands take them. */
+  readonly flags: readonly string[];
   /** `--context`, if given. */
   readonly context: string | undefined;
   /** `--kubeconfig`, if given. */
@@ -52,7 +54,8 @@ function fail(text: string): UsageError {
  * rest. Nothing after `--` is read. Throws a UsageError for a flag without its value.
  */
 export function parseKubectlArgs(argv: readonly string[]): KubectlInvocation {
-  const rest: string[] = [];
+  const args: string[] = [];
+  const flags: string[] = [];
   let context: string | undefined;
   let kubeconfig: string | undefined;
   let namespaced = false;
@@ -60,7 +63,7 @@ export function parseKubectlArgs(argv: readonly string[]): KubectlInvocation {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--") {
-      rest.push(...argv.slice(i));
+      args.push(...argv.slice(i));
       break;
     }
     const [flag, inline] = arg.startsWith("--") ? splitOnce(arg, "=") : [arg, undefined];
@@ -72,17 +75,17 @@ export function parseKubectlArgs(argv: readonly string[]): KubectlInvocation {
     if (flag === "--context") context = value();
     else if (flag === "--kubeconfig") {
       kubeconfig = value();
-      rest.push("--kubeconfig", kubeconfig);
+      flags.push("--kubeconfig", kubeconfig);
     } else if (flag === "-n" || flag === "--namespace") {
       namespaced = true;
-      rest.push("--namespace", value());
+      flags.push("--namespace", value());
     } else if (/^-n./.test(arg)) {
       namespaced = true;
-      rest.push("--namespace", arg.slice(2));
+      flags.push("--namespace", arg.slice(2));
     } else if (arg === "-A" || arg === "--all-namespaces") allNamespaces = true;
-    else rest.push(arg);
+    else args.push(arg);
   }
-  return { args: rest, context, kubeconfig, namespaced, allNamespaces };
+  return { args, flags, context, kubeconfig, namespaced, allNamespaces };
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {
@@ -107,15 +110,15 @@ export function zenLeadArgs(
   if (before.includes("--help") || before.includes("-h") || command === "help") return ["--help"];
   if (command === undefined) throw fail("a command is required");
   if (!COMMANDS.has(command)) throw fail(`unknown command ${JSON.stringify(command)}`);
-  // kubectl's flags may come before the command; zen-lead's parser takes them after it.
-  const args = [command, ...before, ...invocation.args.slice(at + 1)];
+  // zen-lead's parser takes the flags after the command (and before any `--`).
+  const args = [command, ...invocation.flags, ...before, ...invocation.args.slice(at + 1)];
   if (invocation.allNamespaces) {
     if (!ALL_NAMESPACES.has(command)) throw fail(`${command} works in one namespace: -A does not apply`);
     if (invocation.namespaced) throw fail("-A and -n are mutually exclusive");
     return args;
   }
   if (invocation.namespaced || args.includes("--help") || args.includes("-h")) return args;
-  return [...args, "--namespace", contextNamespace() ?? "default"];
+  return [command, "--namespace", contextNamespace() ?? "default", ...args.slice(1)];
 }
 
 /** The namespace of the context kubectl would use, if the kubeconfig can be read and sets one. */
