@@ -5,16 +5,7 @@
  * token, CA and namespace mounted, KUBERNETES_SERVICE_HOST/PORT set — against the real control
  * plane, in the host's network namespace (the API server listens on 127.0.0.1).
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -29,9 +20,14 @@ import {
 } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, run, succeed } from "./commands.ts";
+import { healthPort, isReady } from "./controller-log.ts";
 import { type UnpackedImage, unpackImage } from "./oci-image.ts";
 import { type RunningContainer, startContainer } from "./runc.ts";
-import { type InstalledServiceAccount, installServiceAccount } from "./service-account.ts";
+import {
+  type InstalledServiceAccount,
+  installServiceAccount,
+  writeServiceAccountVolume,
+} from "./service-account.ts";
 
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -116,12 +112,8 @@ describe("the image", () => {
 
   it("runs as the chart's pod: ready, gives an annotated Service its leader, exits 0 within 10 s of SIGTERM", async () => {
     serviceAccount = await installServiceAccount(kc, namespace);
-    // What the kubelet mounts for a pod of that ServiceAccount (its projected volume: mode 0644).
     const secrets = join(work, "serviceaccount");
-    mkdirSync(secrets, { mode: 0o755 });
-    writeFileSync(join(secrets, "token"), serviceAccount.token, { mode: 0o644 });
-    writeFileSync(join(secrets, "ca.crt"), readFileSync(clusterState().caFile), { mode: 0o644 });
-    writeFileSync(join(secrets, "namespace"), namespace, { mode: 0o644 });
+    writeServiceAccountVolume(secrets, serviceAccount.token, clusterState().caFile, namespace);
     const server = new URL(clusterState().server);
     const hostname = `zen-lead-${namespace}`;
     const started = performance.now();
@@ -148,22 +140,8 @@ describe("the image", () => {
       });
 
     // Ready: /readyz on the port it logged (every watch synced).
-    const healthPort = await explain(
-      waitFor("the controller's start line", () => {
-        const line = running
-          .output()
-          .split("\n")
-          .find((l) => l.includes('"zen-lead started"'));
-        return line === undefined
-          ? undefined
-          : (JSON.parse(line) as { healthAddr: { port: number } }).healthAddr.port;
-      }),
-    );
-    await explain(
-      waitFor("/readyz to answer 200", async () =>
-        (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200 ? true : undefined,
-      ),
-    );
+    const port = await explain(waitFor("the controller's start line", () => healthPort(running.output())));
+    await explain(waitFor("/readyz to answer 200", async () => ((await isReady(port)) ? true : undefined)));
     const readyMs = performance.now() - started;
     console.log(`image: start to ready ${readyMs.toFixed(0)} ms (runc run to /readyz 200)`);
 

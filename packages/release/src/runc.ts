@@ -7,7 +7,7 @@
  * shared, so the container reaches the loopback-only API server and its ports are the host's.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, succeed } from "./commands.ts";
 import type { ImageConfig } from "./oci-image.ts";
@@ -62,8 +62,9 @@ interface RuntimeSpec {
 
 /** Writes the bundle's config.json: runc's default spec, changed as described above. */
 async function writeRuntimeSpec(pod: PodContainer): Promise<void> {
-  await succeed("runc", ["spec", "--bundle", pod.bundle]);
   const path = join(pod.bundle, "config.json");
+  rmSync(path, { force: true });
+  await succeed("runc", ["spec", "--bundle", pod.bundle]);
   const spec = JSON.parse(readFileSync(path, "utf8")) as RuntimeSpec;
   const env = [...(pod.image.Env ?? []), ...Object.entries(pod.env).map(([k, v]) => `${k}=${v}`)];
   spec.process = {

@@ -3,7 +3,7 @@
  * manifests (deploy/manifests/zen-lead.yaml, the chart rendered with its defaults), created in a
  * namespace of one's choice, and a token for it as the kubelet would mount it.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CoreV1Api,
@@ -77,4 +77,21 @@ export async function installServiceAccount(
       for (const o of created) await api.delete(o).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Writes what the kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount for a pod of
+ * that ServiceAccount (its projected volume, mode 0644): `token`, `ca.crt` (copied from `caFile`)
+ * and `namespace`, into the new directory `dir`.
+ */
+export function writeServiceAccountVolume(
+  dir: string,
+  token: string,
+  caFile: string,
+  namespace: string,
+): void {
+  mkdirSync(dir, { mode: 0o755 });
+  writeFileSync(join(dir, "token"), token, { mode: 0o644 });
+  writeFileSync(join(dir, "ca.crt"), readFileSync(caFile), { mode: 0o644 });
+  writeFileSync(join(dir, "namespace"), namespace, { mode: 0o644 });
 }
