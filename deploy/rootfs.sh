@@ -26,6 +26,9 @@ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || fail "needs D
 PACKAGES=(libc6 libgcc-s1 gcc-12-base libstdc++6 ca-certificates tzdata base-files)
 debs="${ZEN_LEAD_CACHE:-${HOME:-/root}/.cache/zen-lead}/debs"
 mkdir -p "$debs"
+# One download at a time into the shared cache (parallel builds would see half-written files).
+exec 9>"$debs/.lock"
+flock 9
 
 # The candidate version of each package, from the host's package lists.
 candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }

@@ -50,6 +50,7 @@ describe("kubectl zen-lead's flags", () => {
     for (const argv of [
       ["status", "-n", "blog"],
       ["status", "-nblog"],
+      ["status", "-n=blog"],
       ["status", "--namespace", "blog"],
       ["status", "--namespace=blog"],
       ["-n", "blog", "status"],

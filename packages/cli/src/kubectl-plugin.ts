@@ -50,7 +50,7 @@ function fail(text: string): UsageError {
 
 /**
  * Splits kubectl's flags (`--kubeconfig`, `--context`, `-n`/`--namespace`, `-A`/`--all-namespaces`,
- * in the `--flag value`, `--flag=value` and `-nNS` forms, before or after the command) from the
+ * in the `--flag value`, `--flag=value`, `-nNS` and `-n=NS` forms, before or after the command) from the
  * rest. Nothing after `--` is read. Throws a UsageError for a flag without its value.
  */
 export function parseKubectlArgs(argv: readonly string[]): KubectlInvocation {
@@ -80,8 +80,9 @@ export function parseKubectlArgs(argv: readonly string[]): KubectlInvocation {
       namespaced = true;
       flags.push("--namespace", value());
     } else if (/^-n./.test(arg)) {
+      // -nNS and -n=NS, as kubectl's flag parser reads them.
       namespaced = true;
-      flags.push("--namespace", arg.slice(2));
+      flags.push("--namespace", arg.slice(arg[2] === "=" ? 3 : 2));
     } else if (arg === "-A" || arg === "--all-namespaces") allNamespaces = true;
     else args.push(arg);
   }

@@ -5,7 +5,7 @@
  * commands are run here as written.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -116,6 +116,7 @@ afterAll(async () => {
     controller.kill("SIGTERM");
     await exited;
   }
+  if (workDir !== "") rmSync(workDir, { recursive: true, force: true });
 });
 
 describe("kubectl zen-lead", () => {

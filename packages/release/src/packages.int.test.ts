@@ -155,6 +155,7 @@ export { writes };
 describe("the core's tarball", () => {
   it("pulls in only fp-ts, io-ts and rxjs (and what they need)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-core-only-"));
+    workDirs.push(dir);
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "core-only", private: true }));
     const tarball = join(project, "tarballs", "zen-lead-core-0.1.0.tgz");
     await succeed("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: dir });
