@@ -4,7 +4,7 @@
  * strict `nodenext` TypeScript project, and run as the `zen-lead` command. The examples of
  * docs/library.md run there too.
  */
-import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,6 +43,32 @@ describe("the installed packages", () => {
       const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
       // What was packed is the build: no TypeScript sources, workspace versions replaced.
       expect(JSON.stringify(manifest)).not.toMatch(/\.\/src\/|workspace:/);
+    }
+  });
+
+  it("declare as dependencies every package their JavaScript imports", () => {
+    for (const name of ["core", "sim", "k8s-adapter", "cli"]) {
+      const dir = join(project, "node_modules", "@zen-lead", name);
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        dependencies?: Record<string, string>;
+      };
+      const imported = new Set<string>();
+      for (const file of readdirSync(join(dir, "dist"), { recursive: true, encoding: "utf8" })) {
+        if (!file.endsWith(".js")) continue;
+        const text = readFileSync(join(dir, "dist", file), "utf8");
+        // Static imports and re-exports (statements start a line in tsc's output), dynamic imports.
+        const statements =
+          /^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"|\bimport\("([^"]+)"\)/gm;
+        for (const match of text.matchAll(statements)) {
+          const specifier = match[1] ?? match[2] ?? match[3] ?? "";
+          if (specifier.startsWith(".") || specifier.startsWith("node:")) continue;
+          const parts = specifier.split("/");
+          imported.add(specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] as string));
+        }
+      }
+      expect(imported.size, name).toBeGreaterThan(0);
+      const undeclared = [...imported].filter((d) => manifest.dependencies?.[d] === undefined);
+      expect(undeclared, `${name} imports packages it does not declare`).toEqual([]);
     }
   });
 
