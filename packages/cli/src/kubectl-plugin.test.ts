@@ -111,6 +111,7 @@ describe("kubectl zen-lead's flags", () => {
   });
 });
 
+// Real processes: each loads the Kubernetes client (a second or two, more on a busy machine).
 describe("the plugin as kubectl runs it", () => {
   const plugin = join(import.meta.dirname, "kubectl-plugin.ts");
   const runPlugin = (...args: string[]) =>
@@ -123,7 +124,7 @@ describe("the plugin as kubectl runs it", () => {
     const bad = runPlugin("frobnicate");
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
-  });
+  }, 30_000);
 
   it("exits 2 for a context the kubeconfig does not have", () => {
     const kubeconfig = join(mkdtempSync(join(tmpdir(), "zen-lead-kubeconfig-")), "config");
@@ -131,7 +132,7 @@ describe("the plugin as kubectl runs it", () => {
     const out = runPlugin("status", "--kubeconfig", kubeconfig, "--context", "nope");
     expect(out.status).toBe(2);
     expect(out.stderr.trim()).toBe('zen-lead: context "nope" is not in the kubeconfig');
-  });
+  }, 30_000);
 });
 
 const KUBECONFIG = `apiVersion: v1
