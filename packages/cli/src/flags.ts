@@ -5,6 +5,7 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseDuration } from "@zen-lead/core";
+import { UsageError } from "./usage-error.ts";
 
 /** `lease-duration` -> `ZEN_LEAD_LEASE_DURATION`. */
 export function envName(flag: string): string {
@@ -59,10 +60,24 @@ export function nameFlag(flag: string, text: string): string {
   return text;
 }
 
-/** From a file, else the default chain (in-cluster service account, $KUBECONFIG, ~/.kube/config). */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
+/**
+ * From a file, else the default chain ($KUBECONFIG, ~/.kube/config, in-cluster service account).
+ * `context` (default: `$ZEN_LEAD_CONTEXT`, which `kubectl zen-lead --context` sets) picks a context
+ * other than the kubeconfig's current one, as kubectl's `--context` does; one the kubeconfig does
+ * not have is a usage error (exit 2).
+ */
+export function loadKubeConfig(
+  path: string | undefined,
+  context: string | undefined = flagOrEnv(undefined, "context"),
+): KubeConfig {
   const kc = new KubeConfig();
   if (path !== undefined) kc.loadFromFile(path);
   else kc.loadFromDefault();
+  if (context !== undefined) {
+    if (kc.getContextObject(context) === null) {
+      throw new UsageError(`zen-lead: context ${JSON.stringify(context)} is not in the kubeconfig`);
+    }
+    kc.setCurrentContext(context);
+  }
   return kc;
 }

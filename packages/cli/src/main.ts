@@ -32,7 +32,11 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<num
   record: async (args) => (await import("./record.ts")).record(args),
 };
 
-async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs one command line (`argv` without node and the script) and resolves to its exit code: 0 done,
+ * 1 a failure with a one-line reason on stderr, 2 bad input. The kubectl plugin calls it too.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);
@@ -61,4 +65,5 @@ async function main(argv: readonly string[]): Promise<number> {
 
 export { REPLAY_HELP, SIM_HELP };
 
-process.exitCode = await main(process.argv.slice(2));
+// Only when run as the command itself, not when imported (by the kubectl plugin).
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
