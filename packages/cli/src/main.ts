@@ -3,7 +3,6 @@
  * The `zen-lead` command: subcommands are wired here, each in its own module. Bad input gives one
  * line on stderr and exit code 2; anything else unexpected, one line and exit code 1.
  */
-import { runDemo } from "./demo.ts";
 import { REPLAY_HELP, replay, SIM_HELP, sim } from "./simulate.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -16,14 +15,12 @@ commands:
   record --out FILE    watch a live cluster and write an event log (for replay)
   sim SCENARIO.yaml    run a failover scenario through zen-lead on virtual time
   replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why
-  demo                 the quick start: a real control plane, the controller, a timed leader failover
 
 Run zen-lead <command> --help for a command's options.`;
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<number> | number>> = {
   sim,
   replay,
-  demo: runDemo,
   // The cluster commands load the Kubernetes client, metrics and logging only when asked for:
   // the simulator's commands (and every usage error) stay quick to start.
   run: async (args) => (await import("./run.ts")).run(args),

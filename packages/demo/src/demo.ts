@@ -1,5 +1,5 @@
 /**
- * `zen-lead demo`: zen-lead's main job on the embedded control plane (tools/cluster). It brings
+ * `./scripts/demo`: zen-lead's main job on the embedded control plane (tools/cluster). It brings
  * the cluster up, runs the controller in-process, applies the seed's first use case (a 3-replica
  * Deployment behind an annotated Service), shows who leads, deletes the leader pod and prints how
  * long the failover took as an independent watcher of the leader's EndpointSlice saw it. Where the
@@ -27,9 +27,16 @@ import {
 import { ANNOTATIONS } from "@zen-lead/core";
 import type { DataplaneNode, ProbeResult } from "@zen-lead/dataplane";
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
-import { usage } from "./usage-error.ts";
 
-export const DEMO_HELP = `usage: zen-lead demo [--down | --keep]
+/** A bad flag: main.ts prints its one line and exits 2. */
+function usage(error: unknown): Error {
+  const text = error instanceof Error ? error.message : String(error);
+  return Object.assign(new Error(`demo: ${text.split("\n")[0]} (see ./scripts/demo --help)`), {
+    name: "UsageError",
+  });
+}
+
+export const DEMO_HELP = `usage: ./scripts/demo [--down | --keep]
 
 zen-lead's main job, on the embedded control plane (tools/cluster: etcd, kube-apiserver,
 controller-manager, scheduler and kwok's fake nodes, all on 127.0.0.1):
@@ -468,7 +475,7 @@ export async function runDemo(args: readonly string[]): Promise<number> {
     if (parsed.values.down && parsed.values.keep) throw new Error("--down and --keep exclude each other");
     values = parsed.values;
   } catch (error) {
-    throw usage("demo", error);
+    throw usage(error);
   }
   if (values.help) {
     console.log(DEMO_HELP);
@@ -517,7 +524,7 @@ export async function runDemo(args: readonly string[]): Promise<number> {
       ...(traffic !== undefined ? { traffic } : {}),
     });
     console.log(
-      `\nzen-lead demo: ok: ${result.oldLeader} -> ${result.newLeader} in ${ms(result.failoverMs)}` +
+      `\ndemo: ok: ${result.oldLeader} -> ${result.newLeader} in ${ms(result.failoverMs)}` +
         (result.clientFailoverMs !== undefined ? ` (clients: ${ms(result.clientFailoverMs)})` : ""),
     );
     if (traffic !== undefined && !down) {
@@ -554,7 +561,7 @@ export async function runDemo(args: readonly string[]): Promise<number> {
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   if (failed !== undefined) {
-    console.error(`zen-lead demo: ${failed}`);
+    console.error(`demo: ${failed}`);
     return 1;
   }
   return 0;

@@ -1,6 +1,6 @@
 /**
  * The demo's core steps (`runDemoOn`) on the shared control plane: the use case applied, a leader
- * shown, the leader pod deleted and a different pod shown as the new leader. `zen-lead demo` adds
+ * shown, the leader pod deleted and a different pod shown as the new leader. `./scripts/demo` adds
  * only its own cluster's life cycle around this (run by hand: `./scripts/demo --down`). No timing
  * is asserted: the failover's duration is printed, not judged.
  */
