@@ -74,7 +74,7 @@ describe("reports", () => {
       "  start +0.000s (2025-01-01T00:00:00.000Z)",
       "  end   +60.000s (2025-01-01T00:01:00.000Z)",
       "  9 events, 4 writes (0 failed), 2 leader changes",
-      "  publish latency over 2: min 7 ms, mean 17 ms, max 27 ms",
+      "  publish latency over 2: min 7ms, mean 17ms, max 27ms",
       "  0 violations",
       "",
       "Service default/web -> default/web-leader",
@@ -82,8 +82,8 @@ describe("reports", () => {
       "    +0.000s     .. +10.020s     web-0  (Elected)",
       "    +10.020s    .. end          web-1  (LeaderNotReady)",
       "  Leader changes",
-      "    +0.000s      (none) -> web-0  Elected  trigger +0.000s  slice +0.007s  latency 7 ms",
-      "    +10.020s     web-0 -> web-1  LeaderNotReady  trigger +10.000s  slice +10.027s  latency 27 ms",
+      "    +0.000s      (none) -> web-0  Elected  trigger +0.000s  slice +0.007s  latency 7ms",
+      "    +10.020s     web-0 -> web-1  LeaderNotReady  trigger +10.000s  slice +10.027s  latency 27ms",
       "  Warnings",
       "    (none)",
       "  Pods",
@@ -179,7 +179,7 @@ describe("time formats", () => {
     expect(formatOffset(-250)).toBe("-0.250s");
     expect(formatOffset(3_600_000.4)).toBe("+3600.000s");
     expect(formatAbsolute(Date.UTC(2025, 0, 1), 12_345)).toBe("2025-01-01T00:00:12.345Z");
-    expect(formatDuration(27)).toBe("27 ms");
-    expect(formatDuration(2_005)).toBe("2.005 s");
+    expect(formatDuration(27)).toBe("27ms");
+    expect(formatDuration(2_005)).toBe("2.005s");
   });
 });

@@ -115,7 +115,7 @@ describe("renderHtml", () => {
     const html = renderHtml(SAMPLE_REPORT);
     const failovers = tags(html, "g", "failover");
     expect(failovers).toHaveLength(5);
-    expect(html).toContain(">180 ms · LeaderNotReady</text>");
+    expect(html).toContain(">180ms · LeaderNotReady</text>");
     expect(html).toContain(">no slice · LeaderNotReady</text>");
     expect(tags(html, "g", "failover unaccepted")).toHaveLength(1);
     expect(tags(html, "g", "warning")).toHaveLength(3);

@@ -17,7 +17,7 @@ import type {
   Violation,
   WriteRecord,
 } from "../model.ts";
-import { formatOffset } from "../time-format.ts";
+import { formatDuration, formatOffset } from "../time-format.ts";
 
 export interface HtmlOptions {
   /** Pod lanes drawn per Service before the rest fold into one overflow lane (default 50). */
@@ -66,10 +66,6 @@ const esc = escapeHtml;
 function num(n: number): string {
   const r = Math.round(n * 100) / 100;
   return Object.is(r, -0) ? "0" : String(r);
-}
-
-function formatMs(ms: number): string {
-  return `${Number.isInteger(ms) ? String(ms) : ms.toFixed(1)} ms`;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -327,7 +323,7 @@ function svgTimeline(
     const to = p.to ?? report.endAt;
     const s = span(p.from, to);
     const y = laneY(laneIndexOf(p.pod));
-    const tip = `${p.pod} leads ${formatOffset(p.from)} → ${p.to === undefined ? `end of run (${formatOffset(report.endAt)}, still leading)` : formatOffset(p.to)}, ${formatMs(to - p.from)}; reason: ${p.reason}`;
+    const tip = `${p.pod} leads ${formatOffset(p.from)} → ${p.to === undefined ? `end of run (${formatOffset(report.endAt)}, still leading)` : formatOffset(p.to)}, ${formatDuration(to - p.from)}; reason: ${p.reason}`;
     out.push(
       `<rect class="leadership" x="${s.x}" y="${num(y + 5)}" width="${s.w}" height="${LANE_H - 10}" rx="2" data-pod="${esc(p.pod)}" data-from="${esc(String(p.from))}" data-to="${esc(String(to))}" data-reason="${esc(p.reason)}"${p.to === undefined ? ` data-open="true"` : ""}><title>${esc(tip)}</title></rect>`,
     );
@@ -340,7 +336,7 @@ function svgTimeline(
   const ordered = service.failovers.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
   for (const { f, i } of ordered) {
     const fx = x(f.at);
-    const label = `${isFiniteNumber(f.latencyMs) ? formatMs(f.latencyMs) : "no slice"} · ${f.cause}`;
+    const label = `${isFiniteNumber(f.latencyMs) ? formatDuration(f.latencyMs) : "no slice"} · ${f.cause}`;
     const w = [...label].length * LABEL_CHAR_W;
     const anchorEnd = fx + 4 + w > WIDTH - 2;
     const left = anchorEnd ? fx - 4 - w : fx + 4;
@@ -351,7 +347,7 @@ function svgTimeline(
         break;
       }
     }
-    const tip = `Failover #${i + 1} decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatMs(f.latencyMs)}` : ""}`;
+    const tip = `Failover #${i + 1} decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatDuration(f.latencyMs)}` : ""}`;
     const bad = !isFiniteNumber(f.sliceAt) ? " unaccepted" : "";
     const attrs = [
       `class="failover${bad}"`,
@@ -455,7 +451,7 @@ function failoverTable(failovers: readonly Failover[], maxRows: number): string 
           esc(f.cause),
           formatOffset(f.triggerAt),
           accepted ? formatOffset(f.sliceAt) : `<strong class="bad">never</strong>`,
-          isFiniteNumber(f.latencyMs) ? formatMs(f.latencyMs) : "—",
+          isFiniteNumber(f.latencyMs) ? formatDuration(f.latencyMs) : "—",
         ],
       };
       return accepted ? row : { ...row, cls: "bad-row" };
@@ -475,7 +471,7 @@ function leadershipTable(periods: readonly LeadershipPeriod[], endAt: number, ma
         esc(p.pod),
         formatOffset(p.from),
         p.to === undefined ? `<span class="muted">end (still leading)</span>` : formatOffset(p.to),
-        formatMs((p.to ?? endAt) - p.from),
+        formatDuration((p.to ?? endAt) - p.from),
         esc(p.reason),
       ],
     })),
@@ -614,7 +610,7 @@ function serviceSummary(service: ServiceReport, lanes: number): string {
   if (latencies.length > 0) {
     const p50 = latencies[Math.ceil(latencies.length / 2) - 1] ?? 0;
     const max = latencies[latencies.length - 1] ?? 0;
-    parts.push(`failover latency p50 ${formatMs(p50)}, max ${formatMs(max)}`);
+    parts.push(`failover latency p50 ${formatDuration(p50)}, max ${formatDuration(max)}`);
   }
   if (never > 0) parts.push(`<strong class="bad">${plural(never, "failover")} never got a slice</strong>`);
   parts.push(
