@@ -76,6 +76,17 @@ describe("zen-lead", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("bad.yaml");
+    // Found only when the run gets there: web#0 crashed as the leader before it is named.
+    const late = join(dir, "late.yaml");
+    writeFileSync(
+      late,
+      `name: late\ndeployments: [{ name: web, replicas: 2 }]\nservices:\n  - { name: web, annotations: { zen-lead.io/enabled: "true" }, selector: { app: web }, ports: [{ port: 80 }] }\ntimeline:\n  - { at: 10s, crashLeader: web }\n  - { at: 20s, readiness: { pod: "web#0", ready: false } }\n`,
+    );
+    const l = zenLead("sim", late);
+    expect([l.code, l.stdout]).toEqual([2, ""]);
+    expect(l.stderr).toMatch(
+      /^\S+late\.yaml: timeline\[1\]\.readiness: web#0 \(default\/web-\S+\) is already deleted at 20s\n$/,
+    );
   });
 
   it("replays a log deterministically, byte for byte, whatever the time zone", () => {

@@ -6,7 +6,6 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import {
   checkExpectations,
-  compileDetailed,
   EventLogError,
   loadScenario,
   openEventLog,
@@ -14,7 +13,7 @@ import {
   renderJson,
   renderText,
   replayEventLog,
-  runSimulation,
+  runScenario,
   ScenarioError,
   type SimReport,
 } from "@zen-lead/sim";
@@ -73,10 +72,16 @@ export async function sim(args: readonly string[]): Promise<number> {
     return 0;
   }
   const scenario = await loadScenario(opts.file).catch(asUsage);
-  const compiled = compileDetailed(scenario);
-  const report = runSimulation(compiled.simulation);
+  // A fault naming a pod the run does not have then is found while it runs: still the input's fault.
+  const { report, pods } = (() => {
+    try {
+      return runScenario(scenario);
+    } catch (error) {
+      return asUsage(error);
+    }
+  })();
   await emit(report, opts.json, opts.report);
-  const unmet = checkExpectations(scenario, report, compiled);
+  const unmet = checkExpectations(scenario, report, pods);
   for (const problem of unmet) console.error(`zen-lead sim: expectation not met: ${problem}`);
   return unmet.length > 0 || report.violations.length > 0 ? 1 : 0;
 }
