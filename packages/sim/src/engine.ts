@@ -555,7 +555,7 @@ class Engine implements SimulationRun {
       seed: this.#setup.seed,
       epochMs: this.#setup.epochMs,
       endAt,
-      services: trace.services(),
+      services: trace.services(endAt),
       writes: trace.writes(),
       violations: trace.violations(),
       stats: {

@@ -159,10 +159,26 @@ export interface PodLane {
   readonly ready: readonly { readonly from: number; readonly to?: number }[];
 }
 
+/**
+ * A Service's run in four numbers, counted over the whole run whatever the report's list limits
+ * (what a what-if replay compares, docs/simulator.md).
+ */
+export interface ServiceTotals {
+  /** LeaderChanged events: every change of leader, the first election and losing the leader included. */
+  readonly leaderChanges: number;
+  /** Of those, the ones that took leadership from a sitting leader (to another pod or to none). */
+  readonly failovers: number;
+  /** Virtual ms, from the controller's first decision for the Service to the end, it had no leader. */
+  readonly leaderlessMs: number;
+  /** Write requests for the Service's objects that reached the API server (failed ones included). */
+  readonly writes: number;
+}
+
 export interface ServiceReport {
   /** `namespace/name` of the source Service. */
   readonly service: string;
   readonly leaderService?: string;
+  readonly totals: ServiceTotals;
   readonly leadership: readonly LeadershipPeriod[];
   readonly failovers: readonly Failover[];
   readonly pods: readonly PodLane[];

@@ -69,7 +69,7 @@ describe("reports", () => {
       }),
     );
     const text = renderText(report);
-    expect(text.split("\n").slice(0, 19)).toEqual([
+    expect(text.split("\n").slice(0, 20)).toEqual([
       "zen-lead simulation: test (scenario, seed 1)",
       "  start +0.000s (2025-01-01T00:00:00.000Z)",
       "  end   +60.000s (2025-01-01T00:01:00.000Z)",
@@ -78,6 +78,7 @@ describe("reports", () => {
       "  0 violations",
       "",
       "Service default/web -> default/web-leader",
+      "  2 leader changes, 1 failover, 0s without a leader, 4 writes",
       "  Leaders",
       "    +0.000s     .. +10.020s     web-0  (Elected)",
       "    +10.020s    .. end          web-1  (LeaderNotReady)",
@@ -116,11 +117,13 @@ describe("reports", () => {
     expect(Object.keys(json.services[0])).toEqual([
       "service",
       "leaderService",
+      "totals",
       "leadership",
       "failovers",
       "pods",
       "warnings",
     ]);
+    expect(json.services[0].totals).toEqual({ leaderChanges: 1, failovers: 0, leaderlessMs: 0, writes: 2 });
     expect(json.services[0].failovers[0]).toEqual({
       at: 0,
       to: "web-0",
@@ -166,6 +169,10 @@ describe("reports", () => {
     expect(omitted).toMatchObject({ writes: report.stats.writes - 4, failovers: failovers - 3 });
     expect(omitted?.leadership).toBeGreaterThan(10);
     expect(omitted?.readyIntervals).toBeGreaterThan(10);
+    // A Service's totals count everything too, and agree with the whole run's.
+    expect(web?.totals).toMatchObject({ leaderChanges: failovers, writes: report.stats.writes });
+    // Each of the 20 NotReady turns took leadership from a sitting leader.
+    expect(web?.totals.failovers).toBe(20);
     expect(renderText(report)).toContain(
       `Not listed (report limits; the stats count them): ${omitted?.leadership} leadership, ${failovers - 3} failovers`,
     );

@@ -17,7 +17,14 @@ const EMPTY: SimReport = {
 };
 
 function service(overrides: Partial<ServiceReport> & Pick<ServiceReport, "service">): ServiceReport {
-  return { leadership: [], failovers: [], pods: [], warnings: [], ...overrides };
+  return {
+    totals: { leaderChanges: 0, failovers: 0, leaderlessMs: 0, writes: 0 },
+    leadership: [],
+    failovers: [],
+    pods: [],
+    warnings: [],
+    ...overrides,
+  };
 }
 
 /** The opening tags `<tag ... class="cls..." ...>` in the page. */

@@ -613,6 +613,7 @@ function serviceSummary(service: ServiceReport, lanes: number): string {
     parts.push(`failover latency p50 ${formatDuration(p50)}, max ${formatDuration(max)}`);
   }
   if (never > 0) parts.push(`<strong class="bad">${plural(never, "failover")} never got a slice</strong>`);
+  parts.push(`${formatDuration(service.totals.leaderlessMs)} without a leader`);
   parts.push(
     service.warnings.length > 0
       ? `<span class="warn">${plural(service.warnings.length, "warning")}</span>`
