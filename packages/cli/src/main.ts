@@ -15,7 +15,8 @@ commands:
   promote SERVICE POD  make POD the preferred leader of SERVICE
   record --out FILE    watch a live cluster and write an event log (for replay)
   sim SCENARIO.yaml    run a failover scenario through zen-lead on virtual time
-  replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why
+  replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why;
+                       --set web:min-ready-duration=30s --compare: what if it had been set
   demo                 the quick start: a real control plane, the controller, a timed leader failover
 
 Run zen-lead <command> --help for a command's options.`;

@@ -50,5 +50,24 @@ export { renderText } from "./report-text.ts";
 export * from "./scenario/index.ts";
 export { formatAbsolute, formatDuration, formatOffset } from "./time-format.ts";
 export { DEFAULT_LIMITS, type ReportLimits } from "./trace.ts";
+export {
+  type Comparison,
+  compareRuns,
+  type RunFigures,
+  type ServiceComparison,
+  whatIfName,
+} from "./what-if/comparison.ts";
+export { renderComparisonHtml } from "./what-if/comparison-html.ts";
+export { comparisonJson, renderComparisonJson } from "./what-if/comparison-json.ts";
+export { renderComparisonText } from "./what-if/comparison-text.ts";
+export {
+  type AnnotationOverride,
+  describeOverride,
+  LogRewriter,
+  OverrideError,
+  parseOverride,
+  parseOverrides,
+  SETTABLE_ANNOTATIONS,
+} from "./what-if/overrides.ts";
 export type { WorldSpec } from "./world/spec.ts";
 export { type CreatedPod, type PodDirectory, WorldError } from "./world/world.ts";

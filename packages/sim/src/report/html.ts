@@ -409,7 +409,8 @@ function svgTimeline(
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-function table(
+/** A table with a caption; rows beyond `maxRows` are left out with a note. Cells are HTML. */
+export function table(
   caption: string,
   headers: readonly string[],
   rows: readonly { readonly cls?: string; readonly cells: readonly string[] }[],
@@ -723,7 +724,7 @@ tr.bad-row td { background: #fef2f2; color: #7f1d1d; }
 .violations th { background: #fee2e2; }
 `;
 
-function legend(): string {
+export function legend(): string {
   const item = (cls: string, text: string): string =>
     `<li><span class="sw ${cls}" aria-hidden="true"></span>${text}</li>`;
   return `<ul class="legend" aria-label="Legend">${[
@@ -750,17 +751,6 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
   const scale = scaleFor(timeDomain(report));
   const title = `zen-lead simulation: ${report.name}`;
   const out = [
-    "<!doctype html>",
-    `<html lang="en">`,
-    "<head>",
-    `<meta charset="utf-8">`,
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<meta name="generator" content="zen-lead simulator (report format ${esc(String(report.formatVersion))})">`,
-    `<title>${esc(title)}</title>`,
-    `<style>${CSS}</style>`,
-    "</head>",
-    "<body>",
     "<header>",
     `<h1>${esc(title)}</h1>`,
     `<p>Source: <strong>${esc(report.source)}</strong> · seed <code>${esc(String(report.seed))}</code> · virtual run length ${formatOffset(report.endAt)} · report format ${esc(String(report.formatVersion))}</p>`,
@@ -793,6 +783,48 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
       out.push(serviceSection(s, i, report, scale, opts));
     });
   }
-  out.push(writesSection(report.writes, opts.maxTableRows), "</main>", "</body>", "</html>", "");
-  return out.join("\n");
+  out.push(writesSection(report.writes, opts.maxTableRows), "</main>");
+  return page(title, report.formatVersion, out);
+}
+
+/**
+ * A whole page around `body` (HTML lines): the head with the stylesheet (plus `extraCss`) and a
+ * Content-Security-Policy that lets nothing be fetched or run.
+ */
+export function page(title: string, formatVersion: number, body: readonly string[], extraCss = ""): string {
+  return [
+    "<!doctype html>",
+    `<html lang="en">`,
+    "<head>",
+    `<meta charset="utf-8">`,
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+    `<meta name="generator" content="zen-lead simulator (report format ${esc(String(formatVersion))})">`,
+    `<title>${esc(title)}</title>`,
+    `<style>${CSS}${extraCss}</style>`,
+    "</head>",
+    "<body>",
+    ...body,
+    "</body>",
+    "</html>",
+    "",
+  ].join("\n");
+}
+
+/**
+ * One Service's timeline of one run, drawn on the time axis of `reports` (all of them share it):
+ * for pages that show several runs of one log. `id` must be unique in the page.
+ */
+export function timelineFigure(
+  service: ServiceReport,
+  id: number,
+  report: SimReport,
+  reports: readonly SimReport[],
+  maxLanes = DEFAULT_MAX_LANES,
+): string {
+  const scale = scaleFor(Math.max(...reports.map(timeDomain)));
+  const { lanes, laneOf } = lanesFor(service, maxLanes);
+  return [`<div class="figure">`, svgTimeline(service, id, report, scale, lanes, laneOf), `</div>`].join(
+    "\n",
+  );
 }
