@@ -40,7 +40,7 @@ import {
   sliceEndpointsViolation,
   unconverged,
 } from "./invariants.ts";
-import type { SimReport, Simulation, TimedChange, WorldChange } from "./model.ts";
+import type { ApiObject, SimReport, Simulation, TimedChange, WorldChange } from "./model.ts";
 import { DEFAULT_LIMITS, type ReportLimits, Trace } from "./trace.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { WatchStream } from "./watch-stream.ts";
@@ -174,17 +174,22 @@ class Engine implements SimulationRun {
     return {
       clock: this.#clock,
       api: this.#model,
-      put: (kind, object) => {
-        this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
-        const accepted = this.#model.put(kind, object, this.#clock.now);
-        if (accepted !== undefined) this.#accepted(accepted);
-      },
-      remove: (kind, namespace, name) => {
-        this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
-        const accepted = this.#model.remove(kind, namespace, name);
-        if (accepted !== undefined) this.#accepted(accepted);
-      },
+      put: (kind, object) => this.#put(kind, object),
+      remove: (kind, namespace, name) => this.#remove(kind, namespace, name),
     };
+  }
+
+  /** A world change stores an object: it disturbs the cluster, and the controller will watch it. */
+  #put(kind: Kind, object: ApiObject): void {
+    this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
+    const accepted = this.#model.put(kind, object, this.#clock.now);
+    if (accepted !== undefined) this.#accepted(accepted);
+  }
+
+  #remove(kind: Kind, namespace: string, name: string): void {
+    this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
+    const accepted = this.#model.remove(kind, namespace, name);
+    if (accepted !== undefined) this.#accepted(accepted);
   }
 
   get pods(): PodDirectory {
@@ -463,16 +468,12 @@ class Engine implements SimulationRun {
     const now = this.#clock.frame;
     this.#lastDisturbance = Math.max(this.#lastDisturbance, now);
     switch (change.type) {
-      case "put": {
-        const accepted = this.#model.put(change.kind, change.object, this.#clock.now);
-        if (accepted !== undefined) this.#accepted(accepted);
+      case "put":
+        this.#put(change.kind, change.object);
         break;
-      }
-      case "remove": {
-        const accepted = this.#model.remove(change.kind, change.namespace, change.name);
-        if (accepted !== undefined) this.#accepted(accepted);
+      case "remove":
+        this.#remove(change.kind, change.namespace, change.name);
         break;
-      }
       case "pod":
       case "annotate":
       case "rollingUpdate":
