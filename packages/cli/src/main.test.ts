@@ -68,7 +68,7 @@ describe("zen-lead", () => {
     const report = JSON.parse(json.stdout) as { formatVersion: number; violations: unknown[] };
     expect(report).toMatchObject({ formatVersion: 1, violations: [] });
     expect(readFileSync(html, "utf8")).toMatch(/^<!DOCTYPE html>/i);
-  });
+  }, 30_000); // two Node processes: slow on a busy machine
 
   it("refuses a malformed scenario in one line with exit 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
@@ -89,7 +89,7 @@ describe("zen-lead", () => {
     expect(l.stderr).toMatch(
       /^\S+late\.yaml: timeline\[1\]\.readiness: web#0 \(default\/web-\S+\) is already deleted at 20s\n$/,
     );
-  });
+  }, 30_000);
 
   it("replays a log deterministically, byte for byte, whatever the time zone", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));

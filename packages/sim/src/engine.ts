@@ -30,7 +30,7 @@ import {
   type State,
 } from "@zen-lead/core";
 import { Subject, type Subscription } from "rxjs";
-import { type ApiChange, ApiModel, type StoredObject } from "./api-model.ts";
+import { type ApiChange, ApiModel, record, type StoredObject } from "./api-model.ts";
 import { Applier, BACKOFF_MAX_MS, type WriteAction } from "./applier.ts";
 import {
   describeWrites,
@@ -112,12 +112,6 @@ interface Controller {
   readonly events: Subject<ClusterEvent>;
   readonly subscription: Subscription;
   readonly applier: Applier;
-}
-
-type Json = Record<string, unknown>;
-
-function record(value: unknown): Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
 }
 
 class Engine implements SimulationRun {

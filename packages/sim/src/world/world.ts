@@ -20,7 +20,7 @@
  * run stays a pure function of its Simulation. docs/scenarios.md describes the model for authors.
  */
 import { formatTimestamp, isFailure, type Kind, type PodView } from "@zen-lead/core";
-import type { ApiModel, StoredObject } from "../api-model.ts";
+import { type ApiModel, record, type StoredObject } from "../api-model.ts";
 import { mulberry32 } from "../event-log/synthetic.ts";
 import { publishedLeaders } from "../invariants.ts";
 import type { ApiObject, ClusterChange, PodAction, PodTarget, TimedChange } from "../model.ts";
@@ -132,10 +132,6 @@ interface DeploymentState {
 }
 
 type Json = Record<string, unknown>;
-
-function record(value: unknown): Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
 
 /** The object without its resourceVersion: re-put as a new version (kubelet-style status writes). */
 function withoutVersion(raw: ApiObject, metadata: Json = {}): ApiObject {
