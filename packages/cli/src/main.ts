@@ -14,7 +14,8 @@ commands:
   promote SERVICE POD  make POD the preferred leader of SERVICE
   record --out FILE    watch a live cluster and write an event log (for replay)
   sim SCENARIO.yaml    run a failover scenario through zen-lead on virtual time
-  replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why
+  replay LOG.jsonl     replay a recorded event log: what would zen-lead decide, when, and why;
+                       --set web:min-ready-duration=30s --compare: what if it had been set
 
 Run zen-lead <command> --help for a command's options.`;
 

@@ -76,7 +76,8 @@ function stringField(value: unknown): string | undefined {
 
 type Json = Record<string, unknown>;
 
-function record(value: unknown): Json {
+/** The value as a JSON object, or `{}` when it is not one (API JSON read without trusting it). */
+export function record(value: unknown): Json {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
 }
 

@@ -6,6 +6,8 @@
  * The loop, all on one VirtualTimeScheduler (virtual-clock.ts):
  *   world change ──put/remove──> ApiModel ──accepted change──> WatchStream ──+watchLatencyMs──> operator
  *   operator ──apply/delete──> Applier ──+writeLatencyMs──> ApiModel (and back round the loop)
+ * What the cluster does by itself (kubelets, ReplicaSets, drains) is the world model's
+ * (world/world.ts): the engine hands it the changes that are its business and stores what it writes.
  *
  * A run is a pure function of its Simulation: no wall clock, no I/O, randomness only from the seed.
  * `runSimulation` takes a whole Simulation; `startSimulation` takes the timeline in pieces, so a
@@ -17,7 +19,6 @@ import {
   type Decision,
   type Decoded,
   type EndpointSliceView,
-  formatTimestamp,
   isCandidate,
   isFailure,
   isSynced,
@@ -29,7 +30,7 @@ import {
   type State,
 } from "@zen-lead/core";
 import { Subject, type Subscription } from "rxjs";
-import { type ApiChange, ApiModel, type StoredObject } from "./api-model.ts";
+import { type ApiChange, ApiModel, record, type StoredObject } from "./api-model.ts";
 import { Applier, BACKOFF_MAX_MS, type WriteAction } from "./applier.ts";
 import {
   describeWrites,
@@ -39,18 +40,11 @@ import {
   sliceEndpointsViolation,
   unconverged,
 } from "./invariants.ts";
-import type {
-  ApiObject,
-  PodAction,
-  PodTarget,
-  SimReport,
-  Simulation,
-  TimedChange,
-  WorldChange,
-} from "./model.ts";
+import type { ApiObject, SimReport, Simulation, TimedChange, WorldChange } from "./model.ts";
 import { DEFAULT_LIMITS, type ReportLimits, Trace } from "./trace.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { WatchStream } from "./watch-stream.ts";
+import { type PodDirectory, World, type WorldHost } from "./world/world.ts";
 
 export interface RunOptions {
   /** How many items the report's lists keep (see trace.ts); the stats always count everything. */
@@ -72,13 +66,26 @@ export interface SimulationRun {
   runUntil(frame: number): void;
   /** Runs to `endAt`, checks convergence and returns the report. The run cannot be used after. */
   finish(endAt: number): SimReport;
+  /** The pods the world model has created so far. */
+  readonly pods: PodDirectory;
 }
 
 /** Runs a whole Simulation and reports it. Synchronous; the same input gives the same report. */
 export function runSimulation(sim: Simulation, options: RunOptions = {}): SimReport {
+  return runSimulationWithPods(sim, options).report;
+}
+
+/**
+ * The same, with the pods the world model created (a scenario's expectations name them). Throws
+ * WorldError when a change names a pod that does not exist at its time.
+ */
+export function runSimulationWithPods(
+  sim: Simulation,
+  options: RunOptions = {},
+): { readonly report: SimReport; readonly pods: PodDirectory } {
   const run = startSimulation(sim, options);
   for (const change of sim.timeline) run.push(change);
-  return run.finish(sim.endAt);
+  return { report: run.finish(sim.endAt), pods: run.pods };
 }
 
 /** Starts a run: the initial objects are stored and the controller has listed them at time 0. */
@@ -107,24 +114,14 @@ interface Controller {
   readonly applier: Applier;
 }
 
-type Json = Record<string, unknown>;
-
-function record(value: unknown): Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
-
-/** The object without its resourceVersion: re-put as a new version (kubelet-style status writes). */
-function withoutVersion(raw: ApiObject, metadata: Json = {}): ApiObject {
-  const { resourceVersion: _rv, ...meta } = raw.metadata;
-  return { ...raw, metadata: { ...meta, ...metadata } } as ApiObject;
-}
-
 class Engine implements SimulationRun {
   readonly #setup: SimulationSetup;
   readonly #clock: VirtualClock;
   readonly #model: ApiModel;
   readonly #watch = new WatchStream();
   readonly #trace: Trace;
+  /** The cluster's own controllers and kubelets (world/world.ts). */
+  readonly #world: World;
 
   #controller: Controller;
   /** The controller's latest state (undefined right after a restart, before it has one). */
@@ -156,13 +153,41 @@ class Engine implements SimulationRun {
     this.#clock = new VirtualClock(setup.epochMs);
     this.#model = new ApiModel(setup.seed, setup.api);
     this.#trace = new Trace(limits);
-    for (const { kind, object } of setup.initial) {
+    this.#world = new World(setup.world, this.#worldHost(), setup.seed);
+    for (const { kind, object } of [...setup.initial, ...this.#world.initial]) {
       const change = this.#model.put(kind, object, this.#clock.now);
       if (change === undefined) continue;
       this.#checkSlice(change.object);
       if (kind === "Pod") this.#tracePod(change);
     }
     this.#controller = this.#startController(0);
+  }
+
+  /** How the world model reads the API model and stores its changes: as any world change. */
+  #worldHost(): WorldHost {
+    return {
+      clock: this.#clock,
+      api: this.#model,
+      put: (kind, object) => this.#put(kind, object),
+      remove: (kind, namespace, name) => this.#remove(kind, namespace, name),
+    };
+  }
+
+  /** A world change stores an object: it disturbs the cluster, and the controller will watch it. */
+  #put(kind: Kind, object: ApiObject): void {
+    this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
+    const accepted = this.#model.put(kind, object, this.#clock.now);
+    if (accepted !== undefined) this.#accepted(accepted);
+  }
+
+  #remove(kind: Kind, namespace: string, name: string): void {
+    this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
+    const accepted = this.#model.remove(kind, namespace, name);
+    if (accepted !== undefined) this.#accepted(accepted);
+  }
+
+  get pods(): PodDirectory {
+    return this.#world;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -437,18 +462,18 @@ class Engine implements SimulationRun {
     const now = this.#clock.frame;
     this.#lastDisturbance = Math.max(this.#lastDisturbance, now);
     switch (change.type) {
-      case "put": {
-        const accepted = this.#model.put(change.kind, change.object, this.#clock.now);
-        if (accepted !== undefined) this.#accepted(accepted);
+      case "put":
+        this.#put(change.kind, change.object);
         break;
-      }
-      case "remove": {
-        const accepted = this.#model.remove(change.kind, change.namespace, change.name);
-        if (accepted !== undefined) this.#accepted(accepted);
+      case "remove":
+        this.#remove(change.kind, change.namespace, change.name);
         break;
-      }
       case "pod":
-        for (const pod of this.#targets(change.target)) this.#podAction(pod, change.action);
+      case "annotate":
+      case "rollingUpdate":
+      case "scale":
+      case "drainNode":
+        this.#world.apply(change);
         break;
       case "controllerRestart":
         this.#restart();
@@ -464,81 +489,6 @@ class Engine implements SimulationRun {
         this.#model.changeBehaviour(change.behaviour);
         break;
     }
-  }
-
-  /** The pods a `pod` change hits, resolved against the API model now (sorted, deterministic). */
-  #targets(target: PodTarget): StoredObject[] {
-    if ("pod" in target) {
-      const slash = target.pod.indexOf("/");
-      const namespace = slash === -1 ? "default" : target.pod.slice(0, slash);
-      const name = slash === -1 ? target.pod : target.pod.slice(slash + 1);
-      const pod = this.#model.get("Pod", namespace, name);
-      return pod === undefined ? [] : [pod];
-    }
-    if ("leaderOf" in target) {
-      const source = target.leaderOf.includes("/") ? target.leaderOf : `default/${target.leaderOf}`;
-      const namespace = source.slice(0, source.indexOf("/"));
-      const leader = publishedLeaders(this.#model).get(source);
-      const pod = leader === undefined ? undefined : this.#model.get("Pod", namespace, leader.podName);
-      return pod === undefined ? [] : [pod];
-    }
-    const out: StoredObject[] = [];
-    for (const pod of this.#model.list("Pod")) {
-      const nodeName = isFailure(pod.view) ? record(pod.raw.spec).nodeName : (pod.view as PodView).nodeName;
-      if (nodeName === target.onNode) out.push(pod);
-    }
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-
-  /** What a kubelet or the API server would write for the pod. */
-  #podAction(pod: StoredObject, action: PodAction): void {
-    const now = this.#clock.now;
-    const at = this.#clock.frame;
-    const raw = pod.raw;
-    let next: ApiObject | undefined;
-    switch (action.type) {
-      case "setReady": {
-        const status = record(raw.status);
-        const conditions = Array.isArray(status.conditions) ? (status.conditions as unknown[]) : [];
-        const wanted = action.ready ? "True" : "False";
-        const ready = conditions.find((c) => record(c).type === "Ready");
-        if (record(ready).status === wanted) return;
-        const condition = {
-          ...record(ready),
-          type: "Ready",
-          status: wanted,
-          lastTransitionTime: formatTimestamp(now),
-        };
-        const updated =
-          ready === undefined
-            ? [...conditions, condition]
-            : conditions.map((c) => (c === ready ? condition : c));
-        next = withoutVersion({ ...raw, status: { ...status, conditions: updated } } as ApiObject);
-        break;
-      }
-      case "terminate": {
-        if (raw.metadata.deletionTimestamp !== undefined && raw.metadata.deletionTimestamp !== null) return;
-        next = withoutVersion(raw, {
-          deletionTimestamp: formatTimestamp(now),
-          deletionGracePeriodSeconds: Math.ceil(action.graceMs / 1000),
-        });
-        const { uid, namespace, name } = pod;
-        this.#clock.at(at + action.graceMs, () => {
-          if (this.#model.get("Pod", namespace, name)?.uid !== uid) return;
-          this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
-          const removed = this.#model.remove("Pod", namespace, name);
-          if (removed !== undefined) this.#accepted(removed);
-        });
-        break;
-      }
-      case "delete": {
-        const removed = this.#model.remove("Pod", pod.namespace, pod.name);
-        if (removed !== undefined) this.#accepted(removed);
-        return;
-      }
-    }
-    const accepted = this.#model.put("Pod", next, now);
-    if (accepted !== undefined) this.#accepted(accepted);
   }
 
   /** The controller process restarts: state lost, writes not yet sent lost, fresh lists of every kind. */
@@ -600,7 +550,7 @@ class Engine implements SimulationRun {
       seed: this.#setup.seed,
       epochMs: this.#setup.epochMs,
       endAt,
-      services: trace.services(),
+      services: trace.services(endAt),
       writes: trace.writes(),
       violations: trace.violations(),
       stats: {

@@ -9,6 +9,7 @@ export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffMs } from "./applier.ts";
 export {
   type RunOptions,
   runSimulation,
+  runSimulationWithPods,
   type SimulationRun,
   type SimulationSetup,
   startSimulation,
@@ -18,6 +19,7 @@ export { INVARIANTS } from "./invariants.ts";
 export {
   type ApiBehaviour,
   type ApiObject,
+  type ClusterChange,
   DEFAULT_API_BEHAVIOUR,
   type Failover,
   type LeadershipPeriod,
@@ -48,3 +50,24 @@ export { renderText } from "./report-text.ts";
 export * from "./scenario/index.ts";
 export { formatAbsolute, formatDuration, formatOffset } from "./time-format.ts";
 export { DEFAULT_LIMITS, type ReportLimits } from "./trace.ts";
+export {
+  type Comparison,
+  compareRuns,
+  type RunFigures,
+  type ServiceComparison,
+  whatIfName,
+} from "./what-if/comparison.ts";
+export { renderComparisonHtml } from "./what-if/comparison-html.ts";
+export { comparisonJson, renderComparisonJson } from "./what-if/comparison-json.ts";
+export { renderComparisonText } from "./what-if/comparison-text.ts";
+export {
+  type AnnotationOverride,
+  describeOverride,
+  LogRewriter,
+  OverrideError,
+  parseOverride,
+  parseOverrides,
+  SETTABLE_ANNOTATIONS,
+} from "./what-if/overrides.ts";
+export type { WorldSpec } from "./world/spec.ts";
+export { type CreatedPod, type PodDirectory, WorldError } from "./world/world.ts";

@@ -5,6 +5,7 @@
  * All times are virtual milliseconds from the start of the run.
  */
 import type { Kind } from "@zen-lead/core";
+import type { PodRef, WorldSpec } from "./world/spec.ts";
 
 /** An API object as JSON (what the API server stores and watches deliver). */
 export type ApiObject = Readonly<Record<string, unknown>> & {
@@ -17,14 +18,13 @@ export type ApiObject = Readonly<Record<string, unknown>> & {
 /**
  * Something that happens in the cluster at a time, other than zen-lead's own writes.
  * `put` stores the object as given (the API model assigns uid/resourceVersion when missing);
- * `remove` deletes it. Object changes are what event logs contain and what scenario faults
- * compile to.
+ * `remove` deletes it. Object changes are what event logs contain. Scenario faults compile to the
+ * world model's changes (ClusterChange), which it carries out when they happen (world/world.ts).
  */
 export type WorldChange =
   | { readonly type: "put"; readonly kind: Kind; readonly object: ApiObject }
   | { readonly type: "remove"; readonly kind: Kind; readonly namespace: string; readonly name: string }
-  /** A change to pods chosen when it happens (e.g. "whoever leads web now"), see PodTarget. */
-  | { readonly type: "pod"; readonly target: PodTarget; readonly action: PodAction }
+  | ClusterChange
   /** The controller process restarts: its in-memory state is lost and rebuilt from fresh lists. */
   | { readonly type: "controllerRestart" }
   /** The controller's watch of `kind` drops: no events until `until`, then a relist (atomic resync). */
@@ -33,22 +33,52 @@ export type WorldChange =
   | { readonly type: "apiBehaviour"; readonly behaviour: Partial<ApiBehaviour> };
 
 /**
- * Which pods a `pod` change hits, resolved by the engine at the change's time against the API
- * model: a named pod, the pod zen-lead's leader slice for a source names, or every pod on a node.
+ * What the cluster's own controllers and kubelets do, decided when it happens by the world model
+ * (world/world.ts) against the API model as it is then. `where` locates the change in its input
+ * (`["timeline", 2, "readiness"]`) for the message when it names a pod that does not exist then.
+ */
+export type ClusterChange =
+  /** Pods chosen when it happens (e.g. "whoever leads web now"), see PodTarget. */
+  | {
+      readonly type: "pod";
+      readonly target: PodTarget;
+      readonly action: PodAction;
+      readonly where?: readonly (string | number)[];
+    }
+  /** A Service of the WorldSpec (`namespace/name`) gets annotations set (a string) or removed (null). */
+  | {
+      readonly type: "annotate";
+      readonly service: string;
+      readonly annotations: Readonly<Record<string, string | null>>;
+      readonly where?: readonly (string | number)[];
+    }
+  /** A Deployment of the WorldSpec (`namespace/name`) rolls out a new pod template. */
+  | { readonly type: "rollingUpdate"; readonly deployment: string }
+  /** A Deployment of the WorldSpec is scaled to `replicas`. */
+  | { readonly type: "scale"; readonly deployment: string; readonly replicas: number }
+  /** A node of the WorldSpec is cordoned and its pods terminate (`graceMs`, else their own, at least 30 s). */
+  | { readonly type: "drainNode"; readonly node: string; readonly graceMs?: number };
+
+/**
+ * Which pods a `pod` change hits, resolved by the world model at the change's time against the API
+ * model: a pod by key, the pod zen-lead's leader slice for a source names, every pod on a node, or a
+ * pod named the way a scenario names one (an error when it does not exist then).
  */
 export type PodTarget =
   | { readonly pod: string /* namespace/name */ }
   | { readonly leaderOf: string /* namespace/name of the source Service */ }
-  | { readonly onNode: string };
+  | { readonly onNode: string }
+  | { readonly ref: PodRef };
 
 /**
  * What happens to the targeted pods, as a kubelet/API server would write it:
- * - setReady: the Ready condition flips (lastTransitionTime = now);
+ * - setReady: the Ready condition flips (lastTransitionTime = now); with `revertAfterMs`, it flips
+ *   back that much later (the same pod, if it still exists): a flap;
  * - terminate: graceful deletion — deletionTimestamp set now, the pod removed after graceMs;
  * - delete: removed at once (grace period 0, or a crash followed by the kubelet's cleanup).
  */
 export type PodAction =
-  | { readonly type: "setReady"; readonly ready: boolean }
+  | { readonly type: "setReady"; readonly ready: boolean; readonly revertAfterMs?: number }
   | { readonly type: "terminate"; readonly graceMs: number }
   | { readonly type: "delete" };
 
@@ -84,6 +114,11 @@ export interface Simulation {
   readonly api: ApiBehaviour;
   /** The cluster before the controller starts (listed by its initial watches at time 0). */
   readonly initial: readonly { readonly kind: Kind; readonly object: ApiObject }[];
+  /**
+   * A scenario's cluster, created at time 0 after `initial` by the world model, which then runs its
+   * kubelets and ReplicaSets (absent in replays: the log is the world).
+   */
+  readonly world?: WorldSpec;
   /** Sorted by `at`; changes with equal times keep their order. */
   readonly timeline: readonly TimedChange[];
   /** Run until this virtual time (ms), so trailing timers and retries can finish. */
@@ -124,10 +159,26 @@ export interface PodLane {
   readonly ready: readonly { readonly from: number; readonly to?: number }[];
 }
 
+/**
+ * A Service's run in four numbers, counted over the whole run whatever the report's list limits
+ * (what a what-if replay compares, docs/simulator.md).
+ */
+export interface ServiceTotals {
+  /** LeaderChanged events: every change of leader, the first election and losing the leader included. */
+  readonly leaderChanges: number;
+  /** Of those, the ones that took leadership from a sitting leader (to another pod or to none). */
+  readonly failovers: number;
+  /** Virtual ms, from the controller's first decision for the Service to the end, it had no leader. */
+  readonly leaderlessMs: number;
+  /** Write requests for the Service's objects that reached the API server (failed ones included). */
+  readonly writes: number;
+}
+
 export interface ServiceReport {
   /** `namespace/name` of the source Service. */
   readonly service: string;
   readonly leaderService?: string;
+  readonly totals: ServiceTotals;
   readonly leadership: readonly LeadershipPeriod[];
   readonly failovers: readonly Failover[];
   readonly pods: readonly PodLane[];

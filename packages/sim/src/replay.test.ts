@@ -107,6 +107,8 @@ describe("simulationFromLog", () => {
       [9_005, "b", undefined, "LeaderDeleted", 10],
     ]);
     expect(web?.warnings.map((w) => w.reason)).toEqual(["NoReadyPods"]);
+    // Without a leader from the decision that lost b to the end of the run (39 s).
+    expect(web?.totals).toEqual({ leaderChanges: 3, failovers: 2, leaderlessMs: 39_000 - 9_005, writes: 6 });
     expect(report.violations).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import type {
   LeadershipPeriod,
   PodLane,
   ServiceReport,
+  ServiceTotals,
   SimReport,
   Violation,
   WriteRecord,
@@ -37,11 +38,14 @@ const lane = (p: PodLane): Json => ({
 });
 const write = (w: WriteRecord) => pick(w, ["at", "verb", "kind", "object", "status", "source"]);
 const violation = (v: Violation) => pick(v, ["at", "invariant", "message"]);
+/** A Service's totals, keys in the documented order. */
+export const totals = (t: ServiceTotals) => pick(t, ["leaderChanges", "failovers", "leaderlessMs", "writes"]);
 
 function service(s: ServiceReport): Json {
   return {
     service: s.service,
     ...(s.leaderService !== undefined ? { leaderService: s.leaderService } : {}),
+    totals: totals(s.totals),
     leadership: s.leadership.map(period),
     failovers: s.failovers.map(failover),
     pods: s.pods.map(lane),

@@ -4,7 +4,13 @@
  * order: the same report renders to the same bytes on any machine (no locale, no time zone; see
  * time-format.ts), so a rendered report can be diffed and kept as a golden file.
  */
-import { type Failover, OMISSION_KEYS, type ServiceReport, type SimReport } from "./model.ts";
+import {
+  type Failover,
+  OMISSION_KEYS,
+  type ServiceReport,
+  type ServiceTotals,
+  type SimReport,
+} from "./model.ts";
 import { formatAbsolute, formatDuration, formatOffset } from "./time-format.ts";
 
 function pad(text: string, width: number): string {
@@ -27,9 +33,24 @@ function failoverLine(f: Failover): string {
   return `    ${parts.join("  ")}`;
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** `3 leader changes, 2 failovers, 1.2s without a leader, 6 writes`. */
+export function totalsLine(t: ServiceTotals): string {
+  return [
+    plural(t.leaderChanges, "leader change"),
+    plural(t.failovers, "failover"),
+    `${formatDuration(t.leaderlessMs)} without a leader`,
+    plural(t.writes, "write"),
+  ].join(", ");
+}
+
 function serviceSection(s: ServiceReport): string[] {
   const lines: string[] = [];
   lines.push(`Service ${s.service}${s.leaderService !== undefined ? ` -> ${s.leaderService}` : ""}`);
+  lines.push(`  ${totalsLine(s.totals)}`);
   lines.push("  Leaders");
   if (s.leadership.length === 0) lines.push("    (never had a leader)");
   for (const p of s.leadership) {

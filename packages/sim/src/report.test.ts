@@ -69,21 +69,22 @@ describe("reports", () => {
       }),
     );
     const text = renderText(report);
-    expect(text.split("\n").slice(0, 19)).toEqual([
+    expect(text.split("\n").slice(0, 20)).toEqual([
       "zen-lead simulation: test (scenario, seed 1)",
       "  start +0.000s (2025-01-01T00:00:00.000Z)",
       "  end   +60.000s (2025-01-01T00:01:00.000Z)",
       "  9 events, 4 writes (0 failed), 2 leader changes",
-      "  publish latency over 2: min 7 ms, mean 17 ms, max 27 ms",
+      "  publish latency over 2: min 7ms, mean 17ms, max 27ms",
       "  0 violations",
       "",
       "Service default/web -> default/web-leader",
+      "  2 leader changes, 1 failover, 0s without a leader, 4 writes",
       "  Leaders",
       "    +0.000s     .. +10.020s     web-0  (Elected)",
       "    +10.020s    .. end          web-1  (LeaderNotReady)",
       "  Leader changes",
-      "    +0.000s      (none) -> web-0  Elected  trigger +0.000s  slice +0.007s  latency 7 ms",
-      "    +10.020s     web-0 -> web-1  LeaderNotReady  trigger +10.000s  slice +10.027s  latency 27 ms",
+      "    +0.000s      (none) -> web-0  Elected  trigger +0.000s  slice +0.007s  latency 7ms",
+      "    +10.020s     web-0 -> web-1  LeaderNotReady  trigger +10.000s  slice +10.027s  latency 27ms",
       "  Warnings",
       "    (none)",
       "  Pods",
@@ -116,11 +117,13 @@ describe("reports", () => {
     expect(Object.keys(json.services[0])).toEqual([
       "service",
       "leaderService",
+      "totals",
       "leadership",
       "failovers",
       "pods",
       "warnings",
     ]);
+    expect(json.services[0].totals).toEqual({ leaderChanges: 1, failovers: 0, leaderlessMs: 0, writes: 2 });
     expect(json.services[0].failovers[0]).toEqual({
       at: 0,
       to: "web-0",
@@ -166,6 +169,10 @@ describe("reports", () => {
     expect(omitted).toMatchObject({ writes: report.stats.writes - 4, failovers: failovers - 3 });
     expect(omitted?.leadership).toBeGreaterThan(10);
     expect(omitted?.readyIntervals).toBeGreaterThan(10);
+    // A Service's totals count everything too, and agree with the whole run's.
+    expect(web?.totals).toMatchObject({ leaderChanges: failovers, writes: report.stats.writes });
+    // Each of the 20 NotReady turns took leadership from a sitting leader.
+    expect(web?.totals.failovers).toBe(20);
     expect(renderText(report)).toContain(
       `Not listed (report limits; the stats count them): ${omitted?.leadership} leadership, ${failovers - 3} failovers`,
     );
@@ -179,7 +186,7 @@ describe("time formats", () => {
     expect(formatOffset(-250)).toBe("-0.250s");
     expect(formatOffset(3_600_000.4)).toBe("+3600.000s");
     expect(formatAbsolute(Date.UTC(2025, 0, 1), 12_345)).toBe("2025-01-01T00:00:12.345Z");
-    expect(formatDuration(27)).toBe("27 ms");
-    expect(formatDuration(2_005)).toBe("2.005 s");
+    expect(formatDuration(27)).toBe("27ms");
+    expect(formatDuration(2_005)).toBe("2.005s");
   });
 });

@@ -12,6 +12,7 @@ import type {
   PodLane,
   ReportOmissions,
   ServiceReport,
+  ServiceTotals,
   Violation,
   WriteRecord,
 } from "./model.ts";
@@ -64,6 +65,9 @@ interface SourceTrace {
   readonly failovers: Mutable<Failover>[];
   pending: PendingSlice[];
   readonly warnings: { readonly at: number; readonly reason: string; readonly message: string }[];
+  readonly totals: Mutable<ServiceTotals>;
+  /** Since when its decision names no leader (undefined: it has one, or no decision). */
+  leaderlessSince: number | undefined;
 }
 
 interface Lane {
@@ -131,6 +135,8 @@ export class Trace {
         failovers: [],
         pending: [],
         warnings: [],
+        totals: { leaderChanges: 0, failovers: 0, leaderlessMs: 0, writes: 0 },
+        leaderlessSince: undefined,
       };
       this.#sources.set(key, source);
     }
@@ -148,6 +154,13 @@ export class Trace {
       if (decision.basis !== undefined) source.selector = decision.basis.service.selector;
     }
     const leader = decision?.leader;
+    // Without a decision (the Service is gone or opted out) it wants no leader: that is not leaderless.
+    const leaderless = decision !== undefined && leader === undefined;
+    if (leaderless) source.leaderlessSince ??= at;
+    else if (source.leaderlessSince !== undefined) {
+      source.totals.leaderlessMs += at - source.leaderlessSince;
+      source.leaderlessSince = undefined;
+    }
     if (leader?.podUid === source.leaderUid) return;
     if (source.open !== undefined) source.open.to = at;
     source.open = undefined;
@@ -165,6 +178,8 @@ export class Trace {
   failover(key: string, change: LeaderChange, at: number, triggerAt: number): void {
     const source = this.#source(key);
     this.failoverCount++;
+    source.totals.leaderChanges++;
+    if (change.from !== undefined) source.totals.failovers++;
     let record: Mutable<Failover> | undefined;
     if (source.failovers.length < this.#limits.failovers) {
       record = {
@@ -216,6 +231,8 @@ export class Trace {
 
   write(record: WriteRecord): void {
     this.writeCount++;
+    const source = this.#sources.get(record.source);
+    if (source !== undefined) source.totals.writes++;
     if (record.status >= 300) this.failedWrites++;
     if (this.#writes.length < this.#limits.writes) this.#writes.push(record);
     else this.#omitted.writes++;
@@ -277,8 +294,11 @@ export class Trace {
     lane.isReady = false;
   }
 
-  /** The per-Service reports, sorted by Service, with each Service's pods (matched by its selector). */
-  services(): ServiceReport[] {
+  /**
+   * The per-Service reports at the end of the run (`endAt` closes the time without a leader),
+   * sorted by Service, with each Service's pods (matched by its selector).
+   */
+  services(endAt: number): ServiceReport[] {
     const keys = [...this.#sources.keys()].sort();
     return keys.map((key) => {
       const source = this.#sources.get(key) as SourceTrace;
@@ -296,9 +316,11 @@ export class Trace {
         }
         pods.sort((a, b) => a.created - b.created || (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
       }
+      const open = source.leaderlessSince === undefined ? 0 : Math.max(0, endAt - source.leaderlessSince);
       return {
         service: key,
         ...(source.leaderService !== undefined ? { leaderService: source.leaderService } : {}),
+        totals: { ...source.totals, leaderlessMs: source.totals.leaderlessMs + open },
         leadership: source.leadership.map((p) => ({ ...p })),
         failovers: source.failovers.map((f) => ({ ...f })),
         pods,

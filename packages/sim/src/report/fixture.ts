@@ -14,6 +14,7 @@ export const SAMPLE_REPORT: SimReport = {
     {
       service: "shop/web",
       leaderService: "shop/web-leader",
+      totals: { leaderChanges: 3, failovers: 3, leaderlessMs: 745, writes: 7 },
       leadership: [
         { pod: "shop/web-0", from: 120, to: 15_000, reason: "Elected" },
         { pod: "shop/web-1", from: 15_180, to: 31_000, reason: "LeaderNotReady" },
@@ -60,6 +61,7 @@ export const SAMPLE_REPORT: SimReport = {
     {
       service: "payments/api",
       leaderService: "payments/api-leader",
+      totals: { leaderChanges: 2, failovers: 2, leaderlessMs: 8_900, writes: 4 },
       leadership: [
         { pod: "payments/api-7d9f-abcde", from: 50, to: 20_000, reason: "Elected" },
         { pod: "payments/api-7d9f-fghij", from: 20_900, reason: "LeaderNotRunning" },

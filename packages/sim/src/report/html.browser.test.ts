@@ -7,6 +7,8 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { renderComparisonHtml } from "../what-if/comparison-html.ts";
+import { compareCrashloop } from "../what-if/fixture.ts";
 import { SAMPLE_PERIODS, SAMPLE_REPORT } from "./fixture.ts";
 import { renderHtml } from "./html.ts";
 
@@ -189,6 +191,48 @@ describe("the HTML report in Chromium", () => {
       await expect(page.locator("h1").textContent()).resolves.toBe(`zen-lead simulation: ${report.name}`);
       expect(await page.title()).toBe(`zen-lead simulation: ${report.name}`);
       expect(await page.locator("img, script").count()).toBe(0);
+      expect(requests).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  }, 60_000);
+
+  it("shows a what-if comparison: the figures side by side, and both runs' timelines on one time axis", async () => {
+    const comparison = compareCrashloop("web:min-ready-duration=30s");
+    const { page, requests, errors } = await open(renderComparisonHtml(comparison));
+    try {
+      expect(await page.title()).toBe("zen-lead what-if: replay of prod-eu-1");
+      const failovers = page.locator("#all-services tr", { hasText: "failovers" }).first().locator("td");
+      await expect(failovers.allTextContents()).resolves.toEqual([
+        "failovers",
+        String(comparison.totals.asRecorded.failovers),
+        "3",
+        `−${comparison.totals.asRecorded.failovers - 3}`,
+      ]);
+      const web = page.locator('section[data-service="shop/web"]');
+      for (const [cls, side] of [
+        ["as-recorded", "asRecorded"],
+        ["what-if", "whatIf"],
+      ] as const) {
+        const periods = comparison.reports[side].services.find((s) => s.service === "shop/web")?.leadership;
+        const run = web.locator(`div.run.${cls}`);
+        await expect(run.locator("svg.timeline").isVisible()).resolves.toBe(true);
+        // One drawn bar per leadership period of that run.
+        const widths = await run
+          .locator("rect.leadership")
+          .evaluateAll((rects) =>
+            rects.map((r) => (r as unknown as SvgElement).getBoundingClientRect().width),
+          );
+        expect(widths).toHaveLength(periods?.length ?? -1);
+        for (const w of widths) expect(w).toBeGreaterThan(0);
+      }
+      // The two timelines share their time axis: the same ticks at the same places.
+      const axes = await web
+        .locator("g.axis")
+        .evaluateAll((axes) => axes.map((g) => (g as unknown as { textContent: string }).textContent));
+      expect(axes).toHaveLength(2);
+      expect(axes[1]).toBe(axes[0]);
       expect(requests).toEqual([]);
       expect(errors).toEqual([]);
     } finally {

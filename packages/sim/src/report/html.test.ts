@@ -17,7 +17,14 @@ const EMPTY: SimReport = {
 };
 
 function service(overrides: Partial<ServiceReport> & Pick<ServiceReport, "service">): ServiceReport {
-  return { leadership: [], failovers: [], pods: [], warnings: [], ...overrides };
+  return {
+    totals: { leaderChanges: 0, failovers: 0, leaderlessMs: 0, writes: 0 },
+    leadership: [],
+    failovers: [],
+    pods: [],
+    warnings: [],
+    ...overrides,
+  };
 }
 
 /** The opening tags `<tag ... class="cls..." ...>` in the page. */
@@ -115,7 +122,7 @@ describe("renderHtml", () => {
     const html = renderHtml(SAMPLE_REPORT);
     const failovers = tags(html, "g", "failover");
     expect(failovers).toHaveLength(5);
-    expect(html).toContain(">180 ms · LeaderNotReady</text>");
+    expect(html).toContain(">180ms · LeaderNotReady</text>");
     expect(html).toContain(">no slice · LeaderNotReady</text>");
     expect(tags(html, "g", "failover unaccepted")).toHaveLength(1);
     expect(tags(html, "g", "warning")).toHaveLength(3);

@@ -17,7 +17,7 @@ import type {
   Violation,
   WriteRecord,
 } from "../model.ts";
-import { formatOffset } from "../time-format.ts";
+import { formatDuration, formatOffset } from "../time-format.ts";
 
 export interface HtmlOptions {
   /** Pod lanes drawn per Service before the rest fold into one overflow lane (default 50). */
@@ -66,10 +66,6 @@ const esc = escapeHtml;
 function num(n: number): string {
   const r = Math.round(n * 100) / 100;
   return Object.is(r, -0) ? "0" : String(r);
-}
-
-function formatMs(ms: number): string {
-  return `${Number.isInteger(ms) ? String(ms) : ms.toFixed(1)} ms`;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -327,7 +323,7 @@ function svgTimeline(
     const to = p.to ?? report.endAt;
     const s = span(p.from, to);
     const y = laneY(laneIndexOf(p.pod));
-    const tip = `${p.pod} leads ${formatOffset(p.from)} → ${p.to === undefined ? `end of run (${formatOffset(report.endAt)}, still leading)` : formatOffset(p.to)}, ${formatMs(to - p.from)}; reason: ${p.reason}`;
+    const tip = `${p.pod} leads ${formatOffset(p.from)} → ${p.to === undefined ? `end of run (${formatOffset(report.endAt)}, still leading)` : formatOffset(p.to)}, ${formatDuration(to - p.from)}; reason: ${p.reason}`;
     out.push(
       `<rect class="leadership" x="${s.x}" y="${num(y + 5)}" width="${s.w}" height="${LANE_H - 10}" rx="2" data-pod="${esc(p.pod)}" data-from="${esc(String(p.from))}" data-to="${esc(String(to))}" data-reason="${esc(p.reason)}"${p.to === undefined ? ` data-open="true"` : ""}><title>${esc(tip)}</title></rect>`,
     );
@@ -340,7 +336,7 @@ function svgTimeline(
   const ordered = service.failovers.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
   for (const { f, i } of ordered) {
     const fx = x(f.at);
-    const label = `${isFiniteNumber(f.latencyMs) ? formatMs(f.latencyMs) : "no slice"} · ${f.cause}`;
+    const label = `${isFiniteNumber(f.latencyMs) ? formatDuration(f.latencyMs) : "no slice"} · ${f.cause}`;
     const w = [...label].length * LABEL_CHAR_W;
     const anchorEnd = fx + 4 + w > WIDTH - 2;
     const left = anchorEnd ? fx - 4 - w : fx + 4;
@@ -351,7 +347,7 @@ function svgTimeline(
         break;
       }
     }
-    const tip = `Failover #${i + 1} decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatMs(f.latencyMs)}` : ""}`;
+    const tip = `Failover #${i + 1} decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatDuration(f.latencyMs)}` : ""}`;
     const bad = !isFiniteNumber(f.sliceAt) ? " unaccepted" : "";
     const attrs = [
       `class="failover${bad}"`,
@@ -413,7 +409,8 @@ function svgTimeline(
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-function table(
+/** A table with a caption; rows beyond `maxRows` are left out with a note. Cells are HTML. */
+export function table(
   caption: string,
   headers: readonly string[],
   rows: readonly { readonly cls?: string; readonly cells: readonly string[] }[],
@@ -455,7 +452,7 @@ function failoverTable(failovers: readonly Failover[], maxRows: number): string 
           esc(f.cause),
           formatOffset(f.triggerAt),
           accepted ? formatOffset(f.sliceAt) : `<strong class="bad">never</strong>`,
-          isFiniteNumber(f.latencyMs) ? formatMs(f.latencyMs) : "—",
+          isFiniteNumber(f.latencyMs) ? formatDuration(f.latencyMs) : "—",
         ],
       };
       return accepted ? row : { ...row, cls: "bad-row" };
@@ -475,7 +472,7 @@ function leadershipTable(periods: readonly LeadershipPeriod[], endAt: number, ma
         esc(p.pod),
         formatOffset(p.from),
         p.to === undefined ? `<span class="muted">end (still leading)</span>` : formatOffset(p.to),
-        formatMs((p.to ?? endAt) - p.from),
+        formatDuration((p.to ?? endAt) - p.from),
         esc(p.reason),
       ],
     })),
@@ -614,9 +611,10 @@ function serviceSummary(service: ServiceReport, lanes: number): string {
   if (latencies.length > 0) {
     const p50 = latencies[Math.ceil(latencies.length / 2) - 1] ?? 0;
     const max = latencies[latencies.length - 1] ?? 0;
-    parts.push(`failover latency p50 ${formatMs(p50)}, max ${formatMs(max)}`);
+    parts.push(`failover latency p50 ${formatDuration(p50)}, max ${formatDuration(max)}`);
   }
   if (never > 0) parts.push(`<strong class="bad">${plural(never, "failover")} never got a slice</strong>`);
+  parts.push(`${formatDuration(service.totals.leaderlessMs)} without a leader`);
   parts.push(
     service.warnings.length > 0
       ? `<span class="warn">${plural(service.warnings.length, "warning")}</span>`
@@ -726,7 +724,7 @@ tr.bad-row td { background: #fef2f2; color: #7f1d1d; }
 .violations th { background: #fee2e2; }
 `;
 
-function legend(): string {
+export function legend(): string {
   const item = (cls: string, text: string): string =>
     `<li><span class="sw ${cls}" aria-hidden="true"></span>${text}</li>`;
   return `<ul class="legend" aria-label="Legend">${[
@@ -753,17 +751,6 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
   const scale = scaleFor(timeDomain(report));
   const title = `zen-lead simulation: ${report.name}`;
   const out = [
-    "<!doctype html>",
-    `<html lang="en">`,
-    "<head>",
-    `<meta charset="utf-8">`,
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<meta name="generator" content="zen-lead simulator (report format ${esc(String(report.formatVersion))})">`,
-    `<title>${esc(title)}</title>`,
-    `<style>${CSS}</style>`,
-    "</head>",
-    "<body>",
     "<header>",
     `<h1>${esc(title)}</h1>`,
     `<p>Source: <strong>${esc(report.source)}</strong> · seed <code>${esc(String(report.seed))}</code> · virtual run length ${formatOffset(report.endAt)} · report format ${esc(String(report.formatVersion))}</p>`,
@@ -796,6 +783,48 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
       out.push(serviceSection(s, i, report, scale, opts));
     });
   }
-  out.push(writesSection(report.writes, opts.maxTableRows), "</main>", "</body>", "</html>", "");
-  return out.join("\n");
+  out.push(writesSection(report.writes, opts.maxTableRows), "</main>");
+  return page(title, report.formatVersion, out);
+}
+
+/**
+ * A whole page around `body` (HTML lines): the head with the stylesheet (plus `extraCss`) and a
+ * Content-Security-Policy that lets nothing be fetched or run.
+ */
+export function page(title: string, formatVersion: number, body: readonly string[], extraCss = ""): string {
+  return [
+    "<!doctype html>",
+    `<html lang="en">`,
+    "<head>",
+    `<meta charset="utf-8">`,
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+    `<meta name="generator" content="zen-lead simulator (report format ${esc(String(formatVersion))})">`,
+    `<title>${esc(title)}</title>`,
+    `<style>${CSS}${extraCss}</style>`,
+    "</head>",
+    "<body>",
+    ...body,
+    "</body>",
+    "</html>",
+    "",
+  ].join("\n");
+}
+
+/**
+ * One Service's timeline of one run, drawn on the time axis of `reports` (all of them share it):
+ * for pages that show several runs of one log. `id` must be unique in the page.
+ */
+export function timelineFigure(
+  service: ServiceReport,
+  id: number,
+  report: SimReport,
+  reports: readonly SimReport[],
+  maxLanes = DEFAULT_MAX_LANES,
+): string {
+  const scale = scaleFor(Math.max(...reports.map(timeDomain)));
+  const { lanes, laneOf } = lanesFor(service, maxLanes);
+  return [`<div class="figure">`, svgTimeline(service, id, report, scale, lanes, laneOf), `</div>`].join(
+    "\n",
+  );
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runSimulation } from "../engine.ts";
-import { checkExpectations, compileDetailed, parseScenario } from "./index.ts";
+import { checkExpectations, parseScenario, runScenario } from "./index.ts";
 
 const SCENARIO = `name: expectations
 deployments:
@@ -17,8 +16,8 @@ timeline:
 
 function check(expect: string): string[] {
   const scenario = parseScenario(`${SCENARIO}expect:\n${expect}`, "e.yaml");
-  const compiled = compileDetailed(scenario);
-  return checkExpectations(scenario, runSimulation(compiled.simulation), compiled);
+  const { report, pods } = runScenario(scenario);
+  return checkExpectations(scenario, report, pods);
 }
 
 describe("checkExpectations", () => {

@@ -3,8 +3,8 @@
  * naming the expectation the way the file does (`expect.leaderAt[1]`). Empty: all met.
  */
 import type { ServiceReport, SimReport } from "../model.ts";
-import { type CompiledScenario, compileDetailed } from "./compile.ts";
-import { formatDuration } from "./format.ts";
+import { formatDuration } from "../time-format.ts";
+import type { PodDirectory } from "../world/world.ts";
 import type { Scenario, StaticPodRef } from "./types.ts";
 
 /** Does a pod as the report names it (`name` or `namespace/name`) denote `key` (`namespace/name`)? */
@@ -26,22 +26,21 @@ export function countedFailovers(service: ServiceReport): ServiceReport["failove
   return service.failovers.filter((f) => f.from !== undefined);
 }
 
-export function checkExpectations(
-  scenario: Scenario,
-  report: SimReport,
-  compiled?: CompiledScenario,
-): string[] {
-  const c = compiled ?? compileDetailed(scenario);
+/**
+ * The scenario's expectations against the report of its run; `pods` (the run's, see runScenario)
+ * names the pods the expectations refer to by ordinal. One line per unmet expectation.
+ */
+export function checkExpectations(scenario: Scenario, report: SimReport, pods: PodDirectory): string[] {
   const e = scenario.expect;
   const problems: string[] = [];
   const aliases = new Map<string, string>();
-  for (const p of c.pods) if (p.alias !== undefined) aliases.set(p.pod, p.alias);
+  for (const p of pods.created) if (p.alias !== undefined) aliases.set(p.pod, p.alias);
   const label = (reported: string) => {
     for (const [key, alias] of aliases) if (samePod(reported, key)) return `${reported} (${alias})`;
     return reported;
   };
   const resolve = (where: string, ref: StaticPodRef): string | undefined => {
-    const r = c.resolvePod(ref);
+    const r = pods.resolve(ref);
     if ("error" in r) {
       problems.push(`${where}: ${r.error}`);
       return undefined;

@@ -10,9 +10,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { runSimulation } from "../engine.ts";
 import type { ServiceReport, SimReport, Simulation } from "../model.ts";
-import { compileScenario, decodeScenario, ScenarioError } from "./index.ts";
+import { compileScenario, decodeScenario, runScenario, ScenarioError, type ScenarioRun } from "./index.ts";
 
 const DEPLOYMENTS = ["alpha", "beta"] as const;
 const NODES = ["node-1", "node-2", "node-3"] as const;
@@ -145,10 +144,10 @@ const chaos = fc
   .tuple(timed(chaosFault, 7), fc.array(failoverUnderFailures, { maxLength: 2 }))
   .map(([faults, storms]) => [...faults, ...storms.flat()]);
 
-/** Compiles raw scenario data; undefined when it names a pod the run has already lost. */
-function compile(raw: unknown): Simulation | undefined {
+/** Runs raw scenario data; undefined when a fault names a pod the run has already lost. */
+function run(raw: unknown): ScenarioRun | undefined {
   try {
-    return compileScenario(decodeScenario(raw, "fuzz.yaml"));
+    return runScenario(decodeScenario(raw, "fuzz.yaml"));
   } catch (error) {
     // A fault naming a pod an earlier fault deleted (or one not created yet): not a run to judge.
     if (error instanceof ScenarioError && /does not exist|already deleted|no pod/.test(error.message)) {
@@ -158,14 +157,22 @@ function compile(raw: unknown): Simulation | undefined {
   }
 }
 
-/** The time after which nothing the scenario started is still going on. */
-function lastActivity(sim: Simulation): number {
+/**
+ * The time after which nothing the scenario started is still going on: its last change, a watch
+ * gap's end, and the last time a pod appeared, went or changed readiness (the world model's
+ * replacements, rollouts and graceful deletions run on after the faults that caused them).
+ */
+function lastActivity(sim: Simulation, report: SimReport): number {
   let last = 0;
   for (const { at, change } of sim.timeline) {
     last = Math.max(last, at);
     if (change.type === "watchGap") last = Math.max(last, change.until);
-    if (change.type === "pod" && change.action.type === "terminate")
-      last = Math.max(last, at + change.action.graceMs);
+  }
+  for (const svc of report.services) {
+    for (const pod of svc.pods) {
+      last = Math.max(last, pod.created, pod.deleted ?? 0);
+      for (const r of pod.ready) last = Math.max(last, r.from, r.to ?? 0);
+    }
   }
   return last;
 }
@@ -222,11 +229,10 @@ function problems(sim: Simulation, report: SimReport, quietAfter: number): strin
 }
 
 function check(raw: unknown, judge: (sim: Simulation, report: SimReport) => string[]): void {
-  const sim = compile(raw);
-  fc.pre(sim !== undefined);
-  if (sim === undefined) return;
-  const report = runSimulation(sim);
-  const found = judge(sim, report);
+  const result = run(raw);
+  fc.pre(result !== undefined);
+  if (result === undefined) return;
+  const found = judge(result.simulation, result.report);
   if (found.length > 0) throw new Error(`${found.join("\n")}\n--- scenario ---\n${stringify(raw)}`);
 }
 
@@ -237,7 +243,7 @@ describe("random scenarios", () => {
         const raw = scenarioOf(c, faults);
         check(raw, (sim, report) => {
           const minReady = c.minReady === undefined ? 0 : 15_000;
-          return problems(sim, report, lastActivity(sim) + 15_000 + minReady);
+          return problems(sim, report, lastActivity(sim, report) + 15_000 + minReady);
         });
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 50) },
@@ -262,13 +268,15 @@ describe("random scenarios", () => {
     );
   }, 120_000);
 
-  it("compile the same random scenario to the same run", () => {
+  it("compile and run the same random scenario to the same simulation and report", () => {
     fc.assert(
       fc.property(cluster, chaos, (c, faults) => {
         const raw = scenarioOf(c, faults);
-        const a = compile(raw);
+        const a = run(raw);
         fc.pre(a !== undefined);
-        expect(compile(structuredClone(raw))).toEqual(a);
+        const b = run(structuredClone(raw));
+        expect(compileScenario(decodeScenario(raw, "fuzz.yaml"))).toEqual(a?.simulation);
+        expect(b?.report).toEqual(a?.report);
       }),
       { numRuns: 20 },
     );
@@ -286,8 +294,7 @@ describe("random scenarios", () => {
       },
       [{ at: 20_000, fault: { crashLeader: "alpha" } }],
     );
-    const sim = compile(raw) as Simulation;
-    const report = runSimulation(sim);
+    const { simulation: sim, report } = run(raw) as ScenarioRun;
     expect(problems(sim, report, 30_000)).toEqual([]);
     const alpha = report.services.find((s) => s.service === "default/alpha") as ServiceReport;
     const [first, second] = alpha.leadership;

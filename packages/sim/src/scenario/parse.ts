@@ -59,7 +59,8 @@ export function decodeScenario(raw: unknown, file: string, doc?: Document, count
   const fail = (path: Path, reason: string): never => {
     throw new ScenarioError(file, formatPath(path), reason, lineOf(doc, counter, path));
   };
-  return resolveScenario(input, file, input.start ?? epochMs, fail);
+  const scenario = resolveScenario(input, file, input.start ?? epochMs, fail);
+  return doc === undefined ? scenario : { ...scenario, lineOf: (path) => lineOf(doc, counter, path) };
 }
 
 /** Parses scenario YAML; `file` names it in messages. Throws ScenarioError. */

@@ -4,7 +4,8 @@
  * there is an error naming the field, not a silent no-op at run time).
  */
 import type { Kind } from "@zen-lead/core";
-import { formatDuration } from "./format.ts";
+import { formatDuration } from "../time-format.ts";
+import { POD_TEMPLATE } from "../world/world.ts";
 import type { ExpectInput, FaultName, ScenarioInput, TimelineEntryInput } from "./schema.ts";
 import { FAULT_NAMES } from "./schema.ts";
 import type {
@@ -36,15 +37,6 @@ const DEFAULT_NAMESPACE = "default";
 const DEFAULT_READY_AFTER_MS = 10_000;
 const DEFAULT_GRACE_MS = 30_000;
 const DEFAULT_AGE_MS = 3_600_000;
-
-/** Equality-based selector match, as Service selectors are (every pair must be present). */
-export function selectorMatches(
-  selector: Readonly<Record<string, string>>,
-  labels: Readonly<Record<string, string>>,
-): boolean {
-  for (const key in selector) if (labels[key] !== selector[key]) return false;
-  return true;
-}
 
 type Input<K extends keyof ScenarioInput> = NonNullable<ScenarioInput[K]>;
 
@@ -81,9 +73,6 @@ function resolveRef(fail: Fail, path: Path, text: string, what: string, objects:
   const only = found[0] as Named;
   return `${only.namespace}/${only.name}`;
 }
-
-/** `{{web#2}}` in an annotation value: replaced by that pod's name when the scenario is compiled. */
-export const POD_TEMPLATE = /\{\{\s*([^{}\s]*)\s*\}\}/g;
 
 /** Checks the `{{<deployment>#<n>}}` templates of annotation values against the Deployments. */
 function checkTemplates(
@@ -182,29 +171,13 @@ export function resolveScenario(input: ScenarioInput, file: string, epochMs: num
       };
     }
     const { namespace, name } = splitRef(text);
-    // A bare pod is known now; a Deployment's pod gets its name when the scenario is compiled.
+    // A bare pod is known now; a Deployment's pod gets its name when the run creates it.
     const bare = pods.filter(
       (p) => p.name === name && (namespace === undefined || p.namespace === namespace),
     );
     if (bare.length === 1 && bare[0] !== undefined)
       return { type: "name", text, namespace: bare[0].namespace, name };
     return { type: "name", text, ...(namespace !== undefined ? { namespace } : {}), name };
-  };
-
-  /** The Deployments whose pods a Service selects (a replacement for its leader comes from one). */
-  const replacementCheck = (path: Path, service: string) => {
-    const spec = services.find((s) => `${s.namespace}/${s.name}` === service);
-    if (spec?.selector === undefined) return;
-    const selector = spec.selector;
-    const owners = deployments.filter(
-      (d) => d.namespace === spec.namespace && selectorMatches(selector, d.labels),
-    );
-    if (owners.length > 1) {
-      fail(
-        path,
-        `service "${service}" selects the pods of ${owners.length} deployments (${owners.map((d) => d.name).join(", ")}): which one replaces its leader is not known before the run; name the pod instead`,
-      );
-    }
   };
 
   const target = (
@@ -229,7 +202,6 @@ export function resolveScenario(input: ScenarioInput, file: string, epochMs: num
       serviceRef,
       deploymentRef,
       target,
-      replacementCheck,
       checkNode,
     });
     return { at: entry.at, index, fault };
@@ -329,22 +301,17 @@ interface FaultContext {
     path: Path,
     t: { readonly pod?: string; readonly leaderOf?: string; readonly shorthand?: true },
   ) => PodRef;
-  readonly replacementCheck: (path: Path, service: string) => void;
   readonly checkNode: (path: Path, name: string) => void;
 }
 
 function resolveFault(entry: TimelineEntryInput, name: FaultName, path: Path, cx: FaultContext): Fault {
   switch (name) {
     case "crashLeader": {
-      const service = cx.serviceRef(path, entry.crashLeader ?? "");
-      cx.replacementCheck(path, service);
-      return { type: "crashLeader", service };
+      return { type: "crashLeader", service: cx.serviceRef(path, entry.crashLeader ?? "") };
     }
     case "deletePod": {
       const d = entry.deletePod ?? {};
-      const target = cx.target(path, d);
-      if (target.type === "leaderOf") cx.replacementCheck([...path, "leaderOf"], target.service);
-      return { type: "deletePod", target, graceMs: d.grace ?? DEFAULT_GRACE_MS };
+      return { type: "deletePod", target: cx.target(path, d), graceMs: d.grace ?? DEFAULT_GRACE_MS };
     }
     case "readiness": {
       const r = entry.readiness ?? { ready: true };

@@ -1,8 +1,7 @@
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runSimulation } from "../engine.ts";
-import { checkExpectations, compileDetailed, loadScenario } from "./index.ts";
+import { checkExpectations, loadScenario, runScenario } from "./index.ts";
 
 const dir = fileURLToPath(new URL("../../scenarios/", import.meta.url));
 const files = readdirSync(dir)
@@ -36,9 +35,8 @@ describe("shipped scenarios", () => {
   it.each(files)("%s meets its expectations with no violation", async (file) => {
     const scenario = await loadScenario(`${dir}${file}`);
     expect(scenario.name).toBe(file.replace(/\.yaml$/, ""));
-    const compiled = compileDetailed(scenario);
-    const report = runSimulation(compiled.simulation);
-    expect(checkExpectations(scenario, report, compiled)).toEqual([]);
+    const { report, pods } = runScenario(scenario);
+    expect(checkExpectations(scenario, report, pods)).toEqual([]);
     expect(report.violations).toEqual([]);
     // Every shipped scenario states something beyond "no violations".
     const e = scenario.expect;
@@ -49,7 +47,7 @@ describe("shipped scenarios", () => {
     for (const file of files.filter((f) => f.startsWith("use-case-"))) {
       const scenario = await loadScenario(`${dir}${file}`);
       expect(scenario.timeline.some((t) => t.fault.type === "crashLeader")).toBe(true);
-      const report = runSimulation(compileDetailed(scenario).simulation);
+      const { report } = runScenario(scenario);
       expect(report.stats.failovers).toBeGreaterThanOrEqual(2); // the first election, then a failover
     }
   });

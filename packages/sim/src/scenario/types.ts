@@ -4,83 +4,30 @@
  * `expect` against a run's report.
  */
 import type { Kind } from "@zen-lead/core";
+import type {
+  BarePodSpec,
+  DeploymentSpec,
+  NodeSpec,
+  ServiceSpec,
+  PodRef as WorldPodRef,
+} from "../world/spec.ts";
 
-export interface ContainerPortSpec {
-  readonly name?: string;
-  readonly containerPort: number;
-  readonly protocol: "TCP" | "UDP" | "SCTP";
-}
+export type {
+  BarePodSpec,
+  ContainerPortSpec,
+  DeploymentSpec,
+  NodeSpec,
+  ServicePortSpec,
+  ServiceSpec,
+} from "../world/spec.ts";
 
-export interface NodeSpec {
-  readonly name: string;
-  readonly zone?: string;
-}
+/** A pod named by name or by ordinal (`web#2`), resolved by the world model when it is used. */
+export type StaticPodRef = WorldPodRef;
 
-export interface DeploymentSpec {
-  readonly namespace: string;
-  readonly name: string;
-  readonly replicas: number;
-  /** Pod template labels (default `app: <name>`). */
-  readonly labels: Readonly<Record<string, string>>;
-  readonly containerPorts: readonly ContainerPortSpec[];
-  readonly readyAfterMs: number;
-  readonly terminationGraceMs: number;
-  /** Nodes its pods spread over, in order (default: every node). */
-  readonly nodes: readonly string[];
-  /** How long before the start the Deployment was created (its first pod one second later). */
-  readonly ageMs: number;
-}
-
-export interface BarePodSpec {
-  readonly namespace: string;
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly node: string;
-  readonly containerPorts: readonly ContainerPortSpec[];
-  readonly ready: boolean;
-  readonly phase: string;
-  readonly ageMs: number;
-  readonly readyAfterMs: number;
-}
-
-export interface ServicePortSpec {
-  readonly name?: string;
-  readonly port: number;
-  readonly targetPort: number | string;
-  readonly protocol: "TCP" | "UDP" | "SCTP";
-  readonly appProtocol?: string;
-  readonly nodePort?: number;
-}
-
-export interface ServiceSpec {
-  readonly namespace: string;
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly selector?: Readonly<Record<string, string>>;
-  readonly ports: readonly ServicePortSpec[];
-  readonly type: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
-  readonly headless: boolean;
-  readonly ipFamilies: readonly ("IPv4" | "IPv6")[];
-  readonly externalName?: string;
-}
-
-/**
- * A pod a fault or an expectation names: a literal name (namespace known or to be found among the
- * pods), the n-th pod a Deployment created, or whoever leads a Service when the fault happens.
- */
+/** A pod a fault names: a StaticPodRef, or whoever leads a Service when the fault happens. */
 export type PodRef =
-  | { readonly type: "name"; readonly text: string; readonly namespace?: string; readonly name: string }
-  | {
-      readonly type: "ordinal";
-      readonly text: string;
-      readonly namespace: string;
-      readonly deployment: string;
-      readonly ordinal: number;
-    }
+  | StaticPodRef
   | { readonly type: "leaderOf"; readonly text: string; readonly service: string /* namespace/name */ };
-
-export type StaticPodRef = Exclude<PodRef, { readonly type: "leaderOf" }>;
 
 export type Fault =
   | { readonly type: "crashLeader"; readonly service: string }
@@ -145,6 +92,8 @@ export interface Expectations {
 export interface Scenario {
   /** The file it came from (prefixes messages). */
   readonly file: string;
+  /** The 1-based line of a field in the file (0 when unknown), for errors found when the scenario runs. */
+  readonly lineOf?: (path: readonly (string | number)[]) => number;
   readonly name: string;
   readonly description?: string;
   readonly seed: number;

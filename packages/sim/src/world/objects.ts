@@ -4,7 +4,7 @@
  */
 import { formatTimestamp } from "@zen-lead/core";
 import type { ApiObject } from "../model.ts";
-import type { ContainerPortSpec, NodeSpec, ServiceSpec } from "./types.ts";
+import type { ContainerPortSpec, NodeSpec, ServiceSpec } from "./spec.ts";
 
 /** metav1.Time has second precision on the wire. */
 const time = (epochMs: number) => formatTimestamp(Math.floor(epochMs / 1000) * 1000);
