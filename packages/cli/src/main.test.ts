@@ -47,7 +47,7 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     }
     expect(zenLead("frobnicate").stderr.trim().split("\n")).toHaveLength(1);
     expect(zenLead("sim", "--bogus", "x.yaml").stderr.trim().split("\n")).toHaveLength(1);
-  }, 30_000);
+  });
 
   it("prints help with exit 0", () => {
     expect(zenLead("--help")).toMatchObject({ code: 0, stdout: expect.stringContaining("replay LOG.jsonl") });
@@ -69,7 +69,7 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     const report = JSON.parse(json.stdout) as { formatVersion: number; violations: unknown[] };
     expect(report).toMatchObject({ formatVersion: 1, violations: [] });
     expect(readFileSync(html, "utf8")).toMatch(/^<!DOCTYPE html>/i);
-  }, 30_000); // two Node processes: slow on a busy machine
+  });
 
   it("refuses a malformed scenario in one line with exit 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
@@ -90,7 +90,7 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     expect(l.stderr).toMatch(
       /^\S+late\.yaml: timeline\[1\]\.readiness: web#0 \(default\/web-\S+\) is already deleted at 20s\n$/,
     );
-  }, 30_000);
+  });
 
   it("replays a log deterministically, byte for byte, whatever the time zone", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
