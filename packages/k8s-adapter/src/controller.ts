@@ -10,6 +10,7 @@ import { type Action, type EventAction, type Kind, reconcileActions, type State 
 import { asyncScheduler, BehaviorSubject, merge, type SchedulerLike, type Subscription } from "rxjs";
 import { createApplier, type WriteResult } from "./applier.ts";
 import type { LeaderElector } from "./lease.ts";
+import { createWatchLiveness, type WatchLiveness } from "./liveness.ts";
 import { type WatchDiagnostic, watchKind } from "./watch.ts";
 
 export interface ControllerOptions {
@@ -28,11 +29,20 @@ export interface ControllerOptions {
   readonly onEvent?: (event: EventAction) => void;
   readonly onWriteResult?: (result: WriteResult) => void;
   readonly onDiagnostic?: (line: string, detail: WatchDiagnostic) => void;
+  /** A watch not heard from for this long is restarted (watch.ts; `--watch-timeout`). Default 30 s. */
+  readonly watchTimeoutMs?: number;
+  /**
+   * Told whether each watch is live (for `/readyz`, and for the elector's `blindForMs`, which must
+   * see the same tracker). Default: a tracker of the controller's own, exposed as `liveness`.
+   */
+  readonly liveness?: WatchLiveness;
 }
 
 export interface Controller {
   /** The core's latest state (for status and metrics). */
   readonly state: () => State | undefined;
+  /** Whether every watch is live. */
+  readonly liveness: WatchLiveness;
   /**
    * Stop watching and writing; resolves when writes in flight are done. With `release`, then hand
    * the lease over at once (SIGTERM: a standby takes over within about one retry period).
@@ -55,8 +65,11 @@ export function startController(options: ControllerOptions): Controller {
     ...(options.onWriteResult !== undefined ? { onResult: options.onWriteResult } : {}),
   });
   let latest: State | undefined;
+  const liveness = options.liveness ?? createWatchLiveness();
   const watchOptions = {
     scheduler,
+    liveness,
+    ...(options.watchTimeoutMs !== undefined ? { watchTimeoutMs: options.watchTimeoutMs } : {}),
     ...(options.namespaces !== undefined ? { namespaces: options.namespaces } : {}),
     ...(options.onDiagnostic !== undefined ? { onDiagnostic: options.onDiagnostic } : {}),
   };
@@ -97,6 +110,7 @@ export function startController(options: ControllerOptions): Controller {
   );
   return {
     state: () => latest,
+    liveness,
     async stop(stopOptions = {}) {
       for (const s of subscriptions) s.unsubscribe();
       loop.unsubscribe();

@@ -14,16 +14,10 @@
  * token and then writes the latest count. Nothing here throws to the caller: API failures and drops
  * go to `onError`.
  */
-import {
-  EventsV1Api,
-  type EventsV1Event,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  V1MicroTime,
-} from "@kubernetes/client-node";
+import { type EventsV1Event, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import type { EventAction } from "@zen-lead/core";
 import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
+import { request } from "./http.ts";
 
 export const REPORTING_CONTROLLER = "zen-lead.io/controller";
 /** The API's limit on `note`, in bytes. */
@@ -304,25 +298,29 @@ export function statusOf(error: unknown): number {
   return 0;
 }
 
-/** The real sink: the typed events.k8s.io/v1 client, merge patches for series updates. */
+const eventsPath = (namespace: string, name?: string) =>
+  `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events${
+    name === undefined ? "" : `/${encodeURIComponent(name)}`
+  }`;
+
+/**
+ * The real sink: raw requests through the KubeConfig's shared connection pool (http.ts), merge
+ * patches for series updates. MicroTimes serialize with 6 fractional digits (V1MicroTime's JSON).
+ */
 export function kubeEventSink(kc: KubeConfig): EventSink {
-  const api = kc.makeApiClient(EventsV1Api);
-  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   return {
     async create(namespace, event) {
-      await api.createNamespacedEvent({ namespace, body: event });
+      await request(kc, "POST", eventsPath(namespace), {
+        body: { ...event, apiVersion: "events.k8s.io/v1", kind: "Event" },
+      });
     },
     async patchSeries(namespace, name, series) {
-      await api.patchNamespacedEvent(
-        {
-          namespace,
-          name,
-          body: {
-            series: { count: series.count, lastObservedTime: new V1MicroTime(series.lastObservedTime) },
-          },
+      await request(kc, "PATCH", eventsPath(namespace, name), {
+        contentType: "application/merge-patch+json",
+        body: {
+          series: { count: series.count, lastObservedTime: new V1MicroTime(series.lastObservedTime) },
         },
-        mergePatch,
-      );
+      });
     },
   };
 }

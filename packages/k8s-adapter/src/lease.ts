@@ -14,14 +14,22 @@
  * - `release()` (on SIGTERM) drops leadership first, then writes an empty holder, so a standby
  *   acquires at its next retry (client-go's ReleaseOnCancel).
  *
+ * - Only a replica that sees the cluster leads (`blindForMs`, from the watches' liveness): a holder
+ *   that has not seen it for longer than `renewDeadlineMs` hands the Lease over (an empty holder,
+ *   as on release) instead of holding it blind — its renewals may work on fresh connections while
+ *   every watch is dead — and a blind standby does not acquire. `wake$` (the watches turning live
+ *   again) makes a replica that is not leading, or whose last attempt failed, try at once instead
+ *   of at its next retry, so leadership comes back within moments of the API server.
+ *
  * Leadership is both a `BehaviorSubject`-like Observable (emits synchronously, only changes) and a
  * synchronous `isLeading()` that also checks the renew deadline against the clock, so a writer that
  * asks right before a write never writes on a lease that has lapsed while the event loop was busy.
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import { BehaviorSubject, distinctUntilChanged, type Observable } from "rxjs";
+import { type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import { BehaviorSubject, distinctUntilChanged, type Observable, type Subscription } from "rxjs";
 import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
 import { statusOf } from "./events.ts";
+import { request } from "./http.ts";
 
 /** The Lease's spec as the election reads and writes it (times in ms since the epoch). */
 export interface LeaseRecord {
@@ -69,6 +77,15 @@ export interface LeaderElectionOptions {
   readonly random?: () => number;
   /** Failed API calls (other than lost races); the election carries on. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * How long this replica has not seen the cluster (ms; 0: it sees it now). Default: always 0.
+   * A holder blind for longer than the renew deadline hands the Lease over; a blind standby waits.
+   */
+  readonly blindForMs?: () => number;
+  /** Each emission: try now if not leading, or if the last attempt failed (the watches came back). */
+  readonly wake$?: Observable<unknown>;
+  /** The holder handed the Lease over because it was blind for `blindForMs`. */
+  readonly onHandOver?: (blindForMs: number) => void;
 }
 
 export interface LeaderElector {
@@ -100,8 +117,11 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     throw new Error("leader election: renewDeadline must exceed 1.2 × retryPeriod");
   }
 
+  const blindForMs = options.blindForMs ?? (() => 0);
   const leading = new BehaviorSubject(false);
   let running = false;
+  let lastAttemptFailed = false;
+  let wakeSubscription: Subscription | undefined;
   let nextTick: CancelTimer | undefined;
   let deadlineTimer: CancelTimer | undefined;
   let inFlight: Promise<void> | undefined;
@@ -128,7 +148,8 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     renewedAt = Number.NEGATIVE_INFINITY;
     setLeading(false);
   };
-  const isLeading = () => leading.value && clock.now() - renewedAt < renewDeadlineMs;
+  const isLeading = () =>
+    leading.value && clock.now() - renewedAt < renewDeadlineMs && blindForMs() <= renewDeadlineMs;
 
   const observe = (snapshot: LeaseSnapshot, now: number) => {
     const r = snapshot.record;
@@ -205,9 +226,49 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     nextTick = clock.setTimer(tick, wait);
   };
 
+  /** Writes an empty holder over our own Lease (release, hand-over); a 409 means it is not ours. */
+  const writeEmptyHolder = async () => {
+    const last = observed;
+    if (last === undefined || last.record.holderIdentity !== identity) return;
+    const now = clock.now();
+    try {
+      const released = await api.update(
+        namespace,
+        name,
+        {
+          holderIdentity: "",
+          leaseDurationSeconds: 1,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: last.record.leaseTransitions,
+        },
+        last.resourceVersion,
+      );
+      observe(released, clock.now());
+    } catch (error) {
+      // 409: someone else wrote the Lease since; it is not ours to release.
+      if (statusOf(error) !== 409) report(error);
+    }
+  };
+
   const tick = () => {
     nextTick = undefined;
     if (!running) return;
+    const blind = blindForMs();
+    if (blind > renewDeadlineMs && leading.value) {
+      // Holding the Lease blind would keep a replica that sees the cluster from taking over.
+      lose();
+      inFlight = writeEmptyHolder().then(() => {
+        inFlight = undefined;
+        options.onHandOver?.(blind);
+        schedule();
+      });
+      return;
+    }
+    if (blind > 0 && !leading.value) {
+      schedule(); // a blind standby does not take the Lease; the watches' return wakes it
+      return;
+    }
     const sentAt = clock.now();
     let timedOut = false;
     let cancelTimeout: CancelTimer = () => undefined;
@@ -231,6 +292,7 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       if (!running) return;
       if (timedOut)
         report(new Error(`leader election: a Lease request took longer than ${renewDeadlineMs} ms`));
+      lastAttemptFailed = !ok;
       if (ok) {
         renewedAt = sentAt;
         if (clock.now() - renewedAt < renewDeadlineMs) {
@@ -250,7 +312,16 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     running = false;
     nextTick?.();
     nextTick = undefined;
+    wakeSubscription?.unsubscribe();
+    wakeSubscription = undefined;
     lose();
+  };
+
+  const wake = () => {
+    if (!running || inFlight !== undefined || nextTick === undefined) return;
+    if (leading.value && !lastAttemptFailed) return;
+    nextTick();
+    tick();
   };
 
   return {
@@ -259,6 +330,7 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     start() {
       if (running) return;
       running = true;
+      wakeSubscription = options.wake$?.subscribe(wake);
       tick();
     },
     stop,
@@ -266,44 +338,33 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       stop();
       // Let an in-flight renewal land first, so the release carries the latest resourceVersion.
       await inFlight;
-      const last = observed;
-      if (last === undefined || last.record.holderIdentity !== identity) return;
-      const now = clock.now();
-      try {
-        const released = await api.update(
-          namespace,
-          name,
-          {
-            holderIdentity: "",
-            leaseDurationSeconds: 1,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: last.record.leaseTransitions,
-          },
-          last.resourceVersion,
-        );
-        observe(released, clock.now());
-      } catch (error) {
-        // 409: someone else wrote the Lease since; it is not ours to release.
-        if (statusOf(error) !== 409) report(error);
-      }
+      await writeEmptyHolder();
     },
   };
 }
 
 const toMs = (value: unknown): number | undefined => {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === "string") {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
+  if (typeof value !== "string") return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
 };
 
-function snapshotOf(lease: V1Lease): LeaseSnapshot {
-  const spec = lease.spec ?? {};
+interface LeaseJson {
+  readonly metadata?: { readonly resourceVersion?: string };
+  readonly spec?: {
+    readonly holderIdentity?: string;
+    readonly leaseDurationSeconds?: number;
+    readonly acquireTime?: string;
+    readonly renewTime?: string;
+    readonly leaseTransitions?: number;
+  };
+}
+
+function snapshotOf(lease: unknown): LeaseSnapshot {
+  const l = (lease ?? {}) as LeaseJson;
+  const spec = l.spec ?? {};
   return {
-    resourceVersion: lease.metadata?.resourceVersion ?? "",
+    resourceVersion: l.metadata?.resourceVersion ?? "",
     record: {
       holderIdentity: spec.holderIdentity ?? "",
       leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
@@ -314,35 +375,54 @@ function snapshotOf(lease: V1Lease): LeaseSnapshot {
   };
 }
 
-function specOf(record: LeaseRecord): NonNullable<V1Lease["spec"]> {
+/** A Lease body; times are MicroTime (the API refuses fewer than 6 fractional digits). */
+function leaseBody(namespace: string, name: string, record: LeaseRecord, resourceVersion?: string) {
+  const micro = (ms: number) => new V1MicroTime(ms).toISOString();
   return {
-    holderIdentity: record.holderIdentity,
-    leaseDurationSeconds: record.leaseDurationSeconds,
-    leaseTransitions: record.leaseTransitions,
-    ...(record.acquireTime === undefined ? {} : { acquireTime: new V1MicroTime(record.acquireTime) }),
-    ...(record.renewTime === undefined ? {} : { renewTime: new V1MicroTime(record.renewTime) }),
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name, namespace, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+    spec: {
+      holderIdentity: record.holderIdentity,
+      leaseDurationSeconds: record.leaseDurationSeconds,
+      leaseTransitions: record.leaseTransitions,
+      ...(record.acquireTime === undefined ? {} : { acquireTime: micro(record.acquireTime) }),
+      ...(record.renewTime === undefined ? {} : { renewTime: micro(record.renewTime) }),
+    },
   };
 }
 
-/** The real Lease API: the typed coordination.k8s.io/v1 client, updates with resourceVersion. */
+const leasePath = (namespace: string, name?: string) =>
+  `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases${
+    name === undefined ? "" : `/${encodeURIComponent(name)}`
+  }`;
+
+/**
+ * The real Lease API: raw requests through the KubeConfig's shared connection pool (http.ts), so a
+ * renewal rides the same connection as the watches — when that connection dies, renewals notice
+ * too. Updates are PUTs carrying the observed resourceVersion.
+ */
 export function kubeLeaseApi(kc: KubeConfig): LeaseApi {
-  const api = kc.makeApiClient(CoordinationV1Api);
   return {
     async get(namespace, name) {
       try {
-        return snapshotOf(await api.readNamespacedLease({ namespace, name }));
+        return snapshotOf(await request(kc, "GET", leasePath(namespace, name)));
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw error;
       }
     },
     async create(namespace, name, record) {
-      const body: V1Lease = { metadata: { name, namespace }, spec: specOf(record) };
-      return snapshotOf(await api.createNamespacedLease({ namespace, body }));
+      return snapshotOf(
+        await request(kc, "POST", leasePath(namespace), { body: leaseBody(namespace, name, record) }),
+      );
     },
     async update(namespace, name, record, resourceVersion) {
-      const body: V1Lease = { metadata: { name, namespace, resourceVersion }, spec: specOf(record) };
-      return snapshotOf(await api.replaceNamespacedLease({ namespace, name, body }));
+      return snapshotOf(
+        await request(kc, "PUT", leasePath(namespace, name), {
+          body: leaseBody(namespace, name, record, resourceVersion),
+        }),
+      );
     },
   };
 }

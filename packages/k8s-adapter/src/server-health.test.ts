@@ -1,0 +1,90 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createServerHealth, type ServerHealth, showsServerUp } from "./server-health.ts";
+
+/** A scripted server: each probe is stamped like a real request and answered (or not) on demand. */
+function setup(options: { probeIntervalMs?: number; probeTimeoutMs?: number } = {}) {
+  const probes: { seq: number; signal: AbortSignal; answer: () => void; fail: () => void }[] = [];
+  let health: ServerHealth;
+  health = createServerHealth({
+    ...options,
+    probe: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        const seq = health.sent();
+        signal.addEventListener("abort", () => reject(new Error("aborted")));
+        probes.push({
+          seq,
+          signal,
+          answer: () => {
+            health.answered(seq);
+            resolve();
+          },
+          fail: () => reject(new Error("ECONNREFUSED")),
+        });
+      }),
+  });
+  return { health: () => health, probes };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("server health", () => {
+  it("counts any answer below 500 but 429 as the server being up", () => {
+    expect([200, 201, 404, 409, 410, 403].every(showsServerUp)).toBe(true);
+    expect([0, 429, 500, 503, 504].some(showsServerUp)).toBe(false);
+  });
+
+  it("wakes a waiter on the answer to a request sent after it started waiting, not before", async () => {
+    const { health } = setup();
+    const h = health();
+    const before = h.sent();
+    const woken = vi.fn();
+    h.whenUp(woken);
+    h.answered(before); // left the server before the failure the waiter saw: proves nothing
+    expect(woken).not.toHaveBeenCalled();
+    const after = h.sent();
+    h.answered(after);
+    expect(woken).toHaveBeenCalledTimes(1);
+    h.answered(h.sent());
+    expect(woken).toHaveBeenCalledTimes(1); // once
+  });
+
+  it("probes while anyone waits, one request at a time, and stops when nobody does", async () => {
+    const { health, probes } = setup({ probeIntervalMs: 500, probeTimeoutMs: 2_000 });
+    const h = health();
+    const woken = [vi.fn(), vi.fn()];
+    h.whenUp(woken[0] as () => void);
+    h.whenUp(woken[1] as () => void);
+    expect(probes).toHaveLength(1);
+    probes[0]?.fail();
+    await vi.advanceTimersByTimeAsync(499);
+    expect(probes).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(probes).toHaveLength(2);
+    // A probe that hangs (a frozen server) is given up after the probe timeout.
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(probes[1]?.signal.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(probes).toHaveLength(3);
+    probes[2]?.answer();
+    expect(woken[0]).toHaveBeenCalledTimes(1);
+    expect(woken[1]).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(probes).toHaveLength(3);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("stops probing when the last waiter gives up", async () => {
+    const { health, probes } = setup({ probeIntervalMs: 500 });
+    const cancel = health().whenUp(() => {});
+    probes[0]?.fail();
+    await vi.advanceTimersByTimeAsync(0);
+    cancel();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(probes).toHaveLength(1);
+  });
+});
