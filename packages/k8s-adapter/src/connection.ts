@@ -16,8 +16,9 @@
  * - and, for watches, the watch deadline (`watch.ts`), which holds on HTTP/1.1 too.
  *
  * TLS material (CA, client certificate) is read once, when the pool is built; credentials that
- * rotate (bearer tokens, exec plugins) are asked for on every request (`headers()`). A cluster with
- * a `proxy-url` uses the client's own proxy dispatcher, built once.
+ * rotate (bearer tokens, token files, exec plugins) are asked of the KubeConfig again when the last
+ * answer is `CREDENTIALS_TTL_MS` old (`headers()`; asking reads the CA file too, in a pod). A cluster
+ * with a `proxy-url` uses the client's own proxy dispatcher, built once.
  */
 import type { RequestOptions as HttpsRequestOptions } from "node:https";
 import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
@@ -29,14 +30,16 @@ export const PING_INTERVAL_MS = 5_000;
 export const HEADERS_TIMEOUT_MS = 30_000;
 /** TCP keepalive probes start after this much idle time. */
 export const TCP_KEEPALIVE_DELAY_MS = 15_000;
+/** Request headers (credentials) are reused for this long. client-go re-reads a token file every minute. */
+export const CREDENTIALS_TTL_MS = 10_000;
 
 export interface ApiConnection {
   /** The server's base URL, from the kubeconfig's current cluster. */
   readonly server: string;
   /** The shared pool (built on first use); undefined only when the client would use none either. */
   dispatcher(): Promise<Dispatcher | undefined>;
-  /** The request headers carrying the current credentials. */
-  headers(): Promise<Record<string, string>>;
+  /** The request headers carrying the current credentials (at most `CREDENTIALS_TTL_MS` old). */
+  headers(): Promise<Readonly<Record<string, string>>>;
 }
 
 function headerValues(opts: HttpsRequestOptions): Record<string, string> {
@@ -78,11 +81,15 @@ async function buildDispatcher(kc: KubeConfig): Promise<Dispatcher | undefined> 
   });
 }
 
-/** A connection to the kubeconfig's current cluster (uncached: `http.ts` keeps one per KubeConfig). */
-export function createApiConnection(kc: KubeConfig): ApiConnection {
+/**
+ * A connection to the kubeconfig's current cluster (uncached: `http.ts` keeps one per KubeConfig).
+ * `now` (default Date.now) times the credentials' reuse.
+ */
+export function createApiConnection(kc: KubeConfig, now: () => number = Date.now): ApiConnection {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new Error("no current cluster in the kubeconfig");
   let pool: Promise<Dispatcher | undefined> | undefined;
+  let credentials: { readonly headers: Promise<Record<string, string>>; readonly at: number } | undefined;
   return {
     server: cluster.server,
     dispatcher() {
@@ -92,10 +99,18 @@ export function createApiConnection(kc: KubeConfig): ApiConnection {
       });
       return pool;
     },
-    async headers() {
-      const opts: HttpsRequestOptions = {};
-      await kc.applyToHTTPSOptions(opts);
-      return headerValues(opts);
+    headers() {
+      const t = now();
+      if (credentials === undefined || t - credentials.at >= CREDENTIALS_TTL_MS) {
+        const opts: HttpsRequestOptions = {};
+        const headers = kc.applyToHTTPSOptions(opts).then(() => headerValues(opts));
+        // A failure (an exec plugin that failed) is not kept: the next request asks again.
+        headers.catch(() => {
+          if (credentials?.headers === headers) credentials = undefined;
+        });
+        credentials = { headers, at: t };
+      }
+      return credentials.headers;
     },
   };
 }

@@ -8,7 +8,7 @@
  * answer that shows the server up wakes the watch loops waiting for it.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { fetch } from "undici";
+import { type Dispatcher, request as undiciRequest } from "undici";
 import { type ApiConnection, createApiConnection } from "./connection.ts";
 import { createServerHealth, type ServerHealth, showsServerUp } from "./server-health.ts";
 
@@ -119,25 +119,29 @@ async function send(kc: KubeConfig, method: Method, path: string, options: Reque
     Object.assign(headers, await server.connection.headers());
     const dispatcher = await server.connection.dispatcher();
     const seq = server.health.sent();
-    const response = await fetch(url, {
+    // undici's request(), not fetch(): no WHATWG streams and Headers per call, a fraction of the
+    // garbage at 100 writes/s.
+    const response = await undiciRequest(url, {
       method,
       headers,
       ...(dispatcher !== undefined ? { dispatcher } : {}),
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
-    if (showsServerUp(response.status)) server.health.answered(seq);
+    if (showsServerUp(response.statusCode)) server.health.answered(seq);
     return response;
   } catch (error) {
     throw new ApiError(0, `${method} ${path}: ${errorText(error)}`);
   }
 }
 
-type Response = Awaited<ReturnType<typeof fetch>>;
+type Response = Dispatcher.ResponseData;
+
+const ok = (response: Response) => response.statusCode >= 200 && response.statusCode < 300;
 
 /** The ApiError for a non-2xx answer, from its Status body. */
 async function failure(method: Method, path: string, response: Response): Promise<ApiError> {
-  const text = await response.text().catch(() => "");
+  const text = await response.body.text().catch(() => "");
   let json: unknown;
   try {
     json = text === "" ? undefined : JSON.parse(text);
@@ -150,11 +154,12 @@ async function failure(method: Method, path: string, response: Response): Promis
   const causes = Array.isArray(status?.details?.causes) ? status.details.causes : [];
   const fields = causes.flatMap((c) => (typeof c?.field === "string" ? [c.field] : []));
   const message = typeof status?.message === "string" ? status.message : text.slice(0, 200);
+  const after = response.headers["retry-after"];
   return new ApiError(
-    response.status,
-    `${method} ${path}: ${response.status} ${message}`,
+    response.statusCode,
+    `${method} ${path}: ${response.statusCode} ${message}`,
     typeof status?.reason === "string" ? status.reason : undefined,
-    retryAfter(response.headers.get("retry-after")),
+    retryAfter(typeof after === "string" ? after : (after?.[0] ?? null)),
     fields,
   );
 }
@@ -170,10 +175,10 @@ export async function request(
   options: RequestOptions = {},
 ): Promise<unknown> {
   const response = await send(kc, method, path, options);
-  if (!response.ok) throw await failure(method, path, response);
+  if (!ok(response)) throw await failure(method, path, response);
   let text: string;
   try {
-    text = await response.text();
+    text = await response.body.text();
   } catch (error) {
     throw new ApiError(0, `${method} ${path}: ${errorText(error)}`);
   }
@@ -185,16 +190,16 @@ export async function request(
 }
 
 /**
- * A GET whose body is read as it arrives (a watch): resolves with the body stream of a 2xx answer
- * once its headers are in, rejects with ApiError otherwise. Abort with `options.signal`.
+ * A GET whose body is read as it arrives (a watch): resolves with the body of a 2xx answer once
+ * its headers are in (chunks as they come), rejects with ApiError otherwise. Abort with
+ * `options.signal`; a body that is not read to its end must be aborted.
  */
 export async function openStream(
   kc: KubeConfig,
   path: string,
   options: RequestOptions = {},
-): Promise<ReadableStream<Uint8Array>> {
+): Promise<AsyncIterable<Uint8Array>> {
   const response = await send(kc, "GET", path, options);
-  if (!response.ok) throw await failure("GET", path, response);
-  if (response.body === null) throw new ApiError(0, `GET ${path}: no body`);
-  return response.body as ReadableStream<Uint8Array>;
+  if (!ok(response)) throw await failure("GET", path, response);
+  return response.body;
 }

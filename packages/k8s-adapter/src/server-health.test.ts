@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createServerHealth, type ServerHealth, showsServerUp } from "./server-health.ts";
+import {
+  createServerHealth,
+  MAX_PROBES_IN_FLIGHT,
+  type ServerHealth,
+  showsServerUp,
+} from "./server-health.ts";
 
 /** A scripted server: each probe is stamped like a real request and answered (or not) on demand. */
 function setup(options: { probeIntervalMs?: number; probeTimeoutMs?: number } = {}) {
@@ -53,33 +58,37 @@ describe("server health", () => {
     expect(woken).toHaveBeenCalledTimes(1); // once
   });
 
-  it("probes while anyone waits, one request at a time, and stops when nobody does", async () => {
-    const { health, probes } = setup({ probeIntervalMs: 500, probeTimeoutMs: 2_000 });
+  it("probes every interval while anyone waits, overlapping hung probes, and stops when nobody does", async () => {
+    const { health, probes } = setup({ probeIntervalMs: 250, probeTimeoutMs: 10_000 });
     const h = health();
     const woken = [vi.fn(), vi.fn()];
     h.whenUp(woken[0] as () => void);
     h.whenUp(woken[1] as () => void);
-    expect(probes).toHaveLength(1);
-    probes[0]?.fail();
-    await vi.advanceTimersByTimeAsync(499);
+    expect(probes).toHaveLength(1); // at once
+    probes[0]?.fail(); // connection refused
+    await vi.advanceTimersByTimeAsync(249);
     expect(probes).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(probes).toHaveLength(2);
-    // A probe that hangs (a frozen server) is given up after the probe timeout.
-    await vi.advanceTimersByTimeAsync(2_000);
+    // A frozen server: probes hang; the next ones start anyway, up to three at once.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(probes).toHaveLength(MAX_PROBES_IN_FLIGHT + 1);
+    // Each hung probe is given up after the probe timeout, making room for another.
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(probes[1]?.signal.aborted).toBe(true);
-    await vi.advanceTimersByTimeAsync(500);
-    expect(probes).toHaveLength(3);
-    probes[2]?.answer();
+    expect(probes.length).toBeGreaterThan(MAX_PROBES_IN_FLIGHT + 1);
+    // The server thaws: the oldest probe still out is answered, and everyone wakes.
+    probes.at(-1)?.answer();
     expect(woken[0]).toHaveBeenCalledTimes(1);
     expect(woken[1]).toHaveBeenCalledTimes(1);
+    const count = probes.length;
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(probes).toHaveLength(3);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(probes).toHaveLength(count);
+    expect(vi.getTimerCount()).toBe(0); // the ticker stopped; the hung probes have timed out
   });
 
   it("stops probing when the last waiter gives up", async () => {
-    const { health, probes } = setup({ probeIntervalMs: 500 });
+    const { health, probes } = setup({ probeIntervalMs: 250 });
     const cancel = health().whenUp(() => {});
     probes[0]?.fail();
     await vi.advanceTimersByTimeAsync(0);

@@ -6,11 +6,15 @@
  * the server up — any HTTP status below 500 except 429: a 2xx, a 404, a 409, a 410 Gone — is
  * reported with that stamp (`answered(seq)`). `whenUp(wake)` calls `wake` once a request sent
  * *after* it was called gets such an answer, so an answer that left the server before it failed
- * never counts. While anyone waits, `probe` (GET /readyz) runs every `probeIntervalMs`, each one
- * abandoned after `probeTimeoutMs`: one cheap request finds the server back for all waiters, at
- * most `probeIntervalMs` after its /readyz turns 200.
+ * never counts. While anyone waits, a `probe` (GET /readyz) starts every `probeIntervalMs`: one
+ * cheap request finds the server back for all waiters, at most `probeIntervalMs` after its /readyz
+ * turns 200. Probes overlap (up to `MAX_PROBES_IN_FLIGHT`, each abandoned after `probeTimeoutMs`):
+ * one hanging on a frozen server answers the moment it thaws, while the next ones keep trying.
  */
-import { asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from "rxjs";
+
+/** Probes waiting for an answer at once, at most. */
+export const MAX_PROBES_IN_FLIGHT = 3;
 
 export interface ServerHealth {
   /** The stamp of a request being sent now. */
@@ -27,9 +31,9 @@ export interface ServerHealth {
 export interface ServerHealthOptions {
   /** One probe request (GET /readyz) sent through the same health, so its answer is reported. */
   readonly probe: (signal: AbortSignal) => Promise<unknown>;
-  /** Pause between probes while someone waits. Default 500 ms. */
+  /** A probe starts this often while someone waits. Default 250 ms. */
   readonly probeIntervalMs?: number;
-  /** A probe unanswered after this is aborted. Default 2 s. */
+  /** A probe unanswered after this is aborted. Default 10 s. */
   readonly probeTimeoutMs?: number;
   /** Timers (default asyncScheduler). */
   readonly scheduler?: SchedulerLike;
@@ -42,24 +46,23 @@ export function showsServerUp(status: number): boolean {
 
 export function createServerHealth(options: ServerHealthOptions): ServerHealth {
   const scheduler = options.scheduler ?? asyncScheduler;
-  const intervalMs = options.probeIntervalMs ?? 500;
-  const timeoutMs = options.probeTimeoutMs ?? 2_000;
+  const intervalMs = options.probeIntervalMs ?? 250;
+  const timeoutMs = options.probeTimeoutMs ?? 10_000;
   let seq = 0;
   const waiters = new Map<number, { readonly after: number; readonly wake: () => void }>();
   let nextWaiter = 0;
-  /** Idle (no timer, no request), probing (a request out), or pausing (waiting to probe again). */
-  let probing = false;
-  let pause: Subscription | undefined;
+  let probesInFlight = 0;
+  /** The probe ticker: running exactly while someone waits. */
+  let ticker: Subscription | undefined;
 
-  const stopPausing = () => {
-    pause?.unsubscribe();
-    pause = undefined;
+  const stopTicker = () => {
+    ticker?.unsubscribe();
+    ticker = undefined;
   };
 
-  const probeLoop = () => {
-    pause = undefined;
-    if (probing || waiters.size === 0) return;
-    probing = true;
+  const probe = () => {
+    if (waiters.size === 0 || probesInFlight >= MAX_PROBES_IN_FLIGHT) return;
+    probesInFlight++;
     const controller = new AbortController();
     const timeout = scheduler.schedule(() => controller.abort(), timeoutMs);
     // Failures are expected (the server is down): the answer, if any, is reported by the request.
@@ -68,9 +71,17 @@ export function createServerHealth(options: ServerHealthOptions): ServerHealth {
       .catch(() => undefined)
       .finally(() => {
         timeout.unsubscribe();
-        probing = false;
-        if (waiters.size > 0) pause = scheduler.schedule(probeLoop, intervalMs);
+        probesInFlight--;
       });
+  };
+
+  const startTicker = () => {
+    if (ticker !== undefined) return;
+    probe();
+    ticker = scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      probe();
+      this.schedule(undefined, intervalMs);
+    }, intervalMs);
   };
 
   return {
@@ -81,16 +92,15 @@ export function createServerHealth(options: ServerHealthOptions): ServerHealth {
         waiters.delete(id);
         waiter.wake();
       }
-      if (waiters.size === 0) stopPausing();
+      if (waiters.size === 0) stopTicker();
     },
     whenUp(wake) {
       const id = nextWaiter++;
       waiters.set(id, { after: seq, wake });
-      // Idle: probe now. Probing or pausing: the loop already runs for everyone.
-      if (pause === undefined) probeLoop();
+      startTicker();
       return () => {
         waiters.delete(id);
-        if (waiters.size === 0) stopPausing();
+        if (waiters.size === 0) stopTicker();
       };
     },
   };

@@ -82,7 +82,7 @@ export interface WatchTransport {
 }
 
 /** Splits a watch body into lines, one JSON watch event each. */
-async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+async function readLines(body: AsyncIterable<Uint8Array>, onLine: (line: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of body) {
