@@ -16,7 +16,7 @@ import {
   startController,
 } from "@zen-lead/k8s-adapter";
 import { pino } from "pino";
-import { filter } from "rxjs";
+import { filter, skip } from "rxjs";
 import {
   addressFlag,
   durationFlag,
@@ -228,6 +228,11 @@ export async function run(args: readonly string[]): Promise<number> {
     },
   });
 
+  // Skip the first value (not live before the first lists): log only changes.
+  const liveSub = liveness.live$.pipe(skip(1)).subscribe((live) => {
+    if (live) log.info("watches live: zen-lead sees the cluster");
+    else log.info({ notLive: liveness.notLive() }, "watches not live");
+  });
   let controller: ReturnType<typeof startController> | undefined;
   const metrics = createMetrics({ state: () => controller?.state(), live: () => liveness.live() });
   const leadingSub = elector.leading$.subscribe((leading) => {
@@ -341,6 +346,7 @@ export async function run(args: readonly string[]): Promise<number> {
   await controller.stop({ release: true });
   recorder.close();
   leadingSub.unsubscribe();
+  liveSub.unsubscribe();
   await Promise.all(open.map(closeServer));
   clearTimeout(deadline);
   log.info("stopped");

@@ -35,6 +35,10 @@ describe("zen-lead under faults, on a control plane of its own", () => {
       expect(result.violations, report).toEqual([]);
       // No write storm: a retried write or two at most (a write may die on a frozen connection).
       expect(result.writesMade, report).toBeLessThanOrEqual(2 * result.writesNeeded);
+      // Blind to the cluster during an API server outage, every replica said so on /readyz.
+      if (name === "apiserver-sigkill-short") {
+        expect([...(result.unready ?? [])].sort(), report).toEqual(suite.replicas.map((r) => r.name).sort());
+      }
     });
   }
 });

@@ -30,6 +30,8 @@ export interface FaultResult {
   readonly writesNeeded: number;
   /** Other figures worth printing (`name: value unit`). */
   readonly figures: readonly string[];
+  /** Replicas whose /readyz answered 503 while the fault lasted (measured for outages). */
+  readonly unready?: readonly string[];
   /** Why it did not recover, or another failure of the run itself. */
   readonly error?: string;
 }
@@ -38,6 +40,7 @@ interface Outcome {
   readonly recoveredInMs: number | undefined;
   readonly writesNeeded: number;
   readonly figures?: readonly string[];
+  readonly unready?: readonly string[];
 }
 
 export interface Fault {
@@ -140,17 +143,31 @@ function outage(
     summary,
     async run(suite, context) {
       await breakIt(suite);
-      await sleep(downMs);
+      // Meanwhile, a replica that cannot see the cluster must say so on /readyz.
+      const unready = new Set<string>();
+      const deadline = performance.now() + downMs;
+      while (performance.now() < deadline) {
+        const answers = await Promise.all(suite.replicas.map((r) => r.ready()));
+        answers.forEach((ok, i) => {
+          if (!ok) unready.add(suite.replicas[i]?.name ?? "");
+        });
+        await sleep(Math.min(250, Math.max(0, deadline - performance.now())));
+      }
       const healedAt = performance.now();
       await heal(suite);
       const t0 = await apiServerReady(suite);
+      suite.log(`${name}: healed; the API server is ready; turning ${context.failovers} leaders NotReady`);
       const flips = await flipLeaders(suite, context, context.failovers);
       const recoveredInMs = await recovery(suite, flips, t0, context.deadlineMs);
       await restore(suite, flips);
       return {
         recoveredInMs,
         writesNeeded: flips.length * WRITES_PER_FAILOVER,
-        figures: [`/readyz after healing: ${sec(t0 - healedAt)} s`],
+        figures: [
+          `API server /readyz after healing: ${sec(t0 - healedAt)} s`,
+          `zen-lead /readyz 503 during the outage: ${[...unready].join(", ") || "none"}`,
+        ],
+        unready: [...unready],
       };
     },
   };
@@ -437,6 +454,7 @@ export async function runFault(suite: Suite, fault: Fault, context: FaultContext
     writesMade,
     writesNeeded: outcome.writesNeeded,
     figures: outcome.figures ?? [],
+    ...(outcome.unready !== undefined ? { unready: outcome.unready } : {}),
     ...(error !== undefined ? { error } : {}),
   };
 }

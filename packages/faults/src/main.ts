@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const log = (line: string) => process.stderr.write(`[faults] ${line}\n`);
+  const log = (line: string) => process.stderr.write(`[faults] ${new Date().toISOString()} ${line}\n`);
   const suite = await startSuite({ services, graceMs, log });
   const stop = () => void suite.close().then(() => process.exit(130));
   process.once("SIGINT", stop);

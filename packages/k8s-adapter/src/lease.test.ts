@@ -10,12 +10,15 @@ function fakeLeaseApi() {
   let stored: LeaseSnapshot | undefined;
   let version = 0;
   let failing = false;
+  let hanging = false;
+  let lateWrite: LeaseRecord | undefined;
   const write = (record: LeaseRecord): LeaseSnapshot => {
     stored = { record, resourceVersion: String(++version) };
     return stored;
   };
   const api: LeaseApi = {
     async get() {
+      if (hanging) return new Promise<never>(() => {});
       if (failing) throw new Error("unavailable");
       return stored;
     },
@@ -26,6 +29,10 @@ function fakeLeaseApi() {
     },
     async update(_ns, _name, record, resourceVersion) {
       if (failing) throw new Error("unavailable");
+      if (lateWrite !== undefined) {
+        write(lateWrite); // lands just before this one
+        lateWrite = undefined;
+      }
       if (stored?.resourceVersion !== resourceVersion) throw conflict();
       return write(record);
     },
@@ -36,6 +43,14 @@ function fakeLeaseApi() {
     record: () => stored?.record,
     fail(value: boolean) {
       failing = value;
+    },
+    /** An earlier write (sent before the server froze) lands just before the next update. */
+    landLate(record: LeaseRecord) {
+      lateWrite = record;
+    },
+    /** Requests hang: sent on a connection that died silently. */
+    hang(value: boolean) {
+      hanging = value;
     },
     /** Someone else writes the Lease by hand. */
     steal(identity: string, now: number) {
@@ -284,6 +299,53 @@ describe("leader election", () => {
     await settle();
     expect(a.e.isLeading()).toBe(true);
     expect(lease.holder()).toBe("a");
+  });
+
+  it("when its watches come back, gives up on an attempt hung on a dead connection and tries at once", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const view = sight(clock);
+    const a = elector(lease.api, clock, "a", view);
+    lease.hang(true);
+    a.e.start(); // its first read hangs (a frozen API server)
+    await clock.advance(3_000);
+    expect(a.e.isLeading()).toBe(false);
+    lease.hang(false);
+    view.sees();
+    await settle();
+    await settle();
+    expect(a.e.isLeading()).toBe(true); // not after the 10 s request deadline and a retry period
+  });
+
+  it("reads the Lease again at once after a 409 from a late write of its own, and renews", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    lease.steal("a", clock.now()); // a held it before the API server froze
+    const record = lease.record();
+    if (record === undefined) throw new Error("no lease");
+    const a = elector(lease.api, clock, "a");
+    lease.landLate({ ...record, renewTime: clock.now() + 1 });
+    a.e.start();
+    await settle();
+    await settle();
+    expect(a.e.isLeading()).toBe(true); // not a retry period later
+    expect(a.errors).toEqual([]);
+  });
+
+  it("respects a rival's fresh write after a 409", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    lease.steal("rival", clock.now() - 60_000);
+    await clock.advance(20_000); // expired, as this replica observes it... once it has looked
+    const record = lease.record();
+    if (record === undefined) throw new Error("no lease");
+    const b = elector(lease.api, clock, "b");
+    b.e.start();
+    await clock.advance(16_000); // b has watched it unchanged for the lease duration
+    lease.landLate({ ...record, holderIdentity: "rival", renewTime: clock.now() }); // the rival renews
+    await clock.advance(2_400);
+    expect(b.e.isLeading()).toBe(false);
+    expect(lease.holder()).toBe("rival");
   });
 
   it("rejects timings that could let two replicas lead at once", () => {

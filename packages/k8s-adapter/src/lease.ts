@@ -9,8 +9,8 @@
  *   (counted from when the last successful renewal was sent), leadership is lost at once; a standby
  *   can only take over after `leaseDurationMs` > `renewDeadlineMs`, so the two never overlap.
  * - Reading the Lease held by someone else while leading (it was stolen) loses leadership at once.
- * - Writes are optimistic: updates carry the observed `resourceVersion`; a 409 is a lost race,
- *   retried at the next period.
+ * - Writes are optimistic: updates carry the observed `resourceVersion`; a 409 is read again at
+ *   once (a rival's fresh write is then respected), and a second 409 waits for the next period.
  * - `release()` (on SIGTERM) drops leadership first, then writes an empty holder, so a standby
  *   acquires at its next retry (client-go's ReleaseOnCancel).
  *
@@ -82,7 +82,10 @@ export interface LeaderElectionOptions {
    * A holder blind for longer than the renew deadline hands the Lease over; a blind standby waits.
    */
   readonly blindForMs?: () => number;
-  /** Each emission: try now if not leading, or if the last attempt failed (the watches came back). */
+  /**
+   * Each emission (the watches came back): try now if not leading or if the last attempt failed,
+   * and give up on an attempt still in flight (likely hung on a connection that died) to try again.
+   */
   readonly wake$?: Observable<unknown>;
   /** The holder handed the Lease over because it was blind for `blindForMs`. */
   readonly onHandOver?: (blindForMs: number) => void;
@@ -122,6 +125,9 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
   let running = false;
   let lastAttemptFailed = false;
   let wakeSubscription: Subscription | undefined;
+  /** Gives up on the attempt in flight (it counts as failed), when a wake says try again now. */
+  let abandonAttempt: (() => void) | undefined;
+  let wokenWhileBusy = false;
   let nextTick: CancelTimer | undefined;
   let deadlineTimer: CancelTimer | undefined;
   let inFlight: Promise<void> | undefined;
@@ -272,23 +278,34 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     const sentAt = clock.now();
     let timedOut = false;
     let cancelTimeout: CancelTimer = () => undefined;
-    const attempt = tryAcquireOrRenew(sentAt).then(
-      (ok) => ({ ok }),
-      (error: unknown) => {
-        if (statusOf(error) !== 409) report(error);
-        return { ok: false };
-      },
-    );
-    // A hung request must not stall the loop: give up on it after the renew deadline.
+    // A 409 means the Lease changed since it was read: read it again at once, once. A rival
+    // replica's fresh write is then respected; a late write of our own (sent before the server
+    // froze, applied when it thawed) is ours to renew — not a reason to wait a retry period.
+    const attempt = tryAcquireOrRenew(sentAt)
+      .catch((error: unknown) => {
+        if (statusOf(error) === 409) return tryAcquireOrRenew(clock.now());
+        throw error;
+      })
+      .then(
+        (ok) => ({ ok }),
+        (error: unknown) => {
+          if (statusOf(error) !== 409) report(error);
+          return { ok: false };
+        },
+      );
+    // A hung request must not stall the loop: give up on it after the renew deadline, or when a
+    // wake says the cluster is back (it was likely sent on a connection that died meanwhile).
     const timeout = new Promise<{ ok: boolean }>((resolve) => {
       cancelTimeout = clock.setTimer(() => {
         timedOut = true;
         resolve({ ok: false });
       }, renewDeadlineMs);
+      abandonAttempt = () => resolve({ ok: false });
     });
     inFlight = Promise.race([attempt, timeout]).then(({ ok }) => {
       cancelTimeout();
       inFlight = undefined;
+      abandonAttempt = undefined;
       if (!running) return;
       if (timedOut)
         report(new Error(`leader election: a Lease request took longer than ${renewDeadlineMs} ms`));
@@ -304,7 +321,10 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       } else if (leading.value && clock.now() - renewedAt >= renewDeadlineMs) {
         lose();
       }
-      schedule();
+      const again = wokenWhileBusy && !ok;
+      wokenWhileBusy = false;
+      if (again) tick();
+      else schedule();
     });
   };
 
@@ -318,8 +338,14 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
   };
 
   const wake = () => {
-    if (!running || inFlight !== undefined || nextTick === undefined) return;
-    if (leading.value && !lastAttemptFailed) return;
+    if (!running) return;
+    if (inFlight !== undefined) {
+      // Probably hung on a connection that died: drop it and try at once on a live one.
+      wokenWhileBusy = true;
+      abandonAttempt?.();
+      return;
+    }
+    if (nextTick === undefined || (leading.value && !lastAttemptFailed)) return;
     nextTick();
     tick();
   };

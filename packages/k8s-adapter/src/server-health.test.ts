@@ -87,6 +87,35 @@ describe("server health", () => {
     expect(vi.getTimerCount()).toBe(0); // the ticker stopped; the hung probes have timed out
   });
 
+  it("wakes a ready-only waiter on /readyz coming back after a failed probe, not on any answer", async () => {
+    const { health, probes } = setup({ probeIntervalMs: 250 });
+    const h = health();
+    const strict = vi.fn();
+    const any = vi.fn();
+    h.whenUp(strict, { readyOnly: true });
+    probes[0]?.fail(); // /readyz 500: etcd is down
+    h.whenUp(any);
+    h.answered(h.sent()); // a 404 from the API server's cache: it answers, but is not well
+    expect(any).toHaveBeenCalledTimes(1);
+    expect(strict).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(250);
+    probes[1]?.answer(); // /readyz 200 again
+    await vi.advanceTimersByTimeAsync(0);
+    expect(strict).toHaveBeenCalledTimes(1);
+  });
+
+  it("does not wake a ready-only waiter while /readyz has been 200 all along (its failure is its own)", async () => {
+    const { health, probes } = setup({ probeIntervalMs: 250 });
+    const strict = vi.fn();
+    const cancel = health().whenUp(strict, { readyOnly: true });
+    probes[0]?.answer();
+    await vi.advanceTimersByTimeAsync(250);
+    probes[1]?.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(strict).not.toHaveBeenCalled();
+    cancel();
+  });
+
   it("stops probing when the last waiter gives up", async () => {
     const { health, probes } = setup({ probeIntervalMs: 250 });
     const cancel = health().whenUp(() => {});

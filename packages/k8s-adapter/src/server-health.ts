@@ -10,6 +10,11 @@
  * cheap request finds the server back for all waiters, at most `probeIntervalMs` after its /readyz
  * turns 200. Probes overlap (up to `MAX_PROBES_IN_FLIGHT`, each abandoned after `probeTimeoutMs`):
  * one hanging on a frozen server answers the moment it thaws, while the next ones keep trying.
+ *
+ * Some answers mislead: with etcd down, the API server still answers some requests (from its
+ * cache, or a 404) while /readyz says 500. A waiter that was already woken once and failed again
+ * waits `readyOnly`: only /readyz turning 200 after a failed probe wakes it — a real recovery, not
+ * one more answer from a server that is still broken, and never a loop around a failure of its own.
  */
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from "rxjs";
 
@@ -22,10 +27,11 @@ export interface ServerHealth {
   /** The request stamped `seq` got an answer showing the server up (status < 500, not 429). */
   answered(seq: number): void;
   /**
-   * Calls `wake` once, when a request sent after this call is answered (probing meanwhile).
-   * Returns the cancel function; calling it after the wake does nothing.
+   * Calls `wake` once, when a request sent after this call is answered (probing meanwhile); with
+   * `readyOnly`, only when a probe succeeds after one failed. Returns the cancel function; calling
+   * it after the wake does nothing.
    */
-  whenUp(wake: () => void): () => void;
+  whenUp(wake: () => void, options?: { readonly readyOnly?: boolean }): () => void;
 }
 
 export interface ServerHealthOptions {
@@ -49,9 +55,23 @@ export function createServerHealth(options: ServerHealthOptions): ServerHealth {
   const intervalMs = options.probeIntervalMs ?? 250;
   const timeoutMs = options.probeTimeoutMs ?? 10_000;
   let seq = 0;
-  const waiters = new Map<number, { readonly after: number; readonly wake: () => void }>();
+  const waiters = new Map<
+    number,
+    { readonly after: number; readonly wake: () => void; readonly readyOnly: boolean }
+  >();
   let nextWaiter = 0;
   let probesInFlight = 0;
+  /** Whether a probe failed since the probes started (or since the last success). */
+  let probeFailed = false;
+
+  const wakeAll = (which: (waiter: { after: number; readyOnly: boolean }) => boolean) => {
+    for (const [id, waiter] of waiters) {
+      if (!which(waiter)) continue;
+      waiters.delete(id);
+      waiter.wake();
+    }
+    if (waiters.size === 0) stopTicker();
+  };
   /** The probe ticker: running exactly while someone waits. */
   let ticker: Subscription | undefined;
 
@@ -68,7 +88,16 @@ export function createServerHealth(options: ServerHealthOptions): ServerHealth {
     // Failures are expected (the server is down): the answer, if any, is reported by the request.
     void options
       .probe(controller.signal)
-      .catch(() => undefined)
+      .then(
+        () => {
+          // /readyz is 200. After a failed probe, that is the server coming back: everyone goes.
+          if (probeFailed) wakeAll(() => true);
+          probeFailed = false;
+        },
+        () => {
+          probeFailed = true;
+        },
+      )
       .finally(() => {
         timeout.unsubscribe();
         probesInFlight--;
@@ -77,6 +106,7 @@ export function createServerHealth(options: ServerHealthOptions): ServerHealth {
 
   const startTicker = () => {
     if (ticker !== undefined) return;
+    probeFailed = false;
     probe();
     ticker = scheduler.schedule(function (this: SchedulerAction<unknown>) {
       probe();
@@ -87,16 +117,11 @@ export function createServerHealth(options: ServerHealthOptions): ServerHealth {
   return {
     sent: () => ++seq,
     answered(answeredSeq) {
-      for (const [id, waiter] of waiters) {
-        if (answeredSeq <= waiter.after) continue;
-        waiters.delete(id);
-        waiter.wake();
-      }
-      if (waiters.size === 0) stopTicker();
+      wakeAll((waiter) => !waiter.readyOnly && answeredSeq > waiter.after);
     },
-    whenUp(wake) {
+    whenUp(wake, whenUpOptions = {}) {
       const id = nextWaiter++;
-      waiters.set(id, { after: seq, wake });
+      waiters.set(id, { after: seq, wake, readyOnly: whenUpOptions.readyOnly === true });
       startTicker();
       return () => {
         waiters.delete(id);

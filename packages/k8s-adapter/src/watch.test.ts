@@ -175,16 +175,17 @@ describe("watchKind", () => {
     sub.unsubscribe();
   });
 
-  it("resumes the moment the server answers again, once per streak of failures", async () => {
-    const wakes: (() => void)[] = [];
+  it("resumes the moment the server answers again; after that, only when /readyz comes back", async () => {
+    const waits: { wake: () => void; readyOnly: boolean }[] = [];
     const health = {
       sent: () => 0,
       answered: () => {},
-      whenUp: (wake: () => void) => {
-        wakes.push(wake);
+      whenUp: (wake: () => void, options: { readyOnly?: boolean } = {}) => {
+        const w = { wake, readyOnly: options.readyOnly === true };
+        waits.push(w);
         return () => {
-          const i = wakes.indexOf(wake);
-          if (i >= 0) wakes.splice(i, 1);
+          const i = waits.indexOf(w);
+          if (i >= 0) waits.splice(i, 1);
         };
       },
     };
@@ -192,17 +193,20 @@ describe("watchKind", () => {
     const sub = start({ health, random: () => 1 });
     await vi.advanceTimersByTimeAsync(200 + 400 + 800 + 1600 + 3200);
     expect(transport.lists).toHaveLength(6);
-    expect(wakes).toHaveLength(1); // only the latest wait listens
+    expect(waits).toEqual([{ wake: expect.any(Function), readyOnly: false }]); // only the latest wait
     expect(lines.at(-1)).toContain("relist Pod in 6400 ms");
-    wakes.shift()?.(); // as the real health does: a waiter is woken once
+    waits.shift()?.wake(); // as the real health does: a waiter is woken once
     await vi.advanceTimersByTimeAsync(0);
     expect(transport.lists).toHaveLength(7);
-    // It failed again although the server answered: its own trouble, a plain backoff from the start.
+    // It failed again although the server answered: its own trouble, or a server still half broken
+    // (etcd down). A plain backoff from the start, and only /readyz coming back wakes it now.
     expect(lines.at(-1)).toContain("relist Pod in 200 ms");
-    expect(wakes).toHaveLength(0);
+    expect(waits.map((w) => w.readyOnly)).toEqual([true]);
     await vi.advanceTimersByTimeAsync(200);
     expect(transport.lists).toHaveLength(8);
-    await vi.advanceTimersByTimeAsync(400);
+    expect(lines.at(-1)).toContain("relist Pod in 400 ms");
+    waits.shift()?.wake();
+    await vi.advanceTimersByTimeAsync(0);
     expect(events.map((e) => e.type)).toEqual(["resync"]);
     sub.unsubscribe();
   });

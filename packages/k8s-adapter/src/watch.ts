@@ -315,14 +315,18 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
       delayMs,
     });
     wait = cfg.scheduler.schedule(() => next(mode), delayMs);
-    // One wake per streak: if the loop fails again after the server was seen up, the failure is
-    // its own (say a 5xx on this resource only), and it backs off like any other.
-    if (cause === "unreachable" && cfg.health !== undefined && !streak.woken) {
-      cancelWake = cfg.health.whenUp(() => {
-        cancelWake = undefined;
-        streak = { failures: 0, woken: true };
-        next(mode);
-      });
+    // Any answer wakes a loop once per streak; if it fails again after that, the failure may be
+    // its own (a 5xx on this resource only) or the server may still be half broken (etcd down):
+    // then only /readyz coming back wakes it, and otherwise it backs off like any other.
+    if (cause === "unreachable" && cfg.health !== undefined) {
+      cancelWake = cfg.health.whenUp(
+        () => {
+          cancelWake = undefined;
+          streak = { failures: 0, woken: true };
+          next(mode);
+        },
+        { readyOnly: streak.woken },
+      );
     }
   };
 
