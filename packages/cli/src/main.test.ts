@@ -114,8 +114,6 @@ describe("zen-lead", () => {
       ["run", "--health-addr", ":99999"],
       ["run", "--namespace", "Not_A_Name"],
       ["run", "--log-level", "chatty"],
-      ["run", "--watch-timeout", "2s"],
-      ["run", "--watch-timeout", "forever"],
       ["status", "--bogus"],
       ["status", "a", "b"],
       ["status", "-n", "UPPER"],
