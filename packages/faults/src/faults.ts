@@ -13,10 +13,11 @@
  */
 import { request } from "@zen-lead/k8s-adapter";
 import { rssBytes, tcpConnections } from "@zen-lead/test-cluster/process-stats";
+import { waitFor } from "@zen-lead/test-cluster/wait";
 import type { Violation } from "./invariants.ts";
 import type { Replica } from "./replicas.ts";
-import { NAMESPACE_PREFIX, type Suite, sleep, until } from "./suite.ts";
-import { createWorkload } from "./workload.ts";
+import { NAMESPACE_PREFIX, type Suite, sleep } from "./suite.ts";
+import { createWorkload, retrying } from "./workload.ts";
 
 /** Writes a failover takes: the leader slice and the leader Service's annotations. */
 export const WRITES_PER_FAILOVER = 2;
@@ -84,14 +85,14 @@ async function flipLeaders(suite: Suite, context: FaultContext, count: number): 
 async function recovery(suite: Suite, flips: readonly Flip[], t0: number, deadlineMs: number) {
   const { watcher } = suite;
   try {
-    await until("the failovers", deadlineMs, () =>
-      flips.every((f) => {
-        const now = watcher.leaderOf(f.source);
-        return now !== undefined && now !== f.pod;
-      })
-        ? true
-        : undefined,
-    );
+    const moved = (f: Flip) => {
+      const now = watcher.leaderOf(f.source);
+      return now !== undefined && now !== f.pod;
+    };
+    await waitFor("the failovers", () => (flips.every(moved) ? true : undefined), {
+      timeoutMs: deadlineMs,
+      intervalMs: 50,
+    });
   } catch {
     return undefined;
   }
@@ -103,29 +104,12 @@ async function restore(suite: Suite, flips: readonly Flip[]) {
   await Promise.all(flips.map((f) => retrying(() => suite.workload.setReady(f.pod, true))));
 }
 
-async function retrying<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
-
 /** Polls the API server's /readyz until it answers 200; resolves with performance.now() then. */
 async function apiServerReady(suite: Suite, timeoutMs = 120_000): Promise<number> {
-  await until(
+  await waitFor(
     "the API server's /readyz",
-    timeoutMs,
-    () =>
-      request(suite.kc, "GET", "/readyz", { signal: AbortSignal.timeout(1_000) }).then(
-        () => true,
-        () => undefined,
-      ),
-    20,
+    () => request(suite.kc, "GET", "/readyz", { signal: AbortSignal.timeout(1_000) }).then(() => true),
+    { timeoutMs, intervalMs: 20 },
   );
   return performance.now();
 }
@@ -298,8 +282,10 @@ export const FAULTS: readonly Fault[] = [
           if (!workload.isReady(pod)) await retrying(() => workload.setReady(pod, true));
         }
       }
-      const converged = await until("convergence after churn", 120_000, () =>
-        watcher.converged().ok ? performance.now() : undefined,
+      const converged = await waitFor(
+        "convergence after churn",
+        () => (watcher.converged().ok ? performance.now() : undefined),
+        { timeoutMs: 120_000, intervalMs: 50 },
       ).catch(() => undefined);
       return {
         recoveredInMs: converged === undefined ? undefined : converged - end,
@@ -337,12 +323,10 @@ export function loadFault(options: LoadOptions): Fault {
         ipBlock: 201,
       });
       const created = performance.now();
-      await until(
-        "the load Services to lead",
-        300_000,
-        () => (watcher.converged().ok ? true : undefined),
-        100,
-      );
+      await waitFor("the load Services to lead", () => (watcher.converged().ok ? true : undefined), {
+        timeoutMs: 300_000,
+        intervalMs: 100,
+      });
       const convergedIn = performance.now() - created;
 
       const holder = await suite.holder();
@@ -391,9 +375,11 @@ export function loadFault(options: LoadOptions): Fault {
         );
       }
       const end = performance.now();
-      await until("in-flight status writes", 30_000, () => (inFlight === 0 ? true : undefined));
-      const converged = await until("convergence after the load", 120_000, () =>
-        watcher.converged().ok ? performance.now() : undefined,
+      await waitFor("in-flight status writes", () => (inFlight === 0 ? true : undefined), { intervalMs: 50 });
+      const converged = await waitFor(
+        "convergence after the load",
+        () => (watcher.converged().ok ? performance.now() : undefined),
+        { timeoutMs: 120_000, intervalMs: 50 },
       ).catch(() => undefined);
       clearInterval(sampler);
       sample();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { request } from "@zen-lead/k8s-adapter";
 import { type OwnCluster, startOwnCluster } from "@zen-lead/test-cluster/own-cluster";
+import { waitFor } from "@zen-lead/test-cluster/wait";
 import { type InvariantWatcher, startInvariantWatcher } from "./invariants.ts";
 import { leaseHolder, type Replica, startReplica } from "./replicas.ts";
 import { createWorkload, type Workload } from "./workload.ts";
@@ -48,22 +49,6 @@ export interface Suite {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` every `intervalMs` until it returns a value, or throws `what` after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | undefined> | T | undefined,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(check()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 export async function startSuite(options: SuiteOptions = {}): Promise<Suite> {
   const log = options.log ?? (() => {});
   const graceMs = options.graceMs ?? 25_000;
@@ -99,7 +84,7 @@ export async function startSuite(options: SuiteOptions = {}): Promise<Suite> {
         spec: { selector: { app: "svc-0" }, ports: [{ port: 80 }] },
       },
     });
-    await until("the watcher to see the foreign Service", 30_000, () =>
+    await waitFor("the watcher to see the foreign Service", () =>
       watcher.sources().includes(`${namespace}/collide`) ? true : undefined,
     );
     await sleep(500);
@@ -138,12 +123,16 @@ export async function startSuite(options: SuiteOptions = {}): Promise<Suite> {
       },
       async steady(timeoutMs = 120_000) {
         for (const r of replicas) if (!r.running()) await r.start();
-        await until("a replica to hold the Lease", timeoutMs, () => suite.holder());
-        await until("every replica to be ready", timeoutMs, async () =>
-          (await Promise.all(replicas.map((r) => r.ready()))).every(Boolean) ? true : undefined,
+        await waitFor("a replica to hold the Lease", () => suite.holder(), { timeoutMs });
+        await waitFor(
+          "every replica to be ready",
+          async () => ((await Promise.all(replicas.map((r) => r.ready()))).every(Boolean) ? true : undefined),
+          { timeoutMs },
         );
-        await until("every source to lead a candidate", timeoutMs, async () =>
-          watcher.converged().ok && (await watcher.convergedNow()).ok ? true : undefined,
+        await waitFor(
+          "every source to lead a candidate",
+          async () => (watcher.converged().ok && (await watcher.convergedNow()).ok ? true : undefined),
+          { timeoutMs },
         );
       },
       close,

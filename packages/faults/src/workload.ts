@@ -40,14 +40,15 @@ export async function inPool<T>(items: readonly T[], limit: number, fn: (item: T
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Retries a setup request a few times: the API server may be busy (or just back from a fault). */
-async function retrying<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let i = 1; ; i++) {
+/** Retries a request until it succeeds or `timeoutMs` passes: the API server may be busy, or just back. */
+export async function retrying<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
     try {
       return await fn();
     } catch (error) {
-      if (i >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250 * i));
+      if (performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
