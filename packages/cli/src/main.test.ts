@@ -52,7 +52,7 @@ describe("zen-lead", () => {
       code: 0,
       stdout: expect.stringContaining("--report FILE"),
     });
-  });
+  }, 30_000); // spawns node processes: seconds each on a loaded 2-core machine
 
   it("runs a scenario: text by default, JSON with --json, an HTML page with --report", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
@@ -66,7 +66,7 @@ describe("zen-lead", () => {
     const report = JSON.parse(json.stdout) as { formatVersion: number; violations: unknown[] };
     expect(report).toMatchObject({ formatVersion: 1, violations: [] });
     expect(readFileSync(html, "utf8")).toMatch(/^<!DOCTYPE html>/i);
-  });
+  }, 30_000); // spawns node processes: seconds each on a loaded 2-core machine
 
   it("refuses a malformed scenario in one line with exit 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
@@ -76,7 +76,7 @@ describe("zen-lead", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("bad.yaml");
-  });
+  }, 30_000); // spawns node processes: seconds each on a loaded 2-core machine
 
   it("replays a log deterministically, byte for byte, whatever the time zone", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
@@ -92,7 +92,7 @@ describe("zen-lead", () => {
       env: { ...process.env, TZ: "America/Los_Angeles", LANG: "de_DE.UTF-8" },
     });
     expect(again.stdout).toBe(first.stdout);
-  });
+  }, 30_000); // spawns node processes: seconds each on a loaded 2-core machine
 
   it("refuses a malformed log with file:line and exit 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "zen-lead-cli-"));
@@ -101,7 +101,7 @@ describe("zen-lead", () => {
     const r = zenLead("replay", log);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/bad\.jsonl:1: /);
-  });
+  }, 30_000); // spawns node processes: seconds each on a loaded 2-core machine
 
   it("refuses bad flags and values of run, status, promote and record in one line with exit 2", async () => {
     const cases = [
