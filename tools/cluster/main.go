@@ -6,7 +6,8 @@
 //	zen-lead-cluster <component> [flags...]
 //
 // where <component> is one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy,
-// kubectl, kwok, version, or the orchestration subcommands up / supervise (see up.go). kube-proxy is
+// kubectl, kwok, version, or the orchestration subcommands up / supervise (see up.go) and ctl
+// (stop, freeze or restart one component of a running cluster: control.go). kube-proxy is
 // never started by `up`: the data-plane tests start it inside the network namespace that plays the
 // node. kubectl is here so that zen-lead's kubectl plugin is tested through the real kubectl.
 // If the binary is invoked through a symlink named after a component (argv[0]), that name is used.
@@ -61,6 +62,7 @@ var components = map[string]func() int{
 	"kwok":      runKwok,
 	"up":        runUp,
 	"supervise": runSupervise,
+	"ctl":       runCtl,
 	"version": func() int {
 		fmt.Println(version.Get().GitVersion)
 		return 0

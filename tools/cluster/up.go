@@ -71,6 +71,8 @@ type State struct {
 	ManualNodes       []string          `json:"manualNodes"`
 	Timings           map[string]string `json:"timings"`
 	KeepDir           bool              `json:"keepDir"`
+	// ControlSocket stops, freezes and restarts one component (control.go).
+	ControlSocket string `json:"controlSocket"`
 }
 
 type upOptions struct {
@@ -271,10 +273,13 @@ func runSupervise() int {
 
 type component struct {
 	name    string
+	args    []string // to start it again the same way (control.go)
 	cmd     *exec.Cmd
 	logPath string
 	done    chan struct{}
 	err     error
+	// expectedExit: stopped on purpose through the control socket, not a failure.
+	expectedExit bool
 }
 
 type supervisor struct {
@@ -296,6 +301,7 @@ type supervisor struct {
 	kubecfg   string
 	nodeNames []string
 	manual    []string
+	controlLn net.Listener
 }
 
 func supervise(o *upOptions) int {
@@ -621,11 +627,16 @@ current-context: zen-lead
 		pids[c.name] = c.cmd.Process.Pid
 	}
 	s.mu.Unlock()
+	s.controlLn, err = s.serveControl(filepath.Join(o.dir, "control.sock"))
+	if err != nil {
+		return err
+	}
 	st := State{
 		SchemaVersion: 1, KubernetesVersion: version.Get().GitVersion,
 		Dir: o.dir, Kubeconfig: s.kubecfg, Server: s.server, Token: s.token, CAFile: s.caFile,
 		EtcdURL: s.etcdURL, LogDir: s.logDir, SupervisorPid: os.Getpid(), Pgid: s.pgid,
 		Pids: pids, Ports: s.ports, Nodes: s.nodeNames, ManualNodes: s.manual, KeepDir: o.keepDir,
+		ControlSocket: filepath.Join(o.dir, "control.sock"),
 		Timings: map[string]string{
 			"apiserverReadyz": fmt.Sprintf("%.2fs", readyz.Seconds()),
 			"nodesReady":      fmt.Sprintf("%.2fs", nodesReady.Seconds()),
@@ -695,7 +706,8 @@ func (s *supervisor) startComponent(name string, args ...string) error {
 		return errors.New("stopping")
 	}
 	logPath := filepath.Join(s.logDir, name+".log")
-	f, err := os.Create(logPath)
+	// Appended to, so a restarted component's log follows its previous life's.
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
@@ -711,16 +723,16 @@ func (s *supervisor) startComponent(name string, args ...string) error {
 	if s.pgid == 0 {
 		s.pgid = cmd.Process.Pid
 	}
-	c := &component{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	c := &component{name: name, args: args, cmd: cmd, logPath: logPath, done: make(chan struct{})}
 	s.comps = append(s.comps, c)
 	logf("started %s (pid %d), log %s", name, cmd.Process.Pid, logPath)
 	go func() {
 		c.err = cmd.Wait()
 		close(c.done)
 		s.mu.Lock()
-		stopping := s.stopping
+		expected := s.stopping || c.expectedExit
 		s.mu.Unlock()
-		if !stopping {
+		if !expected {
 			s.failed <- c
 		}
 	}()
@@ -791,6 +803,9 @@ func (s *supervisor) teardown() {
 	s.stopping = true
 	comps := append([]*component(nil), s.comps...)
 	s.mu.Unlock()
+	if s.controlLn != nil {
+		_ = s.controlLn.Close()
+	}
 	t0 := time.Now()
 	stage := func(names ...string) {
 		var cs []*component
@@ -803,6 +818,7 @@ func (s *supervisor) teardown() {
 		}
 		for _, c := range cs {
 			_ = c.cmd.Process.Signal(syscall.SIGTERM)
+			_ = c.cmd.Process.Signal(syscall.SIGCONT) // one frozen by the control socket
 		}
 		grace := time.After(5 * time.Second)
 		for _, c := range cs {

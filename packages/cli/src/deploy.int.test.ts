@@ -18,7 +18,7 @@ import {
   loadAllYaml,
   type V1PodTemplateSpec,
 } from "@kubernetes/client-node";
-import { kubeLeaseApi } from "@zen-lead/k8s-adapter";
+import { kubeLeaseApi, statusOf } from "@zen-lead/k8s-adapter";
 import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -72,8 +72,9 @@ async function render(release: string, namespace: string, set: Record<string, un
 const kinds = (list: readonly KubernetesObject[]) => list.map((o) => o.kind).sort();
 const named = (list: readonly KubernetesObject[], kind: string) => list.filter((o) => o.kind === kind);
 
+/** A refusal with this HTTP status, from the typed client (ApiException) or zen-lead's raw requests (ApiError). */
 function isStatus(error: unknown, code: number): boolean {
-  return error instanceof ApiException && error.code === code;
+  return error instanceof ApiException ? error.code === code : statusOf(error) === code;
 }
 
 /** Creates the objects for real (RBAC and ServiceAccount), remembering cluster-scoped ones to delete. */

@@ -201,14 +201,17 @@ describe("zen-lead", { timeout: 60_000 }, () => {
   }, 60_000);
 
   it("reads run's flags from ZEN_LEAD_* variables, a flag winning", async () => {
-    const [bad, badNamespace, flagWins] = await Promise.all([
+    const [bad, badNamespace, flagWins, badWatchTimeout] = await Promise.all([
       zenLeadAsync(["run"], { ZEN_LEAD_LEASE_DURATION: "never" }),
       zenLeadAsync(["run"], { ZEN_LEAD_NAMESPACE: "ok,Bad_One" }),
       // The flag wins over the bad variable: the complaint is about another flag.
       zenLeadAsync(["run", "--lease-duration", "15s", "--log-level", "x"], {
         ZEN_LEAD_LEASE_DURATION: "never",
       }),
+      zenLeadAsync(["run"], { ZEN_LEAD_WATCH_TIMEOUT: "1s" }),
     ]);
+    expect(badWatchTimeout.code).toBe(2);
+    expect(badWatchTimeout.stderr).toContain("--watch-timeout must be at least 4s");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--lease-duration");
     expect(badNamespace.stderr).toContain("Bad_One");

@@ -35,6 +35,8 @@ export interface ControllerMetrics {
   /** An object that could not be decoded (the core's `report` action). */
   onReport(report: ReportAction): void;
   setLeading(leading: boolean): void;
+  /** The holder handed the Lease over because its watches were not live for too long. */
+  onHandOver(): void;
 }
 
 export interface MetricsOptions {
@@ -43,6 +45,8 @@ export interface MetricsOptions {
   readonly now?: () => number;
   /** Node's default process metrics; default true. */
   readonly defaultMetrics?: boolean;
+  /** Whether every watch is live (read at scrape time). */
+  readonly live?: () => boolean;
 }
 
 /** Sources opted in right now, `namespace/name` -> their decision's figures. */
@@ -184,6 +188,19 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
       }
     },
   });
+  new Gauge({
+    name: "zen_lead_watches_live",
+    help: "1 while every watch is live (connected and heard from within --watch-timeout), else 0.",
+    registers: [registry],
+    collect() {
+      this.set(options.live?.() === true ? 1 : 0);
+    },
+  });
+  const handOvers = new Counter({
+    name: "zen_lead_lease_handovers_total",
+    help: "Times this replica handed the Lease over because its watches had not seen the cluster for longer than the renew deadline.",
+    registers: [registry],
+  });
   const isLeader = new Gauge({
     name: "zen_lead_is_leader",
     help: "1 while this replica holds the lease (and may write), else 0.",
@@ -236,6 +253,9 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     },
     setLeading(leading) {
       isLeader.set(leading ? 1 : 0);
+    },
+    onHandOver() {
+      handOvers.inc();
     },
   };
 }

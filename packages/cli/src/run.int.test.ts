@@ -15,6 +15,7 @@ import {
   testNamespace,
   waitFor,
 } from "@zen-lead/test-cluster";
+import { tcpConnections } from "@zen-lead/test-cluster/process-stats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAIN, startZenLead, type ZenLeadProcess } from "./testing/zen-lead-process.ts";
 
@@ -203,6 +204,25 @@ describe("zen-lead run on a real cluster", () => {
     expect(zl?.logLines().filter((l) => "unparsed" in l)).toEqual([]);
     expect(zl?.output()).not.toContain("TimeoutOverflowWarning");
     expect(await leaderPodOf("patient-leader")).toBeUndefined();
+  });
+
+  it("talks to the API server over one connection: watches, writes, the Lease and Events share it", async () => {
+    const pid = zl?.child.pid ?? 0;
+    const port = Number(new URL(clusterState().server).port);
+    // Renewals every 2 s, a write or two per promote: sample for a while, while it works.
+    const other = (await readyPods(namespace, "app=cli"))
+      .map((p) => p.metadata?.name ?? "")
+      .find((n) => n !== "");
+    expect(zenLead("promote", "cli", other ?? "", "-n", namespace).code).toBe(0);
+    const counts: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      counts.push(tcpConnections(pid, port));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // One HTTP/2 connection (two while one is being replaced); client-node would open one per watch
+    // and one per request (a new Agent per call): five or more.
+    expect(Math.max(...counts), `connections sampled: ${counts.join(", ")}`).toBeLessThanOrEqual(2);
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);
   });
 
   it("record writes an event log of the namespace that replay reads", async () => {

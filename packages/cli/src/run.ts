@@ -10,12 +10,14 @@ import { isSynced } from "@zen-lead/core";
 import {
   createEventRecorder,
   createLeaderElector,
+  createWatchLiveness,
   type DriftReport,
   kubeEventSink,
   kubeLeaseApi,
   startController,
 } from "@zen-lead/k8s-adapter";
 import { pino } from "pino";
+import { filter, skip } from "rxjs";
 import {
   addressFlag,
   durationFlag,
@@ -48,6 +50,8 @@ environment variable (shown in brackets); a flag wins over its variable.
   --retry-period D         default 2s                                     [ZEN_LEAD_RETRY_PERIOD]
   --identity NAME          this replica's name in the Lease (default: hostname)
                                                                           [ZEN_LEAD_IDENTITY]
+  --watch-timeout D        restart a watch not heard from for D (default 30s, at least 4s)
+                                                                          [ZEN_LEAD_WATCH_TIMEOUT]
   --log-level LEVEL        trace, debug, info, warn, error, fatal, silent (default info)
                                                                           [ZEN_LEAD_LOG_LEVEL]
 
@@ -65,6 +69,7 @@ const OPTIONS = {
   "renew-deadline": { type: "string" },
   "retry-period": { type: "string" },
   identity: { type: "string" },
+  "watch-timeout": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -90,8 +95,13 @@ export interface RunConfig {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
   readonly identity: string;
+  /** A watch not heard from for this long is dead (watch.ts); the server ends each after half. */
+  readonly watchTimeoutMs: number;
   readonly logLevel: LogLevel;
 }
+
+/** The shortest `--watch-timeout`: the server ends each watch after half of it, in whole seconds. */
+export const MIN_WATCH_TIMEOUT_MS = 4_000;
 
 function podNamespace(): string | undefined {
   try {
@@ -130,6 +140,8 @@ export function parseRunConfig(
       throw new Error("--renew-deadline must be shorter than --lease-duration");
     if (retryPeriodMs >= renewDeadlineMs)
       throw new Error("--retry-period must be shorter than --renew-deadline");
+    const watchTimeoutMs = durationFlag("watch-timeout", get("watch-timeout") ?? "30s");
+    if (watchTimeoutMs < MIN_WATCH_TIMEOUT_MS) throw new Error("--watch-timeout must be at least 4s");
     const identity = get("identity") ?? hostname();
     if (identity === "") throw new Error("--identity must not be empty");
     return {
@@ -143,6 +155,7 @@ export function parseRunConfig(
       renewDeadlineMs,
       retryPeriodMs,
       identity,
+      watchTimeoutMs,
       logLevel: logLevel as LogLevel,
     };
   } catch (error) {
@@ -191,6 +204,9 @@ export async function run(args: readonly string[]): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
 
+  // Whether every watch is live: /readyz, and the Lease (a replica blind to the cluster does not
+  // hold it; one whose watches come back tries at once).
+  const liveness = createWatchLiveness();
   const elector = createLeaderElector({
     api: kubeLeaseApi(kc),
     namespace: config.leaseNamespace,
@@ -200,6 +216,15 @@ export async function run(args: readonly string[]): Promise<number> {
     renewDeadlineMs: config.renewDeadlineMs,
     retryPeriodMs: config.retryPeriodMs,
     onError: (error) => log.warn({ lease: config.leaseName, err: errorText(error) }, "lease request failed"),
+    blindForMs: () => liveness.blindForMs(),
+    wake$: liveness.live$.pipe(filter(Boolean)),
+    onHandOver: (blindForMs) => {
+      metrics.onHandOver();
+      log.warn(
+        { lease: `${config.leaseNamespace}/${config.leaseName}`, blindForMs, notLive: liveness.notLive() },
+        "handing the lease over: the watches have not seen the cluster for longer than the renew deadline",
+      );
+    },
   });
   const recorder = createEventRecorder({
     sink: kubeEventSink(kc),
@@ -241,8 +266,13 @@ export async function run(args: readonly string[]): Promise<number> {
     },
   });
 
+  // Skip the first value (not live before the first lists): log only changes.
+  const liveSub = liveness.live$.pipe(skip(1)).subscribe((live) => {
+    if (live) log.info("watches live: zen-lead sees the cluster");
+    else log.info({ notLive: liveness.notLive() }, "watches not live");
+  });
   let controller: ReturnType<typeof startController> | undefined;
-  const metrics = createMetrics({ state: () => controller?.state() });
+  const metrics = createMetrics({ state: () => controller?.state(), live: () => liveness.live() });
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);
     log.info(
@@ -255,6 +285,8 @@ export async function run(args: readonly string[]): Promise<number> {
     kc,
     ...(config.namespaces.length > 0 ? { namespaces: config.namespaces } : {}),
     elector,
+    liveness,
+    watchTimeoutMs: config.watchTimeoutMs,
     beforeLeading: () => void recorder.readBack(config.namespaces),
     onActions: (actions) => {
       metrics.onActions(actions);
@@ -311,14 +343,19 @@ export async function run(args: readonly string[]): Promise<number> {
     },
   });
 
-  const ready = () => {
+  /** Ready: every watch has listed (the core is synced) and is live now. */
+  const readiness = (): string | undefined => {
     const state = controller?.state();
-    return state !== undefined && isSynced(state);
+    if (state === undefined || !isSynced(state)) return "watches not synced";
+    if (!liveness.live()) return `watches not live: ${liveness.notLive().join(", ")}`;
+    return undefined;
   };
   const health = {
     "/healthz": () => ({ status: 200, body: "ok\n" }),
-    "/readyz": () =>
-      ready() ? { status: 200, body: "ok\n" } : { status: 503, body: "watches not synced\n" },
+    "/readyz": () => {
+      const problem = readiness();
+      return problem === undefined ? { status: 200, body: "ok\n" } : { status: 503, body: `${problem}\n` };
+    },
   };
   const metricsRoute = {
     "/metrics": async () => ({
@@ -358,6 +395,7 @@ export async function run(args: readonly string[]): Promise<number> {
   await controller.stop({ release: true });
   recorder.close();
   leadingSub.unsubscribe();
+  liveSub.unsubscribe();
   await Promise.all(open.map(closeServer));
   clearTimeout(deadline);
   log.info("stopped");

@@ -30,6 +30,7 @@ import {
 import { Announcements } from "./announcements.ts";
 import { createApplier, type WriteResult } from "./applier.ts";
 import type { LeaderElector } from "./lease.ts";
+import { createWatchLiveness, type WatchLiveness } from "./liveness.ts";
 import { watchSlices } from "./slice-watch.ts";
 import { type WatchDiagnostic, type WatchOptions, watchKind } from "./watch.ts";
 
@@ -57,13 +58,22 @@ export interface ControllerOptions {
    * lease): the moment to start reading back the Events the cluster already carries.
    */
   readonly beforeLeading?: () => void;
-  /** Watch options for tests (a transport that injects faults, shorter deadlines). */
-  readonly watch?: Pick<WatchOptions, "transport" | "idleTimeoutMs" | "backoffInitialMs" | "backoffMaxMs">;
+  /** A watch not heard from for this long is restarted (watch.ts; `--watch-timeout`). Default 30 s. */
+  readonly watchTimeoutMs?: number;
+  /**
+   * Told whether each watch is live (for `/readyz`, and for the elector's `blindForMs`, which must
+   * see the same tracker). Default: a tracker of the controller's own, exposed as `liveness`.
+   */
+  readonly liveness?: WatchLiveness;
+  /** Watch options for tests (a transport that injects faults, shorter backoff). */
+  readonly watch?: Pick<WatchOptions, "transport" | "backoffInitialMs" | "backoffMaxMs">;
 }
 
 export interface Controller {
   /** The core's latest state (for status and metrics). */
   readonly state: () => State | undefined;
+  /** Whether every watch is live. */
+  readonly liveness: WatchLiveness;
   /**
    * Stop watching and writing; resolves when writes in flight are done. With `release`, then hand
    * the lease over at once (SIGTERM: a standby takes over within about one retry period).
@@ -81,9 +91,12 @@ export function startController(options: ControllerOptions): Controller {
   const subscriptions: Subscription[] = [];
   if (elector !== undefined) subscriptions.push(elector.leading$.subscribe(leading));
   const announcements = new Announcements((event) => options.onEvent?.(event));
+  const liveness = options.liveness ?? createWatchLiveness();
   const watchOptions: WatchOptions = {
     scheduler,
+    liveness,
     ...options.watch,
+    ...(options.watchTimeoutMs !== undefined ? { watchTimeoutMs: options.watchTimeoutMs } : {}),
     ...(options.namespaces !== undefined ? { namespaces: options.namespaces } : {}),
     ...(options.onDiagnostic !== undefined ? { onDiagnostic: options.onDiagnostic } : {}),
   };
@@ -147,6 +160,7 @@ export function startController(options: ControllerOptions): Controller {
   elector?.start();
   return {
     state: () => latest,
+    liveness,
     async stop(stopOptions = {}) {
       loop.unsubscribe();
       for (const s of subscriptions) s.unsubscribe();

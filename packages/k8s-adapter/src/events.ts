@@ -21,14 +21,7 @@
  * note) is absorbed — no write, outcome `already-recorded`, not logged again. A later occurrence
  * (the warning went away and came back) is a repeat, as ever.
  */
-import {
-  EventsV1Api,
-  type EventsV1Event,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  V1MicroTime,
-} from "@kubernetes/client-node";
+import { type EventsV1Event, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import type { EventAction } from "@zen-lead/core";
 import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
 import { request } from "./http.ts";
@@ -434,13 +427,21 @@ export function statusOf(error: unknown): number {
   return 0;
 }
 
-/** The real sink: the typed events.k8s.io/v1 client, merge patches for series updates. */
+const eventsPath = (namespace: string, name?: string) =>
+  `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events${
+    name === undefined ? "" : `/${encodeURIComponent(name)}`
+  }`;
+
+/**
+ * The real sink: raw requests through the KubeConfig's shared connection pool (http.ts), merge
+ * patches for series updates. MicroTimes serialize with 6 fractional digits (V1MicroTime's JSON).
+ */
 export function kubeEventSink(kc: KubeConfig): EventSink {
-  const api = kc.makeApiClient(EventsV1Api);
-  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   return {
     async create(namespace, event) {
-      await api.createNamespacedEvent({ namespace, body: event });
+      await request(kc, "POST", eventsPath(namespace), {
+        body: { ...event, apiVersion: "events.k8s.io/v1", kind: "Event" },
+      });
     },
     async list(namespace) {
       const out: RecordedEvent[] = [];
@@ -449,9 +450,7 @@ export function kubeEventSink(kc: KubeConfig): EventSink {
         const page = (await request(
           kc,
           "GET",
-          namespace === undefined
-            ? "/apis/events.k8s.io/v1/events"
-            : `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+          namespace === undefined ? "/apis/events.k8s.io/v1/events" : eventsPath(namespace),
           {
             query: {
               fieldSelector: `reportingController=${REPORTING_CONTROLLER}`,
@@ -469,16 +468,12 @@ export function kubeEventSink(kc: KubeConfig): EventSink {
       return out;
     },
     async patchSeries(namespace, name, series) {
-      await api.patchNamespacedEvent(
-        {
-          namespace,
-          name,
-          body: {
-            series: { count: series.count, lastObservedTime: new V1MicroTime(series.lastObservedTime) },
-          },
+      await request(kc, "PATCH", eventsPath(namespace, name), {
+        contentType: "application/merge-patch+json",
+        body: {
+          series: { count: series.count, lastObservedTime: new V1MicroTime(series.lastObservedTime) },
         },
-        mergePatch,
-      );
+      });
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * @zen-lead/k8s-adapter — the only code that talks to the API server, and it decides nothing:
  * `watchKind` turns a kind's objects into a never-ending stream of core events (list, watch,
- * recover), and `createApplier` performs the core's apply/delete actions safely (plain creates,
- * uid preconditions, a per-object queue with backoff, a global rate limit).
+ * recover), `createApplier` performs the core's apply/delete actions safely (plain creates, uid
+ * preconditions, a per-object queue with backoff, a global rate limit), and every request to one
+ * API server rides one connection pool (`request`), whose health wakes the watches.
  */
 export {
   APPLY_PATCH_CONTENT_TYPE,
@@ -21,6 +22,13 @@ export {
   type WriteTransport,
 } from "./applier.ts";
 export { type CancelTimer, type Clock, type ManualClock, manualClock, settle, systemClock } from "./clock.ts";
+export {
+  type ApiConnection,
+  createApiConnection,
+  HEADERS_TIMEOUT_MS,
+  PING_INTERVAL_MS,
+  TCP_KEEPALIVE_DELAY_MS,
+} from "./connection.ts";
 export { type Controller, type ControllerOptions, startController } from "./controller.ts";
 export {
   actionOf,
@@ -36,7 +44,7 @@ export {
   type RecordOutcome,
   truncateNote,
 } from "./events.ts";
-export { ApiError, type Query, request, statusOf } from "./http.ts";
+export { ApiError, openStream, type Query, request, serverHealth, statusOf } from "./http.ts";
 export {
   createLeaderElector,
   kubeLeaseApi,
@@ -46,10 +54,18 @@ export {
   type LeaseRecord,
   type LeaseSnapshot,
 } from "./lease.ts";
+export { createWatchLiveness, type WatchLiveness } from "./liveness.ts";
+export {
+  createServerHealth,
+  type ServerHealth,
+  type ServerHealthOptions,
+  showsServerUp,
+} from "./server-health.ts";
 export { type SliceWatch, watchSlices } from "./slice-watch.ts";
 export {
   backoffDelay,
   collectionPath,
+  DEFAULT_WATCH_TIMEOUT_MS,
   kubeTransport,
   type ListPage,
   SLICE_SELECTOR,

@@ -1,3 +1,4 @@
+import { Subject } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { type ManualClock, manualClock, settle } from "./clock.ts";
 import { createLeaderElector, type LeaseApi, type LeaseRecord, type LeaseSnapshot } from "./lease.ts";
@@ -9,12 +10,15 @@ function fakeLeaseApi() {
   let stored: LeaseSnapshot | undefined;
   let version = 0;
   let failing = false;
+  let hanging = false;
+  let lateWrite: LeaseRecord | undefined;
   const write = (record: LeaseRecord): LeaseSnapshot => {
     stored = { record, resourceVersion: String(++version) };
     return stored;
   };
   const api: LeaseApi = {
     async get() {
+      if (hanging) return new Promise<never>(() => {});
       if (failing) throw new Error("unavailable");
       return stored;
     },
@@ -25,6 +29,10 @@ function fakeLeaseApi() {
     },
     async update(_ns, _name, record, resourceVersion) {
       if (failing) throw new Error("unavailable");
+      if (lateWrite !== undefined) {
+        write(lateWrite); // lands just before this one
+        lateWrite = undefined;
+      }
       if (stored?.resourceVersion !== resourceVersion) throw conflict();
       return write(record);
     },
@@ -35,6 +43,14 @@ function fakeLeaseApi() {
     record: () => stored?.record,
     fail(value: boolean) {
       failing = value;
+    },
+    /** An earlier write (sent before the server froze) lands just before the next update. */
+    landLate(record: LeaseRecord) {
+      lateWrite = record;
+    },
+    /** Requests hang: sent on a connection that died silently. */
+    hang(value: boolean) {
+      hanging = value;
     },
     /** Someone else writes the Lease by hand. */
     steal(identity: string, now: number) {
@@ -50,8 +66,26 @@ function fakeLeaseApi() {
   };
 }
 
-function elector(api: LeaseApi, clock: ManualClock, identity: string) {
+/** A replica's view of the cluster as its watches report it: blind from `since`, or seeing it. */
+function sight(clock: ManualClock) {
+  let blindSince: number | undefined;
+  const wake$ = new Subject<void>();
+  return {
+    blindForMs: () => (blindSince === undefined ? 0 : Math.max(1, clock.now() - blindSince)),
+    wake$,
+    blind() {
+      blindSince = clock.now();
+    },
+    sees() {
+      blindSince = undefined;
+      wake$.next();
+    },
+  };
+}
+
+function elector(api: LeaseApi, clock: ManualClock, identity: string, view?: ReturnType<typeof sight>) {
   const errors: unknown[] = [];
+  const handOvers: number[] = [];
   const e = createLeaderElector({
     api,
     clock,
@@ -60,10 +94,13 @@ function elector(api: LeaseApi, clock: ManualClock, identity: string) {
     name: "zen-lead",
     random: () => 0,
     onError: (error) => errors.push(error),
+    ...(view !== undefined
+      ? { blindForMs: view.blindForMs, wake$: view.wake$, onHandOver: (ms: number) => handOvers.push(ms) }
+      : {}),
   });
   const history: boolean[] = [];
   e.leading$.subscribe((v) => history.push(v));
-  return { e, history, errors };
+  return { e, history, errors, handOvers };
 }
 
 describe("leader election", () => {
@@ -190,6 +227,125 @@ describe("leader election", () => {
     expect(b.e.isLeading()).toBe(false);
     await clock.advance(8_000);
     expect(b.e.isLeading()).toBe(true);
+  });
+
+  it("a holder blind past the renew deadline hands the Lease over; the standby that sees takes it", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const viewA = sight(clock);
+    const a = elector(lease.api, clock, "a", viewA);
+    const b = elector(lease.api, clock, "b", sight(clock));
+    a.e.start();
+    await settle();
+    b.e.start();
+    await clock.advance(4_000);
+    // Every watch of a is dead, but its Lease renewals still work (fresh connections).
+    viewA.blind();
+    await clock.advance(10_000);
+    expect(a.e.isLeading()).toBe(true); // a blip shorter than the renew deadline is tolerated
+    await clock.advance(2_000);
+    expect(a.e.isLeading()).toBe(false);
+    expect(a.handOvers).toHaveLength(1);
+    expect(a.handOvers[0]).toBeGreaterThan(10_000);
+    expect(lease.holder()).toBe("b"); // released, then taken at b's next retry (same tick here)
+    await clock.advance(20_000);
+    expect([a.e.isLeading(), b.e.isLeading()]).toEqual([false, true]);
+  });
+
+  it("isLeading turns false the moment the holder has been blind past the renew deadline", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const view = sight(clock);
+    const a = elector(lease.api, clock, "a", view);
+    a.e.start();
+    await settle();
+    view.blind();
+    await clock.advance(10_000);
+    expect(a.e.isLeading()).toBe(true);
+    await clock.advance(1);
+    expect(a.e.isLeading()).toBe(false); // before the next tick hands over
+  });
+
+  it("a blind standby does not take the Lease, and takes it at once when it sees again", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const view = sight(clock);
+    view.blind(); // its watches have not listed yet
+    const a = elector(lease.api, clock, "a", view);
+    a.e.start();
+    await clock.advance(30_000);
+    expect(a.e.isLeading()).toBe(false);
+    expect(lease.holder()).toBeUndefined();
+    await clock.advance(500);
+    view.sees();
+    await settle();
+    expect(a.e.isLeading()).toBe(true);
+  });
+
+  it("after an outage longer than the renew deadline, leads again as soon as its watches are back", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const view = sight(clock);
+    const a = elector(lease.api, clock, "a", view);
+    a.e.start();
+    await settle();
+    lease.fail(true);
+    view.blind();
+    await clock.advance(30_000);
+    expect(a.e.isLeading()).toBe(false);
+    lease.fail(false);
+    await clock.advance(300); // between two retries
+    view.sees();
+    await settle();
+    expect(a.e.isLeading()).toBe(true);
+    expect(lease.holder()).toBe("a");
+  });
+
+  it("when its watches come back, gives up on an attempt hung on a dead connection and tries at once", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    const view = sight(clock);
+    const a = elector(lease.api, clock, "a", view);
+    lease.hang(true);
+    a.e.start(); // its first read hangs (a frozen API server)
+    await clock.advance(3_000);
+    expect(a.e.isLeading()).toBe(false);
+    lease.hang(false);
+    view.sees();
+    await settle();
+    await settle();
+    expect(a.e.isLeading()).toBe(true); // not after the 10 s request deadline and a retry period
+  });
+
+  it("reads the Lease again at once after a 409 from a late write of its own, and renews", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    lease.steal("a", clock.now()); // a held it before the API server froze
+    const record = lease.record();
+    if (record === undefined) throw new Error("no lease");
+    const a = elector(lease.api, clock, "a");
+    lease.landLate({ ...record, renewTime: clock.now() + 1 });
+    a.e.start();
+    await settle();
+    await settle();
+    expect(a.e.isLeading()).toBe(true); // not a retry period later
+    expect(a.errors).toEqual([]);
+  });
+
+  it("respects a rival's fresh write after a 409", async () => {
+    const clock = manualClock(1_000_000);
+    const lease = fakeLeaseApi();
+    lease.steal("rival", clock.now() - 60_000);
+    await clock.advance(20_000); // expired, as this replica observes it... once it has looked
+    const record = lease.record();
+    if (record === undefined) throw new Error("no lease");
+    const b = elector(lease.api, clock, "b");
+    b.e.start();
+    await clock.advance(16_000); // b has watched it unchanged for the lease duration
+    lease.landLate({ ...record, holderIdentity: "rival", renewTime: clock.now() }); // the rival renews
+    await clock.advance(2_400);
+    expect(b.e.isLeading()).toBe(false);
+    expect(lease.holder()).toBe("rival");
   });
 
   it("rejects timings that could let two replicas lead at once", () => {

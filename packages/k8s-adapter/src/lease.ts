@@ -9,19 +9,27 @@
  *   (counted from when the last successful renewal was sent), leadership is lost at once; a standby
  *   can only take over after `leaseDurationMs` > `renewDeadlineMs`, so the two never overlap.
  * - Reading the Lease held by someone else while leading (it was stolen) loses leadership at once.
- * - Writes are optimistic: updates carry the observed `resourceVersion`; a 409 is a lost race,
- *   retried at the next period.
+ * - Writes are optimistic: updates carry the observed `resourceVersion`; a 409 is read again at
+ *   once (a rival's fresh write is then respected), and a second 409 waits for the next period.
  * - `release()` (on SIGTERM) drops leadership first, then writes an empty holder, so a standby
  *   acquires at its next retry (client-go's ReleaseOnCancel).
+ *
+ * - Only a replica that sees the cluster leads (`blindForMs`, from the watches' liveness): a holder
+ *   that has not seen it for longer than `renewDeadlineMs` hands the Lease over (an empty holder,
+ *   as on release) instead of holding it blind — its renewals may work on fresh connections while
+ *   every watch is dead — and a blind standby does not acquire. `wake$` (the watches turning live
+ *   again) makes a replica that is not leading, or whose last attempt failed, try at once instead
+ *   of at its next retry, so leadership comes back within moments of the API server.
  *
  * Leadership is both a `BehaviorSubject`-like Observable (emits synchronously, only changes) and a
  * synchronous `isLeading()` that also checks the renew deadline against the clock, so a writer that
  * asks right before a write never writes on a lease that has lapsed while the event loop was busy.
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import { BehaviorSubject, distinctUntilChanged, type Observable } from "rxjs";
+import { type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import { BehaviorSubject, distinctUntilChanged, type Observable, type Subscription } from "rxjs";
 import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
 import { statusOf } from "./events.ts";
+import { request } from "./http.ts";
 
 /** The Lease's spec as the election reads and writes it (times in ms since the epoch). */
 export interface LeaseRecord {
@@ -69,6 +77,18 @@ export interface LeaderElectionOptions {
   readonly random?: () => number;
   /** Failed API calls (other than lost races); the election carries on. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * How long this replica has not seen the cluster (ms; 0: it sees it now). Default: always 0.
+   * A holder blind for longer than the renew deadline hands the Lease over; a blind standby waits.
+   */
+  readonly blindForMs?: () => number;
+  /**
+   * Each emission (the watches came back): try now if not leading or if the last attempt failed,
+   * and give up on an attempt still in flight (likely hung on a connection that died) to try again.
+   */
+  readonly wake$?: Observable<unknown>;
+  /** The holder handed the Lease over because it was blind for `blindForMs`. */
+  readonly onHandOver?: (blindForMs: number) => void;
 }
 
 export interface LeaderElector {
@@ -100,8 +120,14 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     throw new Error("leader election: renewDeadline must exceed 1.2 × retryPeriod");
   }
 
+  const blindForMs = options.blindForMs ?? (() => 0);
   const leading = new BehaviorSubject(false);
   let running = false;
+  let lastAttemptFailed = false;
+  let wakeSubscription: Subscription | undefined;
+  /** Gives up on the attempt in flight (it counts as failed), when a wake says try again now. */
+  let abandonAttempt: (() => void) | undefined;
+  let wokenWhileBusy = false;
   let nextTick: CancelTimer | undefined;
   let deadlineTimer: CancelTimer | undefined;
   let inFlight: Promise<void> | undefined;
@@ -128,7 +154,8 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     renewedAt = Number.NEGATIVE_INFINITY;
     setLeading(false);
   };
-  const isLeading = () => leading.value && clock.now() - renewedAt < renewDeadlineMs;
+  const isLeading = () =>
+    leading.value && clock.now() - renewedAt < renewDeadlineMs && blindForMs() <= renewDeadlineMs;
 
   const observe = (snapshot: LeaseSnapshot, now: number) => {
     const r = snapshot.record;
@@ -205,32 +232,84 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     nextTick = clock.setTimer(tick, wait);
   };
 
+  /** Writes an empty holder over our own Lease (release, hand-over); a 409 means it is not ours. */
+  const writeEmptyHolder = async () => {
+    const last = observed;
+    if (last === undefined || last.record.holderIdentity !== identity) return;
+    const now = clock.now();
+    try {
+      const released = await api.update(
+        namespace,
+        name,
+        {
+          holderIdentity: "",
+          leaseDurationSeconds: 1,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: last.record.leaseTransitions,
+        },
+        last.resourceVersion,
+      );
+      observe(released, clock.now());
+    } catch (error) {
+      // 409: someone else wrote the Lease since; it is not ours to release.
+      if (statusOf(error) !== 409) report(error);
+    }
+  };
+
   const tick = () => {
     nextTick = undefined;
     if (!running) return;
+    const blind = blindForMs();
+    if (blind > renewDeadlineMs && leading.value) {
+      // Holding the Lease blind would keep a replica that sees the cluster from taking over.
+      lose();
+      inFlight = writeEmptyHolder().then(() => {
+        inFlight = undefined;
+        options.onHandOver?.(blind);
+        schedule();
+      });
+      return;
+    }
+    if (blind > 0 && !leading.value) {
+      schedule(); // a blind standby does not take the Lease; the watches' return wakes it
+      return;
+    }
     const sentAt = clock.now();
     let timedOut = false;
     let cancelTimeout: CancelTimer = () => undefined;
-    const attempt = tryAcquireOrRenew(sentAt).then(
-      (ok) => ({ ok }),
-      (error: unknown) => {
-        if (statusOf(error) !== 409) report(error);
-        return { ok: false };
-      },
-    );
-    // A hung request must not stall the loop: give up on it after the renew deadline.
+    // A 409 means the Lease changed since it was read: read it again at once, once. A rival
+    // replica's fresh write is then respected; a late write of our own (sent before the server
+    // froze, applied when it thawed) is ours to renew — not a reason to wait a retry period.
+    const attempt = tryAcquireOrRenew(sentAt)
+      .catch((error: unknown) => {
+        if (statusOf(error) === 409) return tryAcquireOrRenew(clock.now());
+        throw error;
+      })
+      .then(
+        (ok) => ({ ok }),
+        (error: unknown) => {
+          if (statusOf(error) !== 409) report(error);
+          return { ok: false };
+        },
+      );
+    // A hung request must not stall the loop: give up on it after the renew deadline, or when a
+    // wake says the cluster is back (it was likely sent on a connection that died meanwhile).
     const timeout = new Promise<{ ok: boolean }>((resolve) => {
       cancelTimeout = clock.setTimer(() => {
         timedOut = true;
         resolve({ ok: false });
       }, renewDeadlineMs);
+      abandonAttempt = () => resolve({ ok: false });
     });
     inFlight = Promise.race([attempt, timeout]).then(({ ok }) => {
       cancelTimeout();
       inFlight = undefined;
+      abandonAttempt = undefined;
       if (!running) return;
       if (timedOut)
         report(new Error(`leader election: a Lease request took longer than ${renewDeadlineMs} ms`));
+      lastAttemptFailed = !ok;
       if (ok) {
         renewedAt = sentAt;
         if (clock.now() - renewedAt < renewDeadlineMs) {
@@ -242,7 +321,10 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       } else if (leading.value && clock.now() - renewedAt >= renewDeadlineMs) {
         lose();
       }
-      schedule();
+      const again = wokenWhileBusy && !ok;
+      wokenWhileBusy = false;
+      if (again) tick();
+      else schedule();
     });
   };
 
@@ -250,7 +332,22 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     running = false;
     nextTick?.();
     nextTick = undefined;
+    wakeSubscription?.unsubscribe();
+    wakeSubscription = undefined;
     lose();
+  };
+
+  const wake = () => {
+    if (!running) return;
+    if (inFlight !== undefined) {
+      // Probably hung on a connection that died: drop it and try at once on a live one.
+      wokenWhileBusy = true;
+      abandonAttempt?.();
+      return;
+    }
+    if (nextTick === undefined || (leading.value && !lastAttemptFailed)) return;
+    nextTick();
+    tick();
   };
 
   return {
@@ -259,6 +356,7 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     start() {
       if (running) return;
       running = true;
+      wakeSubscription = options.wake$?.subscribe(wake);
       tick();
     },
     stop,
@@ -266,44 +364,33 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       stop();
       // Let an in-flight renewal land first, so the release carries the latest resourceVersion.
       await inFlight;
-      const last = observed;
-      if (last === undefined || last.record.holderIdentity !== identity) return;
-      const now = clock.now();
-      try {
-        const released = await api.update(
-          namespace,
-          name,
-          {
-            holderIdentity: "",
-            leaseDurationSeconds: 1,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: last.record.leaseTransitions,
-          },
-          last.resourceVersion,
-        );
-        observe(released, clock.now());
-      } catch (error) {
-        // 409: someone else wrote the Lease since; it is not ours to release.
-        if (statusOf(error) !== 409) report(error);
-      }
+      await writeEmptyHolder();
     },
   };
 }
 
 const toMs = (value: unknown): number | undefined => {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === "string") {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
+  if (typeof value !== "string") return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
 };
 
-function snapshotOf(lease: V1Lease): LeaseSnapshot {
-  const spec = lease.spec ?? {};
+interface LeaseJson {
+  readonly metadata?: { readonly resourceVersion?: string };
+  readonly spec?: {
+    readonly holderIdentity?: string;
+    readonly leaseDurationSeconds?: number;
+    readonly acquireTime?: string;
+    readonly renewTime?: string;
+    readonly leaseTransitions?: number;
+  };
+}
+
+function snapshotOf(lease: unknown): LeaseSnapshot {
+  const l = (lease ?? {}) as LeaseJson;
+  const spec = l.spec ?? {};
   return {
-    resourceVersion: lease.metadata?.resourceVersion ?? "",
+    resourceVersion: l.metadata?.resourceVersion ?? "",
     record: {
       holderIdentity: spec.holderIdentity ?? "",
       leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
@@ -314,35 +401,54 @@ function snapshotOf(lease: V1Lease): LeaseSnapshot {
   };
 }
 
-function specOf(record: LeaseRecord): NonNullable<V1Lease["spec"]> {
+/** A Lease body; times are MicroTime (the API refuses fewer than 6 fractional digits). */
+function leaseBody(namespace: string, name: string, record: LeaseRecord, resourceVersion?: string) {
+  const micro = (ms: number) => new V1MicroTime(ms).toISOString();
   return {
-    holderIdentity: record.holderIdentity,
-    leaseDurationSeconds: record.leaseDurationSeconds,
-    leaseTransitions: record.leaseTransitions,
-    ...(record.acquireTime === undefined ? {} : { acquireTime: new V1MicroTime(record.acquireTime) }),
-    ...(record.renewTime === undefined ? {} : { renewTime: new V1MicroTime(record.renewTime) }),
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name, namespace, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+    spec: {
+      holderIdentity: record.holderIdentity,
+      leaseDurationSeconds: record.leaseDurationSeconds,
+      leaseTransitions: record.leaseTransitions,
+      ...(record.acquireTime === undefined ? {} : { acquireTime: micro(record.acquireTime) }),
+      ...(record.renewTime === undefined ? {} : { renewTime: micro(record.renewTime) }),
+    },
   };
 }
 
-/** The real Lease API: the typed coordination.k8s.io/v1 client, updates with resourceVersion. */
+const leasePath = (namespace: string, name?: string) =>
+  `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases${
+    name === undefined ? "" : `/${encodeURIComponent(name)}`
+  }`;
+
+/**
+ * The real Lease API: raw requests through the KubeConfig's shared connection pool (http.ts), so a
+ * renewal rides the same connection as the watches — when that connection dies, renewals notice
+ * too. Updates are PUTs carrying the observed resourceVersion.
+ */
 export function kubeLeaseApi(kc: KubeConfig): LeaseApi {
-  const api = kc.makeApiClient(CoordinationV1Api);
   return {
     async get(namespace, name) {
       try {
-        return snapshotOf(await api.readNamespacedLease({ namespace, name }));
+        return snapshotOf(await request(kc, "GET", leasePath(namespace, name)));
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw error;
       }
     },
     async create(namespace, name, record) {
-      const body: V1Lease = { metadata: { name, namespace }, spec: specOf(record) };
-      return snapshotOf(await api.createNamespacedLease({ namespace, body }));
+      return snapshotOf(
+        await request(kc, "POST", leasePath(namespace), { body: leaseBody(namespace, name, record) }),
+      );
     },
     async update(namespace, name, record, resourceVersion) {
-      const body: V1Lease = { metadata: { name, namespace, resourceVersion }, spec: specOf(record) };
-      return snapshotOf(await api.replaceNamespacedLease({ namespace, name, body }));
+      return snapshotOf(
+        await request(kc, "PUT", leasePath(namespace, name), {
+          body: leaseBody(namespace, name, record, resourceVersion),
+        }),
+      );
     },
   };
 }

@@ -3,6 +3,7 @@ import type { ClusterEvent } from "@zen-lead/core";
 import { podJson } from "@zen-lead/core/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, type Query } from "./http.ts";
+import { createWatchLiveness } from "./liveness.ts";
 import { backoffDelay, type ListPage, type WatchTransport, watchKind } from "./watch.ts";
 
 interface OpenWatch {
@@ -99,39 +100,156 @@ describe("watchKind", () => {
     sub.unsubscribe();
   });
 
-  it("re-watches from the last resourceVersion (bookmarks included) after a closed stream", async () => {
-    const sub = start();
+  it("re-watches at once, from the last resourceVersion (bookmarks included), when the server ends a working watch", async () => {
+    const sub = start({ watchTimeoutMs: 30_000 });
     await vi.advanceTimersByTimeAsync(0);
+    expect(transport.last.query.timeoutSeconds).toBe(15);
     transport.last.send("ADDED", pod("c", "11"));
     transport.last.send("BOOKMARK", { kind: "Pod", metadata: { resourceVersion: "20" } });
     transport.last.done(null);
-    expect(transport.watches).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(200);
+    await vi.advanceTimersByTimeAsync(0);
     expect(transport.watches).toHaveLength(2);
     expect(transport.last.query.resourceVersion).toBe("20");
     expect(transport.lists).toHaveLength(1);
     expect(events.filter((e) => e.type === "resync")).toHaveLength(1);
-    expect(lines.some((l) => l.startsWith("rewatch Pod in 200 ms: watch stream closed"))).toBe(true);
+    // The expected end of a watch is not a restart worth a line.
+    expect(lines.filter((l) => l.startsWith("rewatch"))).toEqual([]);
     sub.unsubscribe();
   });
 
-  it("relists on 410 Gone (an ERROR event or an HTTP 410) and delivers it as one resync", async () => {
+  it("backs off when a watch closes at once without delivering anything", async () => {
     const sub = start();
     await vi.advanceTimersByTimeAsync(0);
+    transport.last.done(null);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(transport.watches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.watches).toHaveLength(2);
+    expect(lines.some((l) => l.startsWith("rewatch Pod in 200 ms: the watch stream closed at once"))).toBe(
+      true,
+    );
+    sub.unsubscribe();
+  });
+
+  it("relists at once on 410 Gone after an outage, with the backoff reset", async () => {
+    const sub = start({ random: () => 0 });
+    await vi.advanceTimersByTimeAsync(0);
+    transport.last.send("ADDED", pod("c", "11"));
+    // An outage: the watch fails, and re-watching fails four times (backoff 100, 200, 400, 800).
+    const real = transport.watch.bind(transport);
+    transport.watch = () => Promise.reject(new ApiError(0, "connect ECONNREFUSED"));
+    transport.last.done(new ApiError(0, "socket closed"));
+    await vi.advanceTimersByTimeAsync(100 + 200 + 400 + 800);
+    expect(lines.filter((l) => l.startsWith("rewatch"))).toHaveLength(5);
+    // The server is back, but the resourceVersion has been compacted away meanwhile.
+    transport.watch = real;
+    await vi.advanceTimersByTimeAsync(1600);
+    expect(transport.last.query.resourceVersion).toBe("11");
     transport.items = [pod("x", "30")];
     transport.rv = "30";
     transport.last.send("ERROR", { kind: "Status", code: 410, message: "too old resource version" });
-    await vi.advanceTimersByTimeAsync(200);
+    await vi.advanceTimersByTimeAsync(0);
     expect(transport.lists).toHaveLength(2);
+    expect(lines).toContain("relist Pod now: 410 Gone: the resourceVersion is too old");
     const resyncs = events.filter((e) => e.type === "resync");
-    expect(resyncs).toHaveLength(2);
     expect(resyncs[1]?.type === "resync" && resyncs[1].objects.map((o) => o.name)).toEqual(["x"]);
     expect(transport.last.query.resourceVersion).toBe("30");
+    // And the backoff starts over: the next failure waits the first step.
+    transport.last.done(new ApiError(503, "unavailable"));
+    expect(lines.at(-1)).toBe("rewatch Pod in 100 ms: watch failed: unavailable");
+    sub.unsubscribe();
+  });
 
+  it("relists after a 410 on a list's own resourceVersion with a backoff, not at once (it could spin)", async () => {
+    const sub = start();
+    await vi.advanceTimersByTimeAsync(0);
+    transport.last.send("ERROR", { kind: "Status", code: 410, message: "too old resource version" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(transport.lists).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.lists).toHaveLength(2);
     transport.last.done(Object.assign(new Error("Gone"), { statusCode: 410 }));
     await vi.advanceTimersByTimeAsync(200);
     expect(transport.lists).toHaveLength(3);
+    expect(events.filter((e) => e.type === "resync")).toHaveLength(3);
     sub.unsubscribe();
+  });
+
+  it("resumes the moment the server answers again; after that, only when /readyz comes back", async () => {
+    const waits: { wake: () => void; readyOnly: boolean }[] = [];
+    const health = {
+      sent: () => 0,
+      answered: () => {},
+      whenUp: (wake: () => void, options: { readyOnly?: boolean } = {}) => {
+        const w = { wake, readyOnly: options.readyOnly === true };
+        waits.push(w);
+        return () => {
+          const i = waits.indexOf(w);
+          if (i >= 0) waits.splice(i, 1);
+        };
+      },
+    };
+    transport.listAnswers = Array.from({ length: 8 }, () => new ApiError(0, "connect ECONNREFUSED"));
+    const sub = start({ health, random: () => 1 });
+    await vi.advanceTimersByTimeAsync(200 + 400 + 800 + 1600 + 3200);
+    expect(transport.lists).toHaveLength(6);
+    expect(waits).toEqual([{ wake: expect.any(Function), readyOnly: false }]); // only the latest wait
+    expect(lines.at(-1)).toContain("relist Pod in 6400 ms");
+    waits.shift()?.wake(); // as the real health does: a waiter is woken once
+    await vi.advanceTimersByTimeAsync(0);
+    expect(transport.lists).toHaveLength(7);
+    // It failed again although the server answered: its own trouble, or a server still half broken
+    // (etcd down). A plain backoff from the start, and only /readyz coming back wakes it now.
+    expect(lines.at(-1)).toContain("relist Pod in 200 ms");
+    expect(waits.map((w) => w.readyOnly)).toEqual([true]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.lists).toHaveLength(8);
+    expect(lines.at(-1)).toContain("relist Pod in 400 ms");
+    waits.shift()?.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events.map((e) => e.type)).toEqual(["resync"]);
+    sub.unsubscribe();
+  });
+
+  it("does not wait for the server after a refusal (403): it backs off", async () => {
+    const wakes: (() => void)[] = [];
+    const health = {
+      sent: () => 0,
+      answered: () => {},
+      whenUp: (wake: () => void) => {
+        wakes.push(wake);
+        return () => {};
+      },
+    };
+    transport.listAnswers = [new ApiError(403, "forbidden")];
+    const sub = start({ health });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(wakes).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(transport.lists).toHaveLength(2);
+    sub.unsubscribe();
+  });
+
+  it("reports each watch live from its connection until it fails, and not across a relist", async () => {
+    const liveness = createWatchLiveness();
+    const sub = start({ liveness, namespaces: ["a", "b"] });
+    expect(liveness.live()).toBe(false);
+    expect(liveness.notLive()).toEqual(["Pod/a", "Pod/b"]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(liveness.live()).toBe(true);
+    const [wa] = transport.watches;
+    wa?.send("ADDED", pod("p1", "11", "a"));
+    wa?.done(null); // the server ended it: still live, re-watching at once
+    expect(liveness.live()).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    transport.last.done(new ApiError(0, "socket closed"));
+    expect(liveness.notLive()).toEqual(["Pod/a"]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(liveness.live()).toBe(true);
+    transport.watches.at(-1)?.send("ERROR", { code: 410 });
+    expect(liveness.live()).toBe(false);
+    sub.unsubscribe();
+    expect(liveness.notLive()).toEqual([]);
   });
 
   it("backs off exponentially with jitter while lists fail, and resets after a success", async () => {
@@ -163,8 +281,8 @@ describe("watchKind", () => {
     expect(backoffDelay(20, 200, 30_000, () => 0)).toBe(15_000);
   });
 
-  it("restarts a watch that stays quiet past the idle deadline, and not one that keeps talking", async () => {
-    const sub = start({ idleTimeoutMs: 10_000 });
+  it("restarts a watch not heard from for the watch timeout, and not one that keeps talking", async () => {
+    const sub = start({ watchTimeoutMs: 10_000 });
     await vi.advanceTimersByTimeAsync(0);
     const first = transport.last;
     await vi.advanceTimersByTimeAsync(6_000);
@@ -176,7 +294,7 @@ describe("watchKind", () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(transport.watches).toHaveLength(2);
     expect(transport.last.query.resourceVersion).toBe("15");
-    expect(lines.some((l) => l.includes("no event or bookmark for 10000 ms"))).toBe(true);
+    expect(lines.some((l) => l.includes("not heard from for 10000 ms (watch timeout 10000 ms)"))).toBe(true);
     sub.unsubscribe();
   });
 

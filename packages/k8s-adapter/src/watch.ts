@@ -7,14 +7,18 @@
  *
  *   LIST (pages of `limit`, `continue`) --ok--> emit resync --> WATCH from the list's resourceVersion
  *   WATCH: ADDED/MODIFIED/DELETED -> emit, remember resourceVersion; BOOKMARK -> remember it only
- *   WATCH: 410 Gone (ERROR event or HTTP 410) --backoff--> LIST (delivered as ONE atomic resync)
- *   WATCH: other error, stream closed, quiet for idleTimeoutMs --backoff--> WATCH from the last rv
+ *   WATCH: the server ends it (its timeoutSeconds) --at once--> WATCH from the last rv
+ *   WATCH: 410 Gone (ERROR event or HTTP 410) --at once--> LIST (delivered as ONE atomic resync)
+ *   WATCH: other error, network failure, not heard from for watchTimeoutMs --backoff--> WATCH
  *   LIST failed --backoff--> LIST
  *
- * Backoff is jittered exponential (initialMs doubling to maxMs) and resets after any success (a
- * completed list, an event, a bookmark). Unsubscribing aborts the request in flight.
+ * Backoff follows the server's health: it is jittered exponential (initialMs doubling to maxMs)
+ * and resets on any answer that shows the server up (a completed list, a watch that connects, a
+ * 410). While a loop waits after a failure that says the server is unreachable (no answer, 5xx),
+ * it is woken the moment any request sent after the failure gets an answer — the server health's
+ * /readyz probe, a Lease renewal, another watch — instead of sleeping out its backoff.
  */
-import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import {
   type ClusterEvent,
   type Decoded,
@@ -25,7 +29,9 @@ import {
   type WatchType,
 } from "@zen-lead/core";
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from "rxjs";
-import { type Query, request, statusOf } from "./http.ts";
+import { ApiError, openStream, type Query, request, serverHealth, statusOf } from "./http.ts";
+import type { WatchLiveness } from "./liveness.ts";
+import type { ServerHealth } from "./server-health.ts";
 
 /** zen-lead watches only its own EndpointSlices. */
 export const SLICE_SELECTOR = `endpointslice.kubernetes.io/managed-by=${SLICE_MANAGED_BY}`;
@@ -75,8 +81,24 @@ export interface WatchTransport {
   ): Promise<AbortController>;
 }
 
-/** The real transport: raw JSON lists, client-node's `Watch` for the stream. */
-export function kubeTransport(kc: KubeConfig, inactivityTimeoutMs = 330_000): WatchTransport {
+/** Splits a watch body into lines, one JSON watch event each. */
+async function readLines(body: AsyncIterable<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline = buffered.indexOf("\n");
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim() !== "") onLine(line);
+      newline = buffered.indexOf("\n");
+    }
+  }
+}
+
+/** The real transport: raw JSON lists and watch streams through the shared connection pool. */
+export function kubeTransport(kc: KubeConfig): WatchTransport {
   return {
     async list(path, query, signal) {
       const body = (await request(kc, "GET", path, { query, signal })) as {
@@ -92,12 +114,25 @@ export function kubeTransport(kc: KubeConfig, inactivityTimeoutMs = 330_000): Wa
         ...(typeof cont === "string" && cont !== "" ? { continue: cont } : {}),
       };
     },
-    watch(path, query, onEvent, onDone) {
-      const w = new Watch(kc);
-      // The client aborts a stream silent for 30 s; bookmarks come about once a minute, so that
-      // would restart every quiet watch. Our own idle deadline decides; this is only a backstop.
-      (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = inactivityTimeoutMs;
-      return w.watch(path, { ...query }, (type, object) => onEvent(type, object), onDone);
+    async watch(path, query, onEvent, onDone) {
+      const controller = new AbortController();
+      const body = await openStream(kc, path, {
+        query: { ...query, watch: true },
+        signal: controller.signal,
+      });
+      readLines(body, (line) => {
+        let event: { type?: unknown; object?: unknown };
+        try {
+          event = JSON.parse(line) as { type?: unknown; object?: unknown };
+        } catch {
+          return; // not a watch event: nothing to act on
+        }
+        if (typeof event?.type === "string") onEvent(event.type, event.object);
+      }).then(
+        () => onDone(null),
+        (error: unknown) => onDone(controller.signal.aborted ? null : new ApiError(0, describe(error))),
+      );
+      return controller;
     },
   };
 }
@@ -109,11 +144,14 @@ export interface WatchDiagnostic {
   readonly namespace?: string;
   readonly what: WatchDiagnosticKind;
   readonly reason: string;
-  /** Delay before the next attempt (relist/rewatch). */
+  /** Delay before the next attempt (relist/rewatch); it may be cut short when the server is back. */
   readonly delayMs?: number;
   /** Objects in a completed list. */
   readonly objects?: number;
 }
+
+/** Default of `watchTimeoutMs` (`--watch-timeout`). */
+export const DEFAULT_WATCH_TIMEOUT_MS = 30_000;
 
 export interface WatchOptions {
   /** Watch only these namespaces (one watch each, merged); all namespaces when absent or empty. */
@@ -126,10 +164,12 @@ export interface WatchOptions {
   readonly pageSize?: number;
   /** Give up on a list (all its pages) that takes longer than this, and list again. */
   readonly listTimeoutMs?: number;
-  /** Restart a watch that delivered no event or bookmark for this long. */
-  readonly idleTimeoutMs?: number;
-  /** `timeoutSeconds` of the watch request: the server ends the stream after it (a clean restart). */
-  readonly watchTimeoutSeconds?: number;
+  /**
+   * A watch not heard from (no event, no bookmark, no end of stream) for this long is dead and is
+   * restarted. The server is asked to end each watch after half of it (`timeoutSeconds`), and it
+   * sends a bookmark 2 s before that, so a live watch speaks at least that often. Default 30 s.
+   */
+  readonly watchTimeoutMs?: number;
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   /** Timers and the clock (default asyncScheduler). */
@@ -140,6 +180,10 @@ export interface WatchOptions {
   readonly onDiagnostic?: (line: string, detail: WatchDiagnostic) => void;
   /** Default: kubeTransport(kc). */
   readonly transport?: WatchTransport;
+  /** Wakes loops waiting after an unreachable server (default: the KubeConfig's, from http.ts). */
+  readonly health?: ServerHealth;
+  /** Told whether each loop's watch is live (`Kind` or `Kind/namespace`). */
+  readonly liveness?: WatchLiveness;
 }
 
 interface LoopSink {
@@ -157,11 +201,12 @@ interface LoopConfig {
   readonly random: () => number;
   readonly pageSize: number;
   readonly listTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  readonly watchTimeoutSeconds: number;
+  readonly watchTimeoutMs: number;
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   readonly onDiagnostic: (line: string, detail: WatchDiagnostic) => void;
+  readonly health: ServerHealth | undefined;
+  readonly liveness: WatchLiveness | undefined;
 }
 
 function describe(error: unknown): string {
@@ -170,6 +215,9 @@ function describe(error: unknown): string {
 }
 
 const WATCH_TYPES = new Set<string>(["ADDED", "MODIFIED", "DELETED"]);
+
+/** A watch that ends within this of connecting, having delivered nothing, did not prove the server healthy. */
+const PROVEN_AFTER_MS = 1_000;
 
 /** Backoff before attempt number `failures` (0-based): equal jitter, so never less than half. */
 export function backoffDelay(
@@ -182,20 +230,45 @@ export function backoffDelay(
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/**
+ * Why an attempt ended, which decides what comes next:
+ * - `unreachable`: no answer, or a 5xx: back off, but wake as soon as the server answers again;
+ * - `refused`: the server answered no (403, 400...): back off;
+ * - `gone`: 410, the resourceVersion is too old: relist at once;
+ * - `ended`: the server ended a watch that was working (its timeoutSeconds): watch again at once.
+ */
+type Cause = "unreachable" | "refused" | "gone" | "ended";
+
+function causeOf(status: number): Cause {
+  if (status === 410) return "gone";
+  return status === 0 || status >= 500 ? "unreachable" : "refused";
+}
+
+/** The backoff state of one loop: failures in a row, and whether a wake was already spent on them. */
+interface Streak {
+  failures: number;
+  woken: boolean;
+}
+
 /** One list/watch loop for one collection. Returns its stop function. */
 function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
   const path = collectionPath(cfg.kind, cfg.namespace);
   const selectors = { labelSelector: cfg.labelSelector, fieldSelector: cfg.fieldSelector };
-  const where = `${cfg.kind}${cfg.fieldSelector !== undefined ? ` ${cfg.fieldSelector}` : ""}${cfg.namespace !== undefined ? ` in ${cfg.namespace}` : ""}`;
+  const followed = cfg.fieldSelector !== undefined ? ` ${cfg.fieldSelector}` : "";
+  const where = `${cfg.kind}${followed}${cfg.namespace !== undefined ? ` in ${cfg.namespace}` : ""}`;
+  const liveKey = `${cfg.kind}${cfg.namespace !== undefined ? `/${cfg.namespace}` : ""}${followed}`;
+  const timeoutSeconds = Math.max(1, Math.round(cfg.watchTimeoutMs / 2000));
   let stopped = false;
   // Every attempt (a list or a watch) gets a generation; callbacks of a superseded one are ignored.
   let generation = 0;
   let resourceVersion = "";
-  let failures = 0;
+  let streak: Streak = { failures: 0, woken: false };
   let current: AbortController | undefined;
   let wait: Subscription | undefined;
+  let cancelWake: (() => void) | undefined;
   let idle: Subscription | undefined;
   let lastActivity = 0;
+  const setLive = (live: boolean) => cfg.liveness?.set(liveKey, live);
 
   const supersede = () => {
     generation++;
@@ -204,27 +277,64 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
     idle?.unsubscribe();
     idle = undefined;
   };
+  const clearWait = () => {
+    wait?.unsubscribe();
+    wait = undefined;
+    cancelWake?.();
+    cancelWake = undefined;
+  };
 
-  const retry = (mode: "list" | "watch", why: string) => {
+  const next = (mode: "list" | "watch") => {
+    clearWait();
+    if (stopped) return;
+    if (mode === "list") void list();
+    else void watch();
+  };
+
+  const retry = (mode: "list" | "watch", cause: Cause, why: string) => {
     if (stopped) return;
     supersede();
-    const delayMs = backoffDelay(failures, cfg.backoffInitialMs, cfg.backoffMaxMs, cfg.random);
-    failures++;
+    clearWait();
+    if (cause !== "ended") setLive(false);
+    if (cause === "ended" || cause === "gone") {
+      // The server answered: nothing to wait for.
+      streak = { failures: 0, woken: false };
+      if (cause === "gone") {
+        cfg.onDiagnostic(`relist ${where} now: ${why}`, {
+          kind: cfg.kind,
+          ...(cfg.namespace !== undefined ? { namespace: cfg.namespace } : {}),
+          what: "relist",
+          reason: why,
+          delayMs: 0,
+        });
+      }
+      next(mode);
+      return;
+    }
+    const delayMs = backoffDelay(streak.failures, cfg.backoffInitialMs, cfg.backoffMaxMs, cfg.random);
+    streak.failures++;
     const what = mode === "list" ? "relist" : "rewatch";
-    const detail: WatchDiagnostic = {
+    cfg.onDiagnostic(`${what} ${where} in ${delayMs} ms: ${why}`, {
       kind: cfg.kind,
       ...(cfg.namespace !== undefined ? { namespace: cfg.namespace } : {}),
       what,
       reason: why,
       delayMs,
-    };
-    cfg.onDiagnostic(`${what} ${where} in ${delayMs} ms: ${why}`, detail);
-    wait?.unsubscribe();
-    wait = cfg.scheduler.schedule(() => {
-      wait = undefined;
-      if (mode === "list") void list();
-      else void watch();
-    }, delayMs);
+    });
+    wait = cfg.scheduler.schedule(() => next(mode), delayMs);
+    // Any answer wakes a loop once per streak; if it fails again after that, the failure may be
+    // its own (a 5xx on this resource only) or the server may still be half broken (etcd down):
+    // then only /readyz coming back wakes it, and otherwise it backs off like any other.
+    if (cause === "unreachable" && cfg.health !== undefined) {
+      cancelWake = cfg.health.whenUp(
+        () => {
+          cancelWake = undefined;
+          streak = { failures: 0, woken: true };
+          next(mode);
+        },
+        { readyOnly: streak.woken },
+      );
+    }
   };
 
   async function list(): Promise<void> {
@@ -237,7 +347,7 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
     let cont: string | undefined;
     // A half-open connection would hang a list forever: it gets a deadline, like the watch.
     const deadline = cfg.scheduler.schedule(() => {
-      if (gen === generation) retry("list", `list took longer than ${cfg.listTimeoutMs} ms`);
+      if (gen === generation) retry("list", "unreachable", `list took longer than ${cfg.listTimeoutMs} ms`);
     }, cfg.listTimeoutMs);
     try {
       do {
@@ -253,8 +363,8 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
         cont = page.continue;
       } while (cont !== undefined);
     } catch (error) {
-      // An expired continue token (410) restarts the list from the first page, like any failure.
-      if (gen === generation) retry("list", `list failed: ${describe(error)}`);
+      // An expired continue token (410) restarts the list from the first page at once.
+      if (gen === generation) retry("list", causeOf(statusOf(error)), `list failed: ${describe(error)}`);
       return;
     } finally {
       deadline.unsubscribe();
@@ -262,7 +372,7 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
     if (gen !== generation || stopped) return;
     current = undefined;
     resourceVersion = rv;
-    failures = 0;
+    streak = { failures: 0, woken: false };
     cfg.onDiagnostic(`listed ${objects.length} ${where} at resourceVersion ${rv}`, {
       kind: cfg.kind,
       ...(cfg.namespace !== undefined ? { namespace: cfg.namespace } : {}),
@@ -271,41 +381,66 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
       objects: objects.length,
     });
     sink.list(objects);
-    if (gen === generation && !stopped) void watch();
+    if (gen === generation && !stopped) void watch(true);
   }
 
   const checkIdle = (gen: number, delayMs: number) => {
     idle = cfg.scheduler.schedule(() => {
       if (gen !== generation) return;
       const quiet = cfg.scheduler.now() - lastActivity;
-      if (quiet >= cfg.idleTimeoutMs) retry("watch", `no event or bookmark for ${quiet} ms`);
-      else checkIdle(gen, cfg.idleTimeoutMs - quiet);
+      if (quiet >= cfg.watchTimeoutMs) {
+        retry(
+          "watch",
+          "unreachable",
+          `not heard from for ${quiet} ms (watch timeout ${cfg.watchTimeoutMs} ms)`,
+        );
+      } else {
+        checkIdle(gen, cfg.watchTimeoutMs - quiet);
+      }
     }, delayMs);
   };
 
-  async function watch(): Promise<void> {
+  /** `fromList`: the resourceVersion is a list's, just now: a 410 on it is no reason to relist again. */
+  async function watch(fromList = false): Promise<void> {
     supersede();
     const gen = generation;
     lastActivity = cfg.scheduler.now();
-    checkIdle(gen, cfg.idleTimeoutMs);
+    checkIdle(gen, cfg.watchTimeoutMs);
+    let connectedAt: number | undefined;
+    let delivered = false;
+    let before: Streak = streak;
+    /** A watch that died at once, having delivered nothing, proved nothing: its streak goes on. */
+    const unproven = () =>
+      connectedAt !== undefined && !delivered && cfg.scheduler.now() - connectedAt < PROVEN_AFTER_MS;
+    const fail = (cause: Cause, why: string) => {
+      if (unproven()) streak = before;
+      const mode = cause === "gone" ? "list" : "watch";
+      // A 410 on a list's own resourceVersion, before anything came: relisting at once could spin.
+      retry(mode, cause === "gone" && fromList && !delivered ? "refused" : cause, why);
+    };
     const onEvent = (type: string, object: unknown) => {
       if (gen !== generation) return;
       lastActivity = cfg.scheduler.now();
       if (type === "ERROR") {
         const status = object as { code?: unknown; message?: unknown } | null;
-        if (status?.code === 410) retry("list", "410 Gone: the resourceVersion is too old");
-        else retry("watch", `watch ERROR ${String(status?.code)}: ${String(status?.message)}`);
+        const code = typeof status?.code === "number" ? status.code : 0;
+        if (code === 410) fail("gone", "410 Gone: the resourceVersion is too old");
+        else fail(causeOf(code), `watch ERROR ${String(status?.code)}: ${String(status?.message)}`);
         return;
       }
+      delivered = true;
       const rv = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
       if (typeof rv === "string" && rv !== "") resourceVersion = rv;
-      failures = 0;
       if (WATCH_TYPES.has(type)) sink.event(fromWatch(cfg.kind, type as WatchType, object));
     };
     const onDone = (error: unknown) => {
       if (gen !== generation) return;
-      if (statusOf(error) === 410) retry("list", "410 Gone: the resourceVersion is too old");
-      else retry("watch", error ? `watch failed: ${describe(error)}` : "watch stream closed");
+      const status = statusOf(error);
+      if (status === 410) fail("gone", "410 Gone: the resourceVersion is too old");
+      else if (error) fail(causeOf(status), `watch failed: ${describe(error)}`);
+      else if (connectedAt !== undefined && !unproven())
+        retry("watch", "ended", "the server ended the watch");
+      else fail("refused", "the watch stream closed at once");
     };
     try {
       const controller = await cfg.transport.watch(
@@ -313,24 +448,34 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
         {
           resourceVersion,
           allowWatchBookmarks: true,
-          timeoutSeconds: cfg.watchTimeoutSeconds,
+          timeoutSeconds,
           ...selectors,
         },
         onEvent,
         onDone,
       );
-      if (gen !== generation) controller.abort();
-      else current = controller;
+      if (gen !== generation) {
+        controller.abort();
+        return;
+      }
+      current = controller;
+      // Connected: the server answered 200, so the backoff resets and the watch is live.
+      connectedAt = cfg.scheduler.now();
+      before = streak;
+      streak = { failures: 0, woken: false };
+      setLive(true);
     } catch (error) {
-      onDone(error ?? new Error("watch failed"));
+      if (gen === generation) onDone(error ?? new Error("watch failed"));
     }
   }
 
+  setLive(false);
   void list();
   return () => {
     stopped = true;
     supersede();
-    wait?.unsubscribe();
+    clearWait();
+    cfg.liveness?.remove(liveKey);
   };
 }
 
@@ -347,23 +492,23 @@ function nameOf(d: Decoded, fallback: () => string): string {
  */
 export function watchKind(kc: KubeConfig, kind: Kind, options: WatchOptions = {}): Observable<ClusterEvent> {
   return new Observable<ClusterEvent>((subscriber) => {
-    const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     const labelSelector = options.labelSelector ?? RESOURCES[kind].labelSelector;
     const base = {
       kind,
       labelSelector: labelSelector === "" ? undefined : labelSelector,
       fieldSelector: options.fieldSelector,
-      transport: options.transport ?? kubeTransport(kc, idleTimeoutMs + 30_000),
+      transport: options.transport ?? kubeTransport(kc),
       scheduler: options.scheduler ?? asyncScheduler,
       random: options.random ?? Math.random,
       pageSize: options.pageSize ?? 500,
       listTimeoutMs: options.listTimeoutMs ?? 60_000,
-      idleTimeoutMs,
-      watchTimeoutSeconds:
-        options.watchTimeoutSeconds ?? Math.max(1, Math.floor((idleTimeoutMs * 0.8) / 1000)),
+      watchTimeoutMs: options.watchTimeoutMs ?? DEFAULT_WATCH_TIMEOUT_MS,
       backoffInitialMs: options.backoffInitialMs ?? 200,
       backoffMaxMs: options.backoffMaxMs ?? 30_000,
       onDiagnostic: options.onDiagnostic ?? (() => {}),
+      // Without a cluster (unit tests with a scripted transport) there is no server to wait for.
+      health: options.health ?? (kc.getCurrentCluster() !== null ? serverHealth(kc) : undefined),
+      liveness: options.liveness,
     };
     const namespaces = [...new Set(options.namespaces ?? [])];
     if (!RESOURCES[kind].namespaced || namespaces.length === 0) {

@@ -12,6 +12,10 @@ export interface ClusterState {
   readonly nodes: readonly string[];
   /** Nodes nobody manages: tests write their pods' status themselves (as a kubelet would). */
   readonly manualNodes: readonly string[];
+  /** Loopback ports by component (`apiserver`, `etcdClient`, ...). */
+  readonly ports: Readonly<Record<string, number>>;
+  /** The supervisor's Unix socket that stops, freezes and restarts one component (own-cluster.ts). */
+  readonly controlSocket: string;
 }
 
 declare module "vitest" {
