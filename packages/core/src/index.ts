@@ -48,3 +48,12 @@ export {
   readDuration,
 } from "./time.ts";
 export * from "./views.ts";
+export {
+  backoffDelay,
+  type Dispatch,
+  isTransient,
+  WRITE_QUEUE_DEFAULTS,
+  type WriteAnswer,
+  WriteQueue,
+  type WriteQueueOptions,
+} from "./write-queue.ts";
