@@ -43,7 +43,14 @@ import {
   sliceEndpointsViolation,
   unconverged,
 } from "./invariants.ts";
-import type { ApiObject, SimReport, Simulation, TimedChange, WorldChange } from "./model.ts";
+import {
+  type ApiObject,
+  isFailedWrite,
+  type SimReport,
+  type Simulation,
+  type TimedChange,
+  type WorldChange,
+} from "./model.ts";
 import { DEFAULT_LIMITS, type ReportLimits, Trace } from "./trace.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { WatchStream } from "./watch-stream.ts";
@@ -102,11 +109,10 @@ function isOwnedKind(kind: Kind): kind is "Service" | "EndpointSlice" {
 }
 
 /**
- * The order a starting controller's lists arrive in. Nodes first: the core decides as soon as
- * Services, Pods and EndpointSlices are listed, and a Node list arriving after that changes the
- * leader endpoint's `zone` — a second write of every slice at start-up (a 409 while the first
- * create is still in flight), and after a restart two writes per slice (zone dropped, then back).
- * The shell must likewise hand the core its Node list first.
+ * The order a starting controller's lists arrive in, as the real shell's (controller.ts): Nodes
+ * first. The core decides only once all four kinds are listed (Nodes too: a slice written before the
+ * zones are known would be written again), so the order changes no decision; it keeps the
+ * simulated process's start-up the same as the real one's.
  */
 const LIST_ORDER: readonly Kind[] = ["Node", "Service", "Pod", "EndpointSlice"];
 
@@ -322,7 +328,7 @@ class Engine implements SimulationRun {
       status: outcome.status,
       source: action.source,
     });
-    if (outcome.status >= 300) {
+    if (isFailedWrite(outcome)) {
       this.#anyWriteFailed = true;
       if (outcome.injected) this.#lastDisturbance = Math.max(this.#lastDisturbance, at);
     }
