@@ -27,6 +27,7 @@ import {
 import { ANNOTATIONS } from "@zen-lead/core";
 import type { DataplaneNode, ProbeResult } from "@zen-lead/dataplane";
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
+import { sleep, waitFor } from "@zen-lead/test-cluster/wait";
 
 /** A bad flag: main.ts prints its one line and exits 2. */
 function usage(error: unknown): Error {
@@ -102,49 +103,6 @@ function statusCode(error: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Polls until `check` gives a value; throws "timed out waiting for WHAT" after the deadline. */
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  check: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${errorText(last)})` : ""}`,
-      );
-    }
-    await sleep(200, signal);
-  }
-}
-
 function isReady(pod: V1Pod): boolean {
   return (
     pod.metadata?.deletionTimestamp === undefined &&
@@ -183,7 +141,7 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
   const apps = kc.makeApiClient(AppsV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const wait = <T>(what: string, check: () => Promise<T | undefined>) =>
-    until(what, timeoutMs, signal, check);
+    waitFor(what, check, { timeoutMs, signal });
 
   // The namespace, fresh.
   const existing = await core.readNamespace({ name: namespace }).catch((error: unknown) => {
@@ -445,16 +403,20 @@ async function leaveNode(kc: KubeConfig, namespace: string, signal: AbortSignal)
     },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
-  await until(`${APP}'s pods to move to kwok's nodes`, 60_000, signal, async () => {
-    const d = await apps.readNamespacedDeployment({ namespace, name: APP });
-    const s = d.status;
-    const done =
-      (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
-      s?.replicas === 3 &&
-      s.updatedReplicas === 3 &&
-      s.availableReplicas === 3;
-    return done ? true : undefined;
-  });
+  await waitFor(
+    `${APP}'s pods to move to kwok's nodes`,
+    async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: APP });
+      const s = d.status;
+      const done =
+        (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+        s?.replicas === 3 &&
+        s.updatedReplicas === 3 &&
+        s.availableReplicas === 3;
+      return done ? true : undefined;
+    },
+    { signal },
+  );
 }
 
 export async function runDemo(args: readonly string[]): Promise<number> {

@@ -30,16 +30,20 @@ import {
   type Action,
   type ApplyAction,
   type DeleteAction,
+  type Dispatch,
   decode,
   driftOf,
   isFailure,
+  isTransient,
   type Manifest,
   replacementOf,
   scheduleAfter,
+  type WriteAnswer,
+  WriteQueue,
 } from "@zen-lead/core";
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from "rxjs";
 import { ApiError, request, statusOf } from "./http.ts";
-import { backoffDelay, collectionPath } from "./watch.ts";
+import { collectionPath } from "./watch.ts";
 
 export const FIELD_MANAGER = "zen-lead";
 export const APPLY_PATCH_CONTENT_TYPE = "application/apply-patch+yaml";
@@ -281,64 +285,69 @@ function isWrite(action: Action): action is WriteAction {
   return action.type === "apply" || action.type === "delete";
 }
 
-/** A token bucket on the scheduler's clock. `take` returns 0 when a token was taken, else the wait. */
-export function tokenBucket(qps: number, burst: number, now: number) {
-  let tokens = burst;
-  let last = now;
-  return {
-    take(at: number): number {
-      tokens = Math.min(burst, tokens + ((at - last) * qps) / 1000);
-      last = at;
-      if (tokens >= 1) {
-        tokens -= 1;
-        return 0;
-      }
-      return Math.ceil(((1 - tokens) * 1000) / qps);
-    },
-  };
-}
-
 export function createApplier(kc: KubeConfig | undefined, options: ApplierOptions = {}): Applier {
   const scheduler = options.scheduler ?? asyncScheduler;
   const random = options.random ?? Math.random;
-  const backoffInitialMs = options.backoffInitialMs ?? 200;
-  const backoffMaxMs = options.backoffMaxMs ?? 30_000;
   const onResult = options.onResult ?? (() => {});
   if (options.transport === undefined && kc === undefined) {
     throw new Error("createApplier needs a KubeConfig or a transport");
   }
   const transport = options.transport ?? kubeWriteTransport(kc as KubeConfig);
-  const bucket = tokenBucket(options.qps ?? 50, options.burst ?? 100, scheduler.now());
-
-  // Insertion order is service order; replacing a waiting request keeps its place (fairness).
-  const pending = new Map<string, WriteAction>();
-  const inFlight = new Set<string>();
-  const failures = new Map<string, number>();
-  // When a key may be written again: after a transient failure (the retry waits), and after a 429
-  // (anything for the key waits: the server asked for it).
-  const notBefore = new Map<string, { readonly at: number; readonly throttled: boolean }>();
+  // The queue's rules (per-key merge, one write of a key at a time, backoff, rate limit) are the
+  // core's WriteQueue, shared with the simulator; this driver performs its sends and keeps its time.
+  const queue = new WriteQueue<WriteAction>(
+    {
+      ...(options.qps !== undefined ? { qps: options.qps } : {}),
+      ...(options.burst !== undefined ? { burst: options.burst } : {}),
+      ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
+      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+    },
+    scheduler.now(),
+  );
   let wake: Subscription | undefined;
   let wakeAt = Number.POSITIVE_INFINITY;
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
   const settleIdle = () => {
-    if (pending.size > 0 || inFlight.size > 0) return;
+    if (!queue.idle) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const resolve of waiters) resolve();
   };
 
-  const wakeUpAt = (at: number) => {
-    if (at >= wakeAt) return;
+  /**
+   * Performs what the queue says: its sends, and a wake-up when it asks for one. A replica that may
+   * no longer write (the lease is lost, or stopped) sends nothing: the queue hears those writes as
+   * done, and drops what waits.
+   */
+  const dispatch = (d: Dispatch<WriteAction>) => {
+    if (!mayWrite()) {
+      for (const { key, write } of d.sends) queue.answer(key, write, { final: true }, scheduler.now(), 0);
+      settleIdle();
+      return;
+    }
+    for (const { key, write } of d.sends) void run(key, write);
+    if (d.wakeAt === undefined || d.wakeAt >= wakeAt) return;
     wake?.unsubscribe();
-    wakeAt = at;
+    wakeAt = d.wakeAt;
     // A Retry-After may be longer than one JavaScript timer holds.
-    wake = scheduleAfter(scheduler, at - scheduler.now(), () => {
+    wake = scheduleAfter(scheduler, d.wakeAt - scheduler.now(), () => {
       wake = undefined;
       wakeAt = Number.POSITIVE_INFINITY;
-      pump();
+      dispatch(queue.tick(scheduler.now()));
     });
+  };
+
+  /** Asked right before anything is sent: a replica that lost the lease drops what waits. */
+  const mayWrite = () => {
+    if (stopped) return false;
+    if (options.mayWrite?.() === false) {
+      queue.dropWaiting();
+      settleIdle();
+      return false;
+    }
+    return true;
   };
 
   /**
@@ -404,10 +413,9 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
   async function run(key: string, action: WriteAction): Promise<void> {
     const started = scheduler.now();
     let result: WriteResult;
+    let answer: WriteAnswer = { final: true };
     try {
       const { status, warning, drift } = await perform(action);
-      failures.delete(key);
-      notBefore.delete(key);
       const durationMs = scheduler.now() - started;
       result = {
         action,
@@ -421,81 +429,42 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
       const error = caught instanceof Error ? caught : new Error(String(caught));
       const status = statusOf(error);
       const durationMs = scheduler.now() - started;
-      if (isConflict(error)) {
-        failures.delete(key);
-        result = { action, key, status: "conflict", error, durationMs };
-      } else if (status === 429 || status === 0 || status >= 500) {
-        const n = failures.get(key) ?? 0;
-        failures.set(key, n + 1);
-        const retryAfter = error instanceof ApiError ? (error.retryAfterMs ?? 0) : 0;
-        const retryInMs = Math.max(retryAfter, backoffDelay(n, backoffInitialMs, backoffMaxMs, random));
-        notBefore.set(key, { at: scheduler.now() + retryInMs, throttled: status === 429 });
-        // A newer request for the key, queued meanwhile, wins over this retry.
-        if (!pending.has(key) && !stopped) pending.set(key, action);
-        result = { action, key, status: "retrying", error, durationMs, retryInMs };
-      } else {
-        failures.delete(key);
-        result = { action, key, status: "rejected", error, durationMs };
-      }
+      if (isConflict(error)) result = { action, key, status: "conflict", error, durationMs };
+      else if (isTransient(status)) {
+        const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+        answer = {
+          final: false,
+          throttled: status === 429,
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        };
+        result = { action, key, status: "retrying", error, durationMs };
+      } else result = { action, key, status: "rejected", error, durationMs };
     }
-    inFlight.delete(key);
-    onResult(result);
-    pump();
+    const { dispatch: next, retryInMs } = queue.answer(key, action, answer, scheduler.now(), random());
+    onResult(retryInMs === undefined ? result : { ...result, retryInMs });
+    dispatch(next);
     settleIdle();
-  }
-
-  function pump(): void {
-    if (stopped) return;
-    if (options.mayWrite?.() === false) {
-      pending.clear();
-      settleIdle();
-      return;
-    }
-    const now = scheduler.now();
-    for (const [key, action] of pending) {
-      if (inFlight.has(key)) continue;
-      const at = notBefore.get(key)?.at ?? 0;
-      if (at > now) {
-        wakeUpAt(at);
-        continue;
-      }
-      const wait = bucket.take(now);
-      if (wait > 0) {
-        wakeUpAt(now + wait);
-        break;
-      }
-      pending.delete(key);
-      inFlight.add(key);
-      void run(key, action);
-    }
   }
 
   const applier: Applier = {
     submit(action) {
       if (stopped || !isWrite(action)) return;
-      const key = keyOf(action);
-      // A new request carries new intent (a failover must not wait out an old backoff), so it is
-      // not held back unless the server throttled the key; the failure count stays, so if it fails
-      // too it waits longer. The core re-asks an identical write only after its in-flight TTL.
-      if (notBefore.get(key)?.throttled !== true) notBefore.delete(key);
-      pending.set(key, action);
-      pump();
+      dispatch(queue.submit(keyOf(action), action, scheduler.now()));
     },
     connect(actions) {
       return actions.subscribe((a) => applier.submit(a));
     },
     idle() {
-      return pending.size === 0 && inFlight.size === 0
-        ? Promise.resolve()
-        : new Promise((resolve) => idleWaiters.push(resolve));
+      return queue.idle ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
     },
     get size() {
-      return { pending: pending.size, inFlight: inFlight.size };
+      const { waiting, inFlight } = queue.size;
+      return { pending: waiting, inFlight };
     },
     stop() {
       stopped = true;
       wake?.unsubscribe();
-      pending.clear();
+      queue.dropWaiting();
       settleIdle();
     },
   };

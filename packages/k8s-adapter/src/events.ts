@@ -24,7 +24,7 @@
 import { type EventsV1Event, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import type { EventAction } from "@zen-lead/core";
 import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
-import { request } from "./http.ts";
+import { request, statusOf } from "./http.ts";
 
 export const REPORTING_CONTROLLER = "zen-lead.io/controller";
 /** The API's limit on `note`, in bytes. */
@@ -418,13 +418,6 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       for (const s of series.values()) s.waiting?.();
     },
   };
-}
-
-/** The HTTP status of a client error (`ApiException.code`, or `statusCode`), else 0. */
-export function statusOf(error: unknown): number {
-  const e = error as { code?: unknown; statusCode?: unknown; status?: unknown } | null;
-  for (const value of [e?.code, e?.statusCode, e?.status]) if (typeof value === "number") return value;
-  return 0;
 }
 
 const eventsPath = (namespace: string, name?: string) =>

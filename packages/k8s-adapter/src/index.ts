@@ -15,7 +15,6 @@ export {
   FIELD_MANAGER,
   keyOf,
   kubeWriteTransport,
-  tokenBucket,
   type WriteAction,
   type WriteResult,
   type WriteStatus,
@@ -63,7 +62,6 @@ export {
 } from "./server-health.ts";
 export { type SliceWatch, watchSlices } from "./slice-watch.ts";
 export {
-  backoffDelay,
   collectionPath,
   DEFAULT_WATCH_TIMEOUT_MS,
   kubeTransport,

@@ -28,8 +28,7 @@
 import { type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import { BehaviorSubject, distinctUntilChanged, type Observable, type Subscription } from "rxjs";
 import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
-import { statusOf } from "./events.ts";
-import { request } from "./http.ts";
+import { request, statusOf } from "./http.ts";
 
 /** The Lease's spec as the election reads and writes it (times in ms since the epoch). */
 export interface LeaseRecord {

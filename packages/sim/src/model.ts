@@ -196,6 +196,11 @@ export interface WriteRecord {
   readonly source: string;
 }
 
+/** A write that did not succeed: any answer other than 2xx (the report's "failed writes"). */
+export function isFailedWrite(write: Pick<WriteRecord, "status">): boolean {
+  return write.status >= 300;
+}
+
 export interface Violation {
   readonly at: number;
   readonly invariant: string;

@@ -5,16 +5,17 @@
  * limit and counts the rest (`omitted`), while the stats count everything — so a replay of a
  * million-event log reports in constant memory, and a scenario (well under the limits) in full.
  */
-import type { Decision, LeaderChange } from "@zen-lead/core";
-import type {
-  Failover,
-  LeadershipPeriod,
-  PodLane,
-  ReportOmissions,
-  ServiceReport,
-  ServiceTotals,
-  Violation,
-  WriteRecord,
+import { type Decision, type LeaderChange, selectorMatches } from "@zen-lead/core";
+import {
+  type Failover,
+  isFailedWrite,
+  type LeadershipPeriod,
+  type PodLane,
+  type ReportOmissions,
+  type ServiceReport,
+  type ServiceTotals,
+  type Violation,
+  type WriteRecord,
 } from "./model.ts";
 
 /** How many items each list of the report keeps (the rest are counted in `omitted`). */
@@ -80,15 +81,6 @@ interface Lane {
   readonly ready: { from: number; to?: number }[];
   /** Ready right now (the open interval may be unlisted when the lane's list is full). */
   isReady: boolean;
-}
-
-/** Equality-based selector match, as Service selectors are. */
-function selectorMatches(
-  selector: Readonly<Record<string, string>>,
-  labels: Readonly<Record<string, string>>,
-) {
-  for (const key in selector) if (labels[key] !== selector[key]) return false;
-  return true;
 }
 
 /** At most this many failovers per source wait for their slice; older ones never got one. */
@@ -233,7 +225,7 @@ export class Trace {
     this.writeCount++;
     const source = this.#sources.get(record.source);
     if (source !== undefined) source.totals.writes++;
-    if (record.status >= 300) this.failedWrites++;
+    if (isFailedWrite(record)) this.failedWrites++;
     if (this.#writes.length < this.#limits.writes) this.#writes.push(record);
     else this.#omitted.writes++;
   }

@@ -8,14 +8,15 @@
  * Output is a pure function of the report: no clock, no randomness, no locale-dependent
  * formatting, so the same report always renders to byte-identical HTML.
  */
-import type {
-  Failover,
-  LeadershipPeriod,
-  PodLane,
-  ServiceReport,
-  SimReport,
-  Violation,
-  WriteRecord,
+import {
+  type Failover,
+  isFailedWrite,
+  type LeadershipPeriod,
+  type PodLane,
+  type ServiceReport,
+  type SimReport,
+  type Violation,
+  type WriteRecord,
 } from "../model.ts";
 import { formatDuration, formatOffset } from "../time-format.ts";
 
@@ -510,7 +511,6 @@ function violationsSection(violations: readonly Violation[], maxRows: number): s
 }
 
 const VERB_ORDER: Readonly<Record<string, number>> = { create: 0, update: 1, delete: 2 };
-const isFailure = (w: WriteRecord): boolean => w.status >= 400;
 
 function writesSection(writes: readonly WriteRecord[], maxRows: number): string {
   const out = [`<section class="writes" id="writes">`, `<h2>Writes</h2>`];
@@ -518,7 +518,7 @@ function writesSection(writes: readonly WriteRecord[], maxRows: number): string 
     out.push(`<p class="muted">zen-lead made no writes.</p>`, `</section>`);
     return out.join("\n");
   }
-  const failed = writes.filter(isFailure).length;
+  const failed = writes.filter(isFailedWrite).length;
   out.push(
     `<p>${plural(writes.length, "write")}, ${failed === 0 ? "none failed" : `<strong class="bad">${failed} failed</strong>`}.</p>`,
   );
@@ -540,7 +540,7 @@ function writesSection(writes: readonly WriteRecord[], maxRows: number): string 
         groups.set(id, g);
       }
       g.total++;
-      if (isFailure(w)) {
+      if (isFailedWrite(w)) {
         g.failed++;
         g.codes.set(w.status, (g.codes.get(w.status) ?? 0) + 1);
       }
