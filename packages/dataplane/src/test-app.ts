@@ -109,7 +109,16 @@ export async function failover(
     for (const target of targets) {
       const own = results.filter((r) => r.target === target);
       const steady = own.filter((r) => r.at >= (firstAt.get(target) ?? 0) && r.at < failedAt);
-      expect(tally(steady), `${target} before the failure`).toEqual({ [oldLeader]: steady.length });
+      // Only the leader answers. A connection that got no answer at all (a reset under a loaded
+      // machine) is no other pod answering; it is told in the message, and must stay rare.
+      const answers = steady.filter((r) => r.answer !== null);
+      expect(tally(answers), `${target} before the failure: ${JSON.stringify(tally(steady))}`).toEqual({
+        [oldLeader]: answers.length,
+      });
+      expect(
+        steady.length - answers.length,
+        `${target}: ${JSON.stringify(tally(steady))}`,
+      ).toBeLessThanOrEqual(Math.floor(steady.length / 10));
       const from = own.find((r) => r.answer === newLeader)?.at ?? Number.POSITIVE_INFINITY;
       const after = own.filter((r) => r.at >= from);
       expect(after.length, `${target}: answers from ${newLeader}`).toBeGreaterThan(0);
