@@ -65,6 +65,28 @@ export function publishedLeader(state: State, observed: readonly OwnedView[]): L
   return { podName, podUid, since: since ?? state.now, reason };
 }
 
+/**
+ * A standby's leader as the holder published it: when the leader Service zen-lead owns names the
+ * same pod, its `leader-since` and `leader-reason` are the record's. The standby's own fold reaches
+ * the same leader some milliseconds apart from the holder's; without this, taking the Lease over
+ * would rewrite every leader Service whose leader changed meanwhile, for a timestamp.
+ */
+function asPublished(
+  state: State,
+  source: string,
+  sourceUid: string,
+  leader: LeaderRecord | undefined,
+): LeaderRecord | undefined {
+  if (leader === undefined) return undefined;
+  const service = observedOwned(state, source, sourceUid).find((o) => o.kind === "Service");
+  const annotations = service?.kind === "Service" ? service.annotations : {};
+  if (annotations[ANNOTATIONS.leaderPodUid] !== leader.podUid) return leader;
+  const since = parseTimestamp(annotations[ANNOTATIONS.leaderSince] ?? "");
+  const reason = annotations[ANNOTATIONS.leaderReason];
+  if (since === undefined || !isLeaderReason(reason)) return leader;
+  return since === leader.since && reason === leader.reason ? leader : { ...leader, since, reason };
+}
+
 function podOf(state: State, namespace: string, name: string): PodView | undefined {
   const pods = mapGet(state.pods, namespace);
   return pods === undefined ? undefined : mapGet(pods, name);
@@ -208,7 +230,7 @@ export function decide(state: State, source: string): Decision | undefined {
       current === undefined ? "LeaderDeleted" : missingReason(state, svc.namespace, current),
     now: state.now,
   });
-  const leader = election.leader;
+  const leader = state.leading ? election.leader : asPublished(state, source, svc.uid, election.leader);
   const leaderPod = leader && members.find((p) => p.uid === leader.podUid);
   const zone = leaderPod?.nodeName !== undefined ? mapGet(state.nodes, leaderPod.nodeName)?.zone : undefined;
   const desired =
