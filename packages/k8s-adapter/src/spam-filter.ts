@@ -12,6 +12,7 @@ interface Bucket {
   updatedAt: number;
 }
 
+/** The per-source token buckets (module comment); times are ms on the caller's clock. */
 export class SpamFilter {
   /** Tokens a source may spend at once (the bucket's size). */
   readonly #burst: number;

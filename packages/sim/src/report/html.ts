@@ -18,8 +18,10 @@ import {
   type Violation,
   type WriteRecord,
 } from "../model.ts";
+import { plural } from "../report-text.ts";
 import { formatDuration, formatOffset } from "../time-format.ts";
 
+/** How much the page draws (the report's own lists are bounded by the run's limits). */
 export interface HtmlOptions {
   /** Pod lanes drawn per Service before the rest fold into one overflow lane (default 50). */
   readonly maxLanes?: number;
@@ -27,7 +29,9 @@ export interface HtmlOptions {
   readonly maxTableRows?: number;
 }
 
+/** Default of `HtmlOptions.maxLanes`. */
 export const DEFAULT_MAX_LANES = 50;
+/** Default of `HtmlOptions.maxTableRows`. */
 export const DEFAULT_MAX_TABLE_ROWS = 200;
 
 // ---------------------------------------------------------------------------------------------
@@ -67,10 +71,6 @@ const esc = escapeHtml;
 function num(n: number): string {
   const r = Math.round(n * 100) / 100;
   return Object.is(r, -0) ? "0" : String(r);
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 const isFiniteNumber = (n: number | undefined): n is number => n !== undefined && Number.isFinite(n);
@@ -806,6 +806,7 @@ tr.bad-row td { background: #fef2f2; color: #7f1d1d; }
 .violations th { background: #fee2e2; }
 `;
 
+/** The timeline's legend: what each colour and marker means. */
 export function legend(): string {
   const item = (cls: string, text: string): string =>
     `<li><span class="sw ${cls}" aria-hidden="true"></span>${text}</li>`;
