@@ -37,6 +37,7 @@ function usage(error: unknown): Error {
   });
 }
 
+/** `./scripts/demo --help`. */
 export const DEMO_HELP = `usage: ./scripts/demo [--down | --keep]
 
 zen-lead's main job, on the embedded control plane (tools/cluster: etcd, kube-apiserver,
@@ -66,6 +67,7 @@ const LEADER = `${APP}-leader`;
 const LABELS = { app: APP } as const;
 const DEFAULT_NAMESPACE = "zen-lead-demo";
 
+/** Where and how `runDemoOn` runs; every option has a default. */
 export interface DemoOptions {
   /** Where the use case is applied (deleted first if present). Default zen-lead-demo. */
   readonly namespace?: string;
@@ -82,6 +84,7 @@ export interface DemoOptions {
   readonly traffic?: DataplaneNode;
 }
 
+/** What a demo run showed (durations in ms, measured with `performance.now()`). */
 export interface DemoResult {
   readonly namespace: string;
   readonly oldLeader: string;
@@ -520,6 +523,10 @@ async function leaveNode(kc: KubeConfig, namespace: string, signal: AbortSignal)
   );
 }
 
+/**
+ * `./scripts/demo [--down | --keep]`: the cluster's life cycle around `runDemoOn`. Resolves to 0,
+ * or 1 after one line `demo: REASON` on stderr; throws a UsageError on a bad flag (main.ts: exit 2).
+ */
 export async function runDemo(args: readonly string[]): Promise<number> {
   let values: { down?: boolean; keep?: boolean; help?: boolean };
   try {

@@ -22,8 +22,7 @@
  * (the warning went away and came back) is a repeat, as ever.
  */
 import { type EventsV1Event, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
-import type { EventAction } from "@zen-lead/core";
-import { scheduleAfter } from "@zen-lead/core";
+import { type EventAction, scheduleAfter } from "@zen-lead/core";
 import { asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
 import { request, statusOf } from "./http.ts";
 import { SpamFilter } from "./spam-filter.ts";
@@ -68,7 +67,7 @@ export interface EventSink {
 
 /**
  * Why an occurrence was not (fully) written, for a warn line: `rate-limited` — a new Event dropped
- * by the spam filter; `api-error` — a create or patch failed (the next occurrence starts afresh);
+ * by the spam filter; `api-error` — a create or patch failed (after a failed create, the next occurrence creates anew);
  * `read-back-failed` — the list of zen-lead's Events failed (standing warnings may be repeated).
  */
 export type EventProblem =

@@ -125,8 +125,8 @@ export interface LeaderElector {
   stop(): void;
   /**
    * Stops, drops leadership (synchronously), lets a request in flight finish, then writes an empty
-   * holder so a standby takes the Lease at its next retry. Never rejects: a failed write goes to
-   * `onError` (a 409 — the Lease is no longer ours — is not reported).
+   * holder so a standby takes the Lease at its next retry. A failed write goes to `onError` (a
+   * 409 — the Lease is no longer ours — is not reported).
    */
   release(): Promise<void>;
 }
