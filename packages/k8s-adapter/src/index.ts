@@ -20,7 +20,6 @@ export {
   type WriteStatus,
   type WriteTransport,
 } from "./applier.ts";
-export { type CancelTimer, type Clock, type ManualClock, manualClock, settle, systemClock } from "./clock.ts";
 export {
   type ApiConnection,
   createApiConnection,

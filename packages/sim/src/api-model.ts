@@ -41,6 +41,7 @@ export interface StoredObject {
   readonly sourceVersion: string | undefined;
 }
 
+/** A watch event's type. */
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 
 /** An accepted change: what a watch would report. For DELETED, `object` is the last state. */
@@ -49,6 +50,7 @@ export interface ApiChange {
   readonly object: StoredObject;
 }
 
+/** What a write of zen-lead's did: a create (POST), an update (apply or replace), a delete. */
 export type WriteVerb = "create" | "update" | "delete";
 
 /** The API server's answer to one of zen-lead's writes. */
@@ -81,6 +83,7 @@ export function record(value: unknown): Json {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
 }
 
+/** The in-memory API server of one run (module comment); `seed` drives its failure injection. */
 export class ApiModel {
   #behaviour: ApiBehaviour;
   readonly #random: () => number;

@@ -25,14 +25,19 @@ import {
 import type { WriteOutcome } from "./api-model.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
+/** The core's actions that write. */
 export type WriteAction = ApplyAction | DeleteAction;
 
+/** The write queue's key of an action: `Kind:namespace/name` (the adapter's `keyOf`). */
 export function writeKey(action: WriteAction): string {
   return `${action.kind}:${action.namespace}/${action.name}`;
 }
 
+/** What the simulated write path runs on. */
 export interface ApplierOptions {
+  /** The run's virtual time: sends, answers and the queue's wake-ups are actions on it. */
   readonly clock: VirtualClock;
+  /** From a write's send to its arrival (and answer) at the API server, ms; asked per write. */
   readonly writeLatencyMs: () => number;
   /** Performs the write against the API server (called when it arrives there). */
   readonly perform: (action: WriteAction) => WriteOutcome;
@@ -42,6 +47,7 @@ export interface ApplierOptions {
   readonly queue?: WriteQueueOptions;
 }
 
+/** The simulated controller's write path (module comment); one per controller process. */
 export class Applier {
   readonly #options: ApplierOptions;
   readonly #queue: WriteQueue<WriteAction>;
@@ -59,12 +65,13 @@ export class Applier {
     return !this.#queue.idle;
   }
 
+  /** Queues a write (it replaces one waiting for the same key); after `stop`, ignored. */
   submit(action: WriteAction): void {
     if (this.#stopped) return;
     this.#dispatch(this.#queue.submit(writeKey(action), action, this.#options.clock.now));
   }
 
-  /** The process died. */
+  /** The process died: waiting writes are dropped, answers to those in flight are ignored. */
   stop(): void {
     this.#stopped = true;
     this.#queue.dropWaiting();

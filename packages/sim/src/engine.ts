@@ -56,6 +56,7 @@ import { VirtualClock } from "./virtual-clock.ts";
 import { WatchStream } from "./watch-stream.ts";
 import { type PodDirectory, World, type WorldHost } from "./world/world.ts";
 
+/** How a run reports (not what it simulates). */
 export interface RunOptions {
   /** How many items the report's lists keep (see trace.ts); the stats always count everything. */
   readonly limits?: Partial<ReportLimits>;
@@ -66,12 +67,16 @@ export type SimulationSetup = Omit<Simulation, "timeline" | "endAt">;
 
 /** A run in progress, fed its timeline in order. */
 export interface SimulationRun {
-  /** Appends a change; its `at` may not precede an earlier change's nor time already run. */
+  /**
+   * Appends a change. Throws a RangeError when its `at` precedes an earlier change's or falls in
+   * time already run, and an Error after `finish`.
+   */
   push(change: TimedChange): void;
   /**
    * Runs virtual time up to `frame` (inclusive). To get exactly the result `runSimulation` would,
    * run only up to strictly before the time of the last change pushed: changes at that time may
-   * still be coming, and the run must see all changes of one instant together.
+   * still be coming, and the run must see all changes of one instant together. Throws what the
+   * run threw meanwhile (a WorldError: a change named a pod that did not exist then).
    */
   runUntil(frame: number): void;
   /** Runs to `endAt`, checks convergence and returns the report. The run cannot be used after. */

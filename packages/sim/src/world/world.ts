@@ -74,6 +74,7 @@ export interface WorldHost {
   readonly api: ApiModel;
   /** Stores a change the world makes, as any world change is (watched, traced, a disturbance). */
   put(kind: Kind, object: ApiObject): void;
+  /** Deletes an object, the same way. */
   remove(kind: Kind, namespace: string, name: string): void;
 }
 
@@ -255,7 +256,11 @@ export class World implements PodDirectory {
   // ---------------------------------------------------------------------------------------------
   // Changes
 
-  /** Applies a change that is the world's business (`pod`, `annotate`, `rollingUpdate`, `scale`, `drainNode`). */
+  /**
+   * Applies a change that is the world's business (`pod`, `annotate`, `rollingUpdate`, `scale`,
+   * `drainNode`) at the current virtual time. Throws WorldError when it names a pod that does not
+   * exist then.
+   */
   apply(change: ClusterChange): void {
     switch (change.type) {
       case "pod":
