@@ -46,7 +46,7 @@ export const byStart = (results: readonly ProbeResult[]) => [...results].sort((a
  * Only `pod` answered these requests. A connection that got no answer at all (reset or timed out on
  * a loaded machine) is no other pod answering: it is told in the message, and must stay rare.
  */
-function expectOnly(pod: string, requests: readonly ProbeResult[], what: string) {
+export function expectOnly(pod: string, requests: readonly ProbeResult[], what: string) {
   const answers = requests.filter((r) => r.answer !== null);
   const all = JSON.stringify(tally(requests));
   expect(tally(answers), `${what}: ${all}`).toEqual({ [pod]: answers.length });
