@@ -20,6 +20,20 @@ export interface DecisionBasis {
   readonly leaderPod: PodView | undefined;
   readonly zone: string | undefined;
   readonly desiredWarnings: readonly Warning[];
+  /** What the name-collision check read when it passed (absent: check again next time). */
+  readonly names?: NameCheck;
+}
+
+/**
+ * The objects a passed name-collision check read, by identity: while the same views sit at the
+ * same names (and no object failed to decode), the check stands and is not run again.
+ */
+export interface NameCheck {
+  readonly leaderKey: string;
+  readonly leaderService: ServiceView | undefined;
+  readonly claims: KeySet | undefined;
+  readonly sliceKeys: readonly string[];
+  readonly slices: readonly (EndpointSliceView | undefined)[];
 }
 
 /** The outcome for one source Service: who leads, why, and what objects that needs. */
@@ -43,8 +57,10 @@ export interface Decision {
 
 /** A write the core asked for whose result it has not yet observed. */
 export interface Inflight {
-  /** What the write does (create, update of a uid, delete), to which content. */
-  readonly fingerprint: string;
+  /** What the write does: `create`, `update:<uid>` or `delete:<uid>`. */
+  readonly request: string;
+  /** The content it writes (undefined for a delete): the same write is this object, or an equal one. */
+  readonly desired: DesiredObject | undefined;
   /** When it was asked for, epoch ms. */
   readonly at: number;
   /** The observed object it was planned against (undefined: nothing was observed, a create). */
@@ -70,8 +86,11 @@ export interface State {
   readonly nodes: PersistentMap<NodeView>;
   /** Objects that failed to decode, by `Kind:namespace/name`. */
   readonly failures: PersistentMap<DecodeFailure>;
-  /** `namespace \0 key=value` (one pair of each selector) -> sources using that pair. */
-  readonly selectorIndex: PersistentMap<KeySet>;
+  /**
+   * `namespace \0 key=value` (one pair of each selector) -> the sources indexed under that pair,
+   * each with its selector (so routing a pod reads no Service).
+   */
+  readonly selectorIndex: PersistentMap<PersistentMap<Readonly<Record<string, string>>>>;
   /**
    * source -> the pods its selector matches, sorted by name. An array, copied on change: decide
    * reads every member anyway, so keeping the views here saves a look-up per pod per decision.

@@ -5,7 +5,7 @@
  * initial lists are in).
  */
 import { readSourceConfig, wantsLeader } from "./config.ts";
-import { decide } from "./decide.ts";
+import { decideAfter } from "./decide.ts";
 import { deepEqual } from "./equal.ts";
 import { type ClusterEvent, REQUIRED_KINDS } from "./events.ts";
 import { ANNOTATION_PREFIX, selectorMatches } from "./labels.ts";
@@ -22,7 +22,7 @@ import {
   mapValues,
   type PersistentMap,
 } from "./persistent-map.ts";
-import type { KeySet, State } from "./state.ts";
+import type { Decision, State } from "./state.ts";
 import {
   type Decoded,
   type EndpointSliceView,
@@ -36,11 +36,20 @@ import {
 
 type Draft = { -readonly [K in keyof State]: State[K] };
 
-function addKey(map: PersistentMap<KeySet>, key: string, member: string): PersistentMap<KeySet> {
-  return mapUpdate(map, key, (set) => mapSet(set ?? emptyMap<true>(), member, true));
+function addKey<V>(
+  map: PersistentMap<PersistentMap<V>>,
+  key: string,
+  member: string,
+  value: V,
+): PersistentMap<PersistentMap<V>> {
+  return mapUpdate(map, key, (set) => mapSet(set ?? emptyMap<V>(), member, value));
 }
 
-function removeKey(map: PersistentMap<KeySet>, key: string, member: string): PersistentMap<KeySet> {
+function removeKey<V>(
+  map: PersistentMap<PersistentMap<V>>,
+  key: string,
+  member: string,
+): PersistentMap<PersistentMap<V>> {
   return mapUpdate(map, key, (set) => {
     if (set === undefined) return undefined;
     const next = mapRemove(set, member);
@@ -89,7 +98,7 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
       d.selectorIndex = removeKey(d.selectorIndex, indexPair(namespace, oldSelector), key);
     d.members = mapRemove(d.members, key);
     if (newSelector !== undefined) {
-      d.selectorIndex = addKey(d.selectorIndex, indexPair(namespace, newSelector), key);
+      d.selectorIndex = addKey(d.selectorIndex, indexPair(namespace, newSelector), key, newSelector);
       // A new selector: find its pods once, by scanning the namespace.
       const members: PodView[] = [];
       const pods = mapGet(d.pods, namespace);
@@ -116,7 +125,7 @@ function reclaim(
   touchClaimants(d, oldClaim, touched);
   touchClaimants(d, newClaim, touched);
   if (oldClaim !== undefined) d.claims = removeKey(d.claims, oldClaim, key);
-  if (newClaim !== undefined) d.claims = addKey(d.claims, newClaim, key);
+  if (newClaim !== undefined) d.claims = addKey(d.claims, newClaim, key, true);
 }
 
 function reindexOwned(
@@ -130,7 +139,7 @@ function reindexOwned(
   const newSource = next === undefined ? undefined : servedSource(next);
   if (oldSource !== newSource) {
     if (oldSource !== undefined) d.owned = removeKey(d.owned, oldSource, objKey);
-    if (newSource !== undefined) d.owned = addKey(d.owned, newSource, objKey);
+    if (newSource !== undefined) d.owned = addKey(d.owned, newSource, objKey, true);
   }
   // Seeing its own object again (its write's echo) lets the source check and settle.
   if (oldSource !== undefined) touched.add(oldSource);
@@ -172,7 +181,11 @@ function withMember(members: readonly PodView[], name: string, pod: PodView | un
   return next;
 }
 
-/** Route a pod change to the sources whose selectors match its old or new labels. */
+/**
+ * Route a pod change to the sources whose selectors match its old or new labels. The index holds
+ * each source's selector, so routing reads no Service; most pod updates (readiness, IPs) keep
+ * their labels and visit them once.
+ */
 function routePod(
   d: Draft,
   namespace: string,
@@ -182,39 +195,54 @@ function routePod(
   touched: Set<string>,
 ) {
   const newLabels = next?.labels;
-  const seen = new Set<string>();
-  const visit = (labels: Readonly<Record<string, string>> | undefined) => {
-    if (labels === undefined) return;
-    for (const label in labels) {
-      const sources = mapGet(d.selectorIndex, `${namespace}\u0000${label}=${labels[label]}`);
-      if (sources === undefined) continue;
-      for (const source of mapKeys(sources)) {
-        if (seen.has(source)) continue;
-        seen.add(source);
-        const selector = mapGet(d.services, source)?.selector;
-        const is = newLabels !== undefined && selector !== undefined && selectorMatches(selector, newLabels);
-        const members = mapGet(d.members, source) ?? [];
-        const updated = withMember(members, name, is ? next : undefined);
-        if (updated === members) continue; // neither was nor is a member
-        d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
-        touched.add(source);
-      }
-    }
-  };
-  visit(oldLabels);
-  // Most pod updates (readiness, IPs) keep the labels: the sources are the same, visited once.
-  if (!deepEqual(oldLabels, newLabels)) visit(newLabels);
+  const visited: string[] = [];
+  if (oldLabels !== undefined) visitLabels(d, namespace, name, oldLabels, next, visited, touched);
+  if (newLabels !== undefined && (oldLabels === undefined || !deepEqual(oldLabels, newLabels))) {
+    visitLabels(d, namespace, name, newLabels, next, visited, touched);
+  }
 }
 
-function setPod(d: Draft, namespace: string, name: string, next: PodView | undefined, touched: Set<string>) {
-  const pods = mapGet(d.pods, namespace);
-  const old = pods === undefined ? undefined : mapGet(pods, name);
+function visitLabels(
+  d: Draft,
+  namespace: string,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  next: PodView | undefined,
+  visited: string[],
+  touched: Set<string>,
+) {
+  for (const label in labels) {
+    const sources = mapGet(d.selectorIndex, `${namespace}\u0000${label}=${labels[label]}`);
+    if (sources === undefined) continue;
+    for (const [source, selector] of mapEntries(sources)) {
+      if (visited.includes(source)) continue;
+      visited.push(source);
+      const is = next !== undefined && selectorMatches(selector, next.labels);
+      const members = mapGet(d.members, source) ?? NO_MEMBERS;
+      const updated = withMember(members, name, is ? next : undefined);
+      if (updated === members) continue; // neither was nor is a member
+      d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
+      touched.add(source);
+    }
+  }
+}
+
+const NO_MEMBERS: readonly PodView[] = [];
+
+/** Put a pod's new view (or, undefined, its removal) in its namespace, given what is there now. */
+function setPod(
+  d: Draft,
+  namespace: string,
+  name: string,
+  pods: PersistentMap<PodView> | undefined,
+  old: PodView | undefined,
+  next: PodView | undefined,
+  touched: Set<string>,
+) {
   if (old === undefined && next === undefined) return;
-  d.pods = mapUpdate(d.pods, namespace, (map) => {
-    const updated =
-      next === undefined ? mapRemove(map ?? emptyMap(), name) : mapSet(map ?? emptyMap(), name, next);
-    return updated.size === 0 ? undefined : updated;
-  });
+  const base = pods ?? emptyMap<PodView>();
+  const updated = next === undefined ? mapRemove(base, name) : mapSet(base, name, next);
+  d.pods = updated.size === 0 ? mapRemove(d.pods, namespace) : mapSet(d.pods, namespace, updated);
   routePod(d, namespace, name, old?.labels, next, touched);
 }
 
@@ -272,8 +300,11 @@ function setView(
   switch (kind) {
     case "Service":
       return setService(d, key, view as ServiceView | undefined, touched);
-    case "Pod":
-      return setPod(d, namespace, name, view as PodView | undefined, touched);
+    case "Pod": {
+      const pods = mapGet(d.pods, namespace);
+      const old = pods === undefined ? undefined : mapGet(pods, name);
+      return setPod(d, namespace, name, pods, old, view as PodView | undefined, touched);
+    }
     case "EndpointSlice":
       return setSlice(d, key, view as EndpointSliceView | undefined, touched);
     case "Node":
@@ -285,8 +316,7 @@ function upsert(d: Draft, object: Decoded, touched: Set<string>) {
   if (isFailure(object)) {
     if (object.name === undefined) return; // nothing to key it by: reported, not stored
     const namespace = object.namespace ?? "";
-    const failKey = `${object.kind}:${objectKey(namespace, object.name)}`;
-    d.failures = mapSet(d.failures, failKey, object);
+    d.failures = mapSet(d.failures, failureKey(object.kind, namespace, object.name), object);
     if (object.kind === "Service") {
       // Keep the last good view: the source is frozen (decide.ts), not treated as deleted.
       touched.add(objectKey(namespace, object.name));
@@ -297,25 +327,48 @@ function upsert(d: Draft, object: Decoded, touched: Set<string>) {
     }
     return;
   }
-  const failKey = `${object.kind}:${objectKey(object.namespace, object.name)}`;
-  const hadFailure = mapHas(d.failures, failKey);
-  const old = currentView(d, object.kind, object.namespace, object.name);
-  if (!hadFailure && old !== undefined && deepEqual(old, object)) return;
-  if (hadFailure) {
-    d.failures = mapRemove(d.failures, failKey);
-    if (object.kind === "Service") touched.add(objectKey(object.namespace, object.name));
+  const { kind, namespace, name } = object;
+  const hadFailure = hasFailure(d, kind, namespace, name);
+  if (hadFailure) d.failures = mapRemove(d.failures, failureKey(kind, namespace, name));
+  if (kind === "Pod") {
+    // The hot path (readiness flaps): the namespace's pods are looked up once.
+    const pods = mapGet(d.pods, namespace);
+    const old = pods === undefined ? undefined : mapGet(pods, name);
+    if (hadFailure || old === undefined || !deepEqual(old, object)) {
+      setPod(d, namespace, name, pods, old, object, touched);
+    }
+    return;
   }
-  setView(d, object.kind, object.namespace, object.name, object, touched);
+  const old = currentView(d, kind, namespace, name);
+  if (!hadFailure && old !== undefined && deepEqual(old, object)) return;
+  if (hadFailure && kind === "Service") touched.add(objectKey(namespace, name));
+  setView(d, kind, namespace, name, object, touched);
+}
+
+/** Key of a decode failure in `failures`. */
+function failureKey(kind: Kind, namespace: string, name: string): string {
+  return `${kind}:${objectKey(namespace, name)}`;
+}
+
+/** Is the object's last version a decode failure? (Rare: no key is built while there are none.) */
+function hasFailure(d: Draft, kind: Kind, namespace: string, name: string): boolean {
+  return d.failures.size !== 0 && mapHas(d.failures, failureKey(kind, namespace, name));
 }
 
 function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Set<string>) {
-  const failKey = `${kind}:${objectKey(namespace, name)}`;
-  if (mapHas(d.failures, failKey)) {
+  if (hasFailure(d, kind, namespace, name)) {
+    const failKey = failureKey(kind, namespace, name);
     d.failures = mapRemove(d.failures, failKey);
     if (kind === "Service") {
       touched.add(objectKey(namespace, name));
       touchClaimants(d, objectKey(namespace, name), touched);
     }
+  }
+  if (kind === "Pod") {
+    const pods = mapGet(d.pods, namespace);
+    const old = pods === undefined ? undefined : mapGet(pods, name);
+    if (old !== undefined) setPod(d, namespace, name, pods, old, undefined, touched);
+    return;
   }
   if (currentView(d, kind, namespace, name) === undefined) return;
   if (kind === "Service") d.inflight = mapRemove(d.inflight, ownedKey("Service", namespace, name));
@@ -397,18 +450,44 @@ function fireTimers(d: Draft, touched: Set<string>) {
   d.nextTimerAt = next;
 }
 
-function redecide(d: Draft, source: string) {
-  const decision = decide(d, source);
-  d.decisions =
-    decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
-  if (decision?.wakeAt === undefined) d.timers = mapRemove(d.timers, source);
+function redecide(d: Draft, source: string): DecisionChange {
+  const before = mapGet(d.decisions, source);
+  const decision = decideAfter(d, source, before);
+  if (decision !== before) {
+    d.decisions =
+      decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
+  }
+  if (decision?.wakeAt === undefined) {
+    if (d.timers.size !== 0) d.timers = mapRemove(d.timers, source);
+  }
   else {
     d.timers = mapSet(d.timers, source, decision.wakeAt);
     d.nextTimerAt = Math.min(d.nextTimerAt, decision.wakeAt);
   }
+  return { source, before, after: decision };
 }
 
+/** What one step did to a touched source's decision (for `advance`, which would look both up). */
+export interface DecisionChange {
+  readonly source: string;
+  readonly before: Decision | undefined;
+  readonly after: Decision | undefined;
+}
+
+const NO_CHANGES: readonly DecisionChange[] = [];
+
+/**
+ * step(state, event) -> state: the next state; `state` is left as it was. See the module comment.
+ */
 export function step(state: State, event: ClusterEvent): State {
+  return stepWithChanges(state, event).state;
+}
+
+/** `step`, also returning each touched source's decision before and after (in `touched` order). */
+export function stepWithChanges(
+  state: State,
+  event: ClusterEvent,
+): { readonly state: State; readonly changes: readonly DecisionChange[] } {
   const d: Draft = { ...state, touched: [] };
   const touched = new Set<string>();
   switch (event.type) {
@@ -433,9 +512,11 @@ export function step(state: State, event: ClusterEvent): State {
       setLeading(d, event.leading, touched);
       break;
   }
-  if (touched.size === 0) return d;
-  // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
-  if (isSynced(d)) for (const source of touched) redecide(d, source);
+  if (touched.size === 0) return { state: d, changes: NO_CHANGES };
   d.touched = [...touched];
-  return d;
+  // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
+  if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
+  const changes: DecisionChange[] = [];
+  for (const source of d.touched) changes.push(redecide(d, source));
+  return { state: d, changes };
 }
