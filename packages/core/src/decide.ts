@@ -11,7 +11,7 @@ import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
-import type { Decision, DecisionBasis, KeySet, NameCheck, State } from "./state.ts";
+import type { Decision, DecisionBasis, State } from "./state.ts";
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
@@ -154,37 +154,6 @@ function nameCollision(state: State, svc: ServiceView, leaderName: string): Warn
   return undefined;
 }
 
-/**
- * What a passed name check read: the objects at the names, and the claims on the leader name.
- * Only recorded while no object failed to decode (failures take part in the check).
- */
-function readNames(state: State, svc: ServiceView, leaderName: string): NameCheck | undefined {
-  if (state.failures.size !== 0) return undefined;
-  const leaderKey = objectKey(svc.namespace, leaderName);
-  const sliceKeys = familiesOf(svc).map((family) => objectKey(svc.namespace, leaderSliceName(leaderName, family)));
-  const claims = mapGet(state.claims, leaderKey);
-  // Rival claimants are compared by their Services: not worth remembering, check every time.
-  if (claims !== undefined && claims.size > 1) return undefined;
-  return {
-    leaderKey,
-    leaderService: mapGet(state.services, leaderKey),
-    claims,
-    sliceKeys,
-    slices: sliceKeys.map((key) => mapGet(state.slices, key)),
-  };
-}
-
-/** Does a name check still stand: the same objects at the same names, the same claims, no failures? */
-function namesUnchanged(state: State, names: NameCheck): boolean {
-  if (state.failures.size !== 0) return false;
-  if (mapGet(state.services, names.leaderKey) !== names.leaderService) return false;
-  if ((mapGet(state.claims, names.leaderKey) as KeySet | undefined) !== names.claims) return false;
-  for (let i = 0; i < names.sliceKeys.length; i++) {
-    if (mapGet(state.slices, names.sliceKeys[i] as string) !== names.slices[i]) return false;
-  }
-  return true;
-}
-
 function hasMember(members: readonly PodView[], uid: string): boolean {
   for (const pod of members) if (pod.uid === uid) return true;
   return false;
@@ -229,14 +198,41 @@ function sameDecision(a: Decision, b: Decision): boolean {
 
 /** The Decision for one source Service, read from the state. */
 export function decide(state: State, source: string): Decision | undefined {
-  return decideAfter(state, source, mapGet(state.decisions, source));
+  return decideAfter(state, source, mapGet(state.decisions, source), NOTHING_KNOWN);
 }
 
+/** How one step changed a source's member list (the list before and after, and its candidates). */
+export interface MembersChange {
+  /** The source's Service view, as the selector index holds it (the state's current one). */
+  readonly service: ServiceView;
+  readonly before: readonly PodView[];
+  readonly after: readonly PodView[];
+  /** Change in the number of candidates; NaN when unknown (count again). */
+  readonly delta: number;
+}
+
+/** What `step` knows about a source it re-decides, beyond the state. */
+export interface StepHints {
+  /** No object at a name the source needs, and no claim on its leader name, changed in this step. */
+  readonly namesUnchanged: boolean;
+  /** The member list this step made (undefined: unchanged). */
+  readonly members: MembersChange | undefined;
+}
+
+const NOTHING_KNOWN: StepHints = { namesUnchanged: false, members: undefined };
+
 /**
- * `decide`, given the source's previous decision (`step` has it at hand). Returns `previous`
+ * `decide`, given the source's previous decision and what `step` knows: while nothing at the
+ * names changed, a name check that passed for the same Service still stands; the candidates are
+ * counted from the previous count when the members changed by known pods. Returns `previous`
  * itself when the new decision would equal it, so an unchanged decision costs no map write.
  */
-export function decideAfter(state: State, source: string, previous: Decision | undefined): Decision | undefined {
+export function decideAfter(
+  state: State,
+  source: string,
+  previous: Decision | undefined,
+  hints: StepHints,
+): Decision | undefined {
   const failure = failureOf(state, "Service", source);
   if (failure !== undefined) {
     // Frozen: nothing is written on the strength of an object zen-lead could not read.
@@ -256,7 +252,7 @@ export function decideAfter(state: State, source: string, previous: Decision | u
     const { previousLeader: _was, wakeAt: _timer, lost: _lost, ...kept } = previous;
     return { ...kept, ...(kept.leader ? { previousLeader: kept.leader } : {}), warnings, desired: undefined };
   }
-  const svc = mapGet(state.services, source);
+  const svc = hints.members?.service ?? mapGet(state.services, source);
   if (svc === undefined) return undefined;
 
   const reusable = previous?.basis?.service === svc ? previous.basis : undefined;
@@ -267,9 +263,11 @@ export function decideAfter(state: State, source: string, previous: Decision | u
     return { source: ref, candidates: 0, optedIn: config.optedIn, warnings: config.warnings, desired: [] };
   }
   const { leaderServiceName } = config.config;
-  const members = mapGet(state.members, source) ?? NO_MEMBERS;
-  let names = reusable?.names;
-  if (names === undefined || !namesUnchanged(state, names)) {
+  const change = hints.members;
+  const members = change !== undefined ? change.after : (mapGet(state.members, source) ?? NO_MEMBERS);
+  // Skipped while nothing at the names changed since the same Service passed it (the basis).
+  const namesChecked = reusable !== undefined && hints.namesUnchanged && state.failures.size === 0;
+  if (!namesChecked) {
     const blocked = nameCollision(state, svc, leaderServiceName);
     if (blocked !== undefined) {
       return {
@@ -282,13 +280,20 @@ export function decideAfter(state: State, source: string, previous: Decision | u
         desired: [],
       };
     }
-    names = readNames(state, svc, leaderServiceName);
   }
 
   // Read the leader back only when zen-lead has no memory of this source (a restart): its own
   // slice may still name a leader it has since dropped, its write not yet echoed.
   const current =
     previous !== undefined ? previous.leader : publishedLeader(state, observedOwned(state, source, svc.uid));
+  // The previous count stands for the same members, and moves by the change for changed ones.
+  let candidates: number | undefined;
+  if (reusable !== undefined && previous !== undefined) {
+    if (reusable.members === members) candidates = previous.candidates;
+    else if (change !== undefined && reusable.members === change.before && !Number.isNaN(change.delta)) {
+      candidates = previous.candidates + change.delta;
+    }
+  }
   const election = elect({
     config: config.config,
     members,
@@ -298,9 +303,10 @@ export function decideAfter(state: State, source: string, previous: Decision | u
         ? "LeaderDeleted"
         : missingReason(state, svc.namespace, current),
     now: state.now,
+    ...(candidates !== undefined ? { candidates } : {}),
   });
   const leader = election.leader;
-  const leaderPod = leader && members.find((p) => p.uid === leader.podUid);
+  const leaderPod = election.leaderPod;
   const zone =
     leaderPod?.nodeName !== undefined && state.nodes.size !== 0
       ? mapGet(state.nodes, leaderPod.nodeName)?.zone
@@ -315,29 +321,22 @@ export function decideAfter(state: State, source: string, previous: Decision | u
     ? { objects: previous.desired as readonly DesiredObject[], warnings: reusable.desiredWarnings }
     : desiredObjects({ source: svc, leaderServiceName, leader, leaderPod, leaderZone: zone });
   const basis: DecisionBasis =
-    same && reusable.names === names
+    same && reusable.members === members
       ? reusable
-      : {
-          service: svc,
-          config,
-          leader,
-          leaderPod,
-          zone,
-          desiredWarnings: desired.warnings,
-          ...(names !== undefined ? { names } : {}),
-        };
-  const decision: Decision = {
+      : { service: svc, config, leader, leaderPod, zone, desiredWarnings: desired.warnings, members };
+  // Optional fields are set only when present (no spreads: this runs on every event).
+  const decision: { -readonly [K in keyof Decision]: Decision[K] } = {
     source: ref,
     optedIn: true,
     leaderServiceName,
-    ...(leader !== undefined ? { leader } : {}),
-    ...(current !== undefined ? { previousLeader: current } : {}),
-    ...(election.lost !== undefined ? { lost: election.lost } : {}),
     candidates: election.candidates,
     warnings: concatWarnings(config.warnings, election.warnings, desired.warnings),
-    ...(election.wakeAt !== undefined ? { wakeAt: election.wakeAt } : {}),
     desired: desired.objects,
     basis,
   };
+  if (leader !== undefined) decision.leader = leader;
+  if (current !== undefined) decision.previousLeader = current;
+  if (election.lost !== undefined) decision.lost = election.lost;
+  if (election.wakeAt !== undefined) decision.wakeAt = election.wakeAt;
   return previous !== undefined && sameDecision(decision, previous) ? previous : decision;
 }

@@ -49,6 +49,11 @@ export interface ElectionInput {
   /** Why the current leader is no longer among `members` (deleted, unselected), if it is not. */
   readonly currentMissingReason: LeaderReason;
   readonly now: number;
+  /**
+   * How many members are candidates, when the caller knows it (the fold keeps the count as pods
+   * change): spares reading every member on each decision. Counted here when absent.
+   */
+  readonly candidates?: number;
 }
 
 export interface ElectionResult {
@@ -59,6 +64,8 @@ export interface ElectionResult {
   readonly wakeAt?: number;
   /** Why the current leader had to go, when it had to. */
   readonly lost?: LeaderReason;
+  /** The leader's pod among the members (undefined when there is no leader, or it is not one). */
+  readonly leaderPod?: PodView;
 }
 
 const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
@@ -75,8 +82,11 @@ function memberWithUid(members: readonly PodView[], uid: string): PodView | unde
  */
 export function elect(input: ElectionInput): ElectionResult {
   const { config, members, current, now } = input;
-  let candidates = 0;
-  for (const pod of members) if (isCandidate(pod)) candidates++;
+  let candidates = input.candidates ?? -1;
+  if (candidates < 0) {
+    candidates = 0;
+    for (const pod of members) if (isCandidate(pod)) candidates++;
+  }
   let warnings = NO_WARNINGS;
 
   // Why the current leader must go (undefined: it may stay).
@@ -103,7 +113,12 @@ export function elect(input: ElectionInput): ElectionResult {
   }
 
   if (current !== undefined && lost === undefined && config.sticky) {
-    return { leader: current, candidates, warnings };
+    return {
+      leader: current,
+      candidates,
+      warnings,
+      ...(currentPod !== undefined ? { leaderPod: currentPod } : {}),
+    };
   }
 
   // Without min-ready, eligibility must not depend on clocks (the kubelet's may run ahead of ours).
@@ -126,8 +141,8 @@ export function elect(input: ElectionInput): ElectionResult {
       }
     }
     return wakeAt === Number.POSITIVE_INFINITY
-      ? { leader: current, candidates, warnings }
-      : { leader: current, candidates, warnings, wakeAt };
+      ? { leader: current, candidates, warnings, leaderPod: currentPod }
+      : { leader: current, candidates, warnings, wakeAt, leaderPod: currentPod };
   }
   if (best !== undefined) return chosen(current, best, lost ?? "Elected", candidates, warnings, now);
 
@@ -165,6 +180,13 @@ function chosen(
   warnings: readonly Warning[],
   now: number,
 ): ElectionResult {
-  if (current !== undefined && current.podUid === pod.uid) return { leader: current, candidates, warnings };
-  return { leader: { podName: pod.name, podUid: pod.uid, since: now, reason }, candidates, warnings };
+  if (current !== undefined && current.podUid === pod.uid) {
+    return { leader: current, candidates, warnings, leaderPod: pod };
+  }
+  return {
+    leader: { podName: pod.name, podUid: pod.uid, since: now, reason },
+    candidates,
+    warnings,
+    leaderPod: pod,
+  };
 }

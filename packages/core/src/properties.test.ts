@@ -884,7 +884,9 @@ describe("the fold over random event sequences", () => {
           expect(lost.actions.filter((a) => a.type !== "wake")).toEqual([]);
           const regained = advance(lost.state, { type: "leadership", leading: true });
           expect(writesIn(regained.actions)).toEqual([]);
-          expect(regained.actions.filter((a) => a.type === "event" && a.leaderChange !== undefined)).toEqual([]);
+          expect(regained.actions.filter((a) => a.type === "event" && a.leaderChange !== undefined)).toEqual(
+            [],
+          );
         }),
         { numRuns: 150 },
       );

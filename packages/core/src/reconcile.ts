@@ -8,9 +8,9 @@
 import type { Action, ApplyAction, DeleteAction, EventAction } from "./actions.ts";
 import { observedOwned, publishedLeader } from "./decide.ts";
 import type { LeaderRecord } from "./elect.ts";
+import { deepEqual } from "./equal.ts";
 import type { ClusterEvent } from "./events.ts";
 import { ownedKey } from "./ownership.ts";
-import { deepEqual } from "./equal.ts";
 import { mapGet, mapHas, mapRemove, mapSet } from "./persistent-map.ts";
 import { type OwnedView, plan } from "./plan.ts";
 import type { Warning } from "./reasons.ts";

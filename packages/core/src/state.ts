@@ -10,9 +10,13 @@ import type { LeaderRecord } from "./elect.ts";
 import { emptyMap, type PersistentMap } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import type { LeaderReason, Warning } from "./reasons.ts";
+import type { SelectorIndex } from "./selector-index.ts";
 import type { DecodeFailure, EndpointSliceView, Kind, NodeView, PodView, ServiceView } from "./views.ts";
 
-/** What a decision's desired objects were computed from: while all of it is unchanged, they are reused. */
+/**
+ * What a decision's desired objects were computed from: while all of it is unchanged, they are
+ * reused. Only a decision whose name-collision check passed has one.
+ */
 export interface DecisionBasis {
   readonly service: ServiceView;
   readonly config: SourceConfig;
@@ -20,20 +24,8 @@ export interface DecisionBasis {
   readonly leaderPod: PodView | undefined;
   readonly zone: string | undefined;
   readonly desiredWarnings: readonly Warning[];
-  /** What the name-collision check read when it passed (absent: check again next time). */
-  readonly names?: NameCheck;
-}
-
-/**
- * The objects a passed name-collision check read, by identity: while the same views sit at the
- * same names (and no object failed to decode), the check stands and is not run again.
- */
-export interface NameCheck {
-  readonly leaderKey: string;
-  readonly leaderService: ServiceView | undefined;
-  readonly claims: KeySet | undefined;
-  readonly sliceKeys: readonly string[];
-  readonly slices: readonly (EndpointSliceView | undefined)[];
+  /** The member list decided on; the decision's `candidates` counts its candidates. */
+  readonly members: readonly PodView[];
 }
 
 /** The outcome for one source Service: who leads, why, and what objects that needs. */
@@ -87,10 +79,10 @@ export interface State {
   /** Objects that failed to decode, by `Kind:namespace/name`. */
   readonly failures: PersistentMap<DecodeFailure>;
   /**
-   * `namespace \0 key=value` (one pair of each selector) -> the sources indexed under that pair,
-   * each with its selector (so routing a pod reads no Service).
+   * namespace -> key -> value (one pair of each selector) -> the sources indexed under that pair,
+   * each with its selector, so routing a pod reads no Service (selector-index.ts).
    */
-  readonly selectorIndex: PersistentMap<PersistentMap<Readonly<Record<string, string>>>>;
+  readonly selectorIndex: SelectorIndex;
   /**
    * source -> the pods its selector matches, sorted by name. An array, copied on change: decide
    * reads every member anyway, so keeping the views here saves a look-up per pod per decision.

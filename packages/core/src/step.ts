@@ -5,7 +5,8 @@
  * initial lists are in).
  */
 import { readSourceConfig, wantsLeader } from "./config.ts";
-import { decideAfter } from "./decide.ts";
+import { decideAfter, type MembersChange } from "./decide.ts";
+import { isCandidate } from "./elect.ts";
 import { deepEqual } from "./equal.ts";
 import { type ClusterEvent, REQUIRED_KINDS } from "./events.ts";
 import { ANNOTATION_PREFIX, selectorMatches } from "./labels.ts";
@@ -13,6 +14,7 @@ import { ownedKey, servedSource } from "./ownership.ts";
 import {
   emptyMap,
   mapEntries,
+  mapForEach,
   mapGet,
   mapHas,
   mapKeys,
@@ -22,6 +24,13 @@ import {
   mapValues,
   type PersistentMap,
 } from "./persistent-map.ts";
+import {
+  indexSource,
+  type NamespaceIndex,
+  type Selector,
+  sourcesUnder,
+  unindexSource,
+} from "./selector-index.ts";
 import type { Decision, State } from "./state.ts";
 import {
   type Decoded,
@@ -35,6 +44,19 @@ import {
 } from "./views.ts";
 
 type Draft = { -readonly [K in keyof State]: State[K] };
+
+/**
+ * The sources a step touched. `names`: those among them for which an object at a name they need
+ * (their leader Service, its slices) or a rival claim on it changed — every such change goes
+ * through `touchClaimants` — so that only they run the name-collision check again.
+ */
+class Touched extends Set<string> {
+  readonly names = new Set<string>();
+  /** The member lists this step changed, by source (decide reads them from here). */
+  readonly members = new Map<string, MembersChange>();
+  /** Every source is looked at afresh (initial sync, taking over): no name check is skipped. */
+  all = false;
+}
 
 function addKey<V>(
   map: PersistentMap<PersistentMap<V>>,
@@ -57,13 +79,6 @@ function removeKey<V>(
   });
 }
 
-/** One pair of a selector, chosen deterministically, under which the source is indexed. */
-function indexPair(namespace: string, selector: Readonly<Record<string, string>>): string {
-  let first: string | undefined;
-  for (const key in selector) if (first === undefined || key < first) first = key;
-  return `${namespace}\u0000${first}=${selector[first as string]}`;
-}
-
 function activeSelector(svc: ServiceView | undefined) {
   return svc !== undefined && wantsLeader(svc) ? svc.selector : undefined;
 }
@@ -82,10 +97,14 @@ function hasZenLeadAnnotation(svc: ServiceView | undefined): boolean {
   return false;
 }
 
-function touchClaimants(d: Draft, name: string | undefined, touched: Set<string>) {
+function touchClaimants(d: Draft, name: string | undefined, touched: Touched) {
   if (name === undefined) return;
   const claimants = mapGet(d.claims, name);
-  if (claimants !== undefined) for (const key of mapKeys(claimants)) touched.add(key);
+  if (claimants === undefined) return;
+  for (const key of mapKeys(claimants)) {
+    touched.add(key);
+    touched.names.add(key);
+  }
 }
 
 /** Keep the selector index, member sets and name claims of one source in step with its view. */
@@ -95,10 +114,10 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
   const namespace = (next ?? old)?.namespace ?? "";
   if (!deepEqual(oldSelector, newSelector)) {
     if (oldSelector !== undefined)
-      d.selectorIndex = removeKey(d.selectorIndex, indexPair(namespace, oldSelector), key);
+      d.selectorIndex = unindexSource(d.selectorIndex, namespace, oldSelector, key);
     d.members = mapRemove(d.members, key);
     if (newSelector !== undefined) {
-      d.selectorIndex = addKey(d.selectorIndex, indexPair(namespace, newSelector), key, newSelector);
+      d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
       // A new selector: find its pods once, by scanning the namespace.
       const members: PodView[] = [];
       const pods = mapGet(d.pods, namespace);
@@ -108,6 +127,9 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
       members.sort(byName);
       if (members.length > 0) d.members = mapSet(d.members, key, members);
     }
+  } else if (newSelector !== undefined && next !== old) {
+    // Same selector, another view: the index holds the current one.
+    d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
   }
 }
 
@@ -116,7 +138,7 @@ function reclaim(
   key: string,
   old: ServiceView | undefined,
   next: ServiceView | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
   const oldClaim = claimedName(old);
   const newClaim = claimedName(next);
@@ -133,7 +155,7 @@ function reindexOwned(
   objKey: string,
   old: ServiceView | EndpointSliceView | undefined,
   next: ServiceView | EndpointSliceView | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
   const oldSource = old === undefined ? undefined : servedSource(old);
   const newSource = next === undefined ? undefined : servedSource(next);
@@ -146,7 +168,7 @@ function reindexOwned(
   if (newSource !== undefined) touched.add(newSource);
 }
 
-function setService(d: Draft, key: string, next: ServiceView | undefined, touched: Set<string>) {
+function setService(d: Draft, key: string, next: ServiceView | undefined, touched: Touched) {
   const old = mapGet(d.services, key);
   d.services = next === undefined ? mapRemove(d.services, key) : mapSet(d.services, key, next);
   reindexSource(d, key, old, next);
@@ -165,8 +187,24 @@ function setService(d: Draft, key: string, next: ServiceView | undefined, touche
 
 const byName = (a: PodView, b: PodView) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** The sorted member list with `pod` put in (or, undefined, taken out) under `name`. */
-function withMember(members: readonly PodView[], name: string, pod: PodView | undefined): readonly PodView[] {
+/**
+ * The sorted member list with `pod` put in (or, undefined, taken out) under `name`. `at` is where
+ * the pod's previous view is in the list (-1: not there): members are the very views the pods map
+ * holds, so an update finds its pod by identity without reading the other members (each a cache
+ * miss in a large cluster).
+ */
+function withMember(
+  members: readonly PodView[],
+  name: string,
+  at: number,
+  pod: PodView | undefined,
+): readonly PodView[] {
+  if (at !== -1) {
+    if (pod === undefined) return members.toSpliced(at, 1);
+    const next = members.slice();
+    next[at] = pod;
+    return next;
+  }
   let lo = 0;
   let hi = members.length;
   while (lo < hi) {
@@ -190,41 +228,67 @@ function routePod(
   d: Draft,
   namespace: string,
   name: string,
-  oldLabels: Readonly<Record<string, string>> | undefined,
+  old: PodView | undefined,
   next: PodView | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
+  const oldLabels = old?.labels;
+  const index = mapGet(d.selectorIndex, namespace);
+  if (index === undefined) return; // no source selects pods in this namespace
   const newLabels = next?.labels;
-  const visited: string[] = [];
-  if (oldLabels !== undefined) visitLabels(d, namespace, name, oldLabels, next, visited, touched);
+  const route: Route = { d, name, old, next, touched, visited: [] };
+  if (oldLabels !== undefined) visitLabels(index, oldLabels, route);
   if (newLabels !== undefined && (oldLabels === undefined || !deepEqual(oldLabels, newLabels))) {
-    visitLabels(d, namespace, name, newLabels, next, visited, touched);
+    visitLabels(index, newLabels, route);
   }
 }
 
-function visitLabels(
-  d: Draft,
-  namespace: string,
-  name: string,
-  labels: Readonly<Record<string, string>>,
-  next: PodView | undefined,
-  visited: string[],
-  touched: Set<string>,
-) {
+/** One pod change being routed: the sources visited so far, each once. */
+interface Route {
+  readonly d: Draft;
+  readonly name: string;
+  readonly old: PodView | undefined;
+  readonly next: PodView | undefined;
+  readonly touched: Touched;
+  readonly visited: string[];
+}
+
+function visitLabels(index: NamespaceIndex, labels: Readonly<Record<string, string>>, route: Route) {
   for (const label in labels) {
-    const sources = mapGet(d.selectorIndex, `${namespace}\u0000${label}=${labels[label]}`);
-    if (sources === undefined) continue;
-    for (const [source, selector] of mapEntries(sources)) {
-      if (visited.includes(source)) continue;
-      visited.push(source);
-      const is = next !== undefined && selectorMatches(selector, next.labels);
-      const members = mapGet(d.members, source) ?? NO_MEMBERS;
-      const updated = withMember(members, name, is ? next : undefined);
-      if (updated === members) continue; // neither was nor is a member
-      d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
-      touched.add(source);
-    }
+    const sources = sourcesUnder(index, label, labels[label] as string);
+    if (sources !== undefined)
+      mapForEach(sources, (selector, source) => visitSource(route, source, selector));
   }
+}
+
+/**
+ * Puts the pod in (or takes it out of) one source's members, as its selector now says, and
+ * records the change with how it moved the source's count of candidates.
+ */
+function visitSource(route: Route, source: string, service: ServiceView) {
+  const { d, name, old, next, touched } = route;
+  if (route.visited.includes(source)) return;
+  route.visited.push(source);
+  const is = next !== undefined && selectorMatches(service.selector as Selector, next.labels);
+  const members = mapGet(d.members, source) ?? NO_MEMBERS;
+  const at = old === undefined ? -1 : members.indexOf(old);
+  const updated = withMember(members, name, at, is ? next : undefined);
+  if (updated === members) return; // neither was nor is a member
+  d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
+  touched.add(source);
+  // The count moves by this pod alone when it was found by identity or simply added; otherwise
+  // (another view under its name was replaced) it is counted afresh.
+  const added = is && next !== undefined && isCandidate(next) ? 1 : 0;
+  const delta =
+    at !== -1
+      ? added - (isCandidate(old as PodView) ? 1 : 0)
+      : updated.length === members.length + 1
+        ? added
+        : Number.NaN;
+  const change = touched.members.get(source);
+  const before = change === undefined ? members : change.before;
+  const total = change === undefined ? delta : change.delta + delta;
+  touched.members.set(source, { service, before, after: updated, delta: total });
 }
 
 const NO_MEMBERS: readonly PodView[] = [];
@@ -237,19 +301,19 @@ function setPod(
   pods: PersistentMap<PodView> | undefined,
   old: PodView | undefined,
   next: PodView | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
   if (old === undefined && next === undefined) return;
   const base = pods ?? emptyMap<PodView>();
   const updated = next === undefined ? mapRemove(base, name) : mapSet(base, name, next);
   d.pods = updated.size === 0 ? mapRemove(d.pods, namespace) : mapSet(d.pods, namespace, updated);
-  routePod(d, namespace, name, old?.labels, next, touched);
+  routePod(d, namespace, name, old, next, touched);
 }
 
 /** The leader Service name a slice name belongs to (`<leader>-ipv4`, `<leader>-ipv6`). */
 const SLICE_SUFFIX = /-ipv[46]$/;
 
-function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, touched: Set<string>) {
+function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, touched: Touched) {
   const old = mapGet(d.slices, key);
   d.slices = next === undefined ? mapRemove(d.slices, key) : mapSet(d.slices, key, next);
   const objKey = `EndpointSlice:${key}`;
@@ -259,7 +323,7 @@ function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, to
   if (SLICE_SUFFIX.test(key)) touchClaimants(d, key.replace(SLICE_SUFFIX, ""), touched);
 }
 
-function setNode(d: Draft, name: string, next: NodeView | undefined, touched: Set<string>) {
+function setNode(d: Draft, name: string, next: NodeView | undefined, touched: Touched) {
   const old = mapGet(d.nodes, name);
   d.nodes = next === undefined ? mapRemove(d.nodes, name) : mapSet(d.nodes, name, next);
   if (old?.zone === next?.zone) return;
@@ -294,7 +358,7 @@ function setView(
   namespace: string,
   name: string,
   view: Decoded | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
   const key = objectKey(namespace, name);
   switch (kind) {
@@ -312,7 +376,7 @@ function setView(
   }
 }
 
-function upsert(d: Draft, object: Decoded, touched: Set<string>) {
+function upsert(d: Draft, object: Decoded, touched: Touched) {
   if (isFailure(object)) {
     if (object.name === undefined) return; // nothing to key it by: reported, not stored
     const namespace = object.namespace ?? "";
@@ -355,7 +419,7 @@ function hasFailure(d: Draft, kind: Kind, namespace: string, name: string): bool
   return d.failures.size !== 0 && mapHas(d.failures, failureKey(kind, namespace, name));
 }
 
-function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Set<string>) {
+function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Touched) {
   if (hasFailure(d, kind, namespace, name)) {
     const failKey = failureKey(kind, namespace, name);
     d.failures = mapRemove(d.failures, failKey);
@@ -392,7 +456,7 @@ function viewsOf(d: Draft, kind: Kind): Iterable<{ namespace: string; name: stri
 }
 
 /** A relist: objects of this kind not in the new list are gone; the others are upserted. */
-function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Set<string>) {
+function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Touched) {
   const present = new Set<string>();
   for (const o of objects) if (o.name !== undefined) present.add(objectKey(o.namespace ?? "", o.name));
   const gone: { namespace: string; name: string }[] = [];
@@ -410,8 +474,9 @@ export function isSynced(state: State): boolean {
   return REQUIRED_KINDS.every((k) => state.synced.has(k));
 }
 
-/** Every source that may need a decision: after the initial lists, all of them are looked at. */
-function touchAll(d: Draft, touched: Set<string>) {
+/** Every source that may need a decision: after the initial lists, all of them are looked at afresh. */
+function touchAll(d: Draft, touched: Touched) {
+  touched.all = true;
   for (const [key, svc] of mapEntries(d.services)) if (hasZenLeadAnnotation(svc)) touched.add(key);
   for (const key of mapKeys(d.owned)) touched.add(key);
   for (const failure of mapValues(d.failures)) {
@@ -421,7 +486,7 @@ function touchAll(d: Draft, touched: Set<string>) {
   }
 }
 
-function markSynced(d: Draft, kind: Kind, touched: Set<string>) {
+function markSynced(d: Draft, kind: Kind, touched: Touched) {
   if (d.synced.has(kind)) return;
   const wasSynced = isSynced(d);
   d.synced = new Set([...d.synced, kind]);
@@ -429,7 +494,7 @@ function markSynced(d: Draft, kind: Kind, touched: Set<string>) {
 }
 
 /** Becoming the leader: forget writes remembered as in flight and look at every source again. */
-function setLeading(d: Draft, leading: boolean, touched: Set<string>) {
+function setLeading(d: Draft, leading: boolean, touched: Touched) {
   if (d.leading === leading) return;
   d.leading = leading;
   if (!leading) return;
@@ -437,7 +502,7 @@ function setLeading(d: Draft, leading: boolean, touched: Set<string>) {
   if (isSynced(d)) touchAll(d, touched);
 }
 
-function fireTimers(d: Draft, touched: Set<string>) {
+function fireTimers(d: Draft, touched: Touched) {
   if (d.now < d.nextTimerAt) return;
   let next = Number.POSITIVE_INFINITY;
   for (const [source, at] of mapEntries(d.timers)) {
@@ -450,17 +515,19 @@ function fireTimers(d: Draft, touched: Set<string>) {
   d.nextTimerAt = next;
 }
 
-function redecide(d: Draft, source: string): DecisionChange {
+function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
   const before = mapGet(d.decisions, source);
-  const decision = decideAfter(d, source, before);
+  const decision = decideAfter(d, source, before, {
+    namesUnchanged: !touched.all && !touched.names.has(source),
+    members: touched.members.get(source),
+  });
   if (decision !== before) {
     d.decisions =
       decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
   }
   if (decision?.wakeAt === undefined) {
     if (d.timers.size !== 0) d.timers = mapRemove(d.timers, source);
-  }
-  else {
+  } else {
     d.timers = mapSet(d.timers, source, decision.wakeAt);
     d.nextTimerAt = Math.min(d.nextTimerAt, decision.wakeAt);
   }
@@ -489,7 +556,7 @@ export function stepWithChanges(
   event: ClusterEvent,
 ): { readonly state: State; readonly changes: readonly DecisionChange[] } {
   const d: Draft = { ...state, touched: [] };
-  const touched = new Set<string>();
+  const touched = new Touched();
   switch (event.type) {
     case "tick":
       d.now = event.now;
@@ -517,6 +584,6 @@ export function stepWithChanges(
   // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
   if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
   const changes: DecisionChange[] = [];
-  for (const source of d.touched) changes.push(redecide(d, source));
+  for (const source of d.touched) changes.push(redecide(d, source, touched));
   return { state: d, changes };
 }
