@@ -1,7 +1,7 @@
 /** Time as data: Go durations for min-ready, RFC 3339 timestamps as the API server writes them. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatTimestamp, parseDuration, parseTimestamp } from "./time.ts";
+import { formatTimestamp, parseDuration, parseTimestamp, timeForTest } from "./time.ts";
 
 describe("parseDuration", () => {
   it.each([
@@ -94,6 +94,39 @@ describe("parseTimestamp", () => {
     "1704164645",
   ])("%j is malformed", (text) => {
     expect(parseTimestamp(text)).toBeUndefined();
+  });
+});
+
+describe("parseTimestamp's fast path for YYYY-MM-DDTHH:MM:SSZ", () => {
+  const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, "0"));
+  it("gives what the general path gives, for real and for impossible dates and times", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, "0")),
+        two(14),
+        two(32),
+        two(25),
+        two(61),
+        two(61),
+        (year, month, day, hour, minute, second) => {
+          const text = `${year}-${month}-${day}T${hour}:${minute}:${second}Z`;
+          expect(parseTimestamp(text)).toBe(timeForTest.parseRfc3339(text));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("gives what the general path gives for any 20 characters", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 20, maxLength: 20, unit: fc.constantFrom(..."0123456789-:TZz+ ") }),
+        (text) => {
+          expect(parseTimestamp(text)).toBe(timeForTest.parseRfc3339(text));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
