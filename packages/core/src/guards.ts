@@ -1,10 +1,10 @@
 /**
- * A hand-written type guard for the Pod codec (decode.ts `PodC`), the hot path of every watch
- * event: io-ts's generic decoder walks its codec tree and builds a context for every field (~5 µs a
- * pod), this reads the same fields once (~1 µs). It accepts exactly what the codec accepts, field
- * by field — io-ts stays the reference and the source of every failure message: `decodePod` falls
- * back to it whenever the guard says no. `pod-guard.test.ts` checks the two agree on arbitrary and
- * on realistic objects (fast-check).
+ * Hand-written type guards for the codecs of decode.ts (`PodC`, `ServiceC`, `EndpointSliceC`), the
+ * hot path of every watch event: io-ts's generic decoder walks its codec tree and builds a context
+ * for every field (~5 µs a pod), a guard reads the same fields once (~1 µs). Each accepts exactly
+ * what its codec accepts, field by field — io-ts stays the reference and the source of every
+ * failure message: the decoders fall back to it whenever a guard says no. `guards.test.ts` checks
+ * that they agree on arbitrary and on realistic objects (fast-check).
  *
  * The io-ts rules mirrored: a record is a non-null, non-array object; `t.type` requires each
  * property to pass, `t.partial` skips properties that are `undefined`; `t.record(string, string)`
@@ -38,7 +38,7 @@ const isStringOrNull = (u: unknown) => u === null || typeof u === "string";
 const isStringMapOrNull = (u: unknown) => u === null || isStringMap(u);
 const isBooleanOrNull = (u: unknown) => u === null || typeof u === "boolean";
 
-const isPort = (u: unknown) => typeof u === "number" && Number.isInteger(u) && u >= 0 && u <= 65535;
+const isPort = (u: unknown) => typeof u === "number" && Number.isInteger(u) && u >= 1 && u <= 65535;
 const isProtocol = (u: unknown) => u === "TCP" || u === "UDP" || u === "SCTP";
 
 const isOwnerReferencesOrNull = (u: unknown): boolean => u === null || isArrayOf(u, isOwnerReference);
@@ -113,4 +113,92 @@ function isPodStatus(u: unknown): boolean {
 /** Does `u` pass decode.ts's `PodC` (metadata, spec and status, each checked as the codec does)? */
 export function isPodShape(u: unknown): boolean {
   return isRecord(u) && isObjectMeta(u.metadata) && isPodSpec(u.spec) && isPodStatus(u.status);
+}
+
+const isServiceType = (u: unknown) =>
+  u === "ClusterIP" || u === "NodePort" || u === "LoadBalancer" || u === "ExternalName";
+const isIpFamily = (u: unknown) => u === "IPv4" || u === "IPv6";
+const isIpFamiliesOrNull = (u: unknown): boolean => u === null || isArrayOf(u, isIpFamily);
+const isIntOrString = (u: unknown) => typeof u === "string" || (typeof u === "number" && Number.isInteger(u));
+
+function isServicePort(u: unknown): boolean {
+  return (
+    isRecord(u) &&
+    isPort(u.port) &&
+    optional(u.name, isString) &&
+    optional(u.protocol, isProtocol) &&
+    optional(u.appProtocol, isString) &&
+    optional(u.targetPort, isIntOrString)
+  );
+}
+
+const isServicePortsOrNull = (u: unknown): boolean => u === null || isArrayOf(u, isServicePort);
+
+function isServiceSpec(u: unknown): boolean {
+  return (
+    isRecord(u) &&
+    optional(u.selector, isStringMapOrNull) &&
+    optional(u.type, isServiceType) &&
+    optional(u.clusterIP, isString) &&
+    optional(u.ipFamilies, isIpFamiliesOrNull) &&
+    optional(u.ipFamilyPolicy, isString) &&
+    optional(u.ports, isServicePortsOrNull)
+  );
+}
+
+/** Does `u` pass decode.ts's `ServiceC`? */
+export function isServiceShape(u: unknown): boolean {
+  return isRecord(u) && isObjectMeta(u.metadata) && isServiceSpec(u.spec);
+}
+
+const isStrings = (u: unknown): boolean => isArrayOf(u, isString);
+const isProtocolOrNull = (u: unknown) => u === null || isProtocol(u);
+const isPortOrNull = (u: unknown) => u === null || isPort(u);
+
+function isEndpointConditions(u: unknown): boolean {
+  return (
+    isRecord(u) &&
+    optional(u.ready, isBooleanOrNull) &&
+    optional(u.serving, isBooleanOrNull) &&
+    optional(u.terminating, isBooleanOrNull)
+  );
+}
+
+function isTargetRef(u: unknown): boolean {
+  return isRecord(u) && optional(u.kind, isString) && optional(u.name, isString) && optional(u.uid, isString);
+}
+
+function isEndpoint(u: unknown): boolean {
+  return (
+    isRecord(u) &&
+    isStrings(u.addresses) &&
+    optional(u.conditions, isEndpointConditions) &&
+    optional(u.targetRef, isTargetRef) &&
+    optional(u.nodeName, isStringOrNull) &&
+    optional(u.zone, isStringOrNull)
+  );
+}
+
+function isSlicePort(u: unknown): boolean {
+  return (
+    isRecord(u) &&
+    optional(u.name, isStringOrNull) &&
+    optional(u.protocol, isProtocolOrNull) &&
+    optional(u.appProtocol, isStringOrNull) &&
+    optional(u.port, isPortOrNull)
+  );
+}
+
+const isEndpointsOrNull = (u: unknown): boolean => u === null || isArrayOf(u, isEndpoint);
+const isSlicePortsOrNull = (u: unknown): boolean => u === null || isArrayOf(u, isSlicePort);
+
+/** Does `u` pass decode.ts's `EndpointSliceC`? */
+export function isEndpointSliceShape(u: unknown): boolean {
+  return (
+    isRecord(u) &&
+    isObjectMeta(u.metadata) &&
+    isString(u.addressType) &&
+    optional(u.endpoints, isEndpointsOrNull) &&
+    optional(u.ports, isSlicePortsOrNull)
+  );
 }
