@@ -4,9 +4,11 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]
 
 /** Epoch ms of an RFC 3339 timestamp as the API server writes them; undefined when malformed. */
 export function parseTimestamp(text: string): number | undefined {
-  // The API server's own form, `YYYY-MM-DDTHH:MM:SSZ`, is read digit by digit: pods carry two or
-  // three per watch event. Anything else takes the general path (same answers: time.test.ts).
-  return text.length === 20 ? (parseWholeSecondsUtc(text) ?? parseRfc3339(text)) : parseRfc3339(text);
+  // The API server's own forms, `YYYY-MM-DDTHH:MM:SSZ` (and with `.mmm`), are read digit by digit:
+  // pods carry two or three per watch event. Anything else takes the general path (the same
+  // answers: time.test.ts).
+  const fast = text.length === 20 || text.length === 24 ? parseUtc(text) : undefined;
+  return fast ?? parseRfc3339(text);
 }
 
 const DIGIT_0 = 48;
@@ -23,20 +25,25 @@ function digits(text: string, from: number, length: number): number {
 }
 
 /**
- * `YYYY-MM-DDTHH:MM:SSZ` with a year from 1000 on; undefined for anything else, valid or not (the
- * general path decides). Invalid dates (2024-02-30) are refused, as by the general path.
+ * `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ` with a year from 1000 on; undefined for
+ * anything else, valid or not (the general path decides). Invalid dates (2024-02-30) are refused,
+ * as by the general path.
  */
-function parseWholeSecondsUtc(text: string): number | undefined {
+function parseUtc(text: string): number | undefined {
+  const millis = text.length === 24;
   if (
     text.charCodeAt(4) !== 45 || // -
     text.charCodeAt(7) !== 45 ||
     text.charCodeAt(10) !== 84 || // T
     text.charCodeAt(13) !== 58 || // :
     text.charCodeAt(16) !== 58 ||
-    text.charCodeAt(19) !== 90 // Z
+    text.charCodeAt(text.length - 1) !== 90 || // Z
+    (millis && text.charCodeAt(19) !== 46) // .
   ) {
     return undefined;
   }
+  const ms = millis ? digits(text, 20, 3) : 0;
+  if (ms < 0) return undefined;
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
   const day = digits(text, 8, 2);
@@ -47,7 +54,7 @@ function parseWholeSecondsUtc(text: string): number | undefined {
     return undefined;
   }
   if (day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second);
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
 function daysIn(year: number, month: number): number {
