@@ -51,11 +51,31 @@ type Draft = { -readonly [K in keyof State]: State[K] };
  * through `touchClaimants` — so that only they run the name-collision check again.
  */
 class Touched extends Set<string> {
-  readonly names = new Set<string>();
+  #names: Set<string> | undefined;
   /** The member lists this step changed, by source (decide reads them from here). */
-  readonly members = new Map<string, MembersChange>();
+  #members: Map<string, MembersChange> | undefined;
   /** Every source is looked at afresh (initial sync, taking over): no name check is skipped. */
   all = false;
+
+  /** `source` is touched, and something at a name it needs changed. */
+  addWithNames(source: string): void {
+    this.add(source);
+    this.#names ??= new Set();
+    this.#names.add(source);
+  }
+
+  namesChanged(source: string): boolean {
+    return this.all || this.#names?.has(source) === true;
+  }
+
+  membersOf(source: string): MembersChange | undefined {
+    return this.#members?.get(source);
+  }
+
+  setMembers(source: string, change: MembersChange): void {
+    this.#members ??= new Map();
+    this.#members.set(source, change);
+  }
 }
 
 function addKey<V>(
@@ -102,8 +122,7 @@ function touchClaimants(d: Draft, name: string | undefined, touched: Touched) {
   const claimants = mapGet(d.claims, name);
   if (claimants === undefined) return;
   for (const key of mapKeys(claimants)) {
-    touched.add(key);
-    touched.names.add(key);
+    touched.addWithNames(key);
   }
 }
 
@@ -285,10 +304,10 @@ function visitSource(route: Route, source: string, service: ServiceView) {
       : updated.length === members.length + 1
         ? added
         : Number.NaN;
-  const change = touched.members.get(source);
+  const change = touched.membersOf(source);
   const before = change === undefined ? members : change.before;
   const total = change === undefined ? delta : change.delta + delta;
-  touched.members.set(source, { service, before, after: updated, delta: total });
+  touched.setMembers(source, { service, before, after: updated, delta: total });
 }
 
 const NO_MEMBERS: readonly PodView[] = [];
@@ -518,8 +537,8 @@ function fireTimers(d: Draft, touched: Touched) {
 function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
   const before = mapGet(d.decisions, source);
   const decision = decideAfter(d, source, before, {
-    namesUnchanged: !touched.all && !touched.names.has(source),
-    members: touched.members.get(source),
+    namesUnchanged: !touched.namesChanged(source),
+    members: touched.membersOf(source),
   });
   if (decision !== before) {
     d.decisions =
