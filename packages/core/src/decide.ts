@@ -4,7 +4,7 @@
  */
 import { readSourceConfig } from "./config.ts";
 import { type DesiredObject, desiredObjects, familiesOf, sourceRef } from "./desired.ts";
-import { elect, isCandidate, type LeaderRecord } from "./elect.ts";
+import { elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
 import { ANNOTATIONS } from "./labels.ts";
 import { leaderSliceName } from "./names.ts";
 import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
@@ -154,11 +154,6 @@ function nameCollision(state: State, svc: ServiceView, leaderName: string): Warn
   return undefined;
 }
 
-function hasMember(members: readonly PodView[], uid: string): boolean {
-  for (const pod of members) if (pod.uid === uid) return true;
-  return false;
-}
-
 const NO_MEMBERS: readonly PodView[] = [];
 const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
 
@@ -294,16 +289,18 @@ export function decideAfter(
       candidates = previous.candidates + change.delta;
     }
   }
+  const currentPod = current === undefined ? undefined : (memberWithUid(members, current.podUid) ?? null);
   const election = elect({
     config: config.config,
     members,
     current,
     currentMissingReason:
-      current === undefined || hasMember(members, current.podUid)
-        ? "LeaderDeleted"
-        : missingReason(state, svc.namespace, current),
+      currentPod === null && current !== undefined
+        ? missingReason(state, svc.namespace, current)
+        : "LeaderDeleted",
     now: state.now,
     ...(candidates !== undefined ? { candidates } : {}),
+    ...(currentPod !== undefined ? { currentPod } : {}),
   });
   const leader = election.leader;
   const leaderPod = election.leaderPod;

@@ -54,6 +54,11 @@ export interface ElectionInput {
    * change): spares reading every member on each decision. Counted here when absent.
    */
   readonly candidates?: number;
+  /**
+   * The current leader's pod among `members` when the caller has already looked it up (null: it
+   * is not a member). Looked up here when absent.
+   */
+  readonly currentPod?: PodView | null;
 }
 
 export interface ElectionResult {
@@ -71,7 +76,7 @@ export interface ElectionResult {
 const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
 
 /** The pod with this uid among `members`, if any. */
-function memberWithUid(members: readonly PodView[], uid: string): PodView | undefined {
+export function memberWithUid(members: readonly PodView[], uid: string): PodView | undefined {
   for (const pod of members) if (pod.uid === uid) return pod;
   return undefined;
 }
@@ -93,7 +98,10 @@ export function elect(input: ElectionInput): ElectionResult {
   let currentPod: PodView | undefined;
   let lost: LeaderReason | undefined;
   if (current !== undefined) {
-    currentPod = memberWithUid(members, current.podUid);
+    currentPod =
+      input.currentPod === undefined
+        ? memberWithUid(members, current.podUid)
+        : (input.currentPod ?? undefined);
     lost = currentPod === undefined ? input.currentMissingReason : disqualification(currentPod);
   }
 
