@@ -134,17 +134,21 @@ try {
   }
 
   // Floor and replay alternate, so both meet the same machine load; CPU time is what they cost.
-  const floors: Awaited<ReturnType<typeof floor>>[] = [];
-  const replays: Awaited<ReturnType<typeof replay>>[] = [];
+  // Only the figures of each run are kept (and the last report), so runs do not hold each other's.
+  const floors: { cpu: number }[] = [];
+  const replays: { cpu: number; wall: number }[] = [];
+  let last: Awaited<ReturnType<typeof replay>> | undefined;
   for (let r = 0; r < RUNS; r++) {
-    floors.push(await floor());
-    replays.push(await replay());
+    floors.push({ cpu: (await floor()).cpu });
+    last = undefined;
+    last = await replay();
+    replays.push({ cpu: last.cpu, wall: last.wall });
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const floorCpu = median(floors.map((f) => f.cpu));
   const replayCpu = median(replays.map((x) => x.cpu));
   const ratio = median(replays.map((x, i) => x.cpu / (floors[i] as { cpu: number }).cpu));
-  const last = replays[replays.length - 1] as Awaited<ReturnType<typeof replay>>;
+  if (last === undefined) throw new Error("--runs must be at least 1");
   const { report, json, text, records } = last;
   print("floor-json-parse", Math.round(records / floorCpu), "records/CPU-s");
   print("replay-end-to-end", Math.round(records / replayCpu), "records/CPU-s");
