@@ -561,6 +561,7 @@ export interface DecisionChange {
 }
 
 const NO_CHANGES: readonly DecisionChange[] = [];
+const NO_TOUCHED: readonly string[] = [];
 
 /**
  * step(state, event) -> state: the next state; `state` is left as it was. See the module comment.
@@ -574,7 +575,11 @@ export function stepWithChanges(
   state: State,
   event: ClusterEvent,
 ): { readonly state: State; readonly changes: readonly DecisionChange[] } {
-  const d: Draft = { ...state, touched: [] };
+  // Time passing with no timer due (before every event, in the operator) touches nothing.
+  if (event.type === "tick" && event.now < state.nextTimerAt) {
+    return { state: { ...state, now: event.now, touched: NO_TOUCHED }, changes: NO_CHANGES };
+  }
+  const d: Draft = { ...state, touched: NO_TOUCHED };
   const touched = new Touched();
   switch (event.type) {
     case "tick":
