@@ -11,7 +11,7 @@ import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
-import type { Decision, DecisionBasis, State } from "./state.ts";
+import { type Decision, type DecisionBasis, failureOf, type State } from "./state.ts";
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
@@ -68,11 +68,6 @@ export function publishedLeader(state: State, observed: readonly OwnedView[]): L
 function podOf(state: State, namespace: string, name: string): PodView | undefined {
   const pods = mapGet(state.pods, namespace);
   return pods === undefined ? undefined : mapGet(pods, name);
-}
-
-/** The decode failure recorded for an object, if any (no key is built while there are none). */
-function failureOf(state: State, kind: string, key: string) {
-  return state.failures.size === 0 ? undefined : mapGet(state.failures, `${kind}:${key}`);
 }
 
 /** Why the current leader is not among the members any more. */

@@ -7,7 +7,7 @@
 import type { SourceConfig } from "./config.ts";
 import type { DesiredObject, SourceRef } from "./desired.ts";
 import type { LeaderRecord } from "./elect.ts";
-import { emptyMap, type PersistentMap } from "./persistent-map.ts";
+import { emptyMap, mapGet, type PersistentMap } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import type { LeaderReason, Warning } from "./reasons.ts";
 import type { SelectorIndex } from "./selector-index.ts";
@@ -104,6 +104,16 @@ export interface State {
   readonly inflight: PersistentMap<Inflight>;
   /** Sources whose decision this step may have changed. */
   readonly touched: readonly string[];
+}
+
+/** Key of a decode failure in `State.failures`: `Kind:namespace/name` (`key` is the object key). */
+export function failureKey(kind: Kind, key: string): string {
+  return `${kind}:${key}`;
+}
+
+/** The decode failure recorded for an object, if any. Builds no key while there are none (as usual). */
+export function failureOf(state: State, kind: Kind, key: string): DecodeFailure | undefined {
+  return state.failures.size === 0 ? undefined : mapGet(state.failures, failureKey(kind, key));
 }
 
 export function initialState(now = 0): State {

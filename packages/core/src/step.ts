@@ -31,7 +31,7 @@ import {
   sourcesUnder,
   unindexSource,
 } from "./selector-index.ts";
-import type { Decision, State } from "./state.ts";
+import { type Decision, failureKey, failureOf, type State } from "./state.ts";
 import {
   type Decoded,
   type EndpointSliceView,
@@ -399,7 +399,7 @@ function upsert(d: Draft, object: Decoded, touched: Touched) {
   if (isFailure(object)) {
     if (object.name === undefined) return; // nothing to key it by: reported, not stored
     const namespace = object.namespace ?? "";
-    d.failures = mapSet(d.failures, failureKey(object.kind, namespace, object.name), object);
+    d.failures = mapSet(d.failures, failureKey(object.kind, objectKey(namespace, object.name)), object);
     if (object.kind === "Service") {
       // Keep the last good view: the source is frozen (decide.ts), not treated as deleted.
       touched.add(objectKey(namespace, object.name));
@@ -412,7 +412,7 @@ function upsert(d: Draft, object: Decoded, touched: Touched) {
   }
   const { kind, namespace, name } = object;
   const hadFailure = hasFailure(d, kind, namespace, name);
-  if (hadFailure) d.failures = mapRemove(d.failures, failureKey(kind, namespace, name));
+  if (hadFailure) d.failures = mapRemove(d.failures, failureKey(kind, objectKey(namespace, name)));
   if (kind === "Pod") {
     // The hot path (readiness flaps): the namespace's pods are looked up once.
     const pods = mapGet(d.pods, namespace);
@@ -428,19 +428,14 @@ function upsert(d: Draft, object: Decoded, touched: Touched) {
   setView(d, kind, namespace, name, object, touched);
 }
 
-/** Key of a decode failure in `failures`. */
-function failureKey(kind: Kind, namespace: string, name: string): string {
-  return `${kind}:${objectKey(namespace, name)}`;
-}
-
-/** Is the object's last version a decode failure? (Rare: no key is built while there are none.) */
+/** Is the object's last version a decode failure? */
 function hasFailure(d: Draft, kind: Kind, namespace: string, name: string): boolean {
-  return d.failures.size !== 0 && mapHas(d.failures, failureKey(kind, namespace, name));
+  return failureOf(d, kind, objectKey(namespace, name)) !== undefined;
 }
 
 function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Touched) {
   if (hasFailure(d, kind, namespace, name)) {
-    const failKey = failureKey(kind, namespace, name);
+    const failKey = failureKey(kind, objectKey(namespace, name));
     d.failures = mapRemove(d.failures, failKey);
     if (kind === "Service") {
       touched.add(objectKey(namespace, name));
