@@ -10,7 +10,8 @@
  * The stream is recorded once: the input events, each followed by the API server's echo of the
  * writes it caused (a fast API server), all decoded in advance. Both folds then fold exactly that
  * stream — the echoes of their own writes included — and must make the same writes and end with
- * the same leader for every Service (checked after every run; a difference aborts the benchmark).
+ * the same leader and candidate count for every Service (checked after every run; a difference
+ * aborts the benchmark).
  * Runs alternate core and reference so both see the same machine load; figures are medians.
  * Throughput is per CPU second of the process (user + system, GC threads included): on a shared
  * machine, wall time would also count the other processes' turns.
@@ -214,16 +215,17 @@ function sameWrites(
   }
 }
 
-/** Aborts unless both folds end with the same leader (pod uid) for every Service. */
-function sameLeaders(what: string, state: State, reference: ReferenceFold): void {
-  const theirs = reference.leaders();
+/** Aborts unless both folds end with the same leader (pod uid) and candidate count for every Service. */
+function sameDecisions(what: string, state: State, reference: ReferenceFold): void {
+  const theirs = reference.decisions();
   let n = 0;
   for (const [source, decision] of mapEntries(state.decisions)) {
     if (decision.leaderServiceName === undefined) continue;
     n++;
-    if (theirs.get(source) !== decision.leader?.podUid) {
+    const other = theirs.get(source);
+    if (other?.leader !== decision.leader?.podUid || other?.candidates !== decision.candidates) {
       throw new Error(
-        `${what}: ${source} is led by ${decision.leader?.podUid} in the core, ${theirs.get(source)} in the reference`,
+        `${what}: ${source} is led by ${decision.leader?.podUid} with ${decision.candidates} candidates in the core, by ${other?.leader} with ${other?.candidates} in the reference`,
       );
     }
   }
@@ -359,7 +361,7 @@ function compare(what: string, l: Loaded, stream: Stream) {
     gc?.();
     const ref = foldReference(l, stream);
     sameWrites(what, c.writes, ref.writes);
-    sameLeaders(what, c.state, ref.reference);
+    sameDecisions(what, c.state, ref.reference);
     core.push(c.perSecond);
     reference.push(ref.perSecond);
     writes = c.writes.length;
@@ -378,7 +380,7 @@ function report(label: string, r: ReturnType<typeof compare>, stream: Stream) {
   );
   print(
     `${label}: events`,
-    `${stream.events.length} (${stream.inputs} inputs + echoes), ${r.writes} writes, same writes and leaders: yes`,
+    `${stream.events.length} (${stream.inputs} inputs + echoes), ${r.writes} writes, same writes, leaders and candidate counts: yes`,
   );
 }
 

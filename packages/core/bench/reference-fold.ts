@@ -6,10 +6,12 @@
  *
  * Scope: the benchmark's cluster only — opted-in Services with the default configuration (sticky,
  * no min-ready, no preferred leader, the default leader Service name), pods that come and go and
- * flap readiness, and the echoes of its own writes. The content of the writes comes from the core's
- * pure leaf functions (`desiredObjects`, `plan`), so "the same writes" compares the folds, not two
- * manifest builders. The benchmark checks that both make the same writes and end with the same
- * leader for every Service.
+ * flap readiness, and the echoes of its own writes. Per Service it keeps what the core's decisions
+ * say and the shell reads: the leader and the number of candidates (status, metrics), the latter
+ * counted as pods change. The content of the writes comes from the core's pure leaf functions
+ * (`desiredObjects`, `plan`), so "the same writes" compares the folds, not two manifest builders.
+ * The benchmark checks that both make the same writes and end with the same leader and candidate
+ * count for every Service.
  */
 import {
   type Action,
@@ -40,6 +42,8 @@ interface Source {
   /** Member pods by name. */
   readonly members: Map<string, PodView>;
   leader: LeaderRecord | undefined;
+  /** How many members are candidates. */
+  candidates: number;
   /** zen-lead's objects for this source, by `Kind/name`. */
   readonly observed: Map<string, OwnedView>;
 }
@@ -69,6 +73,17 @@ function matchesSelector(
   return true;
 }
 
+/** Puts a member in (or, undefined, takes it out), keeping the count of candidates. */
+function setMember(source: Source, name: string, view: PodView | undefined): void {
+  const old = source.members.get(name);
+  if (old !== undefined && isCandidate(old)) source.candidates--;
+  if (view === undefined) source.members.delete(name);
+  else {
+    source.members.set(name, view);
+    if (isCandidate(view)) source.candidates++;
+  }
+}
+
 export class ReferenceFold {
   readonly #sources = new Map<string, Source>();
   /** namespace -> `key=value` of a selector pair -> sources indexed under it. */
@@ -83,10 +98,12 @@ export class ReferenceFold {
     this.#now = now;
   }
 
-  /** The leader of every source, by `namespace/name`. */
-  leaders(): Map<string, string | undefined> {
-    const out = new Map<string, string | undefined>();
-    for (const [key, source] of this.#sources) out.set(key, source.leader?.podUid);
+  /** The leader (pod uid) and the number of candidates of every source, by `namespace/name`. */
+  decisions(): Map<string, { leader: string | undefined; candidates: number }> {
+    const out = new Map<string, { leader: string | undefined; candidates: number }>();
+    for (const [key, source] of this.#sources) {
+      out.set(key, { leader: source.leader?.podUid, candidates: source.candidates });
+    }
     return out;
   }
 
@@ -101,6 +118,7 @@ export class ReferenceFold {
         leaderServiceName: defaultLeaderServiceName(s.name),
         members: new Map(),
         leader: undefined,
+        candidates: 0,
         observed: new Map(),
       };
       this.#sources.set(source.key, source);
@@ -155,12 +173,12 @@ export class ReferenceFold {
       }
       for (const source of old) {
         if (sources.includes(source)) continue;
-        source.members.delete(view.name);
+        setMember(source, view.name, undefined);
         if (decide) this.#decide(source, view.name);
       }
     }
     for (const source of sources) {
-      source.members.set(view.name, view);
+      setMember(source, view.name, view);
       if (decide) this.#decide(source, view.name);
     }
   }
@@ -171,7 +189,7 @@ export class ReferenceFold {
     if (byName === undefined || pod === undefined) return;
     byName.delete(name);
     for (const source of pod.sources) {
-      source.members.delete(name);
+      setMember(source, name, undefined);
       this.#decide(source, name);
     }
   }
