@@ -241,14 +241,6 @@ class Engine implements SimulationRun {
     }
     for (const source of sources) {
       const decision = mapGet(state.decisions, source);
-      // The core keeps an unchanged decision as the same object: nothing new to trace or check.
-      if (
-        previous !== undefined &&
-        decision !== undefined &&
-        mapGet(previous.decisions, source) === decision
-      ) {
-        continue;
-      }
       this.#trace.decision(source, decision, at);
       const problem = leaderCandidateViolation(state, decision);
       if (problem !== undefined) {
