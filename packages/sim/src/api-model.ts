@@ -170,16 +170,16 @@ export class ApiModel {
       return undefined;
     }
     const previousMeta = previous?.raw.metadata;
-    const metadata: Json = {
-      ...meta,
-      ...(CLUSTER_SCOPED.has(kind) ? {} : { namespace }),
-      uid: stringField(meta.uid) ?? previous?.uid ?? this.#newUid(),
-      creationTimestamp:
-        stringField(meta.creationTimestamp) ??
-        stringField(previousMeta?.creationTimestamp) ??
-        formatTimestamp(now),
-      resourceVersion: String(previous?.resourceVersion ?? 0),
-    };
+    // One copy, then assignments (in the order a literal would add them): every record of a
+    // replay passes here.
+    const metadata: Json = { ...meta };
+    if (!CLUSTER_SCOPED.has(kind)) metadata.namespace = namespace;
+    metadata.uid = stringField(meta.uid) ?? previous?.uid ?? this.#newUid();
+    metadata.creationTimestamp =
+      stringField(meta.creationTimestamp) ??
+      stringField(previousMeta?.creationTimestamp) ??
+      formatTimestamp(now);
+    metadata.resourceVersion = String(previous?.resourceVersion ?? 0);
     if (previous !== undefined && sourceVersion === undefined) {
       const same = { ...object, metadata };
       if (deepEqual(same, previous.raw)) return undefined;
