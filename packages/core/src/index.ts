@@ -11,7 +11,6 @@ export type {
   LeaderChange,
   OwnedKind,
   ReportAction,
-  WakeAction,
 } from "./actions.ts";
 export { type LeaderConfig, readSourceConfig, type SourceConfig } from "./config.ts";
 export { decide, observedOwned, publishedLeader } from "./decide.ts";
@@ -46,7 +45,7 @@ export { isLeaderReason, type LeaderReason, type Warning, type WarningReason } f
 export { type Advance, advance, DEFAULT_OPTIONS, eventsFor, type ReconcileOptions } from "./reconcile.ts";
 export { MAX_TIMER_MS, scheduleAfter } from "./schedule.ts";
 export { type Decision, initialState, type State } from "./state.ts";
-export { isSynced, step } from "./step.ts";
+export { type DecisionChange, isSynced, step } from "./step.ts";
 export {
   type DurationReading,
   formatTimestamp,

@@ -55,6 +55,11 @@ export interface Inflight {
   readonly desired: DesiredObject | undefined;
   /** When it was asked for, epoch ms. */
   readonly at: number;
+  /**
+   * When the same write may be asked for again, epoch ms (`at` plus the suppression window, which
+   * doubles with `repeats`); the source's timer wakes it then (timers.ts).
+   */
+  readonly retryAt: number;
   /** The observed object it was planned against (undefined: nothing was observed, a create). */
   readonly basis: OwnedView | undefined;
   /** How often this same write was asked for again against the same observation (0: once). */
@@ -102,8 +107,6 @@ export interface State {
   readonly nextTimerAt: number;
   /** `Kind:namespace/name` -> the last write asked for it, until it is observed. */
   readonly inflight: PersistentMap<Inflight>;
-  /** Sources whose decision this step may have changed. */
-  readonly touched: readonly string[];
 }
 
 /** Key of a decode failure in `State.failures`: `Kind:namespace/name` (`key` is the object key). */
@@ -134,6 +137,5 @@ export function initialState(now = 0): State {
     timers: emptyMap(),
     nextTimerAt: Number.POSITIVE_INFINITY,
     inflight: emptyMap(),
-    touched: [],
   };
 }

@@ -32,6 +32,7 @@ import {
   unindexSource,
 } from "./selector-index.ts";
 import { type Decision, failureKey, failureOf, type State } from "./state.ts";
+import { takeDue, timerFor, withTimer } from "./timers.ts";
 import {
   type Decoded,
   type EndpointSliceView,
@@ -517,16 +518,10 @@ function setLeading(d: Draft, leading: boolean, touched: Touched) {
 }
 
 function fireTimers(d: Draft, touched: Touched) {
-  if (d.now < d.nextTimerAt) return;
-  let next = Number.POSITIVE_INFINITY;
-  for (const [source, at] of mapEntries(d.timers)) {
-    if (at > d.now) next = Math.min(next, at);
-    else {
-      d.timers = mapRemove(d.timers, source);
-      touched.add(source);
-    }
-  }
-  d.nextTimerAt = next;
+  const { due, table } = takeDue(d, d.now);
+  d.timers = table.timers;
+  d.nextTimerAt = table.nextTimerAt;
+  for (const source of due) touched.add(source);
 }
 
 function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
@@ -539,12 +534,9 @@ function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
     d.decisions =
       decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
   }
-  if (decision?.wakeAt === undefined) {
-    if (d.timers.size !== 0) d.timers = mapRemove(d.timers, source);
-  } else {
-    d.timers = mapSet(d.timers, source, decision.wakeAt);
-    d.nextTimerAt = Math.min(d.nextTimerAt, decision.wakeAt);
-  }
+  const table = withTimer(d, source, timerFor(d, source, decision));
+  d.timers = table.timers;
+  d.nextTimerAt = table.nextTimerAt;
   return { source, before, after: decision };
 }
 
@@ -556,7 +548,6 @@ export interface DecisionChange {
 }
 
 const NO_CHANGES: readonly DecisionChange[] = [];
-const NO_TOUCHED: readonly string[] = [];
 
 /**
  * step(state, event) -> state: the next state; `state` is left as it was. See the module comment.
@@ -572,9 +563,9 @@ export function stepWithChanges(
 ): { readonly state: State; readonly changes: readonly DecisionChange[] } {
   // Time passing with no timer due (before every event, in the operator) touches nothing.
   if (event.type === "tick" && event.now < state.nextTimerAt) {
-    return { state: { ...state, now: event.now, touched: NO_TOUCHED }, changes: NO_CHANGES };
+    return { state: event.now === state.now ? state : { ...state, now: event.now }, changes: NO_CHANGES };
   }
-  const d: Draft = { ...state, touched: NO_TOUCHED };
+  const d: Draft = { ...state };
   const touched = new Touched();
   switch (event.type) {
     case "tick":
@@ -599,10 +590,9 @@ export function stepWithChanges(
       break;
   }
   if (touched.size === 0) return { state: d, changes: NO_CHANGES };
-  d.touched = [...touched];
   // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
   if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
   const changes: DecisionChange[] = [];
-  for (const source of d.touched) changes.push(redecide(d, source, touched));
+  for (const source of touched) changes.push(redecide(d, source, touched));
   return { state: d, changes };
 }
