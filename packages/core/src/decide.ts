@@ -11,7 +11,7 @@ import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
-import { type Decision, type DecisionBasis, failureOf, type State } from "./state.ts";
+import { type Decision, type DecisionBasis, failureOf, podOf, type State } from "./state.ts";
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
@@ -85,11 +85,6 @@ function asPublished(
   const reason = annotations[ANNOTATIONS.leaderReason];
   if (since === undefined || !isLeaderReason(reason)) return leader;
   return since === leader.since && reason === leader.reason ? leader : { ...leader, since, reason };
-}
-
-function podOf(state: State, namespace: string, name: string): PodView | undefined {
-  const pods = mapGet(state.pods, namespace);
-  return pods === undefined ? undefined : mapGet(pods, name);
 }
 
 /** Why the current leader is not among the members any more. */
@@ -208,7 +203,13 @@ function sameDecision(a: Decision, b: Decision): boolean {
   );
 }
 
-/** The Decision for one source Service, read from the state. */
+/**
+ * The Decision for the source Service at key `source` (`namespace/name`), made again from the
+ * state against the decision it holds (the leader it remembers): undefined when no Service has
+ * that key, or it has not opted in, has no zen-lead warning and no owned object serves it. A
+ * Service that cannot be decoded gives a frozen decision (`desired` undefined, a `DecodeFailed`
+ * warning). Pure; for tools and tests — `step` keeps `state.decisions` current itself.
+ */
 export function decide(state: State, source: string): Decision | undefined {
   return decideAfter(state, source, mapGet(state.decisions, source), NOTHING_KNOWN);
 }

@@ -30,8 +30,12 @@ function remove(o: OwnedView, source: string): DeleteAction {
 }
 
 /**
- * Slices are written before the leader Service: on a failover the slice is what moves traffic,
- * the Service's annotations only record it. Deletes come last, after their replacements exist.
+ * The writes that turn `observed` (zen-lead's objects serving `source`, as the watch shows them)
+ * into `desired`: a create for what is missing, a server-side apply (with the observed uid as a
+ * precondition) for what differs (`matches`), a delete (uid precondition) for what is no longer
+ * wanted. Nothing for what already matches: a steady cluster costs no write. Slices are written
+ * before the leader Service: on a failover the slice is what moves traffic, the Service's
+ * annotations only record it. Deletes come last, after their replacements exist.
  */
 export function plan(
   desired: readonly DesiredObject[],

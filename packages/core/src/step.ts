@@ -485,6 +485,7 @@ function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Touc
   for (const o of objects) upsert(d, o, touched);
 }
 
+/** Whether every kind in `REQUIRED_KINDS` has been listed, so that decisions are made. */
 export function isSynced(state: State): boolean {
   return REQUIRED_KINDS.every((k) => state.synced.has(k));
 }
@@ -550,13 +551,29 @@ export interface DecisionChange {
 const NO_CHANGES: readonly DecisionChange[] = [];
 
 /**
- * step(state, event) -> state: the next state; `state` is left as it was. See the module comment.
+ * The fold: the state after `event`. `state` is never mutated and stays valid (old states can be
+ * kept, compared, folded again); the result shares every part the event did not touch.
+ *
+ * - `upsert`/`delete`/`resync` update the views and indexes; a `resync` (a relist) also removes
+ *   objects of its kind missing from the list. An object that cannot be decoded is recorded in
+ *   `failures` (a Service's failure freezes its source; a pod's takes it out of the candidates).
+ * - `synced`/`resync` mark a kind listed; once all of `REQUIRED_KINDS` are, every source is decided.
+ *   Before that, nothing is (decisions would rest on half a cluster).
+ * - `tick` moves `now` (epoch ms) and fires the timers due (timers.ts); before `nextTimerAt` it
+ *   costs nothing.
+ * - `leadership` sets `leading`; gaining it forgets in-flight writes and decides every source again.
+ *
+ * Then each source the event touched is decided again (`decideAfter`). Never throws on any event
+ * the types allow. Writes and Events are `advance`'s (reconcile.ts), not step's.
  */
 export function step(state: State, event: ClusterEvent): State {
   return stepWithChanges(state, event).state;
 }
 
-/** `step`, also returning each touched source's decision before and after (in `touched` order). */
+/**
+ * `step`, also returning each touched source's decision before and after, in the order they were
+ * touched (empty before the initial lists are in, and for a tick with no timer due).
+ */
 export function stepWithChanges(
   state: State,
   event: ClusterEvent,
