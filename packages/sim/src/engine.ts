@@ -304,6 +304,7 @@ class Engine implements SimulationRun {
           break;
         }
         case "report":
+          this.#trace.decodeFailure(action.object, action.reason, action.message, at);
           break;
       }
     }
@@ -561,11 +562,13 @@ class Engine implements SimulationRun {
       services: trace.services(endAt),
       writes: trace.writes(),
       violations: trace.violations(),
+      decodeFailures: trace.decodeFailures(),
       stats: {
         events: this.#events,
         writes: trace.writeCount,
         failedWrites: trace.failedWrites,
         failovers: trace.failoverCount,
+        decodeFailures: trace.decodeFailureCount,
         ...(latency !== undefined ? { failoverLatencyMs: latency } : {}),
       },
       ...(omitted !== undefined ? { omitted } : {}),
