@@ -5,7 +5,7 @@
  * grows with each repeat), so a burst of events before a write's echo costs one write, a steady
  * cluster costs none, and another writer's edit is answered at once.
  */
-import type { Action, ApplyAction, DeleteAction, EventAction } from "./actions.ts";
+import type { Action, ApplyAction, DeleteAction, EventAction, ReportAction } from "./actions.ts";
 import { observedOwned, publishedLeader } from "./decide.ts";
 import type { LeaderRecord } from "./elect.ts";
 import { deepEqual } from "./equal.ts";
@@ -14,10 +14,10 @@ import { ownedKey } from "./ownership.ts";
 import { mapGet, mapHas, mapRemove, mapSet } from "./persistent-map.ts";
 import { type OwnedView, plan } from "./plan.ts";
 import type { Warning } from "./reasons.ts";
-import type { Decision, Inflight, State } from "./state.ts";
+import { type Decision, failureOf, type Inflight, type State } from "./state.ts";
 import { type DecisionChange, stepWithChanges } from "./step.ts";
 import { timerFor, withTimer } from "./timers.ts";
-import { isFailure, objectKey } from "./views.ts";
+import { type DecodeFailure, isFailure, objectKey } from "./views.ts";
 
 export interface ReconcileOptions {
   /**
@@ -145,6 +145,32 @@ function suppressionMs(options: ReconcileOptions, repeats: number): number {
   return options.inflightTtlMs * 2 ** Math.min(repeats, MAX_DOUBLINGS);
 }
 
+function report(o: DecodeFailure): ReportAction {
+  const object = `${o.kind} ${o.name === undefined ? "(unnamed)" : objectKey(o.namespace ?? "", o.name)}`;
+  return { type: "report", reason: "DecodeFailed", object, message: o.reason };
+}
+
+/**
+ * The `report`s an event calls for: an object other than a Service (whose failure is a Warning on
+ * it) that arrives undecodable — in a watch event each time, in a list (the initial one, a relist)
+ * only when it was not already known to fail for the same reason, so a relist repeats nothing.
+ */
+function reportsFor(state: State, event: ClusterEvent): Action[] {
+  if (event.type === "upsert") {
+    const o = event.object;
+    return isFailure(o) && o.kind !== "Service" ? [report(o)] : [];
+  }
+  if (event.type !== "resync" || event.kind === "Service") return [];
+  const out: Action[] = [];
+  for (const o of event.objects) {
+    if (!isFailure(o)) continue;
+    const known =
+      o.name === undefined ? undefined : failureOf(state, o.kind, objectKey(o.namespace ?? "", o.name));
+    if (known?.reason !== o.reason) out.push(report(o));
+  }
+  return out;
+}
+
 /**
  * step, then for each touched source the Events, timers and writes its new decision calls for.
  * A write already asked for is not asked for again while it is the same write against the same
@@ -159,16 +185,7 @@ export function advance(
 ): Advance {
   const stepped = stepWithChanges(state, event);
   let next = stepped.state;
-  const actions: Action[] = [];
-  if (event.type === "upsert" && isFailure(event.object) && event.object.kind !== "Service") {
-    const o = event.object;
-    actions.push({
-      type: "report",
-      reason: "DecodeFailed",
-      object: `${o.kind} ${o.name === undefined ? "(unnamed)" : objectKey(o.namespace ?? "", o.name)}`,
-      message: o.reason,
-    });
-  }
+  const actions: Action[] = reportsFor(state, event);
   if (stepped.changes.length === 0) return { state: next, actions, changes: stepped.changes };
 
   // Taking over: announce against what the cluster shows, not against decisions made as a standby.

@@ -969,6 +969,24 @@ describe("bad input", () => {
       message: expect.stringMatching(/^status\.conditions: expected /),
     });
   });
+
+  it("reports a pod that is malformed in a list once, not again at each relist", () => {
+    const { h } = cluster([["web-1", { created: 2 }]]);
+    const broken = podJson("web-0", { created: 1 }) as { status: Record<string, unknown> };
+    broken.status = { ...broken.status, conditions: "ready" };
+    const relist = () =>
+      h.send({
+        type: "resync",
+        kind: "Pod",
+        objects: [decodePod(broken), decodePod(podJson("web-1", { created: 2 }))],
+      });
+    const reports = (actions: readonly Action[]) => actions.filter((a) => a.type === "report");
+    expect(reports(relist())).toMatchObject([{ object: "Pod default/web-0", reason: "DecodeFailed" }]);
+    expect(reports(relist())).toEqual([]);
+    // Broken another way: a new fault, said again.
+    broken.status = { ...broken.status, conditions: [], phase: 7 };
+    expect(reports(relist())).toMatchObject([{ object: "Pod default/web-0" }]);
+  });
 });
 
 describe("relists", () => {
