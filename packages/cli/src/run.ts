@@ -333,6 +333,11 @@ export async function run(args: readonly string[]): Promise<number> {
           reason: "DriftNotCorrected",
           note,
         });
+      } else if (action.type === "delete" && action.stray === true && result.status === "deleted") {
+        const note = `deleted EndpointSlice ${action.name}: another controller made it for the leader Service (someone gave that Service a selector), and it sent the leader's traffic to every pod it listed`;
+        log.warn(fields, note);
+        const source = { namespace: action.namespace, name: service };
+        recorder.record({ type: "event", source, eventType: "Warning", reason: "StrayEndpointSlice", note });
       } else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
       else if (result.status === "replaced")
         log.info(fields, "write replaced the object: another writer's fields removed");

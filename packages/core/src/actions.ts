@@ -29,6 +29,11 @@ export interface DeleteAction {
   readonly name: string;
   readonly uid: string;
   readonly source: string;
+  /**
+   * Set when the object is a stray EndpointSlice (`strayFor`): another controller's slice for the
+   * leader Service, which sent the leader's traffic to every pod it lists. Shells say so (warn).
+   */
+  readonly stray?: true;
 }
 
 export interface LeaderChange {

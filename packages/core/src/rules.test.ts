@@ -9,7 +9,10 @@ import type { DesiredService, DesiredSlice } from "./desired.ts";
 import { driftOf } from "./matches.ts";
 import { mapGet } from "./persistent-map.ts";
 import { nodeJson, podJson, serviceJson, sliceJson } from "./testing/fixtures.ts";
-import { harness, writesOf } from "./testing/harness.ts";
+import { type Harness, harness, writesOf } from "./testing/harness.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: test fixtures are edited as plain JSON
+type Json = Record<string, any>;
 
 const applies = (actions: readonly Action[]) => actions.filter((a): a is ApplyAction => a.type === "apply");
 const events = (actions: readonly Action[]) => actions.filter((a): a is EventAction => a.type === "event");
@@ -538,6 +541,62 @@ describe("ownership", () => {
     expect(writesOf(h.upsert("Service", serviceJson("web", { annotations: {} }))).map((w) => w.name)).toEqual(
       ["web-leader-ipv4", "web-leader"],
     );
+  });
+
+  /**
+   * The slice the built-in EndpointSlice controller makes for `web-leader` once someone gives it a
+   * selector: the Service's labels copied (zen-lead's), its own managed-by, `web-leader` as its
+   * controller, every selected pod.
+   */
+  function builtInSlice(h: Harness, owner = "web-leader", ownerUid?: string) {
+    const leader = h
+      .objects()
+      .find((o) => o.kind === "Service" && (o.raw as Json).metadata.name === "web-leader");
+    const uid = ownerUid ?? ((leader?.raw as Json).metadata.uid as string);
+    const slice = sliceJson("web-leader-8qr7d", {
+      owner: { name: owner, uid },
+      endpoints: ["web-0", "web-1"].map((pod, i) => ({
+        addresses: [`10.0.0.${i + 1}`],
+        conditions: { ready: true },
+        targetRef: { kind: "Pod", name: pod, namespace: "default", uid: `uid-pod-default-${pod}` },
+      })),
+    }) as Json;
+    slice.metadata.labels["endpointslice.kubernetes.io/managed-by"] = "endpointslice-controller.k8s.io";
+    slice.metadata.labels["kubernetes.io/service-name"] = "web-leader";
+    return slice;
+  }
+
+  it("deletes the slice another controller made for its leader Service, first, and reads no leader from it", () => {
+    const { h } = cluster([
+      ["web-0", { created: 1, ips: ["10.0.0.1"] }],
+      ["web-1", { created: 2, ips: ["10.0.0.2"] }],
+    ]);
+    const actions = h.upsert("EndpointSlice", builtInSlice(h));
+    expect(writesOf(actions)).toEqual([
+      expect.objectContaining({
+        type: "delete",
+        kind: "EndpointSlice",
+        name: "web-leader-8qr7d",
+        stray: true,
+      }),
+    ]);
+    // A restart while it still exists: the leader is read from zen-lead's own slice, nothing moves.
+    const restarted = harness();
+    restarted.at(200);
+    for (const o of h.objects()) restarted.upsert(o.kind, o.raw);
+    const first = restarted.sync();
+    expect(restarted.decision("default/web")?.leader?.podName).toBe("web-0");
+    expect(writesOf(first)).toEqual([
+      expect.objectContaining({ type: "delete", name: "web-leader-8qr7d", stray: true }),
+    ]);
+  });
+
+  it("leaves alone a slice with zen-lead's labels whose controller is not its leader Service (by uid)", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    // An earlier leader Service of the same name (the garbage collector's), and an unrelated one.
+    expect(writesOf(h.upsert("EndpointSlice", builtInSlice(h, "web-leader", "uid-earlier")))).toEqual([]);
+    h.upsert("Service", serviceJson("other", { annotations: {}, uid: "uid-other" }));
+    expect(writesOf(h.upsert("EndpointSlice", builtInSlice(h, "other", "uid-other")))).toEqual([]);
   });
 
   it("waits for the garbage collector when the leader objects belong to an earlier Service of the same name", () => {

@@ -10,7 +10,7 @@ import { isCandidate } from "./elect.ts";
 import { deepEqual } from "./equal.ts";
 import { type ClusterEvent, REQUIRED_KINDS } from "./events.ts";
 import { ANNOTATION_PREFIX, selectorMatches } from "./labels.ts";
-import { ownedKey, servedSource } from "./ownership.ts";
+import { ownedKey, servedSource, strayFor } from "./ownership.ts";
 import {
   emptyMap,
   mapEntries,
@@ -170,6 +170,11 @@ function reclaim(
   if (newClaim !== undefined) d.claims = addKey(d.claims, newClaim, key, true);
 }
 
+/** The source an object is indexed under in `owned`: the one it serves, or whose leader Service a stray slice serves. */
+function indexedSource(view: ServiceView | EndpointSliceView): string | undefined {
+  return servedSource(view) ?? (view.kind === "EndpointSlice" ? strayFor(view) : undefined);
+}
+
 function reindexOwned(
   d: Draft,
   objKey: string,
@@ -177,8 +182,8 @@ function reindexOwned(
   next: ServiceView | EndpointSliceView | undefined,
   touched: Touched,
 ) {
-  const oldSource = old === undefined ? undefined : servedSource(old);
-  const newSource = next === undefined ? undefined : servedSource(next);
+  const oldSource = old === undefined ? undefined : indexedSource(old);
+  const newSource = next === undefined ? undefined : indexedSource(next);
   if (oldSource !== newSource) {
     if (oldSource !== undefined) d.owned = removeKey(d.owned, oldSource, objKey);
     if (newSource !== undefined) d.owned = addKey(d.owned, newSource, objKey, true);
