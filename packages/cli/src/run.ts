@@ -349,8 +349,12 @@ export async function run(args: readonly string[]): Promise<number> {
         kind: detail.kind,
         ...(detail.namespace !== undefined ? { namespace: detail.namespace } : {}),
       };
+      const said = { ...fields, what: detail.what, reason: detail.reason, delayMs: detail.delayMs };
       if (detail.what === "listed") log.debug({ ...fields, objects: detail.objects }, line);
-      else log.info({ ...fields, what: detail.what, reason: detail.reason, delayMs: detail.delayMs }, line);
+      // A list that failed (refused, unreachable, forbidden) is the operator's to fix; a relist
+      // asked for by the server (410, delay 0) or a watch to renew is routine.
+      else if (detail.what === "relist" && (detail.delayMs ?? 0) > 0) log.warn(said, line);
+      else log.info(said, line);
     },
   });
 
