@@ -552,7 +552,7 @@ describe("ownership", () => {
     const leader = h
       .objects()
       .find((o) => o.kind === "Service" && (o.raw as Json).metadata.name === "web-leader");
-    const uid = ownerUid ?? ((leader?.raw as Json).metadata.uid as string);
+    const uid = ownerUid ?? ((leader?.raw as Json | undefined)?.metadata.uid as string);
     const slice = sliceJson("web-leader-8qr7d", {
       owner: { name: owner, uid },
       endpoints: ["web-0", "web-1"].map((pod, i) => ({
