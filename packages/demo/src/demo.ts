@@ -54,7 +54,8 @@ controller-manager, scheduler and kwok's fake nodes, all on 127.0.0.1):
 
   --keep    leave the cluster up at the end (the default): the kubeconfig path and the
             tools/cluster/down.sh command are printed. The controller stops when the demo exits.
-  --down    tear the cluster down at the end (also on an error or Ctrl-C)
+  --down    tear this run's cluster down at the end (also on an error or Ctrl-C); a
+            cluster an earlier run left up is stopped by the command that run printed
 
 Exit 0 on success; 1 with one line giving the reason on failure; 2 on a bad flag.`;
 
