@@ -197,6 +197,14 @@ describe("zen-lead", { timeout: 60_000 }, () => {
       expect(r.stdout, args.join(" ")).toBe("");
       expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
       expect(r.stderr, args.join(" ")).toMatch(new RegExp(`^zen-lead ${args[0]}: `));
+      // The point only: an unknown flag is named, without parseArgs' advice about `--`.
+      if (args.some((a) => a === "--bogus")) {
+        expect(r.stderr).toMatch(
+          new RegExp(
+            `^zen-lead ${args[0]}: Unknown option '--bogus' \\(see zen-lead ${args[0]} --help\\)\n$`,
+          ),
+        );
+      }
     });
   }, 60_000);
 
