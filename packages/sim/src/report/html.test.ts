@@ -107,6 +107,23 @@ describe("renderHtml", () => {
     );
   });
 
+  it("shows a long pod name's tail in its lane label (the hash that tells pods apart), and the whole name in its tooltip", () => {
+    const pod = "shop/my-controller-766db6c55-6q85w";
+    const html = renderHtml({
+      ...EMPTY,
+      endAt: 1_000,
+      services: [
+        service({ service: "shop/my-controller", pods: [{ pod, created: 0, ready: [{ from: 0 }] }] }),
+      ],
+    });
+    const label = new RegExp(
+      `<text class="lane-label[^"]*"[^>]*data-pod="${pod}"><title>([^<]*)</title>([^<]*)</text>`,
+    ).exec(html);
+    expect(label?.[1]).toBe(pod);
+    expect(label?.[2]).toBe("…ontroller-766db6c55-6q85w");
+    expect([...(label?.[2] ?? "")].length).toBeLessThanOrEqual(26);
+  });
+
   it("lists the objects that could not be decoded and crosses the pod's lane where it could not be", () => {
     const html = renderHtml(SAMPLE_REPORT);
     expect(html).toContain(`<section class="decode-failures" id="decode-failures">`);

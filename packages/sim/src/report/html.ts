@@ -93,7 +93,8 @@ const MARK_ROW_H = 18;
 const AXIS_H = 28;
 const MIN_BAR_W = 2;
 const LABEL_CHAR_W = 6.4; // rough advance of an 11px sans-serif character
-const LANE_LABEL_CHARS = 32;
+/** What fits the gutter in 12px bold (a pod name's tail, its hash, is what tells lanes apart). */
+const LANE_LABEL_CHARS = 26;
 
 interface Scale {
   readonly end: number;
@@ -166,9 +167,10 @@ function shortPod(pod: string, service: string): string {
   return prefix !== "" && pod.startsWith(prefix) ? pod.slice(prefix.length) : pod;
 }
 
-function truncate(text: string, chars: number): string {
+/** `text` cut to `chars` code points from its start, keeping its end: "…66db6c55-6q85w". */
+function truncateStart(text: string, chars: number): string {
   const cps = [...text];
-  return cps.length <= chars ? text : `${cps.slice(0, chars - 1).join("")}…`;
+  return cps.length <= chars ? text : `…${cps.slice(cps.length - chars + 1).join("")}`;
 }
 
 /**
@@ -340,7 +342,7 @@ function laneLabels(lanes: readonly Lane[], frame: Frame): string[] {
           ? `${lane.pod} (known only from leadership periods)`
           : `${lane.pod}`;
     out.push(
-      `<text class="${cls}" x="${GUTTER - 8}" y="${num(frame.laneY(i) + LANE_H / 2 + 4)}" data-pod="${esc(lane.pod)}"><title>${esc(tip)}</title>${esc(truncate(lane.label, LANE_LABEL_CHARS))}</text>`,
+      `<text class="${cls}" x="${GUTTER - 8}" y="${num(frame.laneY(i) + LANE_H / 2 + 4)}" data-pod="${esc(lane.pod)}"><title>${esc(tip)}</title>${esc(truncateStart(lane.label, LANE_LABEL_CHARS))}</text>`,
     );
   });
   out.push(`</g>`);
