@@ -293,7 +293,10 @@ describe("another controller's EndpointSlice for the leader Service", () => {
     await waitFor("the stray slice deleted", async () =>
       (await slicesOf("web-leader")).some((o) => meta(o).name === meta(stray).name) ? undefined : true,
     );
-    const deleted = results.find((r) => r.action.name === meta(stray).name);
+    // Its answer reaches the applier a moment after the deletion is visible to others.
+    const deleted = await waitFor("the delete's result", async () =>
+      results.find((r) => r.action.name === meta(stray).name),
+    );
     expect(deleted).toMatchObject({ status: "deleted", action: { type: "delete", stray: true } });
     // zen-lead's own slice and leader are untouched.
     expect((await slicesOf("web-leader")).map(managedBy)).toEqual(["controller.zen-lead.io"]);
