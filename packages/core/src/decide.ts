@@ -4,7 +4,7 @@
  */
 import { readSourceConfig } from "./config.ts";
 import { type DesiredObject, desiredObjects, familiesOf, sourceRef } from "./desired.ts";
-import { elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
+import { type ElectionInput, elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
 import { ANNOTATIONS } from "./labels.ts";
 import { leaderSliceName } from "./names.ts";
 import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
@@ -307,8 +307,17 @@ export function decideAfter(
       candidates = previous.candidates + change.delta;
     }
   }
-  const currentPod = current === undefined ? undefined : (memberWithUid(members, current.podUid) ?? null);
-  const election = elect({
+  // The leader's pod: the very view the basis elected while it is still a member (members hold
+  // the pods map's views, so a changed pod is another object), else searched by uid.
+  const basisPod = reusable?.leader === current ? reusable?.leaderPod : undefined;
+  const currentPod =
+    current === undefined
+      ? undefined
+      : basisPod !== undefined && members.includes(basisPod)
+        ? basisPod
+        : (memberWithUid(members, current.podUid) ?? null);
+  // Built without spreads: this runs on every event.
+  const input: { -readonly [K in keyof ElectionInput]: ElectionInput[K] } = {
     config: config.config,
     members,
     current,
@@ -317,9 +326,10 @@ export function decideAfter(
         ? missingReason(state, svc.namespace, current)
         : "LeaderDeleted",
     now: state.now,
-    ...(candidates !== undefined ? { candidates } : {}),
-    ...(currentPod !== undefined ? { currentPod } : {}),
-  });
+  };
+  if (candidates !== undefined) input.candidates = candidates;
+  if (currentPod !== undefined) input.currentPod = currentPod;
+  const election = elect(input);
   const leader = state.leading ? election.leader : asPublished(state, source, svc.uid, election.leader);
   const leaderPod = election.leaderPod;
   const zone =

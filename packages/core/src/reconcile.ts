@@ -61,9 +61,11 @@ export function eventsFor(
   after: Decision | undefined,
 ): EventAction[] {
   if (after === undefined) return [];
+  const to = after.leader;
+  // Nothing to announce (most decisions: only the candidate count moved): no allocation.
+  if ((after.desired === undefined || from?.podUid === to?.podUid) && after.warnings === known) return [];
   const out: EventAction[] = [];
   const source = { namespace: after.source.namespace, name: after.source.name, uid: after.source.uid };
-  const to = after.leader;
   if (after.desired !== undefined && from?.podUid !== to?.podUid) {
     const cause = to?.reason ?? after.lost ?? "LeaderDeleted";
     out.push({
