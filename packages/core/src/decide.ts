@@ -186,6 +186,11 @@ function sameWarnings(a: readonly Warning[], b: readonly Warning[]): boolean {
   return true;
 }
 
+/** The previous decision's warnings when equal (kept as the same array: nothing to announce). */
+function keptWarnings(previous: Decision | undefined, warnings: readonly Warning[]): readonly Warning[] {
+  return previous !== undefined && sameWarnings(previous.warnings, warnings) ? previous.warnings : warnings;
+}
+
 /** Field by field (identity for objects the fold reuses): an equal decision is kept as it was. */
 function sameDecision(a: Decision, b: Decision): boolean {
   return (
@@ -355,7 +360,7 @@ export function decideAfter(
     optedIn: true,
     leaderServiceName,
     candidates: election.candidates,
-    warnings: concatWarnings(config.warnings, election.warnings, desired.warnings),
+    warnings: keptWarnings(previous, concatWarnings(config.warnings, election.warnings, desired.warnings)),
     desired: desired.objects,
     basis,
   };

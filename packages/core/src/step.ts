@@ -47,16 +47,39 @@ import {
 type Draft = { -readonly [K in keyof State]: State[K] };
 
 /**
- * The sources a step touched. `names`: those among them for which an object at a name they need
- * (their leader Service, its slices) or a rival claim on it changed — every such change goes
- * through `touchClaimants` — so that only they run the name-collision check again.
+ * The sources a step touched, in the order they were touched. `names`: those among them for which
+ * an object at a name they need (their leader Service, its slices) or a rival claim on it changed
+ * — every such change goes through `touchClaimants` — so that only they run the name-collision
+ * check again. A step usually touches one or two sources: they are kept in a list (a Set is built
+ * only past a few), and a single member change without a Map.
  */
-class Touched extends Set<string> {
+class Touched {
+  /** The touched sources, each once, in order. */
+  readonly list: string[] = [];
+  #set: Set<string> | undefined;
   #names: Set<string> | undefined;
   /** The member lists this step changed, by source (decide reads them from here). */
   #members: Map<string, MembersChange> | undefined;
+  /** The same while there is only one (a pod event): no Map. */
+  #oneSource: string | undefined;
+  #oneChange: MembersChange | undefined;
   /** Every source is looked at afresh (initial sync, taking over): no name check is skipped. */
   all = false;
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  has(source: string): boolean {
+    return this.#set !== undefined ? this.#set.has(source) : this.list.includes(source);
+  }
+
+  add(source: string): void {
+    if (this.has(source)) return;
+    this.list.push(source);
+    if (this.#set !== undefined) this.#set.add(source);
+    else if (this.list.length > 8) this.#set = new Set(this.list);
+  }
 
   /** `source` is touched, and something at a name it needs changed. */
   addWithNames(source: string): void {
@@ -70,11 +93,20 @@ class Touched extends Set<string> {
   }
 
   membersOf(source: string): MembersChange | undefined {
-    return this.#members?.get(source);
+    if (this.#members !== undefined) return this.#members.get(source);
+    return source === this.#oneSource ? this.#oneChange : undefined;
   }
 
   setMembers(source: string, change: MembersChange): void {
-    this.#members ??= new Map();
+    if (this.#members === undefined && (this.#oneSource === undefined || this.#oneSource === source)) {
+      this.#oneSource = source;
+      this.#oneChange = change;
+      return;
+    }
+    if (this.#members === undefined) {
+      this.#members = new Map();
+      this.#members.set(this.#oneSource as string, this.#oneChange as MembersChange);
+    }
     this.#members.set(source, change);
   }
 }
@@ -487,7 +519,8 @@ function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Touc
 
 /** Whether every kind in `REQUIRED_KINDS` has been listed, so that decisions are made. */
 export function isSynced(state: State): boolean {
-  return REQUIRED_KINDS.every((k) => state.synced.has(k));
+  for (const kind of REQUIRED_KINDS) if (!state.synced.has(kind)) return false;
+  return true;
 }
 
 /** Every source that may need a decision: after the initial lists, all of them are looked at afresh. */
@@ -610,6 +643,6 @@ export function stepWithChanges(
   // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
   if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
   const changes: DecisionChange[] = [];
-  for (const source of touched) changes.push(redecide(d, source, touched));
+  for (const source of touched.list) changes.push(redecide(d, source, touched));
   return { state: d, changes };
 }
