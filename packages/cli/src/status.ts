@@ -12,11 +12,11 @@ import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   ANNOTATIONS,
+  decisionOf,
   decode,
   initialState,
   type Kind,
   leaderSliceName,
-  mapGet,
   mapValues,
   observedOwned,
   parseTimestamp,
@@ -164,7 +164,7 @@ export async function statusRows(
     ]);
     for (const s of sources) {
       const name = s.metadata?.name ?? "";
-      const decision = mapGet(state.decisions, `${ns}/${name}`);
+      const decision = decisionOf(state, `${ns}/${name}`);
       const owned = decision === undefined ? [] : observedOwned(state, `${ns}/${name}`, decision.source.uid);
       const leaderService = owned.find((o) => o.kind === "Service");
       const warning = decision?.warnings[0];

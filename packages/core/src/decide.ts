@@ -11,7 +11,15 @@ import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
-import { type Decision, type DecisionBasis, failureOf, podOf, type State } from "./state.ts";
+import {
+  type Decision,
+  type DecisionBasis,
+  decisionOf,
+  failureOf,
+  membersOf,
+  podOf,
+  type State,
+} from "./state.ts";
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
@@ -166,7 +174,6 @@ function nameCollision(state: State, svc: ServiceView, leaderName: string): Warn
   return undefined;
 }
 
-const NO_MEMBERS: readonly PodView[] = [];
 const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
 
 function concatWarnings(...lists: (readonly Warning[])[]): readonly Warning[] {
@@ -213,10 +220,10 @@ function sameDecision(a: Decision, b: Decision): boolean {
  * state against the decision it holds (the leader it remembers): undefined when no Service has
  * that key, or it has not opted in, has no zen-lead warning and no owned object serves it. A
  * Service that cannot be decoded gives a frozen decision (`desired` undefined, a `DecodeFailed`
- * warning). Pure; for tools and tests — `step` keeps `state.decisions` current itself.
+ * warning). Pure; for tools and tests — `step` keeps each source's decision (`decisionOf`) current itself.
  */
 export function decide(state: State, source: string): Decision | undefined {
-  return decideAfter(state, source, mapGet(state.decisions, source), NOTHING_KNOWN);
+  return decideAfter(state, source, decisionOf(state, source), NOTHING_KNOWN);
 }
 
 /** How one step changed a source's member list (the list before and after, and its candidates). */
@@ -282,7 +289,7 @@ export function decideAfter(
   }
   const { leaderServiceName } = config.config;
   const change = hints.members;
-  const members = change !== undefined ? change.after : (mapGet(state.members, source) ?? NO_MEMBERS);
+  const members = change !== undefined ? change.after : membersOf(state, source);
   // Skipped while nothing at the names changed since the same Service passed it (the basis).
   const namesChecked = reusable !== undefined && hints.namesUnchanged && state.failures.size === 0;
   if (!namesChecked) {

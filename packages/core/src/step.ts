@@ -16,7 +16,6 @@ import {
   mapEntries,
   mapForEach,
   mapGet,
-  mapHas,
   mapKeys,
   mapRemove,
   mapSet,
@@ -31,7 +30,14 @@ import {
   sourcesUnder,
   unindexSource,
 } from "./selector-index.ts";
-import { type Decision, failureKey, failureOf, type State } from "./state.ts";
+import {
+  type Decision,
+  decisionEntries,
+  failureKey,
+  failureOf,
+  type SourceRecord,
+  type State,
+} from "./state.ts";
 import { takeDue, timerFor, withTimer } from "./timers.ts";
 import {
   type Decoded,
@@ -167,18 +173,18 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
   if (!deepEqual(oldSelector, newSelector)) {
     if (oldSelector !== undefined)
       d.selectorIndex = unindexSource(d.selectorIndex, namespace, oldSelector, key);
-    d.members = mapRemove(d.members, key);
+    let members: readonly PodView[] = NO_MEMBERS;
     if (newSelector !== undefined) {
       d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
       // A new selector: find its pods once, by scanning the namespace.
-      const members: PodView[] = [];
+      const found: PodView[] = [];
       const pods = mapGet(d.pods, namespace);
       if (pods !== undefined) {
-        for (const pod of mapValues(pods)) if (selectorMatches(newSelector, pod.labels)) members.push(pod);
+        for (const pod of mapValues(pods)) if (selectorMatches(newSelector, pod.labels)) found.push(pod);
       }
-      members.sort(byName);
-      if (members.length > 0) d.members = mapSet(d.members, key, members);
+      members = found.sort(byName);
     }
+    putRecord(d, key, mapGet(d.sources, key), members, mapGet(d.sources, key)?.decision);
   } else if (newSelector !== undefined && next !== old) {
     // Same selector, another view: the index holds the current one.
     d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
@@ -232,7 +238,12 @@ function setService(d: Draft, key: string, next: ServiceView | undefined, touche
     next,
     touched,
   );
-  if (hasZenLeadAnnotation(old) || hasZenLeadAnnotation(next) || mapHas(d.decisions, key)) touched.add(key);
+  if (
+    hasZenLeadAnnotation(old) ||
+    hasZenLeadAnnotation(next) ||
+    mapGet(d.sources, key)?.decision !== undefined
+  )
+    touched.add(key);
   // This Service's name may be some source's leader Service name (a collision appearing or leaving).
   touchClaimants(d, key, touched);
 }
@@ -322,11 +333,12 @@ function visitSource(route: Route, source: string, service: ServiceView) {
   if (route.visited.includes(source)) return;
   route.visited.push(source);
   const is = next !== undefined && selectorMatches(service.selector as Selector, next.labels);
-  const members = mapGet(d.members, source) ?? NO_MEMBERS;
+  // This step's member list so far (written to the record once, at the end of the step).
+  const change = touched.membersOf(source);
+  const members = change !== undefined ? change.after : (mapGet(d.sources, source)?.members ?? NO_MEMBERS);
   const at = old === undefined ? -1 : members.indexOf(old);
   const updated = withMember(members, name, at, is ? next : undefined);
   if (updated === members) return; // neither was nor is a member
-  d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
   touched.add(source);
   // The count moves by this pod alone when it was found by identity or simply added; otherwise
   // (another view under its name was replaced) it is counted afresh.
@@ -337,7 +349,6 @@ function visitSource(route: Route, source: string, service: ServiceView) {
       : updated.length === members.length + 1
         ? added
         : Number.NaN;
-  const change = touched.membersOf(source);
   const before = change === undefined ? members : change.before;
   const total = change === undefined ? delta : change.delta + delta;
   touched.setMembers(source, { service, before, after: updated, delta: total });
@@ -380,7 +391,7 @@ function setNode(d: Draft, name: string, next: NodeView | undefined, touched: To
   d.nodes = next === undefined ? mapRemove(d.nodes, name) : mapSet(d.nodes, name, next);
   if (old?.zone === next?.zone) return;
   // Rare (a node's zone label changed): find the leaders on that node.
-  for (const [source, decision] of mapEntries(d.decisions)) {
+  for (const [source, decision] of decisionEntries(d)) {
     const leader = decision.leader;
     if (leader === undefined) continue;
     const pods = mapGet(d.pods, decision.source.namespace);
@@ -558,20 +569,48 @@ function fireTimers(d: Draft, touched: Touched) {
   for (const source of due) touched.add(source);
 }
 
+/**
+ * Decides `source` again and writes its record once: this step's member list (if it changed) with
+ * the new decision.
+ */
 function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
-  const before = mapGet(d.decisions, source);
+  const record = mapGet(d.sources, source);
+  const before = record?.decision;
+  const change = touched.membersOf(source);
   const decision = decideAfter(d, source, before, {
     namesUnchanged: !touched.namesChanged(source),
-    members: touched.membersOf(source),
+    members: change,
   });
-  if (decision !== before) {
-    d.decisions =
-      decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
-  }
+  putRecord(d, source, record, change?.after ?? record?.members ?? NO_MEMBERS, decision);
   const table = withTimer(d, source, timerFor(d, source, decision));
   d.timers = table.timers;
   d.nextTimerAt = table.nextTimerAt;
   return { source, before, after: decision };
+}
+
+/** Writes this step's member lists to their records (before the initial lists are in: no decisions). */
+function flushMembers(d: Draft, touched: Touched) {
+  for (const source of touched.list) {
+    const change = touched.membersOf(source);
+    if (change === undefined) continue;
+    const record = mapGet(d.sources, source);
+    putRecord(d, source, record, change.after, record?.decision);
+  }
+}
+
+/** Sets a source's record (removed when it has neither members nor a decision). */
+function putRecord(
+  d: Draft,
+  source: string,
+  record: SourceRecord | undefined,
+  members: readonly PodView[],
+  decision: Decision | undefined,
+) {
+  if (record !== undefined && record.members === members && record.decision === decision) return;
+  d.sources =
+    members.length === 0 && decision === undefined
+      ? mapRemove(d.sources, source)
+      : mapSet(d.sources, source, { members, decision });
 }
 
 /** What one step did to a touched source's decision (for `advance`, which would look both up). */
@@ -641,7 +680,10 @@ export function stepWithChanges(
   }
   if (touched.size === 0) return { state: d, changes: NO_CHANGES };
   // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
-  if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
+  if (!isSynced(d)) {
+    flushMembers(d, touched);
+    return { state: d, changes: NO_CHANGES };
+  }
   const changes: DecisionChange[] = [];
   for (const source of touched.list) changes.push(redecide(d, source, touched));
   return { state: d, changes };

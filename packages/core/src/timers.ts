@@ -27,7 +27,8 @@ export function timerFor(
 ): number | undefined {
   let at = decision?.wakeAt ?? Number.POSITIVE_INFINITY;
   if (state.inflight.size !== 0) {
-    for (const d of decision?.desired ?? []) at = retryBefore(state, ownedKey(d.kind, d.namespace, d.name), at);
+    for (const d of decision?.desired ?? [])
+      at = retryBefore(state, ownedKey(d.kind, d.namespace, d.name), at);
     const owned = mapGet(state.owned, source);
     if (owned !== undefined) for (const key of mapKeys(owned)) at = retryBefore(state, key, at);
   }
