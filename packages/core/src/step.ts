@@ -461,7 +461,8 @@ function upsert(d: Draft, object: Decoded, touched: Touched) {
     // The hot path (readiness flaps): the namespace's pods are looked up once.
     const pods = mapGet(d.pods, namespace);
     const old = pods === undefined ? undefined : mapGet(pods, name);
-    if (hadFailure || old === undefined || !deepEqual(old, object)) {
+    // A readiness flap differs in `ready`: no need to compare the rest.
+    if (hadFailure || old === undefined || old.ready !== object.ready || !deepEqual(old, object)) {
       setPod(d, namespace, name, pods, old, object, touched);
     }
     return;
@@ -474,7 +475,8 @@ function upsert(d: Draft, object: Decoded, touched: Touched) {
 
 /** Is the object's last version a decode failure? */
 function hasFailure(d: Draft, kind: Kind, namespace: string, name: string): boolean {
-  return failureOf(d, kind, objectKey(namespace, name)) !== undefined;
+  // No key built while nothing failed (a healthy cluster).
+  return d.failures.size !== 0 && failureOf(d, kind, objectKey(namespace, name)) !== undefined;
 }
 
 function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Touched) {
