@@ -52,6 +52,9 @@ import {
 
 type Draft = { -readonly [K in keyof State]: State[K] };
 
+/** Never pushed to (frozen): `Touched.add` replaces it with an array of one. */
+const NO_SOURCES = Object.freeze([]) as unknown as string[];
+
 /**
  * The sources a step touched, in the order they were touched. `names`: those among them for which
  * an object at a name they need (their leader Service, its slices) or a rival claim on it changed
@@ -60,8 +63,11 @@ type Draft = { -readonly [K in keyof State]: State[K] };
  * only past a few), and a single member change without a Map.
  */
 class Touched {
-  /** The touched sources, each once, in order. */
-  readonly list: string[] = [];
+  /**
+   * The touched sources, each once, in order. Starts as an array of one (an empty array's first
+   * push would allocate room for seventeen, on every event).
+   */
+  list: string[] = NO_SOURCES;
   #set: Set<string> | undefined;
   #names: Set<string> | undefined;
   /** The member lists this step changed, by source (decide reads them from here). */
@@ -82,7 +88,8 @@ class Touched {
 
   add(source: string): void {
     if (this.has(source)) return;
-    this.list.push(source);
+    if (this.list.length === 0) this.list = [source];
+    else this.list.push(source);
     if (this.#set !== undefined) this.#set.add(source);
     else if (this.list.length > 8) this.#set = new Set(this.list);
   }
@@ -299,21 +306,21 @@ function routePod(
   const index = mapGet(d.selectorIndex, namespace);
   if (index === undefined) return; // no source selects pods in this namespace
   const newLabels = next?.labels;
-  const route: Route = { d, name, old, next, touched, visited: [] };
+  const route: Route = { d, name, old, next, touched, visited: undefined };
   if (oldLabels !== undefined) visitLabels(index, oldLabels, route);
   if (newLabels !== undefined && (oldLabels === undefined || !deepEqual(oldLabels, newLabels))) {
     visitLabels(index, newLabels, route);
   }
 }
 
-/** One pod change being routed: the sources visited so far, each once. */
+/** One pod change being routed: the sources visited so far, each once (usually one). */
 interface Route {
   readonly d: Draft;
   readonly name: string;
   readonly old: PodView | undefined;
   readonly next: PodView | undefined;
   readonly touched: Touched;
-  readonly visited: string[];
+  visited: string[] | undefined;
 }
 
 function visitLabels(index: NamespaceIndex, labels: Readonly<Record<string, string>>, route: Route) {
@@ -330,8 +337,9 @@ function visitLabels(index: NamespaceIndex, labels: Readonly<Record<string, stri
  */
 function visitSource(route: Route, source: string, service: ServiceView) {
   const { d, name, old, next, touched } = route;
-  if (route.visited.includes(source)) return;
-  route.visited.push(source);
+  if (route.visited === undefined) route.visited = [source];
+  else if (route.visited.includes(source)) return;
+  else route.visited.push(source);
   const is = next !== undefined && selectorMatches(service.selector as Selector, next.labels);
   // This step's member list so far (written to the record once, at the end of the step).
   const change = touched.membersOf(source);
@@ -686,7 +694,6 @@ export function stepWithChanges(
     flushMembers(d, touched);
     return { state: d, changes: NO_CHANGES };
   }
-  const changes: DecisionChange[] = [];
-  for (const source of touched.list) changes.push(redecide(d, source, touched));
+  const changes = touched.list.map((source) => redecide(d, source, touched));
   return { state: d, changes };
 }
