@@ -191,7 +191,8 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
       }
       members = found.sort(byName);
     }
-    putRecord(d, key, mapGet(d.sources, key), members, mapGet(d.sources, key)?.decision);
+    const record = mapGet(d.sources, key);
+    putRecord(d, key, record, members, record?.decision);
   } else if (newSelector !== undefined && next !== old) {
     // Same selector, another view: the index holds the current one.
     d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
