@@ -14,7 +14,6 @@ import { ownedKey, servedSource } from "./ownership.ts";
 import {
   emptyMap,
   mapEntries,
-  mapForEach,
   mapGet,
   mapKeys,
   mapRemove,
@@ -24,6 +23,7 @@ import {
   type PersistentMap,
 } from "./persistent-map.ts";
 import {
+  type IndexedSource,
   indexSource,
   type NamespaceIndex,
   type Selector,
@@ -327,8 +327,11 @@ interface Route {
 function visitLabels(index: NamespaceIndex, labels: Readonly<Record<string, string>>, route: Route) {
   for (const label in labels) {
     const sources = sourcesUnder(index, label, labels[label] as string);
-    if (sources !== undefined)
-      mapForEach(sources, (selector, source) => visitSource(route, source, selector));
+    if (sources === undefined) continue;
+    for (let i = 0; i < sources.length; i++) {
+      const indexed = sources[i] as IndexedSource;
+      visitSource(route, indexed.source, indexed.service);
+    }
   }
 }
 
