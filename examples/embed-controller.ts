@@ -14,10 +14,10 @@ import {
   type Action,
   advance,
   type ClusterEvent,
+  decisionOf,
   decode,
   fromWatch,
   initialState,
-  mapGet,
 } from "@zen-lead/core";
 import { nodeJson, podJson, serviceJson } from "@zen-lead/core/testing";
 
@@ -71,7 +71,7 @@ function send(event: ClusterEvent): void {
 /** A pod of the Deployment behind Service web, as the API server would send it. */
 const pod = (i: number, ready = true) =>
   podJson(`web-${"abc"[i]}`, { created: i, ready, readySince: i, ips: [`10.0.0.${i + 1}`] });
-const leaderOf = () => mapGet(state.decisions, "default/web")?.leader?.podName;
+const leaderOf = () => decisionOf(state, "default/web")?.leader?.podName;
 
 // The initial lists, one `resync` per kind: once all four are in, the core decides.
 send({ type: "resync", kind: "Node", objects: [decode("Node", nodeJson("node-a", "zone-a"))] });

@@ -7,10 +7,9 @@
 
 import {
   type Action,
+  decisionEntries,
   type EventAction,
   isSynced,
-  mapEntries,
-  mapValues,
   type ReportAction,
   type State,
 } from "@zen-lead/core";
@@ -61,7 +60,7 @@ export interface MetricsOptions {
 /** Sources opted in right now, `namespace/name` -> their decision's figures. */
 function optedIn(state: State) {
   const out = new Map<string, { namespace: string; service: string; candidates: number; since?: number }>();
-  for (const [key, d] of mapEntries(state.decisions)) {
+  for (const [key, d] of decisionEntries(state)) {
     if (!d.optedIn) continue;
     out.set(key, {
       namespace: d.source.namespace,
@@ -192,7 +191,7 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
       this.reset();
       const state = options.state();
       if (state === undefined) return;
-      for (const d of mapValues(state.decisions)) {
+      for (const [, d] of decisionEntries(state)) {
         for (const w of d.warnings)
           this.set({ namespace: d.source.namespace, service: d.source.name, reason: w.reason }, 1);
       }

@@ -12,13 +12,13 @@ import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   ANNOTATIONS,
+  decisionOf,
   decode,
   disqualification,
   initialState,
   isZenLeadSlice,
   type Kind,
   leaderSliceName,
-  mapGet,
   mapValues,
   observedOwned,
   parseTimestamp,
@@ -179,7 +179,7 @@ export async function statusRows(
     ]);
     for (const s of sources) {
       const name = s.metadata?.name ?? "";
-      const decision = mapGet(state.decisions, `${ns}/${name}`);
+      const decision = decisionOf(state, `${ns}/${name}`);
       const owned = decision === undefined ? [] : observedOwned(state, `${ns}/${name}`, decision.source.uid);
       const leaderService = owned.find((o) => o.kind === "Service");
       // A warning that blocks the source says more than any other standing beside it.

@@ -22,12 +22,12 @@ import {
   advance,
   type ClusterEvent,
   type Decoded,
+  decisionEntries,
   decode,
   decodePod,
   decodeService,
   fromWatch,
   initialState,
-  mapEntries,
   type PodView,
   type State,
 } from "../src/index.ts";
@@ -219,7 +219,7 @@ function sameWrites(
 function sameDecisions(what: string, state: State, reference: ReferenceFold): void {
   const theirs = reference.decisions();
   let n = 0;
-  for (const [source, decision] of mapEntries(state.decisions)) {
+  for (const [source, decision] of decisionEntries(state)) {
     if (decision.leaderServiceName === undefined) continue;
     n++;
     const other = theirs.get(source);

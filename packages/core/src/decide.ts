@@ -4,14 +4,22 @@
  */
 import { readSourceConfig } from "./config.ts";
 import { type DesiredObject, desiredObjects, familiesOf, sourceRef } from "./desired.ts";
-import { elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
+import { type ElectionInput, elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
 import { ANNOTATIONS, LABELS } from "./labels.ts";
 import { leaderSliceName } from "./names.ts";
 import { isOwnedBy, isZenLeadSlice, ownerUid, servedSource, strayFor } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
-import { type Decision, type DecisionBasis, failureOf, podOf, type State } from "./state.ts";
+import {
+  type Decision,
+  type DecisionBasis,
+  decisionOf,
+  failureOf,
+  membersOf,
+  podOf,
+  type State,
+} from "./state.ts";
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
@@ -187,7 +195,6 @@ function nameCollision(state: State, svc: ServiceView, leaderName: string): Warn
   return undefined;
 }
 
-const NO_MEMBERS: readonly PodView[] = [];
 const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
 
 function concatWarnings(...lists: (readonly Warning[])[]): readonly Warning[] {
@@ -205,6 +212,11 @@ function sameWarnings(a: readonly Warning[], b: readonly Warning[]): boolean {
     if (x.reason !== y.reason || x.message !== y.message) return false;
   }
   return true;
+}
+
+/** The previous decision's warnings when equal (kept as the same array: nothing to announce). */
+function keptWarnings(previous: Decision | undefined, warnings: readonly Warning[]): readonly Warning[] {
+  return previous !== undefined && sameWarnings(previous.warnings, warnings) ? previous.warnings : warnings;
 }
 
 /** Field by field (identity for objects the fold reuses): an equal decision is kept as it was. */
@@ -229,10 +241,10 @@ function sameDecision(a: Decision, b: Decision): boolean {
  * state against the decision it holds (the leader it remembers): undefined when no Service has
  * that key, or it has not opted in, has no zen-lead warning and no owned object serves it. A
  * Service that cannot be decoded gives a frozen decision (`desired` undefined, a `DecodeFailed`
- * warning). Pure; for tools and tests — `step` keeps `state.decisions` current itself.
+ * warning). Pure; for tools and tests — `step` keeps each source's decision (`decisionOf`) current itself.
  */
 export function decide(state: State, source: string): Decision | undefined {
-  return decideAfter(state, source, mapGet(state.decisions, source), NOTHING_KNOWN);
+  return decideAfter(state, source, decisionOf(state, source), NOTHING_KNOWN);
 }
 
 /** How one step changed a source's member list (the list before and after, and its candidates). */
@@ -298,7 +310,7 @@ export function decideAfter(
   }
   const { leaderServiceName } = config.config;
   const change = hints.members;
-  const members = change !== undefined ? change.after : (mapGet(state.members, source) ?? NO_MEMBERS);
+  const members = change !== undefined ? change.after : membersOf(state, source);
   // Skipped while nothing at the names changed since the same Service passed it (the basis).
   const namesChecked = reusable !== undefined && hints.namesUnchanged && state.failures.size === 0;
   if (!namesChecked) {
@@ -328,8 +340,17 @@ export function decideAfter(
       candidates = previous.candidates + change.delta;
     }
   }
-  const currentPod = current === undefined ? undefined : (memberWithUid(members, current.podUid) ?? null);
-  const election = elect({
+  // The leader's pod: the very view the basis elected while it is still a member (members hold
+  // the pods map's views, so a changed pod is another object), else searched by uid.
+  const basisPod = reusable?.leader === current ? reusable?.leaderPod : undefined;
+  const currentPod =
+    current === undefined
+      ? undefined
+      : basisPod !== undefined && members.includes(basisPod)
+        ? basisPod
+        : (memberWithUid(members, current.podUid) ?? null);
+  // Built without spreads: this runs on every event.
+  const input: { -readonly [K in keyof ElectionInput]: ElectionInput[K] } = {
     config: config.config,
     members,
     current,
@@ -338,9 +359,10 @@ export function decideAfter(
         ? missingReason(state, svc.namespace, current)
         : "LeaderDeleted",
     now: state.now,
-    ...(candidates !== undefined ? { candidates } : {}),
-    ...(currentPod !== undefined ? { currentPod } : {}),
-  });
+  };
+  if (candidates !== undefined) input.candidates = candidates;
+  if (currentPod !== undefined) input.currentPod = currentPod;
+  const election = elect(input);
   const leader = state.leading ? election.leader : asPublished(state, source, svc.uid, election.leader);
   const leaderPod = election.leaderPod;
   const zone =
@@ -366,7 +388,7 @@ export function decideAfter(
     optedIn: true,
     leaderServiceName,
     candidates: election.candidates,
-    warnings: concatWarnings(config.warnings, election.warnings, desired.warnings),
+    warnings: keptWarnings(previous, concatWarnings(config.warnings, election.warnings, desired.warnings)),
     desired: desired.objects,
     basis,
   };

@@ -44,7 +44,16 @@ export { type OwnedView, plan } from "./plan.ts";
 export { isLeaderReason, type LeaderReason, type Warning, type WarningReason } from "./reasons.ts";
 export { type Advance, advance, DEFAULT_OPTIONS, eventsFor, type ReconcileOptions } from "./reconcile.ts";
 export { MAX_TIMER_MS, scheduleAfter } from "./schedule.ts";
-export { type Decision, initialState, podOf, type State } from "./state.ts";
+export {
+  type Decision,
+  decisionEntries,
+  decisionOf,
+  initialState,
+  membersOf,
+  podOf,
+  type SourceRecord,
+  type State,
+} from "./state.ts";
 export { type DecisionChange, isSynced, step } from "./step.ts";
 export {
   type DurationReading,

@@ -9,8 +9,7 @@ import type { Action, ApplyAction } from "./actions.ts";
 import type { DesiredSlice } from "./desired.ts";
 import { type ClusterEvent, fromWatch } from "./events.ts";
 import { reconcileActions } from "./operator.ts";
-import { mapGet } from "./persistent-map.ts";
-import type { State } from "./state.ts";
+import { decisionOf, type State } from "./state.ts";
 import { podJson, serviceJson } from "./testing/fixtures.ts";
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -147,7 +146,7 @@ describe("reconcileActions", () => {
       ts.flush();
       expect(states).toHaveLength(cluster().length);
       const last = states.at(-1);
-      expect(last && mapGet(last.decisions, "default/web")?.leader?.podName).toBe("web-0");
+      expect(last && decisionOf(last, "default/web")?.leader?.podName).toBe("web-0");
 
       expect(sliceEndpoints(batches[0]?.actions ?? [])).toEqual(["web-0"]);
 

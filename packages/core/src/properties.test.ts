@@ -13,11 +13,11 @@ import type { DesiredObject } from "./desired.ts";
 import { type ClusterEvent, fromWatch } from "./events.ts";
 import { manifestOf } from "./manifest.ts";
 import { servedSource } from "./ownership.ts";
-import { mapEntries, mapGet } from "./persistent-map.ts";
+import { mapGet } from "./persistent-map.ts";
 import { type OwnedView, plan } from "./plan.ts";
 import type { LeaderReason } from "./reasons.ts";
 import { advance } from "./reconcile.ts";
-import { type Decision, initialState, type State } from "./state.ts";
+import { type Decision, decisionEntries, decisionOf, initialState, type State } from "./state.ts";
 import { isSynced } from "./step.ts";
 import { nodeJson, podJson, serviceJson } from "./testing/fixtures.ts";
 import { isFailure, type Kind } from "./views.ts";
@@ -610,10 +610,10 @@ function checkDecisions(
   services: ReadonlyMap<string, SvcGen | "bad" | "other">,
 ) {
   if (!isSynced(state)) {
-    expect(state.decisions.size).toBe(0);
+    expect([...decisionEntries(state)]).toHaveLength(0);
     return;
   }
-  for (const [source, d] of mapEntries(state.decisions)) {
+  for (const [source, d] of decisionEntries(state)) {
     const svc = services.get(source);
     for (const slice of desiredSlices(d)) expect(slice.endpoints.length).toBeLessThanOrEqual(1);
     if (d.desired === undefined) {
@@ -648,7 +648,7 @@ function checkDecisions(
   // Every valid source is decided; one with an eligible candidate has a leader.
   for (const [key, svc] of services) {
     if (svc === "bad" || svc === "other" || !isValidSource(svc)) continue;
-    const d = mapGet(state.decisions, key);
+    const d = decisionOf(state, key);
     expect(d?.optedIn, `no decision for ${key}`).toBe(true);
     if (d === undefined || d.warnings.some((w) => w.reason === "NameCollision")) continue;
     const candidates = [...pods]
@@ -676,8 +676,8 @@ const managing = (d: Decision) =>
 function checkLeaderEvents(before: State, after: State, actions: readonly Action[]) {
   if (!isSynced(before)) return;
   const changes = actions.filter((a): a is EventAction => a.type === "event" && a.reason === "LeaderChanged");
-  for (const [source, d] of mapEntries(after.decisions)) {
-    const previous = mapGet(before.decisions, source);
+  for (const [source, d] of decisionEntries(after)) {
+    const previous = decisionOf(before, source);
     if (previous === undefined || !managing(previous) || !managing(d)) continue;
     const mine = changes.filter((e) => `${e.source.namespace}/${e.source.name}` === source);
     if (previous.leader?.podUid === d.leader?.podUid) {
@@ -715,7 +715,7 @@ function checkTransitions(
   services: ReadonlyMap<string, SvcGen | "bad" | "other">,
 ) {
   if (!isSynced(before)) return;
-  for (const [source, d] of mapEntries(after.decisions)) {
+  for (const [source, d] of decisionEntries(after)) {
     const svc = services.get(source);
     if (!managing(d) || svc === undefined || svc === "bad" || svc === "other") continue;
     const ns = d.source.namespace;
@@ -732,7 +732,7 @@ function checkTransitions(
       expect(d.leader?.podName).toBe(best.name);
     }
 
-    const previous = mapGet(before.decisions, source);
+    const previous = decisionOf(before, source);
     const was = previous?.leader;
     if (previous === undefined || !managing(previous) || was === undefined) continue;
     const loss = lossOf(pods.get(`${ns}/${was.podName}`), was.podUid, svc);
@@ -756,7 +756,7 @@ function checkTransitions(
 
 /** No source has a write left to make: what is observed is what is desired. */
 function expectConverged(state: State) {
-  for (const [source, d] of mapEntries(state.decisions)) {
+  for (const [source, d] of decisionEntries(state)) {
     if (d.desired === undefined) continue;
     expect(
       plan(d.desired, observedOwned(state, source, d.source.uid), source),
@@ -836,7 +836,7 @@ describe("the fold over random event sequences", () => {
           const first = run(scenario, { check: false, prompt: false });
           const second = run(scenario, { check: false, prompt: false });
           expect(second.actions).toEqual(first.actions);
-          expect([...mapEntries(second.state.decisions)]).toEqual([...mapEntries(first.state.decisions)]);
+          expect([...decisionEntries(second.state)]).toEqual([...decisionEntries(first.state)]);
         }),
         { numRuns: 60 },
       );
@@ -873,9 +873,9 @@ describe("the fold over random event sequences", () => {
             written.push(...writesIn(result.actions));
           }
           expect(written).toEqual([]);
-          for (const [source, d] of mapEntries(world.state.decisions)) {
+          for (const [source, d] of decisionEntries(world.state)) {
             if (d.desired === undefined) continue; // frozen: a restarted zen-lead knows no leader for it
-            expect(mapGet(fresh.decisions, source)?.leader?.podUid).toBe(d.leader?.podUid);
+            expect(decisionOf(fresh, source)?.leader?.podUid).toBe(d.leader?.podUid);
           }
 
           // The Lease lost and won back (or handed to a warm standby) in this quiet cluster: nothing is
@@ -923,9 +923,9 @@ describe("a Service that cannot be decoded", () => {
               },
               { check: true, prompt: true },
             );
-            const b = mapGet(world.state.decisions, "default/b");
+            const b = decisionOf(world.state, "default/b");
             expect(b?.leader?.podName).toBe("p4");
-            expect(mapGet(world.state.decisions, "default/a")?.desired).toBeUndefined();
+            expect(decisionOf(world.state, "default/a")?.desired).toBeUndefined();
             const slice = world.store.get("EndpointSlice:default/b-leader-ipv4")?.raw as
               | { endpoints: { targetRef: { name: string } }[] }
               | undefined;

@@ -61,9 +61,11 @@ export function eventsFor(
   after: Decision | undefined,
 ): EventAction[] {
   if (after === undefined) return [];
+  const to = after.leader;
+  // Nothing to announce (most decisions: only the candidate count moved): no allocation.
+  if ((after.desired === undefined || from?.podUid === to?.podUid) && after.warnings === known) return [];
   const out: EventAction[] = [];
   const source = { namespace: after.source.namespace, name: after.source.name, uid: after.source.uid };
-  const to = after.leader;
   if (after.desired !== undefined && from?.podUid !== to?.podUid) {
     const cause = to?.reason ?? after.lost ?? "LeaderDeleted";
     out.push({
@@ -203,7 +205,8 @@ export function advance(
         observed = observedOwned(next, source, uid);
         actions.push(...eventsFor(publishedLeader(next, observed), [], after));
       } else if (after !== before) {
-        actions.push(...eventsFor(after?.previousLeader, before?.warnings ?? [], after));
+        const events = eventsFor(after?.previousLeader, before?.warnings ?? [], after);
+        if (events.length !== 0) actions.push(...events);
       }
     }
     if (!next.leading) continue; // a standby writes nothing
@@ -211,10 +214,11 @@ export function advance(
     if (!takeover && settled(state, next, source, before, after, inflight)) continue;
     observed ??= observedOwned(next, source, uid);
     const writes = plan(after?.desired ?? [], observed, source);
-    const written = new Set<string>();
+    let written: Set<string> | undefined;
     for (const w of writes) {
       if (w.type !== "apply" && w.type !== "delete") continue;
       const key = ownedKey(w.kind, w.namespace, w.name);
+      written ??= new Set();
       written.add(key);
       const basis = observed.find((o) => o.kind === w.kind && o.name === w.name);
       const pending = inflight.size === 0 ? undefined : mapGet(inflight, key);
@@ -235,7 +239,7 @@ export function advance(
     if (inflight.size !== 0) {
       for (const d of after?.desired ?? []) {
         const key = ownedKey(d.kind, d.namespace, d.name);
-        if (!written.has(key)) inflight = mapRemove(inflight, key);
+        if (written?.has(key) !== true) inflight = mapRemove(inflight, key);
       }
     }
     if (inflight !== inflightBefore) {

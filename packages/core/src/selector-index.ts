@@ -1,17 +1,24 @@
 /**
  * The selector index: which sources a pod's labels may route it to. Each source with an active
  * selector is indexed under one pair of its selector (the lexically first key, with its value) in
- * its namespace, nested as namespace -> key -> value -> source -> its current Service view (so
- * routing reads neither the Service map nor, in `decide`, the source's Service again). Nested rather than
- * keyed by a composed `namespace/key=value` string: routing a pod builds no string and looks up
- * only small maps (a namespace's label keys, one key's values), which stay in cache.
+ * its namespace, nested as namespace -> key -> value -> the sources indexed there, each with its
+ * current Service view (so routing reads neither the Service map nor, in `decide`, the source's
+ * Service again). Nested rather than keyed by a composed `namespace/key=value` string: routing a
+ * pod builds no string and looks up only small maps (a namespace's label keys, one key's values),
+ * which stay in cache. The sources under one pair are a small array (usually one), read with a
+ * plain loop.
  */
-import { emptyMap, mapGet, mapRemove, mapSet, mapUpdate, type PersistentMap } from "./persistent-map.ts";
+import { emptyMap, mapGet, mapUpdate, type PersistentMap } from "./persistent-map.ts";
 import type { ServiceView } from "./views.ts";
 
 export type Selector = Readonly<Record<string, string>>;
-/** label value -> source (`namespace/name`) -> its Service view. */
-export type ValueIndex = PersistentMap<PersistentMap<ServiceView>>;
+/** A source (`namespace/name`) indexed under a pair, with its current Service view. */
+export interface IndexedSource {
+  readonly source: string;
+  readonly service: ServiceView;
+}
+/** label value -> the sources indexed under it, sorted by source (never empty). */
+export type ValueIndex = PersistentMap<readonly IndexedSource[]>;
 /** label key -> ValueIndex, for one namespace. */
 export type NamespaceIndex = PersistentMap<ValueIndex>;
 /** namespace -> NamespaceIndex. */
@@ -22,6 +29,20 @@ function firstKey(selector: Selector): string {
   let first: string | undefined;
   for (const key in selector) if (first === undefined || key < first) first = key;
   return first ?? "";
+}
+
+/** `sources` with `source` set to `service` (or, undefined, taken out); sorted by source. */
+function withSource(
+  sources: readonly IndexedSource[],
+  source: string,
+  service: ServiceView | undefined,
+): readonly IndexedSource[] {
+  const out = sources.filter((s) => s.source !== source);
+  if (service !== undefined) {
+    out.push({ source, service });
+    out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  }
+  return out;
 }
 
 /** Sets (or, undefined, removes) `source` under the selector's pair, dropping maps left empty. */
@@ -40,8 +61,8 @@ function put(
       mapUpdate(keys ?? emptyMap(), key, (values) =>
         prune(
           mapUpdate(values ?? emptyMap(), labelValue, (sources) => {
-            const base = sources ?? emptyMap<ServiceView>();
-            return prune(value === undefined ? mapRemove(base, source) : mapSet(base, source, value));
+            const next = withSource(sources ?? [], source, value);
+            return next.length === 0 ? undefined : next;
           }),
         ),
       ),
@@ -75,7 +96,7 @@ export function sourcesUnder(
   namespaceIndex: NamespaceIndex,
   key: string,
   value: string,
-): PersistentMap<ServiceView> | undefined {
+): readonly IndexedSource[] | undefined {
   const values = mapGet(namespaceIndex, key);
   return values === undefined ? undefined : mapGet(values, value);
 }

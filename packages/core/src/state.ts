@@ -7,7 +7,7 @@
 import type { SourceConfig } from "./config.ts";
 import type { DesiredObject, SourceRef } from "./desired.ts";
 import type { LeaderRecord } from "./elect.ts";
-import { emptyMap, mapGet, type PersistentMap } from "./persistent-map.ts";
+import { emptyMap, mapEntries, mapGet, type PersistentMap } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import type { LeaderReason, Warning } from "./reasons.ts";
 import type { SelectorIndex } from "./selector-index.ts";
@@ -73,6 +73,20 @@ export interface Inflight {
 export type KeySet = PersistentMap<true>;
 
 /**
+ * What the fold keeps for one source Service (`State.sources`). A record exists while it has
+ * members or a decision.
+ */
+export interface SourceRecord {
+  /**
+   * The pods its selector matches, sorted by name: the very views `State.pods` holds (an array,
+   * copied on change: decide reads every member anyway).
+   */
+  readonly members: readonly PodView[];
+  /** Its decision; undefined before the initial lists are in, or when it needs none. */
+  readonly decision: Decision | undefined;
+}
+
+/**
  * Everything `step` knows, as an immutable record: build it with `initialState`, change it only
  * through `step`/`advance` (which return a new one and leave this one valid). Times are epoch ms
  * taken from events (`tick`), never from a clock. Keys are `namespace/name` unless said otherwise.
@@ -98,15 +112,15 @@ export interface State {
    */
   readonly selectorIndex: SelectorIndex;
   /**
-   * source -> the pods its selector matches, sorted by name. An array, copied on change: decide
-   * reads every member anyway, so keeping the views here saves a look-up per pod per decision.
+   * source -> its record: the pods its selector matches and its decision, together, so that a pod
+   * event looks a source up and copies its path once. Read through `decisionOf`, `decisionEntries`
+   * and `membersOf`.
    */
-  readonly members: PersistentMap<readonly PodView[]>;
+  readonly sources: PersistentMap<SourceRecord>;
   /** source -> `Kind:namespace/name` of the owned objects labelled as serving it. */
   readonly owned: PersistentMap<KeySet>;
   /** `namespace/leaderName` -> sources that want that leader Service name. */
   readonly claims: PersistentMap<KeySet>;
-  readonly decisions: PersistentMap<Decision>;
   /** source -> when to look at it again. */
   readonly timers: PersistentMap<number>;
   /**
@@ -134,6 +148,25 @@ export function podOf(state: State, namespace: string, name: string): PodView | 
   return pods === undefined ? undefined : mapGet(pods, name);
 }
 
+/** The decision for the source `namespace/name`, if it has one (what `step` decided last). */
+export function decisionOf(state: State, source: string): Decision | undefined {
+  return mapGet(state.sources, source)?.decision;
+}
+
+/** Every decision, as `[source, decision]`, in the map's deterministic order. */
+export function* decisionEntries(state: State): Generator<[string, Decision], void, undefined> {
+  for (const [source, record] of mapEntries(state.sources)) {
+    if (record.decision !== undefined) yield [source, record.decision];
+  }
+}
+
+const NO_MEMBERS: readonly PodView[] = Object.freeze([]);
+
+/** The pods the source's selector matches, sorted by name (empty when none, or no such source). */
+export function membersOf(state: State, source: string): readonly PodView[] {
+  return mapGet(state.sources, source)?.members ?? NO_MEMBERS;
+}
+
 /** An empty state at `now` (epoch ms; default 0): nothing listed, leading, no decisions, no timers. */
 export function initialState(now = 0): State {
   return {
@@ -146,10 +179,9 @@ export function initialState(now = 0): State {
     nodes: emptyMap(),
     failures: emptyMap(),
     selectorIndex: emptyMap(),
-    members: emptyMap(),
+    sources: emptyMap(),
     owned: emptyMap(),
     claims: emptyMap(),
-    decisions: emptyMap(),
     timers: emptyMap(),
     nextTimerAt: Number.POSITIVE_INFINITY,
     inflight: emptyMap(),

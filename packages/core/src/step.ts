@@ -14,9 +14,7 @@ import { ownedKey, servedSource, strayFor } from "./ownership.ts";
 import {
   emptyMap,
   mapEntries,
-  mapForEach,
   mapGet,
-  mapHas,
   mapKeys,
   mapRemove,
   mapSet,
@@ -25,13 +23,21 @@ import {
   type PersistentMap,
 } from "./persistent-map.ts";
 import {
+  type IndexedSource,
   indexSource,
   type NamespaceIndex,
   type Selector,
   sourcesUnder,
   unindexSource,
 } from "./selector-index.ts";
-import { type Decision, failureKey, failureOf, type State } from "./state.ts";
+import {
+  type Decision,
+  decisionEntries,
+  failureKey,
+  failureOf,
+  type SourceRecord,
+  type State,
+} from "./state.ts";
 import { takeDue, timerFor, withTimer } from "./timers.ts";
 import {
   type Decoded,
@@ -46,17 +52,47 @@ import {
 
 type Draft = { -readonly [K in keyof State]: State[K] };
 
+/** Never pushed to (frozen): `Touched.add` replaces it with an array of one. */
+const NO_SOURCES = Object.freeze([]) as unknown as string[];
+
 /**
- * The sources a step touched. `names`: those among them for which an object at a name they need
- * (their leader Service, its slices) or a rival claim on it changed — every such change goes
- * through `touchClaimants` — so that only they run the name-collision check again.
+ * The sources a step touched, in the order they were touched. `names`: those among them for which
+ * an object at a name they need (their leader Service, its slices) or a rival claim on it changed
+ * — every such change goes through `touchClaimants` — so that only they run the name-collision
+ * check again. A step usually touches one or two sources: they are kept in a list (a Set is built
+ * only past a few), and a single member change without a Map.
  */
-class Touched extends Set<string> {
+class Touched {
+  /**
+   * The touched sources, each once, in order. Starts as an array of one (an empty array's first
+   * push would allocate room for seventeen, on every event).
+   */
+  list: string[] = NO_SOURCES;
+  #set: Set<string> | undefined;
   #names: Set<string> | undefined;
   /** The member lists this step changed, by source (decide reads them from here). */
   #members: Map<string, MembersChange> | undefined;
+  /** The same while there is only one (a pod event): no Map. */
+  #oneSource: string | undefined;
+  #oneChange: MembersChange | undefined;
   /** Every source is looked at afresh (initial sync, taking over): no name check is skipped. */
   all = false;
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  has(source: string): boolean {
+    return this.#set !== undefined ? this.#set.has(source) : this.list.includes(source);
+  }
+
+  add(source: string): void {
+    if (this.has(source)) return;
+    if (this.list.length === 0) this.list = [source];
+    else this.list.push(source);
+    if (this.#set !== undefined) this.#set.add(source);
+    else if (this.list.length > 8) this.#set = new Set(this.list);
+  }
 
   /** `source` is touched, and something at a name it needs changed. */
   addWithNames(source: string): void {
@@ -70,11 +106,20 @@ class Touched extends Set<string> {
   }
 
   membersOf(source: string): MembersChange | undefined {
-    return this.#members?.get(source);
+    if (this.#members !== undefined) return this.#members.get(source);
+    return source === this.#oneSource ? this.#oneChange : undefined;
   }
 
   setMembers(source: string, change: MembersChange): void {
-    this.#members ??= new Map();
+    if (this.#members === undefined && (this.#oneSource === undefined || this.#oneSource === source)) {
+      this.#oneSource = source;
+      this.#oneChange = change;
+      return;
+    }
+    if (this.#members === undefined) {
+      this.#members = new Map();
+      this.#members.set(this.#oneSource as string, this.#oneChange as MembersChange);
+    }
     this.#members.set(source, change);
   }
 }
@@ -135,18 +180,19 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
   if (!deepEqual(oldSelector, newSelector)) {
     if (oldSelector !== undefined)
       d.selectorIndex = unindexSource(d.selectorIndex, namespace, oldSelector, key);
-    d.members = mapRemove(d.members, key);
+    let members: readonly PodView[] = NO_MEMBERS;
     if (newSelector !== undefined) {
       d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
       // A new selector: find its pods once, by scanning the namespace.
-      const members: PodView[] = [];
+      const found: PodView[] = [];
       const pods = mapGet(d.pods, namespace);
       if (pods !== undefined) {
-        for (const pod of mapValues(pods)) if (selectorMatches(newSelector, pod.labels)) members.push(pod);
+        for (const pod of mapValues(pods)) if (selectorMatches(newSelector, pod.labels)) found.push(pod);
       }
-      members.sort(byName);
-      if (members.length > 0) d.members = mapSet(d.members, key, members);
+      members = found.sort(byName);
     }
+    const record = mapGet(d.sources, key);
+    putRecord(d, key, record, members, record?.decision);
   } else if (newSelector !== undefined && next !== old) {
     // Same selector, another view: the index holds the current one.
     d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
@@ -205,7 +251,12 @@ function setService(d: Draft, key: string, next: ServiceView | undefined, touche
     next,
     touched,
   );
-  if (hasZenLeadAnnotation(old) || hasZenLeadAnnotation(next) || mapHas(d.decisions, key)) touched.add(key);
+  if (
+    hasZenLeadAnnotation(old) ||
+    hasZenLeadAnnotation(next) ||
+    mapGet(d.sources, key)?.decision !== undefined
+  )
+    touched.add(key);
   // This Service's name may be some source's leader Service name (a collision appearing or leaving).
   touchClaimants(d, key, touched);
 }
@@ -261,28 +312,31 @@ function routePod(
   const index = mapGet(d.selectorIndex, namespace);
   if (index === undefined) return; // no source selects pods in this namespace
   const newLabels = next?.labels;
-  const route: Route = { d, name, old, next, touched, visited: [] };
+  const route: Route = { d, name, old, next, touched, visited: undefined };
   if (oldLabels !== undefined) visitLabels(index, oldLabels, route);
   if (newLabels !== undefined && (oldLabels === undefined || !deepEqual(oldLabels, newLabels))) {
     visitLabels(index, newLabels, route);
   }
 }
 
-/** One pod change being routed: the sources visited so far, each once. */
+/** One pod change being routed: the sources visited so far, each once (usually one). */
 interface Route {
   readonly d: Draft;
   readonly name: string;
   readonly old: PodView | undefined;
   readonly next: PodView | undefined;
   readonly touched: Touched;
-  readonly visited: string[];
+  visited: string[] | undefined;
 }
 
 function visitLabels(index: NamespaceIndex, labels: Readonly<Record<string, string>>, route: Route) {
   for (const label in labels) {
     const sources = sourcesUnder(index, label, labels[label] as string);
-    if (sources !== undefined)
-      mapForEach(sources, (selector, source) => visitSource(route, source, selector));
+    if (sources === undefined) continue;
+    for (let i = 0; i < sources.length; i++) {
+      const indexed = sources[i] as IndexedSource;
+      visitSource(route, indexed.source, indexed.service);
+    }
   }
 }
 
@@ -292,14 +346,16 @@ function visitLabels(index: NamespaceIndex, labels: Readonly<Record<string, stri
  */
 function visitSource(route: Route, source: string, service: ServiceView) {
   const { d, name, old, next, touched } = route;
-  if (route.visited.includes(source)) return;
-  route.visited.push(source);
+  if (route.visited === undefined) route.visited = [source];
+  else if (route.visited.includes(source)) return;
+  else route.visited.push(source);
   const is = next !== undefined && selectorMatches(service.selector as Selector, next.labels);
-  const members = mapGet(d.members, source) ?? NO_MEMBERS;
+  // This step's member list so far (written to the record once, at the end of the step).
+  const change = touched.membersOf(source);
+  const members = change !== undefined ? change.after : (mapGet(d.sources, source)?.members ?? NO_MEMBERS);
   const at = old === undefined ? -1 : members.indexOf(old);
   const updated = withMember(members, name, at, is ? next : undefined);
   if (updated === members) return; // neither was nor is a member
-  d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
   touched.add(source);
   // The count moves by this pod alone when it was found by identity or simply added; otherwise
   // (another view under its name was replaced) it is counted afresh.
@@ -310,7 +366,6 @@ function visitSource(route: Route, source: string, service: ServiceView) {
       : updated.length === members.length + 1
         ? added
         : Number.NaN;
-  const change = touched.membersOf(source);
   const before = change === undefined ? members : change.before;
   const total = change === undefined ? delta : change.delta + delta;
   touched.setMembers(source, { service, before, after: updated, delta: total });
@@ -353,7 +408,7 @@ function setNode(d: Draft, name: string, next: NodeView | undefined, touched: To
   d.nodes = next === undefined ? mapRemove(d.nodes, name) : mapSet(d.nodes, name, next);
   if (old?.zone === next?.zone) return;
   // Rare (a node's zone label changed): find the leaders on that node.
-  for (const [source, decision] of mapEntries(d.decisions)) {
+  for (const [source, decision] of decisionEntries(d)) {
     const leader = decision.leader;
     if (leader === undefined) continue;
     const pods = mapGet(d.pods, decision.source.namespace);
@@ -423,7 +478,8 @@ function upsert(d: Draft, object: Decoded, touched: Touched) {
     // The hot path (readiness flaps): the namespace's pods are looked up once.
     const pods = mapGet(d.pods, namespace);
     const old = pods === undefined ? undefined : mapGet(pods, name);
-    if (hadFailure || old === undefined || !deepEqual(old, object)) {
+    // A readiness flap differs in `ready`: no need to compare the rest.
+    if (hadFailure || old === undefined || old.ready !== object.ready || !deepEqual(old, object)) {
       setPod(d, namespace, name, pods, old, object, touched);
     }
     return;
@@ -436,7 +492,8 @@ function upsert(d: Draft, object: Decoded, touched: Touched) {
 
 /** Is the object's last version a decode failure? */
 function hasFailure(d: Draft, kind: Kind, namespace: string, name: string): boolean {
-  return failureOf(d, kind, objectKey(namespace, name)) !== undefined;
+  // No key built while nothing failed (a healthy cluster).
+  return d.failures.size !== 0 && failureOf(d, kind, objectKey(namespace, name)) !== undefined;
 }
 
 function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Touched) {
@@ -492,7 +549,8 @@ function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Touc
 
 /** Whether every kind in `REQUIRED_KINDS` has been listed, so that decisions are made. */
 export function isSynced(state: State): boolean {
-  return REQUIRED_KINDS.every((k) => state.synced.has(k));
+  for (const kind of REQUIRED_KINDS) if (!state.synced.has(kind)) return false;
+  return true;
 }
 
 /** Every source that may need a decision: after the initial lists, all of them are looked at afresh. */
@@ -530,20 +588,48 @@ function fireTimers(d: Draft, touched: Touched) {
   for (const source of due) touched.add(source);
 }
 
+/**
+ * Decides `source` again and writes its record once: this step's member list (if it changed) with
+ * the new decision.
+ */
 function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
-  const before = mapGet(d.decisions, source);
+  const record = mapGet(d.sources, source);
+  const before = record?.decision;
+  const change = touched.membersOf(source);
   const decision = decideAfter(d, source, before, {
     namesUnchanged: !touched.namesChanged(source),
-    members: touched.membersOf(source),
+    members: change,
   });
-  if (decision !== before) {
-    d.decisions =
-      decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
-  }
+  putRecord(d, source, record, change?.after ?? record?.members ?? NO_MEMBERS, decision);
   const table = withTimer(d, source, timerFor(d, source, decision));
   d.timers = table.timers;
   d.nextTimerAt = table.nextTimerAt;
   return { source, before, after: decision };
+}
+
+/** Writes this step's member lists to their records (before the initial lists are in: no decisions). */
+function flushMembers(d: Draft, touched: Touched) {
+  for (const source of touched.list) {
+    const change = touched.membersOf(source);
+    if (change === undefined) continue;
+    const record = mapGet(d.sources, source);
+    putRecord(d, source, record, change.after, record?.decision);
+  }
+}
+
+/** Sets a source's record (removed when it has neither members nor a decision). */
+function putRecord(
+  d: Draft,
+  source: string,
+  record: SourceRecord | undefined,
+  members: readonly PodView[],
+  decision: Decision | undefined,
+) {
+  if (record !== undefined && record.members === members && record.decision === decision) return;
+  d.sources =
+    members.length === 0 && decision === undefined
+      ? mapRemove(d.sources, source)
+      : mapSet(d.sources, source, { members, decision });
 }
 
 /** What one step did to a touched source's decision (for `advance`, which would look both up). */
@@ -613,8 +699,10 @@ export function stepWithChanges(
   }
   if (touched.size === 0) return { state: d, changes: NO_CHANGES };
   // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
-  if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
-  const changes: DecisionChange[] = [];
-  for (const source of touched) changes.push(redecide(d, source, touched));
+  if (!isSynced(d)) {
+    flushMembers(d, touched);
+    return { state: d, changes: NO_CHANGES };
+  }
+  const changes = touched.list.map((source) => redecide(d, source, touched));
   return { state: d, changes };
 }

@@ -27,15 +27,18 @@ export function timerFor(
 ): number | undefined {
   let at = decision?.wakeAt ?? Number.POSITIVE_INFINITY;
   if (state.inflight.size !== 0) {
-    const retry = (key: string) => {
-      const pending = mapGet(state.inflight, key);
-      if (pending !== undefined && pending.retryAt > state.now) at = Math.min(at, pending.retryAt);
-    };
-    for (const d of decision?.desired ?? []) retry(ownedKey(d.kind, d.namespace, d.name));
+    for (const d of decision?.desired ?? [])
+      at = retryBefore(state, ownedKey(d.kind, d.namespace, d.name), at);
     const owned = mapGet(state.owned, source);
-    if (owned !== undefined) for (const key of mapKeys(owned)) retry(key);
+    if (owned !== undefined) for (const key of mapKeys(owned)) at = retryBefore(state, key, at);
   }
   return at === Number.POSITIVE_INFINITY ? undefined : at;
+}
+
+/** The earlier of `at` and the retry time of the write in flight for `key`, if it is after `now`. */
+function retryBefore(state: Pick<State, "now" | "inflight">, key: string, at: number): number {
+  const pending = mapGet(state.inflight, key);
+  return pending !== undefined && pending.retryAt > state.now ? Math.min(at, pending.retryAt) : at;
 }
 
 /**

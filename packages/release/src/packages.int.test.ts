@@ -75,7 +75,7 @@ describe("the installed packages", () => {
   it("(a) plain Node ESM imports @zen-lead/core and folds events through step and plan", async () => {
     const dir = workDir({
       "fold.mjs": `
-import { decode, fromWatch, initialState, isSynced, mapGet, observedOwned, plan, step } from "@zen-lead/core";
+import { decisionOf, decode, fromWatch, initialState, isSynced, observedOwned, plan, step } from "@zen-lead/core";
 import { nodeJson, podJson, serviceJson } from "@zen-lead/core/testing";
 const pods = [podJson("web-0", { ips: ["10.0.0.1"] }), podJson("web-1", { ips: ["10.0.0.2"] })];
 let state = initialState(0);
@@ -84,12 +84,12 @@ state = step(state, { type: "resync", kind: "Service", objects: [decode("Service
 state = step(state, { type: "resync", kind: "EndpointSlice", objects: [] });
 state = step(state, { type: "resync", kind: "Pod", objects: pods.map((p) => decode("Pod", p)) });
 const writes = () => {
-  const d = mapGet(state.decisions, "default/web");
+  const d = decisionOf(state, "default/web");
   return plan(d.desired, observedOwned(state, "default/web"), "default/web").map((w) => w.type + " " + w.kind);
 };
-const first = { synced: isSynced(state), leader: mapGet(state.decisions, "default/web").leader.podName, writes: writes() };
+const first = { synced: isSynced(state), leader: decisionOf(state, "default/web").leader.podName, writes: writes() };
 state = step(state, fromWatch("Pod", "MODIFIED", podJson("web-0", { ips: ["10.0.0.1"], ready: false })));
-const second = { leader: mapGet(state.decisions, "default/web").leader.podName };
+const second = { leader: decisionOf(state, "default/web").leader.podName };
 console.log(JSON.stringify({ first, second }));
 `,
     });

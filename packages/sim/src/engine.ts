@@ -20,11 +20,12 @@ import {
   type Decision,
   type DecisionChange,
   type Decoded,
+  decisionOf,
   type EndpointSliceView,
   isCandidate,
   isFailure,
   type Kind,
-  mapGet,
+  membersOf,
   type PodView,
   reconcileActions,
   type State,
@@ -513,9 +514,9 @@ class Engine implements SimulationRun {
     const state = this.#state as State | undefined;
     if (state === undefined) return;
     for (const [source, leader] of published) {
-      const pod = (mapGet(state.members, source) ?? []).find((p) => p.uid === leader.podUid);
+      const pod = membersOf(state, source).find((p) => p.uid === leader.podUid);
       if (pod === undefined || !isCandidate(pod)) continue;
-      const after: Decision | undefined = mapGet(state.decisions, source);
+      const after: Decision | undefined = decisionOf(state, source);
       if (after?.leader?.podUid !== leader.podUid) {
         this.#trace.violation({
           at,

@@ -7,12 +7,12 @@
 import {
   type Action,
   type Decision,
+  decisionEntries,
+  decisionOf,
   type EndpointSliceView,
   isCandidate,
   isFailure,
   LABELS,
-  mapEntries,
-  mapGet,
   type OwnedView,
   plan,
   podOf,
@@ -104,10 +104,10 @@ export function publishedLeaders(model: ApiModel): Map<string, { podName: string
 export function unconverged(model: ApiModel, state: State): { source: string; writes: Action[] }[] {
   const owned = ownedInApi(model);
   const sources = new Set<string>(owned.keys());
-  for (const [source] of mapEntries(state.decisions)) sources.add(source);
+  for (const [source] of decisionEntries(state)) sources.add(source);
   const out: { source: string; writes: Action[] }[] = [];
   for (const source of [...sources].sort()) {
-    const decision = mapGet(state.decisions, source);
+    const decision = decisionOf(state, source);
     if (decision !== undefined && decision.desired === undefined) continue; // frozen: writes nothing
     const writes = plan(decision?.desired ?? [], owned.get(source) ?? [], source);
     if (writes.length > 0) out.push({ source, writes });

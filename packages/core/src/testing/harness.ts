@@ -7,7 +7,7 @@ import { type ClusterEvent, fromWatch } from "../events.ts";
 import { mapGet } from "../persistent-map.ts";
 import { advance, DEFAULT_OPTIONS, type ReconcileOptions } from "../reconcile.ts";
 import type { Decision, State } from "../state.ts";
-import { initialState } from "../state.ts";
+import { decisionOf, initialState } from "../state.ts";
 import type { Kind } from "../views.ts";
 
 export interface Harness {
@@ -96,7 +96,7 @@ export function harness(
       }
       return all;
     },
-    decision: (source) => mapGet(state.decisions, source),
+    decision: (source) => decisionOf(state, source),
     timer: (source) => mapGet(state.timers, source),
     objects: () => [...store.values()],
   };
