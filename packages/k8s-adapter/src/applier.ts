@@ -2,8 +2,10 @@
  * Performs the core's writes (apply and delete actions) on the API server. It decides nothing about
  * *what* to write; it guarantees *how*:
  *
- * - Creates are plain creates (POST): an object that appeared meanwhile gets 409 AlreadyExists and is
- *   never touched (outcome `conflict`).
+ * - Creates are server-side applies that must find no object: their body carries a resourceVersion
+ *   no object can have (`NO_OBJECT_RESOURCE_VERSION`), so when anything is at the name the server
+ *   refuses (409, reported as AlreadyExists) and never touches it (outcome `conflict`); otherwise
+ *   the object is created, owned by zen-lead's apply from birth — one request.
  * - Updates are server-side applies (field manager `zen-lead`, `force: true`, content type
  *   `application/apply-patch+yaml` set explicitly) whose body carries `metadata.uid` = the observed
  *   uid: the server refuses (409) if the object at that name is another one. An update without an
@@ -23,8 +25,10 @@
  * - Other refusals (409, 400, 403, 404 on update, 422) are not retried here: the core asks for an
  *   unobserved write again after its in-flight TTL, and re-plans from what the watch shows.
  *
- * Every outcome is reported through `onResult` (for Events, logs and metrics).
+ * Every outcome is reported through `onResult` (for Events, logs and metrics), with the write's
+ * timeline (`WriteTrace`): from the watch event that caused it to the server's answer.
  */
+
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   type Action,
@@ -78,6 +82,29 @@ export interface DriftReport {
   readonly managers: readonly string[];
 }
 
+/**
+ * Where a write's time went (the latency budget), as performance.now() in this process (ms). The
+ * first three are the cause's: the watch event whose fold asked for the write (absent when a timer,
+ * a relist or the Lease asked for it); the rest are the applier's.
+ */
+export interface WriteTrace {
+  /** The watch event's line came off the connection. */
+  readonly receivedAt?: number;
+  /** Parsed and decoded into the core's event. */
+  readonly decodedAt?: number;
+  /** The core's fold returned the actions. */
+  readonly foldedAt?: number;
+  /** Handed to the applier (`submit`). */
+  readonly queuedAt: number;
+  /** Its request started: after the key's turn, backoff and the rate limit. */
+  readonly sentAt: number;
+  /** The server's answer to its first request arrived (a replacement after drift comes later). */
+  readonly answeredAt: number;
+}
+
+/** What happened before the applier: the `WriteTrace` stages a caller knows, handed to `submit`. */
+export type WriteCause = Pick<WriteTrace, "receivedAt" | "decodedAt" | "foldedAt">;
+
 export interface WriteResult {
   readonly action: WriteAction;
   readonly key: string;
@@ -88,6 +115,8 @@ export interface WriteResult {
   readonly retryInMs?: number;
   /** With `replaced` and `drifted`: what differed. */
   readonly drift?: DriftReport;
+  /** Where the write's time went (absent when it never got to send: refused locally). */
+  readonly trace?: WriteTrace;
 }
 
 /**
@@ -95,7 +124,11 @@ export interface WriteResult {
  * resolves with the object as the server answered (undefined when there is none to compare).
  */
 export interface WriteTransport {
-  /** POST; `warning` is a non-fatal problem of a create that happened (reported with `created`). */
+  /**
+   * Creates the object only if nothing is at its name (else rejects with 409, reason
+   * AlreadyExists); `warning` is a non-fatal problem of a create that happened (reported with
+   * `created`).
+   */
   create(action: ApplyAction): Promise<{ readonly object: unknown; readonly warning?: Error }>;
   apply(action: ApplyAction & { readonly expectedUid: string }): Promise<unknown>;
   /** PUT of a whole object; its metadata's uid and resourceVersion are the preconditions. */
@@ -115,47 +148,37 @@ export function applyBody(action: ApplyAction & { readonly expectedUid: string }
   return { ...action.manifest, metadata: { ...metadata, uid: action.expectedUid } };
 }
 
-interface ManagedFieldsEntry {
-  readonly manager?: string;
-  readonly operation?: string;
-}
-
 /**
- * A create (POST) records zen-lead's fields under an `Update` operation, and server-side apply
- * never removes fields another operation owns: an annotation zen-lead later stops setting would
- * stay forever. So right after the create, the entry is turned into zen-lead's `Apply` entry (what
- * kubectl's client-side-to-server-side apply upgrade does), under a uid test: the object just
- * created, and only it. Returns quietly when there is nothing to convert.
+ * A resourceVersion no object can have: 2^64−1 (resourceVersions are etcd revisions, int64). A
+ * server-side apply carrying it creates the object when nothing is at the name — a create ignores
+ * the resourceVersion — and is refused with 409 Conflict when anything is, before anything is
+ * written: a create-only apply. One request where a POST needed a second one (a POST records
+ * zen-lead's fields under an *Update* operation, and apply never removes fields another operation
+ * owns, so the entry had to be converted into zen-lead's *Apply* entry right after).
  */
-async function adoptAsApplied(kc: KubeConfig, action: ApplyAction, created: unknown): Promise<unknown> {
-  const meta = (created as { metadata?: { uid?: unknown; managedFields?: unknown } } | undefined)?.metadata;
-  const entries = Array.isArray(meta?.managedFields) ? (meta.managedFields as ManagedFieldsEntry[]) : [];
-  const ours = (e: ManagedFieldsEntry) => e.manager === FIELD_MANAGER && e.operation === "Update";
-  if (typeof meta?.uid !== "string" || !entries.some(ours)) return created;
-  const upgraded = entries.map((e) => (ours(e) ? { ...e, operation: "Apply" } : e));
-  return await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
-    query: { fieldManager: FIELD_MANAGER },
-    contentType: "application/json-patch+json",
-    body: [
-      { op: "test", path: "/metadata/uid", value: meta.uid },
-      { op: "replace", path: "/metadata/managedFields", value: upgraded },
-    ],
-  });
+export const NO_OBJECT_RESOURCE_VERSION = "18446744073709551615";
+
+/** The body of a create: the manifest plus the resourceVersion no object can have. */
+export function createBody(action: ApplyAction): Record<string, unknown> {
+  const metadata = (action.manifest.metadata ?? {}) as Record<string, unknown>;
+  return { ...action.manifest, metadata: { ...metadata, resourceVersion: NO_OBJECT_RESOURCE_VERSION } };
 }
 
 export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
   return {
     async create(action) {
-      const created = await request(kc, "POST", collectionPath(action.kind, action.namespace), {
-        query: { fieldManager: FIELD_MANAGER },
-        body: action.manifest,
-      });
-      // Created is created: a failed ownership upgrade is reported with the outcome, not retried
-      // as a create (which would now meet its own object: 409).
+      const path = objectPath(action.kind, action.namespace, action.name);
       try {
-        return { object: await adoptAsApplied(kc, action, created) };
+        const object = await request(kc, "PATCH", path, {
+          query: { fieldManager: FIELD_MANAGER },
+          contentType: APPLY_PATCH_CONTENT_TYPE,
+          body: createBody(action),
+        });
+        return { object };
       } catch (error) {
-        return { object: created, warning: error instanceof Error ? error : new Error(String(error)) };
+        // The resourceVersion precondition failed: something is at the name. Said as a POST would.
+        if (statusOf(error) !== 409) throw error;
+        throw new ApiError(409, `${(error as Error).message} (it already exists)`, "AlreadyExists");
       }
     },
     apply(action) {
@@ -183,10 +206,15 @@ export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
   };
 }
 
+/** Default sustained writes per second (`--kube-api-qps`). */
+export const DEFAULT_QPS = 50;
+/** Default writes allowed at once after a quiet period (`--kube-api-burst`). */
+export const DEFAULT_BURST = 100;
+
 export interface ApplierOptions {
-  /** Sustained writes per second (token refill). */
+  /** Sustained writes per second (token refill). Default DEFAULT_QPS. */
   readonly qps?: number;
-  /** Writes allowed at once after a quiet period (bucket size). */
+  /** Writes allowed at once after a quiet period (bucket size). Default DEFAULT_BURST. */
   readonly burst?: number;
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
@@ -204,8 +232,11 @@ export interface ApplierOptions {
 }
 
 export interface Applier {
-  /** Queue a write; apply/delete actions only (others are ignored). */
-  submit(action: Action): void;
+  /**
+   * Queue a write; apply/delete actions only (others are ignored). `cause`: when the watch event
+   * that asked for it arrived and was folded, for the result's `trace`.
+   */
+  submit(action: Action, cause?: WriteCause): void;
   /** Submit every write action of a stream. */
   connect(actions: Observable<Action>): Subscription;
   /** Resolves when nothing is waiting, backing off or in flight. */
@@ -308,10 +339,12 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     throw new Error("createApplier needs a KubeConfig or a transport");
   }
   const transport = options.transport ?? kubeWriteTransport(kc as KubeConfig);
-  const bucket = tokenBucket(options.qps ?? 50, options.burst ?? 100, scheduler.now());
+  const bucket = tokenBucket(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST, scheduler.now());
 
   // Insertion order is service order; replacing a waiting request keeps its place (fairness).
   const pending = new Map<string, WriteAction>();
+  /** Per waiting key: the cause and queue time of its latest request (the one that runs). */
+  const queued = new Map<string, WriteCause & { readonly queuedAt: number }>();
   const inFlight = new Set<string>();
   const failures = new Map<string, number>();
   // When a key may be written again: after a transient failure (the retry waits), and after a 429
@@ -364,10 +397,10 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
    * writer's cannot stand together (type ClusterIP beside someone's loadBalancerSourceRanges):
    * only a replacement of the live object — the same one, by uid — converges.
    */
-  async function update(action: ApplyAction, expectedUid: string): Promise<Outcome> {
+  async function update(action: ApplyAction, expectedUid: string, answered: () => void): Promise<Outcome> {
     let answer: unknown;
     try {
-      answer = await transport.apply({ ...action, expectedUid });
+      answer = await transport.apply({ ...action, expectedUid }).finally(answered);
     } catch (error) {
       if (statusOf(error) !== 422 || isConflict(error as Error)) throw error;
       const live = await transport.get(action);
@@ -379,10 +412,11 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     return converge(action, answer, "applied");
   }
 
-  async function perform(action: WriteAction): Promise<Outcome> {
+  /** Performs the write; `answered` is called when its first request is answered (or fails). */
+  async function perform(action: WriteAction, answered: () => void): Promise<Outcome> {
     if (action.type === "delete") {
       try {
-        await transport.delete(action);
+        await transport.delete(action).finally(answered);
         return { status: "deleted" };
       } catch (error) {
         if (statusOf(error) === 404) return { status: "gone" };
@@ -390,7 +424,7 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
       }
     }
     if (action.create) {
-      const { object, warning } = await transport.create(action);
+      const { object, warning } = await transport.create(action).finally(answered);
       const outcome = await converge(action, object, "created");
       return warning === undefined ? outcome : { ...outcome, warning };
     }
@@ -398,14 +432,22 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     if (expectedUid === undefined || expectedUid === "") {
       throw new ApiError(-1, `refusing to update ${keyOf(action)} without a uid precondition`);
     }
-    return update(action, expectedUid);
+    return update(action, expectedUid, answered);
   }
 
-  async function run(key: string, action: WriteAction): Promise<void> {
+  async function run(key: string, action: WriteAction, cause: WriteCause & { queuedAt: number }) {
     const started = scheduler.now();
+    const sentAt = performance.now();
+    let answeredAt: number | undefined;
+    const answered = () => {
+      answeredAt ??= performance.now();
+    };
+    // Refused locally (no uid precondition): nothing was sent, so no trace.
+    const traced = () =>
+      answeredAt === undefined ? {} : { trace: { ...cause, sentAt, answeredAt } satisfies WriteTrace };
     let result: WriteResult;
     try {
-      const { status, warning, drift } = await perform(action);
+      const { status, warning, drift } = await perform(action, answered);
       failures.delete(key);
       notBefore.delete(key);
       const durationMs = scheduler.now() - started;
@@ -416,6 +458,7 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
         durationMs,
         ...(warning !== undefined ? { error: warning } : {}),
         ...(drift !== undefined ? { drift } : {}),
+        ...traced(),
       };
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
@@ -423,7 +466,7 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
       const durationMs = scheduler.now() - started;
       if (isConflict(error)) {
         failures.delete(key);
-        result = { action, key, status: "conflict", error, durationMs };
+        result = { action, key, status: "conflict", error, durationMs, ...traced() };
       } else if (status === 429 || status === 0 || status >= 500) {
         const n = failures.get(key) ?? 0;
         failures.set(key, n + 1);
@@ -431,11 +474,14 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
         const retryInMs = Math.max(retryAfter, backoffDelay(n, backoffInitialMs, backoffMaxMs, random));
         notBefore.set(key, { at: scheduler.now() + retryInMs, throttled: status === 429 });
         // A newer request for the key, queued meanwhile, wins over this retry.
-        if (!pending.has(key) && !stopped) pending.set(key, action);
-        result = { action, key, status: "retrying", error, durationMs, retryInMs };
+        if (!pending.has(key) && !stopped) {
+          pending.set(key, action);
+          queued.set(key, cause);
+        }
+        result = { action, key, status: "retrying", error, durationMs, retryInMs, ...traced() };
       } else {
         failures.delete(key);
-        result = { action, key, status: "rejected", error, durationMs };
+        result = { action, key, status: "rejected", error, durationMs, ...traced() };
       }
     }
     inFlight.delete(key);
@@ -448,6 +494,7 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     if (stopped) return;
     if (options.mayWrite?.() === false) {
       pending.clear();
+      queued.clear();
       settleIdle();
       return;
     }
@@ -464,16 +511,19 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
         wakeUpAt(now + wait);
         break;
       }
+      const cause = queued.get(key) ?? { queuedAt: performance.now() };
       pending.delete(key);
+      queued.delete(key);
       inFlight.add(key);
-      void run(key, action);
+      void run(key, action, cause);
     }
   }
 
   const applier: Applier = {
-    submit(action) {
+    submit(action, cause) {
       if (stopped || !isWrite(action)) return;
       const key = keyOf(action);
+      queued.set(key, { ...cause, queuedAt: performance.now() });
       // A new request carries new intent (a failover must not wait out an old backoff), so it is
       // not held back unless the server throttled the key; the failure count stays, so if it fails
       // too it waits longer. The core re-asks an identical write only after its in-flight TTL.
@@ -496,6 +546,7 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
       stopped = true;
       wake?.unsubscribe();
       pending.clear();
+      queued.clear();
       settleIdle();
     },
   };

@@ -11,14 +11,20 @@ export {
   type ApplierOptions,
   applyBody,
   createApplier,
+  createBody,
+  DEFAULT_BURST,
+  DEFAULT_QPS,
   type DriftReport,
   FIELD_MANAGER,
   keyOf,
   kubeWriteTransport,
+  NO_OBJECT_RESOURCE_VERSION,
   tokenBucket,
   type WriteAction,
+  type WriteCause,
   type WriteResult,
   type WriteStatus,
+  type WriteTrace,
   type WriteTransport,
 } from "./applier.ts";
 export { type CancelTimer, type Clock, type ManualClock, manualClock, settle, systemClock } from "./clock.ts";
@@ -44,7 +50,17 @@ export {
   type RecordOutcome,
   truncateNote,
 } from "./events.ts";
-export { ApiError, openStream, type Query, request, serverHealth, statusOf } from "./http.ts";
+export {
+  ApiError,
+  type Method,
+  onRequest,
+  openStream,
+  type Query,
+  type RequestListener,
+  request,
+  serverHealth,
+  statusOf,
+} from "./http.ts";
 export {
   createLeaderElector,
   kubeLeaseApi,
@@ -63,6 +79,7 @@ export {
 } from "./server-health.ts";
 export { type SliceWatch, watchSlices } from "./slice-watch.ts";
 export {
+  type Arrival,
   backoffDelay,
   collectionPath,
   DEFAULT_WATCH_TIMEOUT_MS,

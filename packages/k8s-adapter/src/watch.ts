@@ -18,6 +18,7 @@
  * it is woken the moment any request sent after the failure gets an answer — the server health's
  * /readyz probe, a Lease renewal, another watch — instead of sleeping out its backoff.
  */
+
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   type ClusterEvent,
@@ -72,26 +73,33 @@ export interface ListPage {
 /** How the loop reaches the API server; replaceable (unit tests, fault injection). */
 export interface WatchTransport {
   list(path: string, query: Query, signal: AbortSignal): Promise<ListPage>;
-  /** Starts a watch; resolves once connected with the controller that aborts it. */
+  /**
+   * Starts a watch; resolves once connected with the controller that aborts it. `receivedAt`
+   * (performance.now(), ms) is when the event's line arrived, before it was parsed.
+   */
   watch(
     path: string,
     query: Query,
-    onEvent: (type: string, object: unknown) => void,
+    onEvent: (type: string, object: unknown, receivedAt?: number) => void,
     onDone: (error: unknown) => void,
   ): Promise<AbortController>;
 }
 
-/** Splits a watch body into lines, one JSON watch event each. */
-async function readLines(body: AsyncIterable<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+/** Splits a watch body into lines, one JSON watch event each; `at` is when the line's last chunk came. */
+async function readLines(
+  body: AsyncIterable<Uint8Array>,
+  onLine: (line: string, at: number) => void,
+): Promise<void> {
   const decoder = new TextDecoder();
   let buffered = "";
   for await (const chunk of body) {
+    const at = performance.now();
     buffered += decoder.decode(chunk, { stream: true });
     let newline = buffered.indexOf("\n");
     while (newline >= 0) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
-      if (line.trim() !== "") onLine(line);
+      if (line.trim() !== "") onLine(line, at);
       newline = buffered.indexOf("\n");
     }
   }
@@ -120,14 +128,14 @@ export function kubeTransport(kc: KubeConfig): WatchTransport {
         query: { ...query, watch: true },
         signal: controller.signal,
       });
-      readLines(body, (line) => {
+      readLines(body, (line, at) => {
         let event: { type?: unknown; object?: unknown };
         try {
           event = JSON.parse(line) as { type?: unknown; object?: unknown };
         } catch {
           return; // not a watch event: nothing to act on
         }
-        if (typeof event?.type === "string") onEvent(event.type, event.object);
+        if (typeof event?.type === "string") onEvent(event.type, event.object, at);
       }).then(
         () => onDone(null),
         (error: unknown) => onDone(controller.signal.aborted ? null : new ApiError(0, describe(error))),
@@ -138,6 +146,15 @@ export function kubeTransport(kc: KubeConfig): WatchTransport {
 }
 
 export type WatchDiagnosticKind = "relist" | "rewatch" | "listed";
+
+/**
+ * When a watch event arrived, for the latency budget: `receivedAt` when its line came off the
+ * connection, `decodedAt` once parsed and decoded into the core's event (performance.now(), ms).
+ */
+export interface Arrival {
+  readonly receivedAt: number;
+  readonly decodedAt: number;
+}
 
 export interface WatchDiagnostic {
   readonly kind: Kind;
@@ -184,6 +201,8 @@ export interface WatchOptions {
   readonly health?: ServerHealth;
   /** Told whether each loop's watch is live (`Kind` or `Kind/namespace`). */
   readonly liveness?: WatchLiveness;
+  /** Told when each watch event arrived, right before the event is emitted. */
+  readonly onArrival?: (event: ClusterEvent, arrival: Arrival) => void;
 }
 
 interface LoopSink {
@@ -207,6 +226,7 @@ interface LoopConfig {
   readonly onDiagnostic: (line: string, detail: WatchDiagnostic) => void;
   readonly health: ServerHealth | undefined;
   readonly liveness: WatchLiveness | undefined;
+  readonly onArrival: ((event: ClusterEvent, arrival: Arrival) => void) | undefined;
 }
 
 function describe(error: unknown): string {
@@ -418,7 +438,7 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
       // A 410 on a list's own resourceVersion, before anything came: relisting at once could spin.
       retry(mode, cause === "gone" && fromList && !delivered ? "refused" : cause, why);
     };
-    const onEvent = (type: string, object: unknown) => {
+    const onEvent = (type: string, object: unknown, receivedAt?: number) => {
       if (gen !== generation) return;
       lastActivity = cfg.scheduler.now();
       if (type === "ERROR") {
@@ -431,7 +451,13 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
       delivered = true;
       const rv = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
       if (typeof rv === "string" && rv !== "") resourceVersion = rv;
-      if (WATCH_TYPES.has(type)) sink.event(fromWatch(cfg.kind, type as WatchType, object));
+      if (!WATCH_TYPES.has(type)) return;
+      const event = fromWatch(cfg.kind, type as WatchType, object);
+      if (cfg.onArrival !== undefined) {
+        const decodedAt = performance.now();
+        cfg.onArrival(event, { receivedAt: receivedAt ?? decodedAt, decodedAt });
+      }
+      sink.event(event);
     };
     const onDone = (error: unknown) => {
       if (gen !== generation) return;
@@ -509,6 +535,7 @@ export function watchKind(kc: KubeConfig, kind: Kind, options: WatchOptions = {}
       // Without a cluster (unit tests with a scripted transport) there is no server to wait for.
       health: options.health ?? (kc.getCurrentCluster() !== null ? serverHealth(kc) : undefined),
       liveness: options.liveness,
+      onArrival: options.onArrival,
     };
     const namespaces = [...new Set(options.namespaces ?? [])];
     if (!RESOURCES[kind].namespaced || namespaces.length === 0) {
