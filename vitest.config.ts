@@ -10,6 +10,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts"],
+          // Property tests run hundreds of cases and some tests start Node processes: on a busy
+          // 2-core machine 5 s is not enough. Speed is measured by the benches, never here.
+          testTimeout: 30_000,
           exclude: ["packages/*/src/**/*.int.test.ts", "**/node_modules/**"],
         },
       },

@@ -1,22 +1,7 @@
 package main
 
-// Fault injection on a running cluster: the supervisor listens on a Unix socket (DIR/control.sock,
-// the state file's "controlSocket") and stops, freezes and restarts one component on request, with
-// the arguments it was first started with (same ports, same data dir, same certificates).
-//
-//	zen-lead-cluster ctl STATE_FILE|SOCKET COMMAND COMPONENT
-//
-// Protocol: one line `COMMAND COMPONENT` in, one line of JSON out ({"ok":true,"pid":N} or
-// {"ok":false,"error":"..."}), then the connection closes. Commands:
-//
-//	kill     SIGKILL; the component stays down (no restart)
-//	stop     SIGSTOP (frozen: its sockets stay open, nothing is read or answered)
-//	cont     SIGCONT
-//	start    start it again (if it is not running) with its original arguments
-//	restart  SIGKILL if running, then start
-//	pid      the running process's pid
-//
-// A component stopped this way is not reported as having "exited unexpectedly".
+// Fault injection on a running cluster: the supervisor's control socket and the `ctl` subcommand
+// (usage and protocol: the package doc, main.go).
 
 import (
 	"bufio"

@@ -6,11 +6,42 @@
 //	zen-lead-cluster <component> [flags...]
 //
 // where <component> is one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy,
-// kubectl, kwok, version, or the orchestration subcommands up / supervise (see up.go) and ctl
-// (stop, freeze or restart one component of a running cluster: control.go). kube-proxy is
-// never started by `up`: the data-plane tests start it inside the network namespace that plays the
-// node. kubectl is here so that zen-lead's kubectl plugin is tested through the real kubectl.
+// kubectl, kwok, version, or the orchestration subcommands up / supervise and ctl (below). kube-proxy
+// is never started by `up`: the data-plane tests start it inside the network namespace that plays
+// the node. kubectl is here so that zen-lead's kubectl plugin is tested through the real kubectl.
 // If the binary is invoked through a symlink named after a component (argv[0]), that name is used.
+//
+// # Bringing a cluster up (up.go)
+//
+// `up` and `supervise` bring a loopback-only control plane up in a temp dir:
+//
+//	zen-lead-cluster up [--foreground] [--dir DIR] [--state-file PATH] [--nodes N] [--manual-nodes N]
+//	                    [--watch-pid PID] [--timeout DUR] [--controllers LIST] [--keep-dir]
+//
+// Without --foreground, `up` starts a detached supervisor (own session), waits until the cluster is
+// ready, prints the state file path on stdout and exits 0; the supervisor keeps the components running
+// until it gets SIGTERM/SIGINT (tools/cluster/down.sh STATE sends it), or --watch-pid's process exits.
+// With --foreground, `up` is the supervisor and stays up until Ctrl-C.
+//
+// # Fault injection (control.go)
+//
+// The supervisor listens on a Unix socket (DIR/control.sock, the state file's "controlSocket") and
+// stops, freezes and restarts one component on request, with the arguments it was first started
+// with (same ports, same data dir, same certificates):
+//
+//	zen-lead-cluster ctl STATE_FILE|SOCKET COMMAND COMPONENT
+//
+// Protocol: one line `COMMAND COMPONENT` in, one line of JSON out ({"ok":true,"pid":N} or
+// {"ok":false,"error":"..."}), then the connection closes. Commands:
+//
+//	kill     SIGKILL; the component stays down (no restart)
+//	stop     SIGSTOP (frozen: its sockets stay open, nothing is read or answered)
+//	cont     SIGCONT
+//	start    start it again (if it is not running) with its original arguments
+//	restart  SIGKILL if running, then start
+//	pid      the running process's pid
+//
+// A component stopped this way is not reported as having "exited unexpectedly".
 package main
 
 import (

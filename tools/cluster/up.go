@@ -1,14 +1,8 @@
 package main
 
-// The `up` and `supervise` subcommands: bring a loopback-only control plane up in a temp dir.
-//
-//	zen-lead-cluster up [--foreground] [--dir DIR] [--state-file PATH] [--nodes N] [--manual-nodes N]
-//	                    [--watch-pid PID] [--timeout DUR] [--controllers LIST] [--keep-dir]
-//
-// Without --foreground, `up` starts a detached supervisor (own session), waits until the cluster is
-// ready, prints the state file path on stdout and exits 0; the supervisor keeps the components running
-// until it gets SIGTERM/SIGINT (tools/cluster/down.sh STATE sends it), or --watch-pid's process exits.
-// With --foreground, `up` is the supervisor and stays up until Ctrl-C.
+// The `up` and `supervise` subcommands (usage: the package doc, main.go): a supervisor starts
+// etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, creates the Nodes, writes
+// the state file once all work, and tears everything down on a signal.
 
 import (
 	"bytes"
@@ -128,21 +122,41 @@ func logf(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "[cluster] "+format+"\n", a...)
 }
 
-// runUp implements `up`.
+// runUp implements `up`: it is the supervisor (--foreground), or starts a detached one and waits
+// until the cluster is ready (exit 0, the state file's path on stdout) or failed (exit 1).
 func runUp() int {
 	o, err := parseUpFlags("up", os.Args[1:])
 	if err != nil {
 		return 2
 	}
+	if err := prepareWorkDir(o); err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	if o.foreground {
+		return supervise(o)
+	}
+	readyFile := filepath.Join(o.dir, "supervisor.ready")
+	logPath := filepath.Join(o.dir, "supervisor.log")
+	cmd, err := startSupervisor(o, readyFile, logPath)
+	if err != nil {
+		logf("error: %v", err)
+		return 1
+	}
+	logf("supervisor pid %d, dir %s (progress: %s)", cmd.Process.Pid, o.dir, logPath)
+	return awaitSupervisor(o, cmd, readyFile, logPath)
+}
+
+// prepareWorkDir creates --dir (default: a new temp dir), makes it and --state-file (default
+// DIR/state.json) absolute, and removes a state file left from an earlier run.
+func prepareWorkDir(o *upOptions) error {
+	var err error
 	if o.dir == "" {
-		o.dir, err = os.MkdirTemp("", "zen-lead-cluster-")
-		if err != nil {
-			logf("error: cannot create temp dir: %v", err)
-			return 1
+		if o.dir, err = os.MkdirTemp("", "zen-lead-cluster-"); err != nil {
+			return fmt.Errorf("cannot create temp dir: %w", err)
 		}
 	} else if err := os.MkdirAll(o.dir, 0o700); err != nil {
-		logf("error: cannot create %s: %v", o.dir, err)
-		return 1
+		return fmt.Errorf("cannot create %s: %w", o.dir, err)
 	}
 	o.dir, _ = filepath.Abs(o.dir)
 	if o.stateFile == "" {
@@ -150,18 +164,17 @@ func runUp() int {
 	}
 	o.stateFile, _ = filepath.Abs(o.stateFile)
 	_ = os.Remove(o.stateFile)
+	return nil
+}
 
-	if o.foreground {
-		return supervise(o)
-	}
-
-	// Detached supervisor in its own session, so the caller's terminal signals and exit don't reach it.
+// startSupervisor starts `supervise` with the same options, detached in its own session (the
+// caller's terminal signals and exit don't reach it), its output in logPath; it writes "ok" or
+// "fail" to readyFile.
+func startSupervisor(o *upOptions, readyFile, logPath string) (*exec.Cmd, error) {
 	self, err := os.Executable()
 	if err != nil {
-		logf("error: %v", err)
-		return 1
+		return nil, err
 	}
-	readyFile := filepath.Join(o.dir, "supervisor.ready")
 	_ = os.Remove(readyFile)
 	args := []string{"supervise", "--dir", o.dir, "--state-file", o.stateFile,
 		"--nodes", strconv.Itoa(o.nodes), "--manual-nodes", strconv.Itoa(o.manualNodes),
@@ -170,12 +183,11 @@ func runUp() int {
 	if o.keepDir {
 		args = append(args, "--keep-dir")
 	}
-	logPath := filepath.Join(o.dir, "supervisor.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		logf("error: %v", err)
-		return 1
+		return nil, err
 	}
+	defer logFile.Close()
 	devnull, _ := os.Open(os.DevNull)
 	cmd := exec.Command(self, args...)
 	cmd.Stdin = devnull
@@ -183,18 +195,20 @@ func runUp() int {
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		logf("error: starting supervisor: %v", err)
-		return 1
+		return nil, fmt.Errorf("starting supervisor: %w", err)
 	}
-	_ = logFile.Close()
-	logf("supervisor pid %d, dir %s (progress: %s)", cmd.Process.Pid, o.dir, logPath)
+	return cmd, nil
+}
 
+// awaitSupervisor relays the supervisor's progress lines to stderr until it reports ready (exit 0,
+// the state file's path on stdout), exits (1), or a signal arrives (the supervisor is told to tear
+// down; 130).
+func awaitSupervisor(o *upOptions, cmd *exec.Cmd, readyFile, logPath string) int {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 
-	// Relay the supervisor's progress lines to our stderr while waiting.
 	stopTail := make(chan struct{})
 	tailDone := make(chan struct{})
 	go func() { tailFile(logPath, stopTail); close(tailDone) }()
@@ -389,12 +403,64 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
+// startupTimings are how long the steps of bringUp took, from the supervisor's start.
+type startupTimings struct {
+	apiserverReadyz, nodesReady, ready time.Duration
+}
+
+// bringUp starts the control plane step by step, each step waiting (until --timeout) for what it
+// started to work, then opens the control socket and writes the state file: its appearance is the
+// signal that the cluster is ready.
 func (s *supervisor) bringUp() error {
-	o := s.o
-	deadline := time.Now().Add(o.timeout)
-	s.logDir = filepath.Join(o.dir, "logs")
-	s.pkiDir = filepath.Join(o.dir, "pki")
-	for _, d := range []string{s.logDir, s.pkiDir, filepath.Join(o.dir, "etcd")} {
+	deadline := time.Now().Add(s.o.timeout)
+	var timings startupTimings
+	if err := s.prepareDir(); err != nil {
+		return err
+	}
+	if err := s.writeCredentials(); err != nil {
+		return err
+	}
+	// For health endpoints before the CA is known: etcd's is plain HTTP, the others self-signed.
+	insecure := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if err := s.startEtcd(deadline, insecure); err != nil {
+		return err
+	}
+	if err := s.startAPIServer(deadline, insecure); err != nil {
+		return err
+	}
+	timings.apiserverReadyz = time.Since(s.start)
+	logf("kube-apiserver ready at %s (%.1fs)", s.server, timings.apiserverReadyz.Seconds())
+	api, err := s.writeKubeconfig()
+	if err != nil {
+		return err
+	}
+	if err := s.startAPIClients(); err != nil {
+		return err
+	}
+	if err := s.createNodes(api); err != nil {
+		return err
+	}
+	if err := s.waitNodesReady(deadline, api); err != nil {
+		return err
+	}
+	timings.nodesReady = time.Since(s.start)
+	logf("%d kwok nodes Ready (%.1fs)", len(s.nodeNames), timings.nodesReady.Seconds())
+	if err := s.waitControllers(deadline, api, insecure); err != nil {
+		return err
+	}
+	timings.ready = time.Since(s.start)
+	logf("control plane ready (%.1fs)", timings.ready.Seconds())
+	if s.controlLn, err = s.serveControl(filepath.Join(s.o.dir, "control.sock")); err != nil {
+		return err
+	}
+	return s.writeState(timings)
+}
+
+// prepareDir creates the working dir's logs, pki and etcd dirs, and picks the components' ports.
+func (s *supervisor) prepareDir() error {
+	s.logDir = filepath.Join(s.o.dir, "logs")
+	s.pkiDir = filepath.Join(s.o.dir, "pki")
+	for _, d := range []string{s.logDir, s.pkiDir, filepath.Join(s.o.dir, "etcd")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return err
 		}
@@ -405,30 +471,40 @@ func (s *supervisor) bringUp() error {
 	}
 	s.ports = map[string]int{"etcdClient": p[0], "etcdPeer": p[1], "apiserver": p[2],
 		"controllerManager": p[3], "scheduler": p[4], "kwokServer": p[5], "kwokNode": p[6]}
+	return nil
+}
 
-	// Service-account key (one RSA key for verifying and signing) and the static admin token.
+// saKeyFile holds the service-account key (one RSA key for verifying and signing).
+func (s *supervisor) saKeyFile() string { return filepath.Join(s.pkiDir, "sa.key") }
+
+// tokenFile holds the static admin token (kube-apiserver --token-auth-file).
+func (s *supervisor) tokenFile() string { return filepath.Join(s.pkiDir, "tokens.csv") }
+
+// apiserverCertDir is kube-apiserver's --cert-dir, where it writes its self-signed serving cert.
+func (s *supervisor) apiserverCertDir() string { return filepath.Join(s.pkiDir, "apiserver") }
+
+// writeCredentials writes the service-account key and a new admin token (system:masters).
+func (s *supervisor) writeCredentials() error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return err
 	}
-	saKey := filepath.Join(s.pkiDir, "sa.key")
-	if err := os.WriteFile(saKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+	if err := os.WriteFile(s.saKeyFile(), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
 		return err
 	}
 	tok := make([]byte, 24)
 	_, _ = rand.Read(tok)
 	s.token = hex.EncodeToString(tok)
-	tokenFile := filepath.Join(s.pkiDir, "tokens.csv")
-	if err := os.WriteFile(tokenFile, []byte(s.token+`,zen-lead-admin,zen-lead-admin,"system:masters"`+"\n"), 0o600); err != nil {
-		return err
-	}
+	return os.WriteFile(s.tokenFile(), []byte(s.token+`,zen-lead-admin,zen-lead-admin,"system:masters"`+"\n"), 0o600)
+}
 
-	// etcd
+// startEtcd starts etcd (no fsync: all state is throwaway) and waits for its /health.
+func (s *supervisor) startEtcd(deadline time.Time, insecure *http.Client) error {
 	s.etcdURL = fmt.Sprintf("http://127.0.0.1:%d", s.ports["etcdClient"])
 	peer := fmt.Sprintf("http://127.0.0.1:%d", s.ports["etcdPeer"])
 	if err := s.startComponent("etcd",
 		"--name=zen-lead",
-		"--data-dir="+filepath.Join(o.dir, "etcd"),
+		"--data-dir="+filepath.Join(s.o.dir, "etcd"),
 		"--listen-client-urls="+s.etcdURL, "--advertise-client-urls="+s.etcdURL,
 		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
 		"--initial-cluster=zen-lead="+peer,
@@ -437,7 +513,6 @@ func (s *supervisor) bringUp() error {
 	); err != nil {
 		return err
 	}
-	insecure := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	if err := s.waitFor("etcd", deadline, func() bool {
 		b, code := get(insecure, s.etcdURL+"/health", "")
 		return code == 200 && bytes.Contains(b, []byte(`"true"`))
@@ -445,21 +520,23 @@ func (s *supervisor) bringUp() error {
 		return err
 	}
 	logf("etcd healthy at %s (%.1fs)", s.etcdURL, time.Since(s.start).Seconds())
+	return nil
+}
 
-	// kube-apiserver
+// startAPIServer starts kube-apiserver on loopback and waits for its /readyz.
+func (s *supervisor) startAPIServer(deadline time.Time, insecure *http.Client) error {
 	s.server = fmt.Sprintf("https://127.0.0.1:%d", s.ports["apiserver"])
-	certDir := filepath.Join(s.pkiDir, "apiserver")
 	if err := s.startComponent("kube-apiserver",
 		"--etcd-servers="+s.etcdURL,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(s.ports["apiserver"]),
-		"--cert-dir="+certDir,
+		"--cert-dir="+s.apiserverCertDir(),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+saKey, "--service-account-signing-key-file="+saKey,
+		"--service-account-key-file="+s.saKeyFile(), "--service-account-signing-key-file="+s.saKeyFile(),
 		// Dual-stack: IPv4 first (Services default to it), IPv6 for PreferDualStack/RequireDualStack.
 		"--service-cluster-ip-range="+serviceCIDRs,
 		"--authorization-mode=RBAC",
-		"--token-auth-file="+tokenFile,
+		"--token-auth-file="+s.tokenFile(),
 		"--endpoint-reconciler-type=none",
 		// No node-lifecycle controller runs, so nothing would ever lift the not-ready taint this
 		// plugin puts on new Nodes; pods would never schedule onto the kwok nodes.
@@ -470,25 +547,25 @@ func (s *supervisor) bringUp() error {
 	); err != nil {
 		return err
 	}
-	if err := s.waitFor("kube-apiserver", deadline, func() bool {
+	return s.waitFor("kube-apiserver", deadline, func() bool {
 		_, code := get(insecure, s.server+"/readyz", s.token)
 		return code == 200
-	}); err != nil {
-		return err
-	}
-	readyz := time.Since(s.start)
-	logf("kube-apiserver ready at %s (%.1fs)", s.server, readyz.Seconds())
+	})
+}
 
+// writeKubeconfig writes the CA bundle and the admin kubeconfig, and returns an HTTP client that
+// verifies the API server against that CA.
+func (s *supervisor) writeKubeconfig() (*http.Client, error) {
 	// CA bundle: the self-signed serving cert written to --cert-dir contains the cert and its CA.
-	crt, err := os.ReadFile(filepath.Join(certDir, "apiserver.crt"))
+	crt, err := os.ReadFile(filepath.Join(s.apiserverCertDir(), "apiserver.crt"))
 	if err != nil {
-		return fmt.Errorf("reading apiserver serving cert: %w", err)
+		return nil, fmt.Errorf("reading apiserver serving cert: %w", err)
 	}
 	s.caFile = filepath.Join(s.pkiDir, "ca.crt")
 	if err := os.WriteFile(s.caFile, crt, 0o600); err != nil {
-		return err
+		return nil, err
 	}
-	s.kubecfg = filepath.Join(o.dir, "kubeconfig")
+	s.kubecfg = filepath.Join(s.o.dir, "kubeconfig")
 	kc := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -509,20 +586,23 @@ contexts:
 current-context: zen-lead
 `, s.server, base64.StdEncoding.EncodeToString(crt), s.token)
 	if err := os.WriteFile(s.kubecfg, []byte(kc), 0o600); err != nil {
-		return err
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(crt)
-	api := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, nil
+}
 
-	// kube-controller-manager, kube-scheduler, kwok
+// startAPIClients starts the API server's clients: kube-controller-manager (--controllers),
+// kube-scheduler and kwok (which plays the kubelet of the Nodes annotated kwok.x-k8s.io/node=fake).
+func (s *supervisor) startAPIClients() error {
 	if err := s.startComponent("kube-controller-manager",
 		"--kubeconfig="+s.kubecfg,
 		"--leader-elect=false",
-		"--controllers="+o.controllers,
+		"--controllers="+s.o.controllers,
 		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(s.ports["controllerManager"]),
 		"--cert-dir="+filepath.Join(s.pkiDir, "kube-controller-manager"),
-		"--service-account-private-key-file="+saKey,
+		"--service-account-private-key-file="+s.saKeyFile(),
 		"--root-ca-file="+s.caFile,
 		"--v=1",
 	); err != nil {
@@ -536,11 +616,11 @@ current-context: zen-lead
 	); err != nil {
 		return err
 	}
-	stageFile := filepath.Join(o.dir, "kwok-stages.yaml")
+	stageFile := filepath.Join(s.o.dir, "kwok-stages.yaml")
 	if err := writeStages(stageFile); err != nil {
 		return err
 	}
-	if err := s.startComponent("kwok",
+	return s.startComponent("kwok",
 		"--kubeconfig="+s.kubecfg,
 		"--config="+stageFile,
 		"--manage-all-nodes=false",
@@ -549,13 +629,16 @@ current-context: zen-lead
 		"--node-ip=10.0.0.1",
 		"--node-port="+strconv.Itoa(s.ports["kwokNode"]),
 		"--server-address=127.0.0.1:"+strconv.Itoa(s.ports["kwokServer"]),
-	); err != nil {
-		return err
-	}
+	)
+}
 
-	// Nodes.
-	zones := []string{"zone-a", "zone-b", "zone-c"}
-	for i := 0; i < o.nodes; i++ {
+// nodeZones are the topology.kubernetes.io/zone values Nodes get, round-robin.
+var nodeZones = []string{"zone-a", "zone-b", "zone-c"}
+
+// createNodes creates --nodes kwok-managed Nodes (kwok-node-N) and --manual-nodes Nodes nobody
+// manages (manual-node-N, tainted zen-lead.io/manual:NoSchedule so nothing schedules there).
+func (s *supervisor) createNodes(api *http.Client) error {
+	for i := 0; i < s.o.nodes; i++ {
 		name := fmt.Sprintf("kwok-node-%d", i)
 		s.nodeNames = append(s.nodeNames, name)
 		node := map[string]any{
@@ -565,7 +648,7 @@ current-context: zen-lead
 				"annotations": map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
 				"labels": map[string]string{
 					"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-					"type": "kwok", "topology.kubernetes.io/zone": zones[i%len(zones)],
+					"type": "kwok", "topology.kubernetes.io/zone": nodeZones[i%len(nodeZones)],
 				},
 			},
 		}
@@ -573,7 +656,7 @@ current-context: zen-lead
 			return fmt.Errorf("creating node %s: %w", name, err)
 		}
 	}
-	for i := 0; i < o.manualNodes; i++ {
+	for i := 0; i < s.o.manualNodes; i++ {
 		name := fmt.Sprintf("manual-node-%d", i)
 		s.manual = append(s.manual, name)
 		node := map[string]any{
@@ -582,7 +665,7 @@ current-context: zen-lead
 				"name": name,
 				"labels": map[string]string{
 					"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "manual",
-					"topology.kubernetes.io/zone": zones[i%len(zones)],
+					"topology.kubernetes.io/zone": nodeZones[i%len(nodeZones)],
 				},
 			},
 			"spec": map[string]any{"taints": []map[string]string{{"key": "zen-lead.io/manual", "value": "true", "effect": "NoSchedule"}}},
@@ -591,7 +674,11 @@ current-context: zen-lead
 			return fmt.Errorf("creating node %s: %w", name, err)
 		}
 	}
+	return nil
+}
 
+// waitNodesReady waits until kwok reports every kwok-managed Node Ready.
+func (s *supervisor) waitNodesReady(deadline time.Time, api *http.Client) error {
 	if err := s.waitFor("kwok", deadline, func() bool {
 		for _, n := range s.nodeNames {
 			b, code := get(api, s.server+"/api/v1/nodes/"+n, s.token)
@@ -603,44 +690,42 @@ current-context: zen-lead
 	}); err != nil {
 		return fmt.Errorf("nodes not Ready: %w", err)
 	}
-	nodesReady := time.Since(s.start)
-	logf("%d kwok nodes Ready (%.1fs)", len(s.nodeNames), nodesReady.Seconds())
+	return nil
+}
 
+// waitControllers waits until kube-controller-manager works (it created the default
+// ServiceAccount) and kube-scheduler answers /healthz.
+func (s *supervisor) waitControllers(deadline time.Time, api, insecure *http.Client) error {
 	if err := s.waitFor("kube-controller-manager", deadline, func() bool {
 		_, code := get(api, s.server+"/api/v1/namespaces/default/serviceaccounts/default", s.token)
 		return code == 200
 	}); err != nil {
 		return fmt.Errorf("serviceaccount default/default never appeared: %w", err)
 	}
-	if err := s.waitFor("kube-scheduler", deadline, func() bool {
+	return s.waitFor("kube-scheduler", deadline, func() bool {
 		_, code := get(insecure, fmt.Sprintf("https://127.0.0.1:%d/healthz", s.ports["scheduler"]), "")
 		return code == 200
-	}); err != nil {
-		return err
-	}
-	allReady := time.Since(s.start)
-	logf("control plane ready (%.1fs)", allReady.Seconds())
+	})
+}
 
+// writeState writes the state file atomically (a temp file renamed into place).
+func (s *supervisor) writeState(timings startupTimings) error {
 	s.mu.Lock()
 	pids := map[string]int{}
 	for _, c := range s.comps {
 		pids[c.name] = c.cmd.Process.Pid
 	}
 	s.mu.Unlock()
-	s.controlLn, err = s.serveControl(filepath.Join(o.dir, "control.sock"))
-	if err != nil {
-		return err
-	}
 	st := State{
 		SchemaVersion: 1, KubernetesVersion: version.Get().GitVersion,
-		Dir: o.dir, Kubeconfig: s.kubecfg, Server: s.server, Token: s.token, CAFile: s.caFile,
+		Dir: s.o.dir, Kubeconfig: s.kubecfg, Server: s.server, Token: s.token, CAFile: s.caFile,
 		EtcdURL: s.etcdURL, LogDir: s.logDir, SupervisorPid: os.Getpid(), Pgid: s.pgid,
-		Pids: pids, Ports: s.ports, Nodes: s.nodeNames, ManualNodes: s.manual, KeepDir: o.keepDir,
-		ControlSocket: filepath.Join(o.dir, "control.sock"),
+		Pids: pids, Ports: s.ports, Nodes: s.nodeNames, ManualNodes: s.manual, KeepDir: s.o.keepDir,
+		ControlSocket: filepath.Join(s.o.dir, "control.sock"),
 		Timings: map[string]string{
-			"apiserverReadyz": fmt.Sprintf("%.2fs", readyz.Seconds()),
-			"nodesReady":      fmt.Sprintf("%.2fs", nodesReady.Seconds()),
-			"ready":           fmt.Sprintf("%.2fs", allReady.Seconds()),
+			"apiserverReadyz": fmt.Sprintf("%.2fs", timings.apiserverReadyz.Seconds()),
+			"nodesReady":      fmt.Sprintf("%.2fs", timings.nodesReady.Seconds()),
+			"ready":           fmt.Sprintf("%.2fs", timings.ready.Seconds()),
 		},
 	}
 	if st.Nodes == nil {
@@ -650,11 +735,11 @@ current-context: zen-lead
 		st.ManualNodes = []string{}
 	}
 	b, _ := json.MarshalIndent(st, "", "  ")
-	tmp := o.stateFile + ".tmp"
+	tmp := s.o.stateFile + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
 		return err
 	}
-	return os.Rename(tmp, o.stateFile)
+	return os.Rename(tmp, s.o.stateFile)
 }
 
 func nodeReady(b []byte) bool {

@@ -2,6 +2,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ApiError, request } from "@zen-lead/k8s-adapter";
 
+/** An API object as JSON, with the metadata the commands read typed (nothing is trusted). */
 export interface RawObject {
   readonly metadata?: {
     readonly name?: string;

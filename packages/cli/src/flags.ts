@@ -31,6 +31,7 @@ export function durationFlag(flag: string, text: string): number {
   return ms;
 }
 
+/** Where a server listens (`--metrics-addr`, `--health-addr`). */
 export interface ListenAddress {
   /** Undefined: every interface (":8080"). */
   readonly host: string | undefined;

@@ -10,6 +10,7 @@ import { loadKubeConfig } from "./flags.ts";
 import { main } from "./main.ts";
 import { UsageError } from "./usage-error.ts";
 
+/** `kubectl zen-lead --help`. */
 export const PLUGIN_HELP = `usage: kubectl zen-lead <command> [options]
 
 commands:

@@ -47,22 +47,31 @@ const STAGES: readonly (readonly [
 const FAILED: ReadonlySet<string> = new Set(["conflict", "retrying", "rejected"]);
 const DONE: ReadonlySet<string> = new Set(["created", "applied", "replaced", "drifted"]);
 
+/** The controller's metrics (`zen_lead_*` on `/metrics`) and the callbacks that feed them. */
 export interface ControllerMetrics {
+  /** What `/metrics` serves (Prometheus text format). */
   readonly registry: Registry;
+  /** A batch of the core's actions: a failover's slice write starts its latency clock. */
   onActions(actions: readonly Action[]): void;
+  /** An Event announced: a leader change counts by source and reason. */
   onEvent(event: EventAction): void;
+  /** A write's outcome: its duration, failures, drift corrected or not, a failover's latency. */
   onWriteResult(result: WriteResult): void;
+  /** A watch loop's diagnostic: relists and re-watches count by kind. */
   onDiagnostic(detail: WatchDiagnostic): void;
   /** A request to the API server was answered (`code` 0: no answer). */
   onRequest(method: string, code: number): void;
   /** An object that could not be decoded (the core's `report` action). */
   onReport(report: ReportAction): void;
+  /** This replica holds the Lease (`zen_lead_is_leader` 1) or not (0). */
   setLeading(leading: boolean): void;
   /** The holder handed the Lease over because its watches were not live for too long. */
   onHandOver(): void;
 }
 
+/** Where the scrape-time gauges read from. */
 export interface MetricsOptions {
+  /** The core's latest State (undefined before the first): the per-Service gauges. */
   readonly state: () => State | undefined;
   /** Default Date.now. */
   readonly now?: () => number;
@@ -87,6 +96,7 @@ function optedIn(state: State) {
   return out;
 }
 
+/** A fresh Registry with every `zen_lead_*` metric registered (docs/cli.md lists them). */
 export function createMetrics(options: MetricsOptions): ControllerMetrics {
   const now = options.now ?? Date.now;
   const registry = new Registry();

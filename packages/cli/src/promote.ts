@@ -10,6 +10,7 @@ import { getObject } from "./cluster-read.ts";
 import { flagOrEnv, loadKubeConfig, nameFlag } from "./flags.ts";
 import { UsageError, usage } from "./usage-error.ts";
 
+/** `zen-lead promote --help`. */
 export const PROMOTE_HELP = `usage: zen-lead promote SERVICE POD [-n NS] [--kubeconfig FILE]
 
 Makes POD the preferred leader of the opted-in Service SERVICE: sets the annotation
@@ -27,6 +28,10 @@ const OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
+/**
+ * `zen-lead promote SERVICE POD`: sets the Service's preferred-leader annotation to POD. Resolves to
+ * 0; throws a UsageError (exit 2) on bad flags, a missing Service or Pod, or a Service not opted in.
+ */
 export async function promote(args: readonly string[]): Promise<number> {
   let opts: { namespace: string; service: string; pod: string; kubeconfig: string | undefined };
   try {

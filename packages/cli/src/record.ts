@@ -16,6 +16,7 @@ import { type ApiObject, createEventLogWriter, type LogRecord } from "@zen-lead/
 import { flagOrEnv, loadKubeConfig, nameFlag } from "./flags.ts";
 import { usage } from "./usage-error.ts";
 
+/** `zen-lead record --help`. */
 export const RECORD_HELP = `usage: zen-lead record --out FILE [-n NS]... [--kubeconfig FILE]
 
 Watches Services, Pods, zen-lead's EndpointSlices and Nodes and writes an event log (format v1,
@@ -63,6 +64,11 @@ function namespaceOf(path: string): string | undefined {
   return /\/namespaces\/([^/]+)\//.exec(path)?.[1];
 }
 
+/**
+ * `zen-lead record --out FILE`: writes the cluster's objects and their changes as an event log
+ * until SIGINT/SIGTERM, then exits the process (0; 1 when the log could not be written). Throws a
+ * UsageError (exit 2) on bad flags.
+ */
 export async function record(args: readonly string[]): Promise<number> {
   let opts: { out: string; namespaces: string[]; kubeconfig: string | undefined };
   try {

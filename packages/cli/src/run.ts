@@ -35,6 +35,7 @@ import { createMetrics } from "./metrics.ts";
 import { closeServer, serve } from "./serve.ts";
 import { usage } from "./usage-error.ts";
 
+/** `zen-lead run --help`. */
 export const RUN_HELP = `usage: zen-lead run [options]
 
 Runs the controller: watches Services, Pods, Nodes and zen-lead's EndpointSlices, and keeps each
@@ -93,6 +94,7 @@ const POD_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namesp
 /** Shutdown must finish within this (Kubernetes' default grace period is 30 s; stay well inside). */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 
+/** `zen-lead run`'s settings, from flags, environment and defaults (RUN_HELP). */
 export interface RunConfig {
   readonly kubeconfig: string | undefined;
   /** Empty: all namespaces. */
@@ -216,6 +218,10 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * `zen-lead run`: the controller, until SIGTERM/SIGINT; then a bounded shutdown (the Lease released)
+ * exits the process (0; 1 past SHUTDOWN_DEADLINE_MS). Throws a UsageError (exit 2) on bad flags.
+ */
 export async function run(args: readonly string[]): Promise<number> {
   const config = parseRunConfig(args);
   if (config === undefined) {

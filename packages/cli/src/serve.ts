@@ -2,12 +2,14 @@
 import { createServer, type Server } from "node:http";
 import type { ListenAddress } from "./flags.ts";
 
+/** A route's answer (default content type: text/plain; charset=utf-8). */
 export interface Reply {
   readonly status: number;
   readonly body: string;
   readonly contentType?: string;
 }
 
+/** Path (without query) -> its handler; a handler that throws answers 500 with the error. */
 export type Routes = Readonly<Record<string, () => Reply | Promise<Reply>>>;
 
 /** Listens on `address`; resolves once listening (rejects when the port cannot be bound). */

@@ -32,6 +32,7 @@ import {
 } from "@zen-lead/sim";
 import { UsageError, usage } from "./usage-error.ts";
 
+/** `zen-lead sim --help`. */
 export const SIM_HELP = `usage: zen-lead sim SCENARIO.yaml [--json] [--report FILE.html]
 
 Runs a failover scenario (docs/scenarios.md) through zen-lead's core on virtual time against an
@@ -41,6 +42,7 @@ any broken invariant. Exits 1 when the scenario's expectations are not met or an
   --json            print the report as JSON (schema: docs/simulator.md)
   --report FILE     also write an HTML timeline to FILE`;
 
+/** `zen-lead replay --help`. */
 export const REPLAY_HELP = `usage: zen-lead replay LOG.jsonl[.gz] [--set SERVICE:ANNOTATION=VALUE]... [--compare]
                        [--json] [--report FILE.html]
 
@@ -92,6 +94,10 @@ function asUsage(error: unknown): never {
   throw error;
 }
 
+/**
+ * `zen-lead sim SCENARIO`: runs it and prints the report. Resolves to 1 when an expectation is not
+ * met or an invariant broke, else 0; throws a UsageError (exit 2) on bad flags or a malformed scenario.
+ */
 export async function sim(args: readonly string[]): Promise<number> {
   const opts = parse("sim", args);
   if (opts === undefined) {
@@ -137,6 +143,12 @@ function overridesOf(texts: readonly string[]): AnnotationOverride[] {
   }
 }
 
+/**
+ * `zen-lead replay LOG [--set ... [--compare]]`: replays the log (as recorded, or as if the
+ * annotations had been set, or both side by side) and prints the report. Resolves to 1 when an
+ * invariant broke, else 0; throws a UsageError (exit 2) on bad flags, a malformed log, or a
+ * `--set` naming a Service the log does not have (or has in several namespaces).
+ */
 export async function replay(args: readonly string[]): Promise<number> {
   const opts = parse("replay", args);
   if (opts === undefined) {

@@ -29,6 +29,7 @@ import { getObject, listAll, type RawObject } from "./cluster-read.ts";
 import { flagOrEnv, loadKubeConfig, nameFlag } from "./flags.ts";
 import { UsageError, usage } from "./usage-error.ts";
 
+/** `zen-lead status --help`. */
 export const STATUS_HELP = `usage: zen-lead status [-n NS] [SERVICE] [--kubeconfig FILE]
 
 Lists the Services opted in to zen-lead (zen-lead.io/enabled: "true") with the pod their leader
@@ -48,13 +49,19 @@ const OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
+/** One opted-in Service as `zen-lead status` shows it. */
 export interface StatusRow {
   readonly namespace: string;
   readonly service: string;
+  /** Its leader Service's name; "" when zen-lead has not written one. */
   readonly leaderService: string;
+  /** The leader pod, undefined when there is none. */
   readonly leader: string | undefined;
+  /** The `leader-since` annotation (RFC 3339). */
   readonly since: string | undefined;
+  /** Ready candidate pods. */
   readonly ready: number;
+  /** The reason of zen-lead's latest Event on the Service. */
   readonly lastReason: string | undefined;
 }
 
@@ -187,6 +194,7 @@ export async function statusRows(
   return rows.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.service.localeCompare(b.service));
 }
 
+/** The rows as a kubectl-style table (ages counted to `now`, epoch ms). */
 export function renderTable(rows: readonly StatusRow[], now = Date.now()): string {
   const header = ["NAMESPACE", "SERVICE", "LEADER SERVICE", "LEADER", "SINCE", "READY", "LAST REASON"];
   const cells = rows.map((r) => {
@@ -212,6 +220,10 @@ export function renderTable(rows: readonly StatusRow[], now = Date.now()): strin
     .join("\n");
 }
 
+/**
+ * `zen-lead status [SERVICE]`: prints the table. Resolves to 0; throws a UsageError (exit 2) on bad
+ * flags or a SERVICE that is not found or not opted in.
+ */
 export async function status(args: readonly string[]): Promise<number> {
   let opts: { namespace: string | undefined; service: string | undefined; kubeconfig: string | undefined };
   try {

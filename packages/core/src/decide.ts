@@ -3,15 +3,15 @@
  * calls it for every source an event touched.
  */
 import { readSourceConfig } from "./config.ts";
-import { desiredObjects, familiesOf, sourceRef } from "./desired.ts";
-import { elect, isCandidate, type LeaderRecord } from "./elect.ts";
+import { type DesiredObject, desiredObjects, familiesOf, sourceRef } from "./desired.ts";
+import { elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
 import { ANNOTATIONS } from "./labels.ts";
 import { leaderSliceName } from "./names.ts";
 import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
-import type { Decision, State } from "./state.ts";
+import { type Decision, type DecisionBasis, failureOf, type State } from "./state.ts";
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
@@ -65,6 +65,28 @@ export function publishedLeader(state: State, observed: readonly OwnedView[]): L
   return { podName, podUid, since: since ?? state.now, reason };
 }
 
+/**
+ * A standby's leader as the holder published it: when the leader Service zen-lead owns names the
+ * same pod, its `leader-since` and `leader-reason` are the record's. The standby's own fold reaches
+ * the same leader some milliseconds apart from the holder's; without this, taking the Lease over
+ * would rewrite every leader Service whose leader changed meanwhile, for a timestamp.
+ */
+function asPublished(
+  state: State,
+  source: string,
+  sourceUid: string,
+  leader: LeaderRecord | undefined,
+): LeaderRecord | undefined {
+  if (leader === undefined) return undefined;
+  const service = observedOwned(state, source, sourceUid).find((o) => o.kind === "Service");
+  const annotations = service?.kind === "Service" ? service.annotations : {};
+  if (annotations[ANNOTATIONS.leaderPodUid] !== leader.podUid) return leader;
+  const since = parseTimestamp(annotations[ANNOTATIONS.leaderSince] ?? "");
+  const reason = annotations[ANNOTATIONS.leaderReason];
+  if (since === undefined || !isLeaderReason(reason)) return leader;
+  return since === leader.since && reason === leader.reason ? leader : { ...leader, since, reason };
+}
+
 function podOf(state: State, namespace: string, name: string): PodView | undefined {
   const pods = mapGet(state.pods, namespace);
   return pods === undefined ? undefined : mapGet(pods, name);
@@ -74,8 +96,7 @@ function podOf(state: State, namespace: string, name: string): PodView | undefin
 function missingReason(state: State, namespace: string, leader: LeaderRecord): LeaderReason {
   const pod = podOf(state, namespace, leader.podName);
   if (pod !== undefined && pod.uid === leader.podUid) return "LeaderNoLongerSelected";
-  if (mapGet(state.failures, `Pod:${objectKey(namespace, leader.podName)}`) !== undefined)
-    return "LeaderNotReady";
+  if (failureOf(state, "Pod", objectKey(namespace, leader.podName)) !== undefined) return "LeaderNotReady";
   return "LeaderDeleted";
 }
 
@@ -115,7 +136,7 @@ function claimsFirst(a: ServiceView, b: ServiceView): boolean {
  */
 function nameCollision(state: State, svc: ServiceView, leaderName: string): Warning | undefined {
   const key = objectKey(svc.namespace, leaderName);
-  if (mapGet(state.failures, `Service:${key}`) !== undefined) {
+  if (failureOf(state, "Service", key) !== undefined) {
     return collision(`Service ${leaderName} exists but cannot be read; leaving it untouched`);
   }
   const existing = mapGet(state.services, key);
@@ -140,7 +161,7 @@ function nameCollision(state: State, svc: ServiceView, leaderName: string): Warn
   for (const family of familiesOf(svc)) {
     const name = leaderSliceName(leaderName, family);
     const sliceKey = objectKey(svc.namespace, name);
-    if (mapGet(state.failures, `EndpointSlice:${sliceKey}`) !== undefined) {
+    if (failureOf(state, "EndpointSlice", sliceKey) !== undefined) {
       return collision(`EndpointSlice ${name} exists but cannot be read; leaving it untouched`);
     }
     const slice = mapGet(state.slices, sliceKey);
@@ -150,9 +171,81 @@ function nameCollision(state: State, svc: ServiceView, leaderName: string): Warn
   return undefined;
 }
 
+const NO_MEMBERS: readonly PodView[] = [];
+const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
+
+function concatWarnings(...lists: (readonly Warning[])[]): readonly Warning[] {
+  let out: Warning[] | undefined;
+  for (const list of lists) if (list.length > 0) out = out === undefined ? [...list] : [...out, ...list];
+  return out ?? NO_WARNINGS;
+}
+
+function sameWarnings(a: readonly Warning[], b: readonly Warning[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Warning;
+    const y = b[i] as Warning;
+    if (x.reason !== y.reason || x.message !== y.message) return false;
+  }
+  return true;
+}
+
+/** Field by field (identity for objects the fold reuses): an equal decision is kept as it was. */
+function sameDecision(a: Decision, b: Decision): boolean {
+  return (
+    a.source === b.source &&
+    a.optedIn === b.optedIn &&
+    a.leaderServiceName === b.leaderServiceName &&
+    a.leader === b.leader &&
+    a.previousLeader === b.previousLeader &&
+    a.lost === b.lost &&
+    a.candidates === b.candidates &&
+    a.wakeAt === b.wakeAt &&
+    a.desired === b.desired &&
+    a.basis === b.basis &&
+    sameWarnings(a.warnings, b.warnings)
+  );
+}
+
+/** The Decision for one source Service, read from the state. */
 export function decide(state: State, source: string): Decision | undefined {
-  const previous = mapGet(state.decisions, source);
-  const failure = mapGet(state.failures, `Service:${source}`);
+  return decideAfter(state, source, mapGet(state.decisions, source), NOTHING_KNOWN);
+}
+
+/** How one step changed a source's member list (the list before and after, and its candidates). */
+export interface MembersChange {
+  /** The source's Service view, as the selector index holds it (the state's current one). */
+  readonly service: ServiceView;
+  readonly before: readonly PodView[];
+  readonly after: readonly PodView[];
+  /** Change in the number of candidates; NaN when unknown (count again). */
+  readonly delta: number;
+}
+
+/** What `step` knows about a source it re-decides, beyond the state. */
+export interface StepHints {
+  /** No object at a name the source needs, and no claim on its leader name, changed in this step. */
+  readonly namesUnchanged: boolean;
+  /** The member list this step made (undefined: unchanged). */
+  readonly members: MembersChange | undefined;
+}
+
+const NOTHING_KNOWN: StepHints = { namesUnchanged: false, members: undefined };
+
+/**
+ * `decide`, given the source's previous decision and what `step` knows: while nothing at the
+ * names changed, a name check that passed for the same Service still stands; the candidates are
+ * counted from the previous count when the members changed by known pods. Returns `previous`
+ * itself when the new decision would equal it, so an unchanged decision costs no map write.
+ */
+export function decideAfter(
+  state: State,
+  source: string,
+  previous: Decision | undefined,
+  hints: StepHints,
+): Decision | undefined {
+  const failure = failureOf(state, "Service", source);
   if (failure !== undefined) {
     // Frozen: nothing is written on the strength of an object zen-lead could not read.
     const warnings: Warning[] = [
@@ -171,65 +264,93 @@ export function decide(state: State, source: string): Decision | undefined {
     const { previousLeader: _was, wakeAt: _timer, lost: _lost, ...kept } = previous;
     return { ...kept, ...(kept.leader ? { previousLeader: kept.leader } : {}), warnings, desired: undefined };
   }
-  const svc = mapGet(state.services, source);
+  const svc = hints.members?.service ?? mapGet(state.services, source);
   if (svc === undefined) return undefined;
 
   const reusable = previous?.basis?.service === svc ? previous.basis : undefined;
   const config = reusable?.config ?? readSourceConfig(svc);
-  const base = { source: sourceRef(svc), candidates: 0 };
+  const ref = reusable !== undefined && previous !== undefined ? previous.source : sourceRef(svc);
   if (!config.optedIn || !config.usable) {
     if (config.warnings.length === 0 && mapGet(state.owned, source) === undefined) return undefined;
-    return { ...base, optedIn: config.optedIn, warnings: config.warnings, desired: [] };
+    return { source: ref, candidates: 0, optedIn: config.optedIn, warnings: config.warnings, desired: [] };
   }
   const { leaderServiceName } = config.config;
-  const blocked = nameCollision(state, svc, leaderServiceName);
-  if (blocked !== undefined) {
-    return {
-      ...base,
-      // Blocked, yet what could lead is still worth knowing (status, metrics).
-      candidates: (mapGet(state.members, source) ?? []).filter(isCandidate).length,
-      optedIn: true,
-      leaderServiceName,
-      warnings: [...config.warnings, blocked],
-      desired: [],
-    };
+  const change = hints.members;
+  const members = change !== undefined ? change.after : (mapGet(state.members, source) ?? NO_MEMBERS);
+  // Skipped while nothing at the names changed since the same Service passed it (the basis).
+  const namesChecked = reusable !== undefined && hints.namesUnchanged && state.failures.size === 0;
+  if (!namesChecked) {
+    const blocked = nameCollision(state, svc, leaderServiceName);
+    if (blocked !== undefined) {
+      return {
+        source: ref,
+        // Blocked, yet what could lead is still worth knowing (status, metrics).
+        candidates: members.filter(isCandidate).length,
+        optedIn: true,
+        leaderServiceName,
+        warnings: [...config.warnings, blocked],
+        desired: [],
+      };
+    }
   }
 
   // Read the leader back only when zen-lead has no memory of this source (a restart): its own
   // slice may still name a leader it has since dropped, its write not yet echoed.
   const current =
     previous !== undefined ? previous.leader : publishedLeader(state, observedOwned(state, source, svc.uid));
-  const members = mapGet(state.members, source) ?? [];
+  // The previous count stands for the same members, and moves by the change for changed ones.
+  let candidates: number | undefined;
+  if (reusable !== undefined && previous !== undefined) {
+    if (reusable.members === members) candidates = previous.candidates;
+    else if (change !== undefined && reusable.members === change.before && !Number.isNaN(change.delta)) {
+      candidates = previous.candidates + change.delta;
+    }
+  }
+  const currentPod = current === undefined ? undefined : (memberWithUid(members, current.podUid) ?? null);
   const election = elect({
     config: config.config,
     members,
     current,
     currentMissingReason:
-      current === undefined ? "LeaderDeleted" : missingReason(state, svc.namespace, current),
+      currentPod === null && current !== undefined
+        ? missingReason(state, svc.namespace, current)
+        : "LeaderDeleted",
     now: state.now,
+    ...(candidates !== undefined ? { candidates } : {}),
+    ...(currentPod !== undefined ? { currentPod } : {}),
   });
-  const leader = election.leader;
-  const leaderPod = leader && members.find((p) => p.uid === leader.podUid);
-  const zone = leaderPod?.nodeName !== undefined ? mapGet(state.nodes, leaderPod.nodeName)?.zone : undefined;
-  const desired =
+  const leader = state.leading ? election.leader : asPublished(state, source, svc.uid, election.leader);
+  const leaderPod = election.leaderPod;
+  const zone =
+    leaderPod?.nodeName !== undefined && state.nodes.size !== 0
+      ? mapGet(state.nodes, leaderPod.nodeName)?.zone
+      : undefined;
+  const same =
     reusable !== undefined &&
     previous?.desired !== undefined &&
     reusable.leader === leader &&
     reusable.leaderPod === leaderPod &&
-    reusable.zone === zone
-      ? { objects: previous.desired, warnings: reusable.desiredWarnings }
-      : desiredObjects({ source: svc, leaderServiceName, leader, leaderPod, leaderZone: zone });
-  return {
-    ...base,
+    reusable.zone === zone;
+  const desired = same
+    ? { objects: previous.desired as readonly DesiredObject[], warnings: reusable.desiredWarnings }
+    : desiredObjects({ source: svc, leaderServiceName, leader, leaderPod, leaderZone: zone });
+  const basis: DecisionBasis =
+    same && reusable.members === members
+      ? reusable
+      : { service: svc, config, leader, leaderPod, zone, desiredWarnings: desired.warnings, members };
+  // Optional fields are set only when present (no spreads: this runs on every event).
+  const decision: { -readonly [K in keyof Decision]: Decision[K] } = {
+    source: ref,
     optedIn: true,
     leaderServiceName,
-    ...(leader !== undefined ? { leader } : {}),
-    ...(current !== undefined ? { previousLeader: current } : {}),
-    ...(election.lost !== undefined ? { lost: election.lost } : {}),
     candidates: election.candidates,
-    warnings: [...config.warnings, ...election.warnings, ...desired.warnings],
-    ...(election.wakeAt !== undefined ? { wakeAt: election.wakeAt } : {}),
+    warnings: concatWarnings(config.warnings, election.warnings, desired.warnings),
     desired: desired.objects,
-    basis: { service: svc, config, leader, leaderPod, zone, desiredWarnings: desired.warnings },
+    basis,
   };
+  if (leader !== undefined) decision.leader = leader;
+  if (current !== undefined) decision.previousLeader = current;
+  if (election.lost !== undefined) decision.lost = election.lost;
+  if (election.wakeAt !== undefined) decision.wakeAt = election.wakeAt;
+  return previous !== undefined && sameDecision(decision, previous) ? previous : decision;
 }

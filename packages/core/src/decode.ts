@@ -5,6 +5,7 @@
  */
 import { isLeft } from "fp-ts/lib/Either.js";
 import * as t from "io-ts";
+import { isEndpointSliceShape, isPodShape, isServiceShape } from "./guards.ts";
 import { ANNOTATION_PREFIX, KEPT_LABELS, LABELS } from "./labels.ts";
 import { parseTimestamp } from "./time.ts";
 import type {
@@ -235,10 +236,21 @@ function extraSpec(spec: Readonly<Record<string, unknown>>): readonly string[] {
   return out.length === 0 ? NONE : out.sort();
 }
 
+type Service = t.TypeOf<typeof ServiceC>;
+
 export function decodeService(raw: unknown): Decoded<ServiceView> {
+  // The hand-written guard accepts exactly what ServiceC does (guards.ts).
+  return isServiceShape(raw) ? serviceView(raw, raw as Service) : decodeServiceWithIoTs(raw);
+}
+
+/** decodeService through io-ts alone: the reference the guard is tested against. */
+function decodeServiceWithIoTs(raw: unknown): Decoded<ServiceView> {
   const r = ServiceC.decode(raw);
-  if (isLeft(r)) return failure("Service", raw, describeErrors(r.left));
-  const { metadata: m, spec } = r.right;
+  return isLeft(r) ? failure("Service", raw, describeErrors(r.left)) : serviceView(raw, r.right);
+}
+
+function serviceView(raw: unknown, service: Service): Decoded<ServiceView> {
+  const { metadata: m, spec } = service;
   const meta = namespacedMeta(m);
   if (typeof meta === "string") return failure("Service", raw, meta);
   const ports: ServicePort[] = [];
@@ -271,10 +283,22 @@ export function decodeService(raw: unknown): Decoded<ServiceView> {
   };
 }
 
+type Pod = t.TypeOf<typeof PodC>;
+
 export function decodePod(raw: unknown): Decoded<PodView> {
+  // The hand-written guard accepts exactly what PodC does (pod-guard.ts); io-ts decodes the rest
+  // and says what is wrong.
+  return isPodShape(raw) ? podView(raw, raw as Pod) : decodePodWithIoTs(raw);
+}
+
+/** decodePod through io-ts alone: the reference the guard is tested against. */
+function decodePodWithIoTs(raw: unknown): Decoded<PodView> {
   const r = PodC.decode(raw);
-  if (isLeft(r)) return failure("Pod", raw, describeErrors(r.left));
-  const { metadata: m, spec, status } = r.right;
+  return isLeft(r) ? failure("Pod", raw, describeErrors(r.left)) : podView(raw, r.right);
+}
+
+function podView(raw: unknown, pod: Pod): Decoded<PodView> {
+  const { metadata: m, spec, status } = pod;
   const meta = namespacedMeta(m);
   if (typeof meta === "string") return failure("Pod", raw, meta);
   const createdAt = parseTimestamp(m.creationTimestamp ?? "");
@@ -318,13 +342,24 @@ export function decodePod(raw: unknown): Decoded<PodView> {
   };
 }
 
+type EndpointSlice = t.TypeOf<typeof EndpointSliceC>;
+
 export function decodeEndpointSlice(raw: unknown): Decoded<EndpointSliceView> {
+  // The hand-written guard accepts exactly what EndpointSliceC does (guards.ts).
+  return isEndpointSliceShape(raw) ? sliceView(raw, raw as EndpointSlice) : decodeEndpointSliceWithIoTs(raw);
+}
+
+/** decodeEndpointSlice through io-ts alone: the reference the guard is tested against. */
+function decodeEndpointSliceWithIoTs(raw: unknown): Decoded<EndpointSliceView> {
   const r = EndpointSliceC.decode(raw);
-  if (isLeft(r)) return failure("EndpointSlice", raw, describeErrors(r.left));
-  const { metadata: m, addressType } = r.right;
+  return isLeft(r) ? failure("EndpointSlice", raw, describeErrors(r.left)) : sliceView(raw, r.right);
+}
+
+function sliceView(raw: unknown, slice: EndpointSlice): Decoded<EndpointSliceView> {
+  const { metadata: m, addressType } = slice;
   const meta = namespacedMeta(m);
   if (typeof meta === "string") return failure("EndpointSlice", raw, meta);
-  const endpoints: EndpointView[] = (r.right.endpoints ?? []).map((e) => {
+  const endpoints: EndpointView[] = (slice.endpoints ?? []).map((e) => {
     const ready = e.conditions?.ready ?? true; // nil reads as ready (API semantics)
     const ref = e.targetRef;
     return {
@@ -338,7 +373,7 @@ export function decodeEndpointSlice(raw: unknown): Decoded<EndpointSliceView> {
       ...(e.zone ? { zone: e.zone } : {}),
     };
   });
-  const ports: SlicePort[] = (r.right.ports ?? []).map((p) => ({
+  const ports: SlicePort[] = (slice.ports ?? []).map((p) => ({
     name: p.name ?? "",
     protocol: (p.protocol ?? "TCP") as Protocol,
     ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
@@ -363,6 +398,16 @@ export function decodeNode(raw: unknown): Decoded<NodeView> {
   const zone = m.labels?.[LABELS.zone];
   return { kind: "Node", namespace: "", name: m.name, uid: m.uid ?? "", ...(zone ? { zone } : {}) };
 }
+
+/** The io-ts codecs, for the tests that check the hand-written guards against them. */
+export const codecsForTest = {
+  PodC,
+  decodePodWithIoTs,
+  ServiceC,
+  decodeServiceWithIoTs,
+  EndpointSliceC,
+  decodeEndpointSliceWithIoTs,
+} as const;
 
 const DECODERS: { readonly [K in Kind]: (raw: unknown) => Decoded } = {
   Service: decodeService,

@@ -49,6 +49,16 @@ export interface ElectionInput {
   /** Why the current leader is no longer among `members` (deleted, unselected), if it is not. */
   readonly currentMissingReason: LeaderReason;
   readonly now: number;
+  /**
+   * How many members are candidates, when the caller knows it (the fold keeps the count as pods
+   * change): spares reading every member on each decision. Counted here when absent.
+   */
+  readonly candidates?: number;
+  /**
+   * The current leader's pod among `members` when the caller has already looked it up (null: it
+   * is not a member). Looked up here when absent.
+   */
+  readonly currentPod?: PodView | null;
 }
 
 export interface ElectionResult {
@@ -59,81 +69,132 @@ export interface ElectionResult {
   readonly wakeAt?: number;
   /** Why the current leader had to go, when it had to. */
   readonly lost?: LeaderReason;
+  /** The leader's pod among the members (undefined when there is no leader, or it is not one). */
+  readonly leaderPod?: PodView;
 }
 
+const NO_WARNINGS: readonly Warning[] = Object.freeze([]);
+
+/** The pod with this uid among `members`, if any. */
+export function memberWithUid(members: readonly PodView[], uid: string): PodView | undefined {
+  for (const pod of members) if (pod.uid === uid) return pod;
+  return undefined;
+}
+
+/**
+ * Runs on every decision, so it allocates only its result: no candidate arrays, no closures
+ * (`decide` is the fold's most frequent call).
+ */
 export function elect(input: ElectionInput): ElectionResult {
   const { config, members, current, now } = input;
-  const candidates = members.filter(isCandidate);
-  const warnings: Warning[] = [];
+  let candidates = input.candidates ?? -1;
+  if (candidates < 0) {
+    candidates = 0;
+    for (const pod of members) if (isCandidate(pod)) candidates++;
+  }
+  let warnings = NO_WARNINGS;
 
   // Why the current leader must go (undefined: it may stay).
   let currentPod: PodView | undefined;
   let lost: LeaderReason | undefined;
   if (current !== undefined) {
-    currentPod = members.find((p) => p.uid === current.podUid);
+    currentPod =
+      input.currentPod === undefined
+        ? memberWithUid(members, current.podUid)
+        : (input.currentPod ?? undefined);
     lost = currentPod === undefined ? input.currentMissingReason : disqualification(currentPod);
   }
-  const keep = (): ElectionResult => ({ leader: current, candidates: candidates.length, warnings });
-  const choose = (pod: PodView, reason: LeaderReason): ElectionResult => {
-    if (current !== undefined && current.podUid === pod.uid) return keep();
-    return {
-      leader: { podName: pod.name, podUid: pod.uid, since: now, reason },
-      candidates: candidates.length,
-      warnings,
-    };
-  };
-  const changeReason = (fallback: LeaderReason): LeaderReason =>
-    lost ?? (current === undefined ? "Elected" : fallback);
 
   // A manual switchover wins whenever its pod is a candidate (min-ready does not apply to it).
   if (config.preferredLeader !== undefined) {
-    const preferred = candidates.find((p) => p.name === config.preferredLeader);
-    if (preferred !== undefined) return choose(preferred, "PreferredLeader");
-    warnings.push({
-      reason: "PreferredLeaderNotCandidate",
-      message: `preferred leader ${config.preferredLeader} is not a Ready pod of this Service`,
-    });
+    for (const pod of members) {
+      if (pod.name === config.preferredLeader && isCandidate(pod)) {
+        return chosen(current, pod, "PreferredLeader", candidates, warnings, now);
+      }
+    }
+    warnings = [
+      {
+        reason: "PreferredLeaderNotCandidate",
+        message: `preferred leader ${config.preferredLeader} is not a Ready pod of this Service`,
+      },
+    ];
   }
 
-  if (current !== undefined && lost === undefined && config.sticky) return keep();
+  if (current !== undefined && lost === undefined && config.sticky) {
+    return {
+      leader: current,
+      candidates,
+      warnings,
+      ...(currentPod !== undefined ? { leaderPod: currentPod } : {}),
+    };
+  }
 
   // Without min-ready, eligibility must not depend on clocks (the kubelet's may run ahead of ours).
-  const eligible =
-    config.minReadyMs === 0 ? candidates : candidates.filter((p) => eligibleAt(p, config) <= now);
   let best: PodView | undefined;
-  for (const pod of eligible) if (best === undefined || compareCandidates(pod, best) < 0) best = pod;
+  for (const pod of members) {
+    if (!isCandidate(pod) || (config.minReadyMs !== 0 && eligibleAt(pod, config) > now)) continue;
+    if (best === undefined || compareCandidates(pod, best) < 0) best = pod;
+  }
 
   if (current !== undefined && lost === undefined && currentPod !== undefined) {
     // Sticky is off: move only to a better-ranked eligible pod, and look again when a
     // better-ranked one still waiting out min-ready becomes eligible.
-    if (best !== undefined && compareCandidates(best, currentPod) < 0) return choose(best, "BetterCandidate");
-    let wakeAt = Number.POSITIVE_INFINITY;
-    for (const pod of candidates) {
-      if (compareCandidates(pod, currentPod) < 0) wakeAt = Math.min(wakeAt, eligibleAt(pod, config));
+    if (best !== undefined && compareCandidates(best, currentPod) < 0) {
+      return chosen(current, best, "BetterCandidate", candidates, warnings, now);
     }
-    return wakeAt === Number.POSITIVE_INFINITY ? keep() : { ...keep(), wakeAt };
+    let wakeAt = Number.POSITIVE_INFINITY;
+    for (const pod of members) {
+      if (isCandidate(pod) && compareCandidates(pod, currentPod) < 0) {
+        wakeAt = Math.min(wakeAt, eligibleAt(pod, config));
+      }
+    }
+    return wakeAt === Number.POSITIVE_INFINITY
+      ? { leader: current, candidates, warnings, leaderPod: currentPod }
+      : { leader: current, candidates, warnings, wakeAt, leaderPod: currentPod };
   }
-  if (best !== undefined) return choose(best, changeReason("Elected"));
+  if (best !== undefined) return chosen(current, best, lost ?? "Elected", candidates, warnings, now);
 
-  if (candidates.length === 0) {
-    warnings.push({
+  const more = warnings === NO_WARNINGS ? [] : [...warnings];
+  if (candidates === 0) {
+    more.push({
       reason: "NoReadyPods",
       message: "no Running, Ready pod with an IP matches the selector",
     });
-    return { leader: undefined, candidates: 0, warnings, ...(lost !== undefined ? { lost } : {}) };
+    return { leader: undefined, candidates: 0, warnings: more, ...(lost !== undefined ? { lost } : {}) };
   }
   let wakeAt = Number.POSITIVE_INFINITY;
-  for (const pod of candidates)
-    wakeAt = Math.min(wakeAt, (pod.readySince ?? pod.createdAt) + config.minReadyMs);
-  warnings.push({
+  for (const pod of members) {
+    if (isCandidate(pod)) wakeAt = Math.min(wakeAt, (pod.readySince ?? pod.createdAt) + config.minReadyMs);
+  }
+  more.push({
     reason: "MinReadyNotMet",
-    message: `${candidates.length} Ready pod(s), none Ready for ${config.minReadyMs}ms yet; no leader until one is`,
+    message: `${candidates} Ready pod(s), none Ready for ${config.minReadyMs}ms yet; no leader until one is`,
   });
   return {
     leader: undefined,
-    candidates: candidates.length,
-    warnings,
+    candidates,
+    warnings: more,
     wakeAt,
     ...(lost !== undefined ? { lost } : {}),
+  };
+}
+
+/** `pod` leads (a new record, unless it is the current leader already). */
+function chosen(
+  current: LeaderRecord | undefined,
+  pod: PodView,
+  reason: LeaderReason,
+  candidates: number,
+  warnings: readonly Warning[],
+  now: number,
+): ElectionResult {
+  if (current !== undefined && current.podUid === pod.uid) {
+    return { leader: current, candidates, warnings, leaderPod: pod };
+  }
+  return {
+    leader: { podName: pod.name, podUid: pod.uid, since: now, reason },
+    candidates,
+    warnings,
+    leaderPod: pod,
   };
 }

@@ -27,7 +27,14 @@ export {
 } from "./elect.ts";
 export { deepEqual } from "./equal.ts";
 export { type ClusterEvent, fromWatch, REQUIRED_KINDS, type WatchType } from "./events.ts";
-export { ANNOTATIONS, FORBIDDEN_LABELS, LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
+export {
+  ANNOTATIONS,
+  FORBIDDEN_LABELS,
+  LABELS,
+  MANAGED_BY,
+  SLICE_MANAGED_BY,
+  selectorMatches,
+} from "./labels.ts";
 export { type Manifest, manifestOf, replacementOf } from "./manifest.ts";
 export { driftOf, matches } from "./matches.ts";
 export { defaultLeaderServiceName, isDns1035Label, leaderSliceName } from "./names.ts";
@@ -48,3 +55,12 @@ export {
   readDuration,
 } from "./time.ts";
 export * from "./views.ts";
+export {
+  backoffDelay,
+  type Dispatch,
+  isTransient,
+  WRITE_QUEUE_DEFAULTS,
+  type WriteAnswer,
+  WriteQueue,
+  type WriteQueueOptions,
+} from "./write-queue.ts";

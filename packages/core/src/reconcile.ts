@@ -8,13 +8,14 @@
 import type { Action, ApplyAction, DeleteAction, EventAction } from "./actions.ts";
 import { observedOwned, publishedLeader } from "./decide.ts";
 import type { LeaderRecord } from "./elect.ts";
+import { deepEqual } from "./equal.ts";
 import type { ClusterEvent } from "./events.ts";
 import { ownedKey } from "./ownership.ts";
 import { mapGet, mapHas, mapRemove, mapSet } from "./persistent-map.ts";
-import { plan } from "./plan.ts";
+import { type OwnedView, plan } from "./plan.ts";
 import type { Warning } from "./reasons.ts";
-import type { Decision, State } from "./state.ts";
-import { isSynced, step } from "./step.ts";
+import type { Decision, Inflight, State } from "./state.ts";
+import { stepWithChanges } from "./step.ts";
 import { isFailure, objectKey } from "./views.ts";
 
 export interface ReconcileOptions {
@@ -86,7 +87,8 @@ export function eventsFor(
 /**
  * Nothing to plan: the same desired objects as before (reused by decide), the same observed owned
  * objects, and no write of this source in flight — so the last plan, which wrote nothing, stands.
- * This keeps a pod flap that changes no leader at a few map look-ups.
+ * This keeps a pod flap that changes no leader at a few comparisons: when the step changed no
+ * Service, slice or owned index at all (a pod event), nothing is looked up.
  */
 function settled(
   prev: State,
@@ -97,27 +99,39 @@ function settled(
   inflight: State["inflight"],
 ): boolean {
   if (after === undefined || before === undefined || after.desired !== before.desired) return false;
+  const desired = after.desired ?? [];
   const owned = mapGet(next.owned, source);
-  if (owned !== mapGet(prev.owned, source)) return false;
-  for (const d of after.desired ?? []) {
-    const key = ownedKey(d.kind, d.namespace, d.name);
-    if (mapHas(inflight, key)) return false;
-    const objKey = objectKey(d.namespace, d.name);
-    const same =
-      d.kind === "Service"
-        ? mapGet(next.services, objKey) === mapGet(prev.services, objKey)
-        : mapGet(next.slices, objKey) === mapGet(prev.slices, objKey);
-    if (!same) return false;
+  if (next.owned !== prev.owned && owned !== mapGet(prev.owned, source)) return false;
+  const objectsSame = next.services === prev.services && next.slices === prev.slices;
+  if (inflight.size !== 0 || !objectsSame) {
+    for (const d of desired) {
+      if (inflight.size !== 0 && mapHas(inflight, ownedKey(d.kind, d.namespace, d.name))) return false;
+      if (objectsSame) continue;
+      const objKey = objectKey(d.namespace, d.name);
+      const same =
+        d.kind === "Service"
+          ? mapGet(next.services, objKey) === mapGet(prev.services, objKey)
+          : mapGet(next.slices, objKey) === mapGet(prev.slices, objKey);
+      if (!same) return false;
+    }
   }
-  return owned === undefined
-    ? (after.desired ?? []).length === 0
-    : owned.size === (after.desired ?? []).length;
+  return owned === undefined ? desired.length === 0 : owned.size === desired.length;
 }
 
-/** Two writes are the same request only if they would do the same thing to the same object. */
-function fingerprint(action: ApplyAction | DeleteAction): string {
+/** What a write does, without its content: two writes are the same if this and their content agree. */
+function requestOf(action: ApplyAction | DeleteAction): string {
   if (action.type === "delete") return `delete:${action.uid}`;
-  return `${action.create ? "create" : `update:${action.expectedUid}`}:${JSON.stringify(action.manifest)}`;
+  return action.create ? "create" : `update:${action.expectedUid}`;
+}
+
+/** Is `action` the write remembered as in flight (the same request, the same content)? */
+function sameWrite(pending: Inflight, action: ApplyAction | DeleteAction): boolean {
+  if (pending.request !== requestOf(action)) return false;
+  const desired = action.type === "apply" ? action.desired : undefined;
+  return (
+    pending.desired === desired ||
+    (pending.desired !== undefined && desired !== undefined && deepEqual(pending.desired, desired))
+  );
 }
 
 function suppressionMs(options: ReconcileOptions, repeats: number): number {
@@ -136,7 +150,8 @@ export function advance(
   event: ClusterEvent,
   options: ReconcileOptions = DEFAULT_OPTIONS,
 ): Advance {
-  let next = step(state, event);
+  const stepped = stepWithChanges(state, event);
+  let next = stepped.state;
   const actions: Action[] = [];
   if (event.type === "upsert" && isFailure(event.object) && event.object.kind !== "Service") {
     const o = event.object;
@@ -147,24 +162,24 @@ export function advance(
       message: o.reason,
     });
   }
-  if (!isSynced(next) || next.touched.length === 0) return { state: next, actions };
+  if (stepped.changes.length === 0) return { state: next, actions };
 
   // Taking over: announce against what the cluster shows, not against decisions made as a standby.
   const takeover = next.leading && !state.leading;
   let inflight = next.inflight;
   let timers = next.timers;
   let nextRetryAt = Number.POSITIVE_INFINITY;
-  for (const source of next.touched) {
-    const before = mapGet(state.decisions, source);
-    const after = mapGet(next.decisions, source);
+  for (const { source, before, after } of stepped.changes) {
     const uid = after?.source.uid ?? before?.source.uid ?? "";
-    const observed = next.leading ? observedOwned(next, source, uid) : [];
+    // Read only when needed: most touched sources are settled and plan nothing.
+    let observed: OwnedView[] | undefined;
     if (next.leading) {
-      actions.push(
-        ...(takeover
-          ? eventsFor(publishedLeader(next, observed), [], after)
-          : eventsFor(after?.previousLeader, before?.warnings ?? [], after)),
-      );
+      if (takeover) {
+        observed = observedOwned(next, source, uid);
+        actions.push(...eventsFor(publishedLeader(next, observed), [], after));
+      } else if (after !== before) {
+        actions.push(...eventsFor(after?.previousLeader, before?.warnings ?? [], after));
+      }
     }
     if (after?.wakeAt !== undefined && after.wakeAt !== before?.wakeAt) {
       actions.push({ type: "wake", source, at: after.wakeAt });
@@ -172,19 +187,20 @@ export function advance(
     if (!next.leading) continue; // a standby writes nothing
     if (after !== undefined && after.desired === undefined) continue; // frozen: no writes
     if (!takeover && settled(state, next, source, before, after, inflight)) continue;
+    observed ??= observedOwned(next, source, uid);
     const writes = plan(after?.desired ?? [], observed, source);
     const written = new Set<string>();
     for (const w of writes) {
       if (w.type !== "apply" && w.type !== "delete") continue;
       const key = ownedKey(w.kind, w.namespace, w.name);
       written.add(key);
-      const fp = fingerprint(w);
       const basis = observed.find((o) => o.kind === w.kind && o.name === w.name);
-      const pending = mapGet(inflight, key);
-      const again = pending !== undefined && pending.fingerprint === fp && pending.basis === basis;
+      const pending = inflight.size === 0 ? undefined : mapGet(inflight, key);
+      const again = pending !== undefined && pending.basis === basis && sameWrite(pending, w);
       if (again && next.now - pending.at < suppressionMs(options, pending.repeats)) continue;
       inflight = mapSet(inflight, key, {
-        fingerprint: fp,
+        request: requestOf(w),
+        desired: w.type === "apply" ? w.desired : undefined,
         at: next.now,
         basis,
         repeats: again ? pending.repeats + 1 : 0,
@@ -192,9 +208,11 @@ export function advance(
       actions.push(w);
     }
     // What needs no write now has been observed as wanted: nothing is pending for it any more.
-    for (const d of after?.desired ?? []) {
-      const key = ownedKey(d.kind, d.namespace, d.name);
-      if (!written.has(key)) inflight = mapRemove(inflight, key);
+    if (inflight.size !== 0) {
+      for (const d of after?.desired ?? []) {
+        const key = ownedKey(d.kind, d.namespace, d.name);
+        if (!written.has(key)) inflight = mapRemove(inflight, key);
+      }
     }
     let retryAt = Number.POSITIVE_INFINITY;
     for (const key of written) {

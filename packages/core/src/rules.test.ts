@@ -885,6 +885,32 @@ describe("leading: only the Lease holder writes and announces", () => {
     expect(takeover).toEqual([]);
   });
 
+  it("a standby follows the holder's published leader record: taking over then writes nothing", () => {
+    // The holder (h) and a standby fed the same cluster, the standby some milliseconds later.
+    const { h } = cluster([
+      ["web-0", { created: 1 }],
+      ["web-1", { created: 2, ips: ["10.0.0.2"] }],
+    ]);
+    const replica = standby([
+      ["web-0", { created: 1 }],
+      ["web-1", { created: 2, ips: ["10.0.0.2"] }],
+    ]);
+    for (const o of h.objects()) replica.upsert(o.kind, o.raw);
+    replica.sync();
+    replica.at(300);
+    h.at(299.5);
+    h.settle(h.upsert("Pod", podJson("web-0", { created: 1, ready: false })));
+    // The standby decides the same failover at its own time, then sees the holder's writes.
+    replica.upsert("Pod", podJson("web-0", { created: 1, ready: false }));
+    for (const o of h.objects()) if (o.kind !== "Pod") replica.upsert(o.kind, o.raw);
+    expect(replica.decision("default/web")?.leader).toMatchObject({
+      podName: "web-1",
+      since: 299_500,
+      reason: "LeaderNotReady",
+    });
+    expect(replica.send({ type: "leadership", leading: true })).toEqual([]);
+  });
+
   it("forgets its writes in flight when it leads again: the new holder writes at once", () => {
     const { h } = cluster([
       ["web-0", { created: 1 }],

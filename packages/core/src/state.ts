@@ -7,12 +7,16 @@
 import type { SourceConfig } from "./config.ts";
 import type { DesiredObject, SourceRef } from "./desired.ts";
 import type { LeaderRecord } from "./elect.ts";
-import { emptyMap, type PersistentMap } from "./persistent-map.ts";
+import { emptyMap, mapGet, type PersistentMap } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import type { LeaderReason, Warning } from "./reasons.ts";
+import type { SelectorIndex } from "./selector-index.ts";
 import type { DecodeFailure, EndpointSliceView, Kind, NodeView, PodView, ServiceView } from "./views.ts";
 
-/** What a decision's desired objects were computed from: while all of it is unchanged, they are reused. */
+/**
+ * What a decision's desired objects were computed from: while all of it is unchanged, they are
+ * reused. Only a decision whose name-collision check passed has one.
+ */
 export interface DecisionBasis {
   readonly service: ServiceView;
   readonly config: SourceConfig;
@@ -20,6 +24,8 @@ export interface DecisionBasis {
   readonly leaderPod: PodView | undefined;
   readonly zone: string | undefined;
   readonly desiredWarnings: readonly Warning[];
+  /** The member list decided on; the decision's `candidates` counts its candidates. */
+  readonly members: readonly PodView[];
 }
 
 /** The outcome for one source Service: who leads, why, and what objects that needs. */
@@ -43,8 +49,10 @@ export interface Decision {
 
 /** A write the core asked for whose result it has not yet observed. */
 export interface Inflight {
-  /** What the write does (create, update of a uid, delete), to which content. */
-  readonly fingerprint: string;
+  /** What the write does: `create`, `update:<uid>` or `delete:<uid>`. */
+  readonly request: string;
+  /** The content it writes (undefined for a delete): the same write is this object, or an equal one. */
+  readonly desired: DesiredObject | undefined;
   /** When it was asked for, epoch ms. */
   readonly at: number;
   /** The observed object it was planned against (undefined: nothing was observed, a create). */
@@ -70,8 +78,11 @@ export interface State {
   readonly nodes: PersistentMap<NodeView>;
   /** Objects that failed to decode, by `Kind:namespace/name`. */
   readonly failures: PersistentMap<DecodeFailure>;
-  /** `namespace \0 key=value` (one pair of each selector) -> sources using that pair. */
-  readonly selectorIndex: PersistentMap<KeySet>;
+  /**
+   * namespace -> key -> value (one pair of each selector) -> the sources indexed under that pair,
+   * each with its selector, so routing a pod reads no Service (selector-index.ts).
+   */
+  readonly selectorIndex: SelectorIndex;
   /**
    * source -> the pods its selector matches, sorted by name. An array, copied on change: decide
    * reads every member anyway, so keeping the views here saves a look-up per pod per decision.
@@ -93,6 +104,16 @@ export interface State {
   readonly inflight: PersistentMap<Inflight>;
   /** Sources whose decision this step may have changed. */
   readonly touched: readonly string[];
+}
+
+/** Key of a decode failure in `State.failures`: `Kind:namespace/name` (`key` is the object key). */
+export function failureKey(kind: Kind, key: string): string {
+  return `${kind}:${key}`;
+}
+
+/** The decode failure recorded for an object, if any. Builds no key while there are none (as usual). */
+export function failureOf(state: State, kind: Kind, key: string): DecodeFailure | undefined {
+  return state.failures.size === 0 ? undefined : mapGet(state.failures, failureKey(kind, key));
 }
 
 export function initialState(now = 0): State {

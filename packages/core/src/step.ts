@@ -5,7 +5,8 @@
  * initial lists are in).
  */
 import { readSourceConfig, wantsLeader } from "./config.ts";
-import { decide } from "./decide.ts";
+import { decideAfter, type MembersChange } from "./decide.ts";
+import { isCandidate } from "./elect.ts";
 import { deepEqual } from "./equal.ts";
 import { type ClusterEvent, REQUIRED_KINDS } from "./events.ts";
 import { ANNOTATION_PREFIX, selectorMatches } from "./labels.ts";
@@ -13,6 +14,7 @@ import { ownedKey, servedSource } from "./ownership.ts";
 import {
   emptyMap,
   mapEntries,
+  mapForEach,
   mapGet,
   mapHas,
   mapKeys,
@@ -22,7 +24,14 @@ import {
   mapValues,
   type PersistentMap,
 } from "./persistent-map.ts";
-import type { KeySet, State } from "./state.ts";
+import {
+  indexSource,
+  type NamespaceIndex,
+  type Selector,
+  sourcesUnder,
+  unindexSource,
+} from "./selector-index.ts";
+import { type Decision, failureKey, failureOf, type State } from "./state.ts";
 import {
   type Decoded,
   type EndpointSliceView,
@@ -36,23 +45,58 @@ import {
 
 type Draft = { -readonly [K in keyof State]: State[K] };
 
-function addKey(map: PersistentMap<KeySet>, key: string, member: string): PersistentMap<KeySet> {
-  return mapUpdate(map, key, (set) => mapSet(set ?? emptyMap<true>(), member, true));
+/**
+ * The sources a step touched. `names`: those among them for which an object at a name they need
+ * (their leader Service, its slices) or a rival claim on it changed — every such change goes
+ * through `touchClaimants` — so that only they run the name-collision check again.
+ */
+class Touched extends Set<string> {
+  #names: Set<string> | undefined;
+  /** The member lists this step changed, by source (decide reads them from here). */
+  #members: Map<string, MembersChange> | undefined;
+  /** Every source is looked at afresh (initial sync, taking over): no name check is skipped. */
+  all = false;
+
+  /** `source` is touched, and something at a name it needs changed. */
+  addWithNames(source: string): void {
+    this.add(source);
+    this.#names ??= new Set();
+    this.#names.add(source);
+  }
+
+  namesChanged(source: string): boolean {
+    return this.all || this.#names?.has(source) === true;
+  }
+
+  membersOf(source: string): MembersChange | undefined {
+    return this.#members?.get(source);
+  }
+
+  setMembers(source: string, change: MembersChange): void {
+    this.#members ??= new Map();
+    this.#members.set(source, change);
+  }
 }
 
-function removeKey(map: PersistentMap<KeySet>, key: string, member: string): PersistentMap<KeySet> {
+function addKey<V>(
+  map: PersistentMap<PersistentMap<V>>,
+  key: string,
+  member: string,
+  value: V,
+): PersistentMap<PersistentMap<V>> {
+  return mapUpdate(map, key, (set) => mapSet(set ?? emptyMap<V>(), member, value));
+}
+
+function removeKey<V>(
+  map: PersistentMap<PersistentMap<V>>,
+  key: string,
+  member: string,
+): PersistentMap<PersistentMap<V>> {
   return mapUpdate(map, key, (set) => {
     if (set === undefined) return undefined;
     const next = mapRemove(set, member);
     return next.size === 0 ? undefined : next;
   });
-}
-
-/** One pair of a selector, chosen deterministically, under which the source is indexed. */
-function indexPair(namespace: string, selector: Readonly<Record<string, string>>): string {
-  let first: string | undefined;
-  for (const key in selector) if (first === undefined || key < first) first = key;
-  return `${namespace}\u0000${first}=${selector[first as string]}`;
 }
 
 function activeSelector(svc: ServiceView | undefined) {
@@ -73,10 +117,13 @@ function hasZenLeadAnnotation(svc: ServiceView | undefined): boolean {
   return false;
 }
 
-function touchClaimants(d: Draft, name: string | undefined, touched: Set<string>) {
+function touchClaimants(d: Draft, name: string | undefined, touched: Touched) {
   if (name === undefined) return;
   const claimants = mapGet(d.claims, name);
-  if (claimants !== undefined) for (const key of mapKeys(claimants)) touched.add(key);
+  if (claimants === undefined) return;
+  for (const key of mapKeys(claimants)) {
+    touched.addWithNames(key);
+  }
 }
 
 /** Keep the selector index, member sets and name claims of one source in step with its view. */
@@ -86,10 +133,10 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
   const namespace = (next ?? old)?.namespace ?? "";
   if (!deepEqual(oldSelector, newSelector)) {
     if (oldSelector !== undefined)
-      d.selectorIndex = removeKey(d.selectorIndex, indexPair(namespace, oldSelector), key);
+      d.selectorIndex = unindexSource(d.selectorIndex, namespace, oldSelector, key);
     d.members = mapRemove(d.members, key);
     if (newSelector !== undefined) {
-      d.selectorIndex = addKey(d.selectorIndex, indexPair(namespace, newSelector), key);
+      d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
       // A new selector: find its pods once, by scanning the namespace.
       const members: PodView[] = [];
       const pods = mapGet(d.pods, namespace);
@@ -99,6 +146,9 @@ function reindexSource(d: Draft, key: string, old: ServiceView | undefined, next
       members.sort(byName);
       if (members.length > 0) d.members = mapSet(d.members, key, members);
     }
+  } else if (newSelector !== undefined && next !== old) {
+    // Same selector, another view: the index holds the current one.
+    d.selectorIndex = indexSource(d.selectorIndex, namespace, newSelector, key, next as ServiceView);
   }
 }
 
@@ -107,7 +157,7 @@ function reclaim(
   key: string,
   old: ServiceView | undefined,
   next: ServiceView | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
   const oldClaim = claimedName(old);
   const newClaim = claimedName(next);
@@ -116,7 +166,7 @@ function reclaim(
   touchClaimants(d, oldClaim, touched);
   touchClaimants(d, newClaim, touched);
   if (oldClaim !== undefined) d.claims = removeKey(d.claims, oldClaim, key);
-  if (newClaim !== undefined) d.claims = addKey(d.claims, newClaim, key);
+  if (newClaim !== undefined) d.claims = addKey(d.claims, newClaim, key, true);
 }
 
 function reindexOwned(
@@ -124,20 +174,20 @@ function reindexOwned(
   objKey: string,
   old: ServiceView | EndpointSliceView | undefined,
   next: ServiceView | EndpointSliceView | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
   const oldSource = old === undefined ? undefined : servedSource(old);
   const newSource = next === undefined ? undefined : servedSource(next);
   if (oldSource !== newSource) {
     if (oldSource !== undefined) d.owned = removeKey(d.owned, oldSource, objKey);
-    if (newSource !== undefined) d.owned = addKey(d.owned, newSource, objKey);
+    if (newSource !== undefined) d.owned = addKey(d.owned, newSource, objKey, true);
   }
   // Seeing its own object again (its write's echo) lets the source check and settle.
   if (oldSource !== undefined) touched.add(oldSource);
   if (newSource !== undefined) touched.add(newSource);
 }
 
-function setService(d: Draft, key: string, next: ServiceView | undefined, touched: Set<string>) {
+function setService(d: Draft, key: string, next: ServiceView | undefined, touched: Touched) {
   const old = mapGet(d.services, key);
   d.services = next === undefined ? mapRemove(d.services, key) : mapSet(d.services, key, next);
   reindexSource(d, key, old, next);
@@ -156,8 +206,24 @@ function setService(d: Draft, key: string, next: ServiceView | undefined, touche
 
 const byName = (a: PodView, b: PodView) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** The sorted member list with `pod` put in (or, undefined, taken out) under `name`. */
-function withMember(members: readonly PodView[], name: string, pod: PodView | undefined): readonly PodView[] {
+/**
+ * The sorted member list with `pod` put in (or, undefined, taken out) under `name`. `at` is where
+ * the pod's previous view is in the list (-1: not there): members are the very views the pods map
+ * holds, so an update finds its pod by identity without reading the other members (each a cache
+ * miss in a large cluster).
+ */
+function withMember(
+  members: readonly PodView[],
+  name: string,
+  at: number,
+  pod: PodView | undefined,
+): readonly PodView[] {
+  if (at !== -1) {
+    if (pod === undefined) return members.toSpliced(at, 1);
+    const next = members.slice();
+    next[at] = pod;
+    return next;
+  }
   let lo = 0;
   let hi = members.length;
   while (lo < hi) {
@@ -172,56 +238,101 @@ function withMember(members: readonly PodView[], name: string, pod: PodView | un
   return next;
 }
 
-/** Route a pod change to the sources whose selectors match its old or new labels. */
+/**
+ * Route a pod change to the sources whose selectors match its old or new labels. The index holds
+ * each source's selector, so routing reads no Service; most pod updates (readiness, IPs) keep
+ * their labels and visit them once.
+ */
 function routePod(
   d: Draft,
   namespace: string,
   name: string,
-  oldLabels: Readonly<Record<string, string>> | undefined,
+  old: PodView | undefined,
   next: PodView | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
+  const oldLabels = old?.labels;
+  const index = mapGet(d.selectorIndex, namespace);
+  if (index === undefined) return; // no source selects pods in this namespace
   const newLabels = next?.labels;
-  const seen = new Set<string>();
-  const visit = (labels: Readonly<Record<string, string>> | undefined) => {
-    if (labels === undefined) return;
-    for (const label in labels) {
-      const sources = mapGet(d.selectorIndex, `${namespace}\u0000${label}=${labels[label]}`);
-      if (sources === undefined) continue;
-      for (const source of mapKeys(sources)) {
-        if (seen.has(source)) continue;
-        seen.add(source);
-        const selector = mapGet(d.services, source)?.selector;
-        const is = newLabels !== undefined && selector !== undefined && selectorMatches(selector, newLabels);
-        const members = mapGet(d.members, source) ?? [];
-        const updated = withMember(members, name, is ? next : undefined);
-        if (updated === members) continue; // neither was nor is a member
-        d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
-        touched.add(source);
-      }
-    }
-  };
-  visit(oldLabels);
-  // Most pod updates (readiness, IPs) keep the labels: the sources are the same, visited once.
-  if (!deepEqual(oldLabels, newLabels)) visit(newLabels);
+  const route: Route = { d, name, old, next, touched, visited: [] };
+  if (oldLabels !== undefined) visitLabels(index, oldLabels, route);
+  if (newLabels !== undefined && (oldLabels === undefined || !deepEqual(oldLabels, newLabels))) {
+    visitLabels(index, newLabels, route);
+  }
 }
 
-function setPod(d: Draft, namespace: string, name: string, next: PodView | undefined, touched: Set<string>) {
-  const pods = mapGet(d.pods, namespace);
-  const old = pods === undefined ? undefined : mapGet(pods, name);
+/** One pod change being routed: the sources visited so far, each once. */
+interface Route {
+  readonly d: Draft;
+  readonly name: string;
+  readonly old: PodView | undefined;
+  readonly next: PodView | undefined;
+  readonly touched: Touched;
+  readonly visited: string[];
+}
+
+function visitLabels(index: NamespaceIndex, labels: Readonly<Record<string, string>>, route: Route) {
+  for (const label in labels) {
+    const sources = sourcesUnder(index, label, labels[label] as string);
+    if (sources !== undefined)
+      mapForEach(sources, (selector, source) => visitSource(route, source, selector));
+  }
+}
+
+/**
+ * Puts the pod in (or takes it out of) one source's members, as its selector now says, and
+ * records the change with how it moved the source's count of candidates.
+ */
+function visitSource(route: Route, source: string, service: ServiceView) {
+  const { d, name, old, next, touched } = route;
+  if (route.visited.includes(source)) return;
+  route.visited.push(source);
+  const is = next !== undefined && selectorMatches(service.selector as Selector, next.labels);
+  const members = mapGet(d.members, source) ?? NO_MEMBERS;
+  const at = old === undefined ? -1 : members.indexOf(old);
+  const updated = withMember(members, name, at, is ? next : undefined);
+  if (updated === members) return; // neither was nor is a member
+  d.members = updated.length === 0 ? mapRemove(d.members, source) : mapSet(d.members, source, updated);
+  touched.add(source);
+  // The count moves by this pod alone when it was found by identity or simply added; otherwise
+  // (another view under its name was replaced) it is counted afresh.
+  const added = is && next !== undefined && isCandidate(next) ? 1 : 0;
+  const delta =
+    at !== -1
+      ? added - (isCandidate(old as PodView) ? 1 : 0)
+      : updated.length === members.length + 1
+        ? added
+        : Number.NaN;
+  const change = touched.membersOf(source);
+  const before = change === undefined ? members : change.before;
+  const total = change === undefined ? delta : change.delta + delta;
+  touched.setMembers(source, { service, before, after: updated, delta: total });
+}
+
+const NO_MEMBERS: readonly PodView[] = [];
+
+/** Put a pod's new view (or, undefined, its removal) in its namespace, given what is there now. */
+function setPod(
+  d: Draft,
+  namespace: string,
+  name: string,
+  pods: PersistentMap<PodView> | undefined,
+  old: PodView | undefined,
+  next: PodView | undefined,
+  touched: Touched,
+) {
   if (old === undefined && next === undefined) return;
-  d.pods = mapUpdate(d.pods, namespace, (map) => {
-    const updated =
-      next === undefined ? mapRemove(map ?? emptyMap(), name) : mapSet(map ?? emptyMap(), name, next);
-    return updated.size === 0 ? undefined : updated;
-  });
-  routePod(d, namespace, name, old?.labels, next, touched);
+  const base = pods ?? emptyMap<PodView>();
+  const updated = next === undefined ? mapRemove(base, name) : mapSet(base, name, next);
+  d.pods = updated.size === 0 ? mapRemove(d.pods, namespace) : mapSet(d.pods, namespace, updated);
+  routePod(d, namespace, name, old, next, touched);
 }
 
 /** The leader Service name a slice name belongs to (`<leader>-ipv4`, `<leader>-ipv6`). */
 const SLICE_SUFFIX = /-ipv[46]$/;
 
-function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, touched: Set<string>) {
+function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, touched: Touched) {
   const old = mapGet(d.slices, key);
   d.slices = next === undefined ? mapRemove(d.slices, key) : mapSet(d.slices, key, next);
   const objKey = `EndpointSlice:${key}`;
@@ -231,7 +342,7 @@ function setSlice(d: Draft, key: string, next: EndpointSliceView | undefined, to
   if (SLICE_SUFFIX.test(key)) touchClaimants(d, key.replace(SLICE_SUFFIX, ""), touched);
 }
 
-function setNode(d: Draft, name: string, next: NodeView | undefined, touched: Set<string>) {
+function setNode(d: Draft, name: string, next: NodeView | undefined, touched: Touched) {
   const old = mapGet(d.nodes, name);
   d.nodes = next === undefined ? mapRemove(d.nodes, name) : mapSet(d.nodes, name, next);
   if (old?.zone === next?.zone) return;
@@ -266,14 +377,17 @@ function setView(
   namespace: string,
   name: string,
   view: Decoded | undefined,
-  touched: Set<string>,
+  touched: Touched,
 ) {
   const key = objectKey(namespace, name);
   switch (kind) {
     case "Service":
       return setService(d, key, view as ServiceView | undefined, touched);
-    case "Pod":
-      return setPod(d, namespace, name, view as PodView | undefined, touched);
+    case "Pod": {
+      const pods = mapGet(d.pods, namespace);
+      const old = pods === undefined ? undefined : mapGet(pods, name);
+      return setPod(d, namespace, name, pods, old, view as PodView | undefined, touched);
+    }
     case "EndpointSlice":
       return setSlice(d, key, view as EndpointSliceView | undefined, touched);
     case "Node":
@@ -281,12 +395,11 @@ function setView(
   }
 }
 
-function upsert(d: Draft, object: Decoded, touched: Set<string>) {
+function upsert(d: Draft, object: Decoded, touched: Touched) {
   if (isFailure(object)) {
     if (object.name === undefined) return; // nothing to key it by: reported, not stored
     const namespace = object.namespace ?? "";
-    const failKey = `${object.kind}:${objectKey(namespace, object.name)}`;
-    d.failures = mapSet(d.failures, failKey, object);
+    d.failures = mapSet(d.failures, failureKey(object.kind, objectKey(namespace, object.name)), object);
     if (object.kind === "Service") {
       // Keep the last good view: the source is frozen (decide.ts), not treated as deleted.
       touched.add(objectKey(namespace, object.name));
@@ -297,25 +410,43 @@ function upsert(d: Draft, object: Decoded, touched: Set<string>) {
     }
     return;
   }
-  const failKey = `${object.kind}:${objectKey(object.namespace, object.name)}`;
-  const hadFailure = mapHas(d.failures, failKey);
-  const old = currentView(d, object.kind, object.namespace, object.name);
-  if (!hadFailure && old !== undefined && deepEqual(old, object)) return;
-  if (hadFailure) {
-    d.failures = mapRemove(d.failures, failKey);
-    if (object.kind === "Service") touched.add(objectKey(object.namespace, object.name));
+  const { kind, namespace, name } = object;
+  const hadFailure = hasFailure(d, kind, namespace, name);
+  if (hadFailure) d.failures = mapRemove(d.failures, failureKey(kind, objectKey(namespace, name)));
+  if (kind === "Pod") {
+    // The hot path (readiness flaps): the namespace's pods are looked up once.
+    const pods = mapGet(d.pods, namespace);
+    const old = pods === undefined ? undefined : mapGet(pods, name);
+    if (hadFailure || old === undefined || !deepEqual(old, object)) {
+      setPod(d, namespace, name, pods, old, object, touched);
+    }
+    return;
   }
-  setView(d, object.kind, object.namespace, object.name, object, touched);
+  const old = currentView(d, kind, namespace, name);
+  if (!hadFailure && old !== undefined && deepEqual(old, object)) return;
+  if (hadFailure && kind === "Service") touched.add(objectKey(namespace, name));
+  setView(d, kind, namespace, name, object, touched);
 }
 
-function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Set<string>) {
-  const failKey = `${kind}:${objectKey(namespace, name)}`;
-  if (mapHas(d.failures, failKey)) {
+/** Is the object's last version a decode failure? */
+function hasFailure(d: Draft, kind: Kind, namespace: string, name: string): boolean {
+  return failureOf(d, kind, objectKey(namespace, name)) !== undefined;
+}
+
+function remove(d: Draft, kind: Kind, namespace: string, name: string, touched: Touched) {
+  if (hasFailure(d, kind, namespace, name)) {
+    const failKey = failureKey(kind, objectKey(namespace, name));
     d.failures = mapRemove(d.failures, failKey);
     if (kind === "Service") {
       touched.add(objectKey(namespace, name));
       touchClaimants(d, objectKey(namespace, name), touched);
     }
+  }
+  if (kind === "Pod") {
+    const pods = mapGet(d.pods, namespace);
+    const old = pods === undefined ? undefined : mapGet(pods, name);
+    if (old !== undefined) setPod(d, namespace, name, pods, old, undefined, touched);
+    return;
   }
   if (currentView(d, kind, namespace, name) === undefined) return;
   if (kind === "Service") d.inflight = mapRemove(d.inflight, ownedKey("Service", namespace, name));
@@ -339,7 +470,7 @@ function viewsOf(d: Draft, kind: Kind): Iterable<{ namespace: string; name: stri
 }
 
 /** A relist: objects of this kind not in the new list are gone; the others are upserted. */
-function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Set<string>) {
+function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Touched) {
   const present = new Set<string>();
   for (const o of objects) if (o.name !== undefined) present.add(objectKey(o.namespace ?? "", o.name));
   const gone: { namespace: string; name: string }[] = [];
@@ -357,8 +488,9 @@ export function isSynced(state: State): boolean {
   return REQUIRED_KINDS.every((k) => state.synced.has(k));
 }
 
-/** Every source that may need a decision: after the initial lists, all of them are looked at. */
-function touchAll(d: Draft, touched: Set<string>) {
+/** Every source that may need a decision: after the initial lists, all of them are looked at afresh. */
+function touchAll(d: Draft, touched: Touched) {
+  touched.all = true;
   for (const [key, svc] of mapEntries(d.services)) if (hasZenLeadAnnotation(svc)) touched.add(key);
   for (const key of mapKeys(d.owned)) touched.add(key);
   for (const failure of mapValues(d.failures)) {
@@ -368,7 +500,7 @@ function touchAll(d: Draft, touched: Set<string>) {
   }
 }
 
-function markSynced(d: Draft, kind: Kind, touched: Set<string>) {
+function markSynced(d: Draft, kind: Kind, touched: Touched) {
   if (d.synced.has(kind)) return;
   const wasSynced = isSynced(d);
   d.synced = new Set([...d.synced, kind]);
@@ -376,7 +508,7 @@ function markSynced(d: Draft, kind: Kind, touched: Set<string>) {
 }
 
 /** Becoming the leader: forget writes remembered as in flight and look at every source again. */
-function setLeading(d: Draft, leading: boolean, touched: Set<string>) {
+function setLeading(d: Draft, leading: boolean, touched: Touched) {
   if (d.leading === leading) return;
   d.leading = leading;
   if (!leading) return;
@@ -384,7 +516,7 @@ function setLeading(d: Draft, leading: boolean, touched: Set<string>) {
   if (isSynced(d)) touchAll(d, touched);
 }
 
-function fireTimers(d: Draft, touched: Set<string>) {
+function fireTimers(d: Draft, touched: Touched) {
   if (d.now < d.nextTimerAt) return;
   let next = Number.POSITIVE_INFINITY;
   for (const [source, at] of mapEntries(d.timers)) {
@@ -397,20 +529,53 @@ function fireTimers(d: Draft, touched: Set<string>) {
   d.nextTimerAt = next;
 }
 
-function redecide(d: Draft, source: string) {
-  const decision = decide(d, source);
-  d.decisions =
-    decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
-  if (decision?.wakeAt === undefined) d.timers = mapRemove(d.timers, source);
-  else {
+function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
+  const before = mapGet(d.decisions, source);
+  const decision = decideAfter(d, source, before, {
+    namesUnchanged: !touched.namesChanged(source),
+    members: touched.membersOf(source),
+  });
+  if (decision !== before) {
+    d.decisions =
+      decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
+  }
+  if (decision?.wakeAt === undefined) {
+    if (d.timers.size !== 0) d.timers = mapRemove(d.timers, source);
+  } else {
     d.timers = mapSet(d.timers, source, decision.wakeAt);
     d.nextTimerAt = Math.min(d.nextTimerAt, decision.wakeAt);
   }
+  return { source, before, after: decision };
 }
 
+/** What one step did to a touched source's decision (for `advance`, which would look both up). */
+export interface DecisionChange {
+  readonly source: string;
+  readonly before: Decision | undefined;
+  readonly after: Decision | undefined;
+}
+
+const NO_CHANGES: readonly DecisionChange[] = [];
+const NO_TOUCHED: readonly string[] = [];
+
+/**
+ * step(state, event) -> state: the next state; `state` is left as it was. See the module comment.
+ */
 export function step(state: State, event: ClusterEvent): State {
-  const d: Draft = { ...state, touched: [] };
-  const touched = new Set<string>();
+  return stepWithChanges(state, event).state;
+}
+
+/** `step`, also returning each touched source's decision before and after (in `touched` order). */
+export function stepWithChanges(
+  state: State,
+  event: ClusterEvent,
+): { readonly state: State; readonly changes: readonly DecisionChange[] } {
+  // Time passing with no timer due (before every event, in the operator) touches nothing.
+  if (event.type === "tick" && event.now < state.nextTimerAt) {
+    return { state: { ...state, now: event.now, touched: NO_TOUCHED }, changes: NO_CHANGES };
+  }
+  const d: Draft = { ...state, touched: NO_TOUCHED };
+  const touched = new Touched();
   switch (event.type) {
     case "tick":
       d.now = event.now;
@@ -433,9 +598,11 @@ export function step(state: State, event: ClusterEvent): State {
       setLeading(d, event.leading, touched);
       break;
   }
-  if (touched.size === 0) return d;
-  // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
-  if (isSynced(d)) for (const source of touched) redecide(d, source);
+  if (touched.size === 0) return { state: d, changes: NO_CHANGES };
   d.touched = [...touched];
-  return d;
+  // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
+  if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
+  const changes: DecisionChange[] = [];
+  for (const source of d.touched) changes.push(redecide(d, source, touched));
+  return { state: d, changes };
 }

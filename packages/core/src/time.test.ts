@@ -1,7 +1,7 @@
 /** Time as data: Go durations for min-ready, RFC 3339 timestamps as the API server writes them. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatTimestamp, parseDuration, parseTimestamp } from "./time.ts";
+import { formatTimestamp, parseDuration, parseTimestamp, timeForTest } from "./time.ts";
 
 describe("parseDuration", () => {
   it.each([
@@ -94,6 +94,45 @@ describe("parseTimestamp", () => {
     "1704164645",
   ])("%j is malformed", (text) => {
     expect(parseTimestamp(text)).toBeUndefined();
+  });
+});
+
+describe("parseTimestamp's fast path for YYYY-MM-DDTHH:MM:SS[.mmm]Z", () => {
+  const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, "0"));
+  it("gives what the general path gives, for real and for impossible dates and times", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, "0")),
+        two(14),
+        two(32),
+        two(25),
+        two(61),
+        two(61),
+        fc.option(fc.integer({ min: 0, max: 999 }), { nil: undefined }),
+        (year, month, day, hour, minute, second, ms) => {
+          const fraction = ms === undefined ? "" : `.${String(ms).padStart(3, "0")}`;
+          const text = `${year}-${month}-${day}T${hour}:${minute}:${second}${fraction}Z`;
+          expect(parseTimestamp(text)).toBe(timeForTest.parseRfc3339(text));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("gives what the general path gives for any 20 or 24 characters", () => {
+    fc.assert(
+      fc.property(
+        fc
+          .constantFrom(20, 24)
+          .chain((n) =>
+            fc.string({ minLength: n, maxLength: n, unit: fc.constantFrom(..."0123456789-:.TZz+ ") }),
+          ),
+        (text) => {
+          expect(parseTimestamp(text)).toBe(timeForTest.parseRfc3339(text));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
 

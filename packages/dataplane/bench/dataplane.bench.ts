@@ -39,6 +39,7 @@ import {
 } from "@kubernetes/client-node";
 import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
+import { waitFor } from "@zen-lead/test-cluster/wait";
 import { agreedLeader, deployApp, SERVICE_PORT } from "../src/app.ts";
 import { type DataplaneNode, httpUrl, type Probe, type ProbeResult, startNode } from "../src/index.ts";
 
@@ -73,19 +74,9 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
 
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Polls every 50 ms (a benchmark's waits are short), for at most 60 s. */
+const until = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000) =>
+  waitFor(what, check, { timeoutMs, intervalMs: 50 });
 
 // ---- the watcher: pods and EndpointSlices of one namespace, in arrival order ---------------------
 

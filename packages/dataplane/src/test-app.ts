@@ -42,6 +42,19 @@ export async function podNames(kc: KubeConfig, namespace: string, name: string):
 /** Results in the order their connections were opened (they complete out of order). */
 export const byStart = (results: readonly ProbeResult[]) => [...results].sort((a, b) => a.at - b.at);
 
+/**
+ * Only `pod` answered these requests. A connection that got no answer at all (reset or timed out on
+ * a loaded machine) is no other pod answering: it is told in the message, and must stay rare.
+ */
+export function expectOnly(pod: string, requests: readonly ProbeResult[], what: string) {
+  const answers = requests.filter((r) => r.answer !== null);
+  const all = JSON.stringify(tally(requests));
+  expect(tally(answers), `${what}: ${all}`).toEqual({ [pod]: answers.length });
+  expect(requests.length - answers.length, `${what}, failed connections: ${all}`).toBeLessThanOrEqual(
+    Math.floor(requests.length / 10),
+  );
+}
+
 /** Every pod that answered. */
 export const answered = (results: readonly ProbeResult[]) =>
   new Set(results.flatMap((r) => (r.answer !== null ? [r.answer] : [])));
@@ -109,13 +122,11 @@ export async function failover(
     for (const target of targets) {
       const own = results.filter((r) => r.target === target);
       const steady = own.filter((r) => r.at >= (firstAt.get(target) ?? 0) && r.at < failedAt);
-      expect(tally(steady), `${target} before the failure`).toEqual({ [oldLeader]: steady.length });
+      expectOnly(oldLeader, steady, `${target} before the failure`);
       const from = own.find((r) => r.answer === newLeader)?.at ?? Number.POSITIVE_INFINITY;
       const after = own.filter((r) => r.at >= from);
       expect(after.length, `${target}: answers from ${newLeader}`).toBeGreaterThan(0);
-      expect(tally(after), `${target} from the first answer of ${newLeader} on`).toEqual({
-        [newLeader]: after.length,
-      });
+      expectOnly(newLeader, after, `${target} from the first answer of ${newLeader} on`);
     }
     expect(await leaderOf(kc, namespace, name, oldLeader)).toBe(newLeader);
     return { oldLeader, newLeader, results };

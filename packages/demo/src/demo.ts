@@ -25,8 +25,9 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { ANNOTATIONS } from "@zen-lead/core";
-import type { DataplaneNode, ProbeResult } from "@zen-lead/dataplane";
+import type { DataplaneNode, Probe, ProbeResult } from "@zen-lead/dataplane";
 import { type Controller, startController } from "@zen-lead/k8s-adapter";
+import { sleep, waitFor } from "@zen-lead/test-cluster/wait";
 
 /** A bad flag: main.ts prints its one line and exits 2. */
 function usage(error: unknown): Error {
@@ -36,6 +37,7 @@ function usage(error: unknown): Error {
   });
 }
 
+/** `./scripts/demo --help`. */
 export const DEMO_HELP = `usage: ./scripts/demo [--down | --keep]
 
 zen-lead's main job, on the embedded control plane (tools/cluster: etcd, kube-apiserver,
@@ -65,6 +67,7 @@ const LEADER = `${APP}-leader`;
 const LABELS = { app: APP } as const;
 const DEFAULT_NAMESPACE = "zen-lead-demo";
 
+/** Where and how `runDemoOn` runs; every option has a default. */
 export interface DemoOptions {
   /** Where the use case is applied (deleted first if present). Default zen-lead-demo. */
   readonly namespace?: string;
@@ -81,6 +84,7 @@ export interface DemoOptions {
   readonly traffic?: DataplaneNode;
 }
 
+/** What a demo run showed (durations in ms, measured with `performance.now()`). */
 export interface DemoResult {
   readonly namespace: string;
   readonly oldLeader: string;
@@ -100,49 +104,6 @@ function statusCode(error: unknown): number | undefined {
   const e = error as { code?: unknown; statusCode?: unknown };
   const code = e.code ?? e.statusCode;
   return typeof code === "number" ? code : undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Polls until `check` gives a value; throws "timed out waiting for WHAT" after the deadline. */
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  check: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${errorText(last)})` : ""}`,
-      );
-    }
-    await sleep(200, signal);
-  }
 }
 
 function isReady(pod: V1Pod): boolean {
@@ -169,46 +130,47 @@ function ms(value: number): string {
   return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
 }
 
+/** What every step of one demo run works with. */
+interface DemoRun {
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  readonly print: (line: string) => void;
+  /** How long each wait may take, ms. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly traffic: DataplaneNode | undefined;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly discovery: DiscoveryV1Api;
+}
+
+/** The leader as the leader slice and the leader Service's annotations agree on it. */
+interface AgreedLeader extends SliceLeader {
+  /** The `leader-since` annotation. */
+  readonly since: string;
+}
+
 /**
  * The demo's core steps on an existing cluster: (re)create the namespace, run the controller
  * in-process, apply the use case, show the leader, delete it, time the failover, show the new
  * leader. The controller is stopped before this returns; the namespace and its objects are left.
+ * Rejects with the first step that fails or times out (`timeoutMs` each, default 60 s), or with
+ * the signal's reason.
  */
 export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Promise<DemoResult> {
-  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
-  const print = options.print ?? ((line: string) => console.log(line));
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const { signal, traffic } = options;
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
-  const wait = <T>(what: string, check: () => Promise<T | undefined>) =>
-    until(what, timeoutMs, signal, check);
-
-  // The namespace, fresh.
-  const existing = await core.readNamespace({ name: namespace }).catch((error: unknown) => {
-    if (statusCode(error) === 404) return undefined;
-    throw error;
-  });
-  if (existing !== undefined) {
-    print(`namespace ${namespace} exists: deleting it first`);
-    if (existing.metadata?.deletionTimestamp === undefined) {
-      await core.deleteNamespace({ name: namespace }).catch((error: unknown) => {
-        if (statusCode(error) !== 404) throw error;
-      });
-    }
-    await wait(`namespace ${namespace} to be deleted`, async () => {
-      try {
-        await core.readNamespace({ name: namespace });
-        return undefined;
-      } catch (error) {
-        if (statusCode(error) === 404) return true;
-        throw error;
-      }
-    });
-  }
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-
+  const run: DemoRun = {
+    kc,
+    namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    print: options.print ?? ((line: string) => console.log(line)),
+    timeoutMs: options.timeoutMs ?? 60_000,
+    signal: options.signal,
+    traffic: options.traffic,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+  };
+  const { namespace, print, traffic } = run;
+  await recreateNamespace(run);
   const controller: Controller = startController({
     kc,
     namespaces: [namespace],
@@ -216,179 +178,32 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
       if (event.leaderChange !== undefined) print(`  [zen-lead] ${event.note}`);
     },
   });
-  let stopWatch: AbortController | undefined;
-  let broken: ((error: Error) => void) | undefined;
-  let probe: ReturnType<DataplaneNode["probe"]> | undefined;
+  let watcher: LeaderWatcher | undefined;
+  let probe: Probe | undefined;
   try {
     print(`\n2. zen-lead controller started in this process, watching namespace ${namespace}`);
-
-    print(`\n3. applying the use case in ${namespace}:`);
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: APP, labels: { ...LABELS } },
-        spec: {
-          replicas: 3,
-          selector: { matchLabels: { ...LABELS } },
-          template: {
-            metadata: { labels: { ...LABELS } },
-            spec: {
-              ...(traffic !== undefined ? traffic.placement : {}),
-              containers: [
-                {
-                  name: APP,
-                  image: "registry.invalid/my-controller:1",
-                  ports: [{ name: "http", containerPort: PORT }],
-                  ...(traffic !== undefined ? { env: [{ name: "DRAIN_MS", value: String(DRAIN_MS) }] } : {}),
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
-    print(`   Deployment ${APP}: 3 replicas, label app=${APP}, containerPort ${PORT}`);
-    if (traffic !== undefined) {
-      print(
-        `   its pods run on node ${traffic.name}: each a network namespace with a server answering its pod name`,
-      );
-    }
-    await core.createNamespacedService({
-      namespace,
-      body: {
-        metadata: { name: APP, annotations: { [ANNOTATIONS.enabled]: "true" } },
-        spec: {
-          selector: { ...LABELS },
-          ports: [{ name: "http", port: PORT, targetPort: PORT, protocol: "TCP" }],
-        },
-      },
-    });
-    print(`   Service ${APP}: port ${PORT} -> ${PORT}, annotated ${ANNOTATIONS.enabled}: "true"`);
-    const pods = await wait("3 Ready pods", async () => {
-      const list = await core.listNamespacedPod({ namespace, labelSelector: `app=${APP}` });
-      const ready = list.items.filter(isReady);
-      return ready.length === 3 ? ready : undefined;
-    });
-    print(`   pods Ready: ${pods.map((p) => `${p.metadata?.name} (${p.status?.podIP})`).join(", ")}`);
-
-    const readSlice = async () =>
-      (
-        await discovery.listNamespacedEndpointSlice({
-          namespace,
-          labelSelector: `kubernetes.io/service-name=${LEADER}`,
-        })
-      ).items[0];
-    const readAnnotations = async () =>
-      (await core.readNamespacedService({ namespace, name: LEADER })).metadata?.annotations ?? {};
-    /** The leader as the slice names it, once the leader Service's annotations agree. */
-    const agreedLeader = (what: string, accept: (pod: string) => boolean) =>
-      wait(what, async () => {
-        const leader = sliceLeader(await readSlice());
-        if (leader === undefined || !accept(leader.pod)) return undefined;
-        const annotations = await readAnnotations();
-        if (annotations[ANNOTATIONS.leaderPod] !== leader.pod) return undefined;
-        return { ...leader, since: annotations[ANNOTATIONS.leaderSince] ?? "?" };
-      });
+    await applyUseCase(run);
 
     print(`\n4. who leads:`);
-    const first = await agreedLeader(`zen-lead to pick a leader for ${APP}`, () => true);
+    const first = await agreedLeader(run, `zen-lead to pick a leader for ${APP}`, () => true);
     print(`   EndpointSlice of Service ${LEADER} -> ${first.pod} (${first.address})`);
     print(
       `   Service ${LEADER}: ${ANNOTATIONS.leaderPod}=${first.pod}, ${ANNOTATIONS.leaderSince}=${first.since}`,
     );
     if (traffic !== undefined) {
-      const ip = (await core.readNamespacedService({ namespace, name: LEADER })).spec?.clusterIP ?? "";
-      print(
-        `   traffic: a client on node ${traffic.name} opens a new connection to ${LEADER} (${ip}:${PORT})` +
-          ` every ${CLIENT_INTERVAL_MS} ms`,
-      );
-      probe = traffic.probe([`http://${ip}:${PORT}/`], { intervalMs: CLIENT_INTERVAL_MS });
-      const answered = await probe.until(
-        `${first.pod} to answer the client`,
-        (r) => r.answer === first.pod,
-        timeoutMs,
-      );
-      await probe.more(100, timeoutMs);
-      const steady = probe.results.filter((r) => r.at >= answered.at);
-      print(`   ${answeredBy(steady, first.pod)} of ${steady.length} connections answered by ${first.pod}`);
+      probe = await startClient(run, traffic);
+      await showClientsOf(run, probe, first.pod);
     }
 
-    // An independent watcher: its own watch on the leader slice, not the controller's.
-    let seen: ((at: number, leader: SliceLeader) => void) | undefined;
-    const seenOther = new Promise<{ at: number; leader: SliceLeader }>((resolve, reject) => {
-      seen = (at, leader) => resolve({ at, leader });
-      broken = reject;
-    });
-    seenOther.catch(() => undefined);
-    const current = await readSlice();
-    stopWatch = await new Watch(kc).watch(
-      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
-      {
-        labelSelector: `kubernetes.io/service-name=${LEADER}`,
-        resourceVersion: current?.metadata?.resourceVersion,
-        allowWatchBookmarks: false,
-      },
-      (type: string, object: V1EndpointSlice) => {
-        if (type !== "ADDED" && type !== "MODIFIED") return;
-        const leader = sliceLeader(object);
-        if (leader !== undefined && leader.pod !== first.pod) seen?.(performance.now(), leader);
-      },
-      (error: unknown) => broken?.(new Error(`the watcher's watch ended: ${errorText(error ?? "closed")}`)),
-    );
+    watcher = await watchLeaderMove(run, first.pod);
+    const failover = await deleteLeader(run, first.pod, watcher);
+    const clientFailoverMs =
+      probe !== undefined && traffic !== undefined
+        ? await showClientFailover(run, probe, traffic, first.pod, failover)
+        : undefined;
 
-    print(
-      `\n5. deleting the leader pod ${first.pod}` +
-        (traffic !== undefined ? ` (its server keeps answering ${DRAIN_MS / 1000} s after SIGTERM)` : ""),
-    );
-    const startEpoch = performance.timeOrigin + performance.now();
-    const start = performance.now();
-    await core.deleteNamespacedPod({ namespace, name: first.pod });
-    const deleted = performance.now();
-    const stopTimer = new AbortController();
-    const timerSignal = signal ? AbortSignal.any([signal, stopTimer.signal]) : stopTimer.signal;
-    const timeout = sleep(timeoutMs, timerSignal).then(() => {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${LEADER} to name another pod`);
-    });
-    const failover = await Promise.race([seenOther, timeout]).finally(() => {
-      // The timer must not hold the process (or the caller) for the rest of the timeout.
-      timeout.catch(() => undefined);
-      stopTimer.abort();
-    });
-    const failoverMs = failover.at - start;
-    print(
-      `   failover: ${ms(failoverMs)} from the delete call to the watcher seeing ${LEADER} name ${failover.leader.pod}` +
-        ` (the delete call itself took ${ms(deleted - start)})`,
-    );
-    let clientFailoverMs: number | undefined;
-    if (probe !== undefined && traffic !== undefined) {
-      const other = (r: ProbeResult) => r.at >= startEpoch && r.answer !== null && r.answer !== first.pod;
-      await probe.until("another pod to answer the client", other, timeoutMs);
-      await probe.more(100, timeoutMs);
-      const after = probe.results.filter((r) => r.at >= startEpoch).sort((a, b) => a.at - b.at);
-      const switched = after.find(other) as ProbeResult;
-      const newPod = switched.answer as string;
-      const before = after.filter((r) => r.at < switched.at);
-      const since = after.filter((r) => r.at >= switched.at);
-      const lastOld = before.filter((r) => r.answer === first.pod).at(-1);
-      const failed = before.filter((r) => r.answer === null).length;
-      clientFailoverMs = switched.at - startEpoch;
-      print(
-        `   clients: ${first.pod} still answered ${answeredBy(before, first.pod)} new connections` +
-          (lastOld !== undefined
-            ? `, the last one opened ${ms(lastOld.at - startEpoch)} after the delete call`
-            : "") +
-          (failed > 0 ? `; ${failed} failed` : ""),
-      );
-      print(
-        `            ${newPod} answered the first one opened ${ms(clientFailoverMs)} after it` +
-          ` (the client-observed failover), and ${answeredBy(since, newPod)} of the ${since.length} opened since`,
-      );
-      print(
-        `   client-observed ${ms(clientFailoverMs)} = zen-lead ${ms(failoverMs)} + kube-proxy ${ms(clientFailoverMs - failoverMs)}` +
-          ` (min-sync period ${traffic.minSyncPeriod}: docs/dataplane.md)`,
-      );
-    }
     const next = await agreedLeader(
+      run,
       `${LEADER}'s annotations to name the new leader`,
       (pod) => pod !== first.pod,
     );
@@ -400,16 +215,263 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
       namespace,
       oldLeader: first.pod,
       newLeader: next.pod,
-      failoverMs,
+      failoverMs: failover.ms,
       ...(clientFailoverMs !== undefined ? { clientFailoverMs } : {}),
     };
   } finally {
-    // Clear the callbacks first: aborting the watch calls `done`, which is no failure now.
-    broken = undefined;
-    stopWatch?.abort();
+    watcher?.stop();
     await probe?.stop().catch(() => undefined);
     await controller.stop();
   }
+}
+
+/** Polls `check` until it gives a value, within the run's timeout and signal. */
+function waitIn<T>(run: DemoRun, what: string, check: () => Promise<T | undefined>): Promise<T> {
+  return waitFor(what, check, { timeoutMs: run.timeoutMs, signal: run.signal });
+}
+
+/** Deletes the namespace if it exists (waiting until it is gone), then creates it. */
+async function recreateNamespace(run: DemoRun): Promise<void> {
+  const { core, namespace } = run;
+  const existing = await core.readNamespace({ name: namespace }).catch((error: unknown) => {
+    if (statusCode(error) === 404) return undefined;
+    throw error;
+  });
+  if (existing !== undefined) {
+    run.print(`namespace ${namespace} exists: deleting it first`);
+    if (existing.metadata?.deletionTimestamp === undefined) {
+      await core.deleteNamespace({ name: namespace }).catch((error: unknown) => {
+        if (statusCode(error) !== 404) throw error;
+      });
+    }
+    await waitIn(run, `namespace ${namespace} to be deleted`, async () => {
+      try {
+        await core.readNamespace({ name: namespace });
+        return undefined;
+      } catch (error) {
+        if (statusCode(error) === 404) return true;
+        throw error;
+      }
+    });
+  }
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+}
+
+/** Step 3: the seed's first use case — the Deployment and the annotated Service — until 3 pods are Ready. */
+async function applyUseCase(run: DemoRun): Promise<void> {
+  const { namespace, print, traffic } = run;
+  print(`\n3. applying the use case in ${namespace}:`);
+  await run.apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: APP, labels: { ...LABELS } },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { ...LABELS } },
+        template: {
+          metadata: { labels: { ...LABELS } },
+          spec: {
+            ...(traffic !== undefined ? traffic.placement : {}),
+            containers: [
+              {
+                name: APP,
+                image: "registry.invalid/my-controller:1",
+                ports: [{ name: "http", containerPort: PORT }],
+                ...(traffic !== undefined ? { env: [{ name: "DRAIN_MS", value: String(DRAIN_MS) }] } : {}),
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  print(`   Deployment ${APP}: 3 replicas, label app=${APP}, containerPort ${PORT}`);
+  if (traffic !== undefined) {
+    print(
+      `   its pods run on node ${traffic.name}: each a network namespace with a server answering its pod name`,
+    );
+  }
+  await run.core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name: APP, annotations: { [ANNOTATIONS.enabled]: "true" } },
+      spec: {
+        selector: { ...LABELS },
+        ports: [{ name: "http", port: PORT, targetPort: PORT, protocol: "TCP" }],
+      },
+    },
+  });
+  print(`   Service ${APP}: port ${PORT} -> ${PORT}, annotated ${ANNOTATIONS.enabled}: "true"`);
+  const pods = await waitIn(run, "3 Ready pods", async () => {
+    const list = await run.core.listNamespacedPod({ namespace, labelSelector: `app=${APP}` });
+    const ready = list.items.filter(isReady);
+    return ready.length === 3 ? ready : undefined;
+  });
+  print(`   pods Ready: ${pods.map((p) => `${p.metadata?.name} (${p.status?.podIP})`).join(", ")}`);
+}
+
+/** The leader Service's EndpointSlice (the one zen-lead writes), if there is one. */
+async function readLeaderSlice(run: DemoRun): Promise<V1EndpointSlice | undefined> {
+  const list = await run.discovery.listNamespacedEndpointSlice({
+    namespace: run.namespace,
+    labelSelector: `kubernetes.io/service-name=${LEADER}`,
+  });
+  return list.items[0];
+}
+
+/** Waits for the leader as the slice names it (and `accept`s), once the leader Service's annotations agree. */
+function agreedLeader(run: DemoRun, what: string, accept: (pod: string) => boolean): Promise<AgreedLeader> {
+  return waitIn(run, what, async () => {
+    const leader = sliceLeader(await readLeaderSlice(run));
+    if (leader === undefined || !accept(leader.pod)) return undefined;
+    const service = await run.core.readNamespacedService({ namespace: run.namespace, name: LEADER });
+    const annotations = service.metadata?.annotations ?? {};
+    if (annotations[ANNOTATIONS.leaderPod] !== leader.pod) return undefined;
+    return { ...leader, since: annotations[ANNOTATIONS.leaderSince] ?? "?" };
+  });
+}
+
+/** Starts the client on the data-plane node: a new connection to the leader Service every 10 ms. */
+async function startClient(run: DemoRun, traffic: DataplaneNode): Promise<Probe> {
+  const service = await run.core.readNamespacedService({ namespace: run.namespace, name: LEADER });
+  const ip = service.spec?.clusterIP ?? "";
+  run.print(
+    `   traffic: a client on node ${traffic.name} opens a new connection to ${LEADER} (${ip}:${PORT})` +
+      ` every ${CLIENT_INTERVAL_MS} ms`,
+  );
+  return traffic.probe([`http://${ip}:${PORT}/`], { intervalMs: CLIENT_INTERVAL_MS });
+}
+
+/** Waits until `leader` answers the client, then shows how many of the next 100 connections it answered. */
+async function showClientsOf(run: DemoRun, probe: Probe, leader: string): Promise<void> {
+  const answered = await probe.until(
+    `${leader} to answer the client`,
+    (r) => r.answer === leader,
+    run.timeoutMs,
+  );
+  await probe.more(100, run.timeoutMs);
+  const steady = probe.results.filter((r) => r.at >= answered.at);
+  run.print(`   ${answeredBy(steady, leader)} of ${steady.length} connections answered by ${leader}`);
+}
+
+/** An independent watch on the leader slice (not the controller's) for another pod than the leader. */
+interface LeaderWatcher {
+  /** Resolves when the slice names another pod (`at`: performance.now()); rejects if the watch ends. */
+  readonly moved: Promise<{ readonly at: number; readonly leader: SliceLeader }>;
+  /** Ends the watch (its end is then no failure). */
+  stop(): void;
+}
+
+/** Starts watching the leader slice from its current resourceVersion for a pod other than `leader`. */
+async function watchLeaderMove(run: DemoRun, leader: string): Promise<LeaderWatcher> {
+  let seen: ((at: number, leader: SliceLeader) => void) | undefined;
+  let broken: ((error: Error) => void) | undefined;
+  const moved = new Promise<{ at: number; leader: SliceLeader }>((resolve, reject) => {
+    seen = (at, next) => resolve({ at, leader: next });
+    broken = reject;
+  });
+  moved.catch(() => undefined);
+  const current = await readLeaderSlice(run);
+  const abort = await new Watch(run.kc).watch(
+    `/apis/discovery.k8s.io/v1/namespaces/${run.namespace}/endpointslices`,
+    {
+      labelSelector: `kubernetes.io/service-name=${LEADER}`,
+      resourceVersion: current?.metadata?.resourceVersion,
+      allowWatchBookmarks: false,
+    },
+    (type: string, object: V1EndpointSlice) => {
+      if (type !== "ADDED" && type !== "MODIFIED") return;
+      const next = sliceLeader(object);
+      if (next !== undefined && next.pod !== leader) seen?.(performance.now(), next);
+    },
+    (error: unknown) => broken?.(new Error(`the watcher's watch ended: ${errorText(error ?? "closed")}`)),
+  );
+  return {
+    moved,
+    stop() {
+      // Clear the callback first: aborting the watch calls `done`, which is no failure now.
+      broken = undefined;
+      abort.abort();
+    },
+  };
+}
+
+/** When a failover started and how long zen-lead took, as the watcher saw it. */
+interface Failover {
+  /** The epoch ms just before the delete call (the client's results carry epoch ms). */
+  readonly startEpoch: number;
+  /** From just before the delete call to the watcher seeing the slice name another pod, ms. */
+  readonly ms: number;
+}
+
+/** Step 5: deletes the leader pod and times until the watcher sees the slice name another pod. */
+async function deleteLeader(run: DemoRun, leader: string, watcher: LeaderWatcher): Promise<Failover> {
+  const { timeoutMs, signal } = run;
+  run.print(
+    `\n5. deleting the leader pod ${leader}` +
+      (run.traffic !== undefined ? ` (its server keeps answering ${DRAIN_MS / 1000} s after SIGTERM)` : ""),
+  );
+  const startEpoch = performance.timeOrigin + performance.now();
+  const start = performance.now();
+  await run.core.deleteNamespacedPod({ namespace: run.namespace, name: leader });
+  const deleted = performance.now();
+  const stopTimer = new AbortController();
+  const timerSignal = signal ? AbortSignal.any([signal, stopTimer.signal]) : stopTimer.signal;
+  const timeout = sleep(timeoutMs, timerSignal).then(() => {
+    throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${LEADER} to name another pod`);
+  });
+  const moved = await Promise.race([watcher.moved, timeout]).finally(() => {
+    // The timer must not hold the process (or the caller) for the rest of the timeout.
+    timeout.catch(() => undefined);
+    stopTimer.abort();
+  });
+  const failoverMs = moved.at - start;
+  run.print(
+    `   failover: ${ms(failoverMs)} from the delete call to the watcher seeing ${LEADER} name ${moved.leader.pod}` +
+      ` (the delete call itself took ${ms(deleted - start)})`,
+  );
+  return { startEpoch, ms: failoverMs };
+}
+
+/**
+ * The client's view of the failover: how long the old leader still answered, when another pod
+ * answered first (returned: ms after the delete call), and the split zen-lead + kube-proxy.
+ */
+async function showClientFailover(
+  run: DemoRun,
+  probe: Probe,
+  traffic: DataplaneNode,
+  oldLeader: string,
+  failover: Failover,
+): Promise<number> {
+  const { startEpoch } = failover;
+  const other = (r: ProbeResult) => r.at >= startEpoch && r.answer !== null && r.answer !== oldLeader;
+  await probe.until("another pod to answer the client", other, run.timeoutMs);
+  await probe.more(100, run.timeoutMs);
+  const after = probe.results.filter((r) => r.at >= startEpoch).sort((a, b) => a.at - b.at);
+  const switched = after.find(other) as ProbeResult;
+  const newPod = switched.answer as string;
+  const before = after.filter((r) => r.at < switched.at);
+  const since = after.filter((r) => r.at >= switched.at);
+  const lastOld = before.filter((r) => r.answer === oldLeader).at(-1);
+  const failed = before.filter((r) => r.answer === null).length;
+  const clientFailoverMs = switched.at - startEpoch;
+  run.print(
+    `   clients: ${oldLeader} still answered ${answeredBy(before, oldLeader)} new connections` +
+      (lastOld !== undefined
+        ? `, the last one opened ${ms(lastOld.at - startEpoch)} after the delete call`
+        : "") +
+      (failed > 0 ? `; ${failed} failed` : ""),
+  );
+  run.print(
+    `            ${newPod} answered the first one opened ${ms(clientFailoverMs)} after it` +
+      ` (the client-observed failover), and ${answeredBy(since, newPod)} of the ${since.length} opened since`,
+  );
+  run.print(
+    `   client-observed ${ms(clientFailoverMs)} = zen-lead ${ms(failover.ms)} + kube-proxy ${ms(clientFailoverMs - failover.ms)}` +
+      ` (min-sync period ${traffic.minSyncPeriod}: docs/dataplane.md)`,
+  );
+  return clientFailoverMs;
 }
 
 /** How many of the results `pod` answered. */
@@ -445,18 +507,26 @@ async function leaveNode(kc: KubeConfig, namespace: string, signal: AbortSignal)
     },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
-  await until(`${APP}'s pods to move to kwok's nodes`, 60_000, signal, async () => {
-    const d = await apps.readNamespacedDeployment({ namespace, name: APP });
-    const s = d.status;
-    const done =
-      (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
-      s?.replicas === 3 &&
-      s.updatedReplicas === 3 &&
-      s.availableReplicas === 3;
-    return done ? true : undefined;
-  });
+  await waitFor(
+    `${APP}'s pods to move to kwok's nodes`,
+    async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: APP });
+      const s = d.status;
+      const done =
+        (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+        s?.replicas === 3 &&
+        s.updatedReplicas === 3 &&
+        s.availableReplicas === 3;
+      return done ? true : undefined;
+    },
+    { signal },
+  );
 }
 
+/**
+ * `./scripts/demo [--down | --keep]`: the cluster's life cycle around `runDemoOn`. Resolves to 0,
+ * or 1 after one line `demo: REASON` on stderr; throws a UsageError on a bad flag (main.ts: exit 2).
+ */
 export async function runDemo(args: readonly string[]): Promise<number> {
   let values: { down?: boolean; keep?: boolean; help?: boolean };
   try {

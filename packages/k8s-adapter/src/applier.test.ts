@@ -5,7 +5,6 @@ import {
   createApplier,
   createBody,
   NO_OBJECT_RESOURCE_VERSION,
-  tokenBucket,
   type WriteAction,
   type WriteResult,
 } from "./applier.ts";
@@ -289,16 +288,6 @@ describe("the applier's queue", () => {
     const a = applier();
     a.submit({ type: "wake", source: "svc", at: 5 });
     expect(a.size).toEqual({ pending: 0, inFlight: 0 });
-  });
-});
-
-describe("tokenBucket", () => {
-  it("refills at qps up to burst", () => {
-    const b = tokenBucket(10, 1, 0);
-    expect(b.take(0)).toBe(0);
-    expect(b.take(0)).toBe(100);
-    expect(b.take(50)).toBe(50);
-    expect(b.take(100)).toBe(0);
   });
 });
 

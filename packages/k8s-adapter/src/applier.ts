@@ -5,7 +5,7 @@
  * - Creates are server-side applies that must find no object: their body carries a resourceVersion
  *   no object can have (`NO_OBJECT_RESOURCE_VERSION`), so when anything is at the name the server
  *   refuses (409, reported as AlreadyExists) and never touches it (outcome `conflict`); otherwise
- *   the object is created, owned by zen-lead's apply from birth — one request.
+ *   the object is created, owned by zen-lead's apply from birth — one request per create.
  * - Updates are server-side applies (field manager `zen-lead`, `force: true`, content type
  *   `application/apply-patch+yaml` set explicitly) whose body carries `metadata.uid` = the observed
  *   uid: the server refuses (409) if the object at that name is another one. An update without an
@@ -28,22 +28,26 @@
  * Every outcome is reported through `onResult` (for Events, logs and metrics), with the write's
  * timeline (`WriteTrace`): from the watch event that caused it to the server's answer.
  */
-
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   type Action,
   type ApplyAction,
   type DeleteAction,
+  type Dispatch,
   decode,
   driftOf,
   isFailure,
+  isTransient,
   type Manifest,
   replacementOf,
   scheduleAfter,
+  WRITE_QUEUE_DEFAULTS,
+  type WriteAnswer,
+  WriteQueue,
 } from "@zen-lead/core";
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from "rxjs";
 import { ApiError, request, statusOf } from "./http.ts";
-import { backoffDelay, collectionPath } from "./watch.ts";
+import { collectionPath } from "./watch.ts";
 
 export const FIELD_MANAGER = "zen-lead";
 export const APPLY_PATCH_CONTENT_TYPE = "application/apply-patch+yaml";
@@ -83,7 +87,7 @@ export interface DriftReport {
 }
 
 /**
- * Where a write's time went (the latency budget), as performance.now() in this process (ms). The
+ * Where a write's time went (the latency budget), as `performance.now()` in this process (ms). The
  * first three are the cause's: the watch event whose fold asked for the write (absent when a timer,
  * a relist or the Lease asked for it); the rest are the applier's.
  */
@@ -94,7 +98,7 @@ export interface WriteTrace {
   readonly decodedAt?: number;
   /** The core's fold returned the actions. */
   readonly foldedAt?: number;
-  /** Handed to the applier (`submit`). */
+  /** Handed to the applier (`submit`); a retry keeps its first request's time. */
   readonly queuedAt: number;
   /** Its request started: after the key's turn, backoff and the rate limit. */
   readonly sentAt: number;
@@ -109,13 +113,13 @@ export interface WriteResult {
   readonly action: WriteAction;
   readonly key: string;
   readonly status: WriteStatus;
-  /** Why it failed; with `created`, a non-fatal problem (the ownership upgrade failed). */
+  /** Why it failed; with `created`, a non-fatal problem of a create that happened. */
   readonly error?: Error;
   readonly durationMs: number;
   readonly retryInMs?: number;
   /** With `replaced` and `drifted`: what differed. */
   readonly drift?: DriftReport;
-  /** Where the write's time went (absent when it never got to send: refused locally). */
+  /** Where the write's time went; absent when nothing was sent (refused locally). */
   readonly trace?: WriteTrace;
 }
 
@@ -125,9 +129,8 @@ export interface WriteResult {
  */
 export interface WriteTransport {
   /**
-   * Creates the object only if nothing is at its name (else rejects with 409, reason
-   * AlreadyExists); `warning` is a non-fatal problem of a create that happened (reported with
-   * `created`).
+   * Creates the object only if nothing is at its name (else rejects with 409, reason AlreadyExists);
+   * `warning` is a non-fatal problem of a create that happened (reported with `created`).
    */
   create(action: ApplyAction): Promise<{ readonly object: unknown; readonly warning?: Error }>;
   apply(action: ApplyAction & { readonly expectedUid: string }): Promise<unknown>;
@@ -167,9 +170,8 @@ export function createBody(action: ApplyAction): Record<string, unknown> {
 export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
   return {
     async create(action) {
-      const path = objectPath(action.kind, action.namespace, action.name);
       try {
-        const object = await request(kc, "PATCH", path, {
+        const object = await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
           query: { fieldManager: FIELD_MANAGER },
           contentType: APPLY_PATCH_CONTENT_TYPE,
           body: createBody(action),
@@ -206,10 +208,10 @@ export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
   };
 }
 
-/** Default sustained writes per second (`--kube-api-qps`). */
-export const DEFAULT_QPS = 50;
-/** Default writes allowed at once after a quiet period (`--kube-api-burst`). */
-export const DEFAULT_BURST = 100;
+/** Default sustained writes per second (`--kube-api-qps`): the write queue's. */
+export const DEFAULT_QPS = WRITE_QUEUE_DEFAULTS.qps;
+/** Default writes allowed at once after a quiet period (`--kube-api-burst`): the write queue's. */
+export const DEFAULT_BURST = WRITE_QUEUE_DEFAULTS.burst;
 
 export interface ApplierOptions {
   /** Sustained writes per second (token refill). Default DEFAULT_QPS. */
@@ -234,7 +236,7 @@ export interface ApplierOptions {
 export interface Applier {
   /**
    * Queue a write; apply/delete actions only (others are ignored). `cause`: when the watch event
-   * that asked for it arrived and was folded, for the result's `trace`.
+   * that asked for it arrived, was decoded and folded, for the result's `trace`.
    */
   submit(action: Action, cause?: WriteCause): void;
   /** Submit every write action of a stream. */
@@ -312,66 +314,75 @@ function isWrite(action: Action): action is WriteAction {
   return action.type === "apply" || action.type === "delete";
 }
 
-/** A token bucket on the scheduler's clock. `take` returns 0 when a token was taken, else the wait. */
-export function tokenBucket(qps: number, burst: number, now: number) {
-  let tokens = burst;
-  let last = now;
-  return {
-    take(at: number): number {
-      tokens = Math.min(burst, tokens + ((at - last) * qps) / 1000);
-      last = at;
-      if (tokens >= 1) {
-        tokens -= 1;
-        return 0;
-      }
-      return Math.ceil(((1 - tokens) * 1000) / qps);
-    },
-  };
+/** A write as the queue holds it: the action, and what its trace knows before it is sent. */
+interface Queued {
+  readonly action: WriteAction;
+  readonly cause: WriteCause & { readonly queuedAt: number };
 }
 
 export function createApplier(kc: KubeConfig | undefined, options: ApplierOptions = {}): Applier {
   const scheduler = options.scheduler ?? asyncScheduler;
   const random = options.random ?? Math.random;
-  const backoffInitialMs = options.backoffInitialMs ?? 200;
-  const backoffMaxMs = options.backoffMaxMs ?? 30_000;
   const onResult = options.onResult ?? (() => {});
   if (options.transport === undefined && kc === undefined) {
     throw new Error("createApplier needs a KubeConfig or a transport");
   }
   const transport = options.transport ?? kubeWriteTransport(kc as KubeConfig);
-  const bucket = tokenBucket(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST, scheduler.now());
-
-  // Insertion order is service order; replacing a waiting request keeps its place (fairness).
-  const pending = new Map<string, WriteAction>();
-  /** Per waiting key: the cause and queue time of its latest request (the one that runs). */
-  const queued = new Map<string, WriteCause & { readonly queuedAt: number }>();
-  const inFlight = new Set<string>();
-  const failures = new Map<string, number>();
-  // When a key may be written again: after a transient failure (the retry waits), and after a 429
-  // (anything for the key waits: the server asked for it).
-  const notBefore = new Map<string, { readonly at: number; readonly throttled: boolean }>();
+  // The queue's rules (per-key merge, one write of a key at a time, backoff, rate limit) are the
+  // core's WriteQueue, shared with the simulator; this driver performs its sends and keeps its time.
+  const queue = new WriteQueue<Queued>(
+    {
+      ...(options.qps !== undefined ? { qps: options.qps } : {}),
+      ...(options.burst !== undefined ? { burst: options.burst } : {}),
+      ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
+      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+    },
+    scheduler.now(),
+  );
   let wake: Subscription | undefined;
   let wakeAt = Number.POSITIVE_INFINITY;
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
   const settleIdle = () => {
-    if (pending.size > 0 || inFlight.size > 0) return;
+    if (!queue.idle) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const resolve of waiters) resolve();
   };
 
-  const wakeUpAt = (at: number) => {
-    if (at >= wakeAt) return;
+  /**
+   * Performs what the queue says: its sends, and a wake-up when it asks for one. A replica that may
+   * no longer write (the lease is lost, or stopped) sends nothing: the queue hears those writes as
+   * done, and drops what waits.
+   */
+  const dispatch = (d: Dispatch<Queued>) => {
+    if (!mayWrite()) {
+      for (const { key, write } of d.sends) queue.answer(key, write, { final: true }, scheduler.now(), 0);
+      settleIdle();
+      return;
+    }
+    for (const { key, write } of d.sends) void run(key, write);
+    if (d.wakeAt === undefined || d.wakeAt >= wakeAt) return;
     wake?.unsubscribe();
-    wakeAt = at;
+    wakeAt = d.wakeAt;
     // A Retry-After may be longer than one JavaScript timer holds.
-    wake = scheduleAfter(scheduler, at - scheduler.now(), () => {
+    wake = scheduleAfter(scheduler, d.wakeAt - scheduler.now(), () => {
       wake = undefined;
       wakeAt = Number.POSITIVE_INFINITY;
-      pump();
+      dispatch(queue.tick(scheduler.now()));
     });
+  };
+
+  /** Asked right before anything is sent: a replica that lost the lease drops what waits. */
+  const mayWrite = () => {
+    if (stopped) return false;
+    if (options.mayWrite?.() === false) {
+      queue.dropWaiting();
+      settleIdle();
+      return false;
+    }
+    return true;
   };
 
   /**
@@ -435,21 +446,18 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     return update(action, expectedUid, answered);
   }
 
-  async function run(key: string, action: WriteAction, cause: WriteCause & { queuedAt: number }) {
+  async function run(key: string, queued: Queued): Promise<void> {
+    const { action, cause } = queued;
     const started = scheduler.now();
     const sentAt = performance.now();
     let answeredAt: number | undefined;
     const answered = () => {
       answeredAt ??= performance.now();
     };
-    // Refused locally (no uid precondition): nothing was sent, so no trace.
-    const traced = () =>
-      answeredAt === undefined ? {} : { trace: { ...cause, sentAt, answeredAt } satisfies WriteTrace };
     let result: WriteResult;
+    let answer: WriteAnswer = { final: true };
     try {
       const { status, warning, drift } = await perform(action, answered);
-      failures.delete(key);
-      notBefore.delete(key);
       const durationMs = scheduler.now() - started;
       result = {
         action,
@@ -458,95 +466,50 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
         durationMs,
         ...(warning !== undefined ? { error: warning } : {}),
         ...(drift !== undefined ? { drift } : {}),
-        ...traced(),
       };
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
       const status = statusOf(error);
       const durationMs = scheduler.now() - started;
-      if (isConflict(error)) {
-        failures.delete(key);
-        result = { action, key, status: "conflict", error, durationMs, ...traced() };
-      } else if (status === 429 || status === 0 || status >= 500) {
-        const n = failures.get(key) ?? 0;
-        failures.set(key, n + 1);
-        const retryAfter = error instanceof ApiError ? (error.retryAfterMs ?? 0) : 0;
-        const retryInMs = Math.max(retryAfter, backoffDelay(n, backoffInitialMs, backoffMaxMs, random));
-        notBefore.set(key, { at: scheduler.now() + retryInMs, throttled: status === 429 });
-        // A newer request for the key, queued meanwhile, wins over this retry.
-        if (!pending.has(key) && !stopped) {
-          pending.set(key, action);
-          queued.set(key, cause);
-        }
-        result = { action, key, status: "retrying", error, durationMs, retryInMs, ...traced() };
-      } else {
-        failures.delete(key);
-        result = { action, key, status: "rejected", error, durationMs, ...traced() };
-      }
+      if (isConflict(error)) result = { action, key, status: "conflict", error, durationMs };
+      else if (isTransient(status)) {
+        const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+        answer = {
+          final: false,
+          throttled: status === 429,
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        };
+        result = { action, key, status: "retrying", error, durationMs };
+      } else result = { action, key, status: "rejected", error, durationMs };
     }
-    inFlight.delete(key);
-    onResult(result);
-    pump();
+    const { dispatch: next, retryInMs } = queue.answer(key, queued, answer, scheduler.now(), random());
+    // Refused locally (no uid precondition): nothing was sent, so no trace.
+    if (answeredAt !== undefined) result = { ...result, trace: { ...cause, sentAt, answeredAt } };
+    onResult(retryInMs === undefined ? result : { ...result, retryInMs });
+    dispatch(next);
     settleIdle();
-  }
-
-  function pump(): void {
-    if (stopped) return;
-    if (options.mayWrite?.() === false) {
-      pending.clear();
-      queued.clear();
-      settleIdle();
-      return;
-    }
-    const now = scheduler.now();
-    for (const [key, action] of pending) {
-      if (inFlight.has(key)) continue;
-      const at = notBefore.get(key)?.at ?? 0;
-      if (at > now) {
-        wakeUpAt(at);
-        continue;
-      }
-      const wait = bucket.take(now);
-      if (wait > 0) {
-        wakeUpAt(now + wait);
-        break;
-      }
-      const cause = queued.get(key) ?? { queuedAt: performance.now() };
-      pending.delete(key);
-      queued.delete(key);
-      inFlight.add(key);
-      void run(key, action, cause);
-    }
   }
 
   const applier: Applier = {
     submit(action, cause) {
       if (stopped || !isWrite(action)) return;
-      const key = keyOf(action);
-      queued.set(key, { ...cause, queuedAt: performance.now() });
-      // A new request carries new intent (a failover must not wait out an old backoff), so it is
-      // not held back unless the server throttled the key; the failure count stays, so if it fails
-      // too it waits longer. The core re-asks an identical write only after its in-flight TTL.
-      if (notBefore.get(key)?.throttled !== true) notBefore.delete(key);
-      pending.set(key, action);
-      pump();
+      const queued: Queued = { action, cause: { ...cause, queuedAt: performance.now() } };
+      dispatch(queue.submit(keyOf(action), queued, scheduler.now()));
     },
     connect(actions) {
       return actions.subscribe((a) => applier.submit(a));
     },
     idle() {
-      return pending.size === 0 && inFlight.size === 0
-        ? Promise.resolve()
-        : new Promise((resolve) => idleWaiters.push(resolve));
+      return queue.idle ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
     },
     get size() {
-      return { pending: pending.size, inFlight: inFlight.size };
+      const { waiting, inFlight } = queue.size;
+      return { pending: waiting, inFlight };
     },
     stop() {
       stopped = true;
       wake?.unsubscribe();
-      pending.clear();
-      queued.clear();
+      queue.dropWaiting();
       settleIdle();
     },
   };

@@ -2,7 +2,7 @@
  * One connection pool per API server, shared by watches, lists, writes, the Lease and Events.
  *
  * Why: @kubernetes/client-node 2.0.1 builds a new undici Agent — a new pool, new TLS handshakes —
- * on every `applySecurityAuthentication()` call (DESIGN.md, "Facts that bite"). Per request, under
+ * on every `applySecurityAuthentication()` call. Per request, under
  * 50 writes/s, that kept hundreds of connections open and grew the holder's memory by 350 MB.
  *
  * The pool is an undici Agent that speaks HTTP/2 when the server offers it (the API server does):

@@ -1,8 +1,8 @@
 import type { EventsV1Event } from "@kubernetes/client-node";
 import type { EventAction } from "@zen-lead/core";
 import { describe, expect, it } from "vitest";
-import { manualClock, settle } from "./clock.ts";
 import { createEventRecorder, type EventProblem, type EventSink, truncateNote } from "./events.ts";
+import { ManualScheduler, settle } from "./manual-scheduler.ts";
 
 const MIN = 60_000;
 
@@ -75,18 +75,18 @@ const action = (over: Partial<EventAction> = {}): EventAction => ({
 });
 
 function setup(options: { burst?: number } = {}, fake = fakeSink()) {
-  const clock = manualClock(1_800_000_000_000);
+  const scheduler = new ManualScheduler(1_800_000_000_000);
   const problems: EventProblem[] = [];
   const outcomes: string[] = [];
   const recorder = createEventRecorder({
     sink: fake.sink,
     instance: "zen-lead-0",
-    clock,
+    scheduler,
     onError: (p) => problems.push(p),
     onOutcome: (a, o) => outcomes.push(`${a.reason} ${o}`),
     ...options,
   });
-  return { clock, fake, problems, outcomes, recorder };
+  return { scheduler, fake, problems, outcomes, recorder };
 }
 
 const warning = (note = "no Running, Ready pod with an IP matches the selector"): EventAction => ({
@@ -110,7 +110,7 @@ describe("EventRecorder read-back", () => {
     expect(before.fake.writes).toHaveLength(1);
     expect(after.outcomes).toEqual(["NoReadyPods already-recorded"]);
     // The warning goes away and comes back: a real repeat, counted in the same Event's series.
-    await after.clock.advance(MIN);
+    await after.scheduler.advance(MIN);
     after.recorder.record(warning());
     await settle();
     expect(before.fake.writes.slice(1)).toEqual([`patch ${before.fake.writes[0]?.split(" ")[1]} 2`]);
@@ -157,12 +157,12 @@ describe("EventRecorder read-back", () => {
 
 describe("EventRecorder", () => {
   it("creates an events.k8s.io/v1 Event regarding the source Service", async () => {
-    const { fake, recorder, clock } = setup();
+    const { fake, recorder, scheduler } = setup();
     recorder.record(action());
     await settle();
     const [stored] = [...fake.events.values()];
     expect(stored?.event).toMatchObject({
-      eventTime: new Date(clock.now()),
+      eventTime: new Date(scheduler.now()),
       reportingController: "zen-lead.io/controller",
       reportingInstance: "zen-lead-0",
       action: "Elect",
@@ -177,11 +177,11 @@ describe("EventRecorder", () => {
   });
 
   it("aggregates repeats into one Event's series, counting every occurrence", async () => {
-    const { fake, recorder, clock } = setup();
+    const { fake, recorder, scheduler } = setup();
     recorder.record(action());
     await settle();
     for (let i = 0; i < 10; i++) {
-      await clock.advance(1_000);
+      await scheduler.advance(1_000);
       recorder.record(action());
       await settle();
     }
@@ -207,21 +207,21 @@ describe("EventRecorder", () => {
   });
 
   it("starts a new Event for another reason, type, note or source, and after the series window", async () => {
-    const { fake, recorder, clock } = setup();
+    const { fake, recorder, scheduler } = setup();
     recorder.record(action());
     recorder.record(action({ eventType: "Warning", reason: "NoReadyPods", note: "no ready pods" }));
     recorder.record(action({ note: "leader web-1 -> web-0 (LeaderNotReady)" }));
     recorder.record(action({ source: { namespace: "ns", name: "api" } }));
     await settle();
     expect(fake.events.size).toBe(4);
-    await clock.advance(6 * MIN + 1);
+    await scheduler.advance(6 * MIN + 1);
     recorder.record(action());
     await settle();
     expect(fake.events.size).toBe(5);
   });
 
   it("rate-limits writes per source: burst 25, then one every 5 minutes; other sources unaffected", async () => {
-    const { fake, recorder, problems, clock } = setup();
+    const { fake, recorder, problems, scheduler } = setup();
     for (let i = 0; i < 30; i++) {
       recorder.record(action({ eventType: "Warning", reason: "NoReadyPods", note: `distinct ${i}` }));
     }
@@ -231,7 +231,7 @@ describe("EventRecorder", () => {
     recorder.record(action({ source: { namespace: "ns", name: "other" } }));
     await settle();
     expect(fake.events.size).toBe(26);
-    await clock.advance(5 * MIN);
+    await scheduler.advance(5 * MIN);
     recorder.record(action({ eventType: "Warning", reason: "NoReadyPods", note: "after refill" }));
     recorder.record(action({ eventType: "Warning", reason: "NoReadyPods", note: "no token yet" }));
     await settle();
@@ -239,14 +239,14 @@ describe("EventRecorder", () => {
   });
 
   it("a flapping source's series keeps counting but writes at most once per refill once the burst is spent", async () => {
-    const { fake, recorder, clock } = setup({ burst: 3 });
+    const { fake, recorder, scheduler } = setup({ burst: 3 });
     for (let i = 0; i < 100; i++) {
       recorder.record(action());
-      await clock.advance(100);
+      await scheduler.advance(100);
     }
     // create + 2 patches used the burst; the rest wait for a token.
     expect(fake.writes).toHaveLength(3);
-    await clock.advance(5 * MIN);
+    await scheduler.advance(5 * MIN);
     expect(fake.writes).toHaveLength(4);
     expect([...fake.events.values()][0]?.count).toBe(100);
   });
@@ -267,7 +267,7 @@ describe("EventRecorder", () => {
     const problems: EventProblem[] = [];
     const recorder = createEventRecorder({
       instance: "i",
-      clock: manualClock(),
+      scheduler: new ManualScheduler(),
       sink: {
         list: () => Promise.reject(new Error("boom")),
         create: () => Promise.reject(new Error("boom")),

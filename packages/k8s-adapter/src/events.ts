@@ -24,18 +24,22 @@
 import type { EventsV1Event, KubeConfig } from "@kubernetes/client-node";
 // The client's index loads every generated API model (~45 MiB): take MicroTime from its own module.
 import { V1MicroTime } from "@kubernetes/client-node/dist/types.js";
-import type { EventAction } from "@zen-lead/core";
-import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
-import { request } from "./http.ts";
+import { type EventAction, scheduleAfter } from "@zen-lead/core";
+import { asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
+import { request, statusOf } from "./http.ts";
+import { SpamFilter } from "./spam-filter.ts";
 
+/** `reportingController` of zen-lead's Events: how the read-back and `zen-lead status` find them. */
 export const REPORTING_CONTROLLER = "zen-lead.io/controller";
 /** The API's limit on `note`, in bytes. */
 export const NOTE_LIMIT_BYTES = 1024;
 
 /** An Event zen-lead recorded, as read back from the cluster. */
 export interface RecordedEvent {
+  /** The Event's own namespace and name (the namespace is also its source Service's). */
   readonly namespace: string;
   readonly name: string;
+  /** The source Service it is about. */
   readonly regarding: { readonly name: string; readonly uid?: string };
   readonly type: "Normal" | "Warning";
   readonly reason: string;
@@ -46,8 +50,12 @@ export interface RecordedEvent {
   readonly lastObserved: number;
 }
 
-/** The writes (and the read-back) the recorder makes; `kubeEventSink` is the real one. */
+/**
+ * The writes (and the read-back) the recorder makes; `kubeEventSink` is the real one, tests pass a
+ * fake. Errors carry their HTTP status where `statusOf` finds it.
+ */
 export interface EventSink {
+  /** Creates the Event in `namespace`. */
   create(namespace: string, event: EventsV1Event): Promise<void>;
   /** zen-lead's Events (reportingController REPORTING_CONTROLLER) in a namespace, or in all. */
   list(namespace: string | undefined): Promise<readonly RecordedEvent[]>;
@@ -59,6 +67,11 @@ export interface EventSink {
   ): Promise<void>;
 }
 
+/**
+ * Why an occurrence was not (fully) written, for a warn line: `rate-limited` — a new Event dropped
+ * by the spam filter; `api-error` — a create or patch failed (after a failed create, the next occurrence creates anew);
+ * `read-back-failed` — the list of zen-lead's Events failed (standing warnings may be repeated).
+ */
 export type EventProblem =
   | { readonly kind: "rate-limited"; readonly action: EventAction }
   | { readonly kind: "api-error"; readonly action: EventAction; readonly error: unknown }
@@ -71,24 +84,28 @@ export type EventProblem =
  */
 export type RecordOutcome = "created" | "repeat" | "already-recorded" | "rate-limited";
 
+/** Where and how to record; the defaults are client-go's events recorder's. */
 export interface EventRecorderOptions {
   readonly sink: EventSink;
   /** `reportingInstance`: the pod name (or hostname) of this controller replica. */
   readonly instance: string;
-  readonly clock?: Clock;
+  /** Timers and the clock. Default `asyncScheduler` (wall-clock ms). */
+  readonly scheduler?: SchedulerLike;
   /** A repeat more than this long after the previous occurrence starts a new Event. Default 6 min. */
   readonly seriesWindowMs?: number;
   /** Writes a source Service may make at once. Default 25. */
   readonly burst?: number;
   /** One write token comes back per this interval, per source. Default 5 min. */
   readonly refillMs?: number;
+  /** Each problem, when it happens; a reporter that throws is ignored. */
   readonly onError?: (problem: EventProblem) => void;
   /** Each occurrence's outcome, when it is decided (log it unless `already-recorded`). */
   readonly onOutcome?: (action: EventAction, outcome: RecordOutcome) => void;
 }
 
+/** Turns the core's `EventAction`s into Events (series, spam filter, read-back: module comment). */
 export interface EventRecorder {
-  /** Records an occurrence; never throws, never waits. */
+  /** Records an occurrence; never throws, never waits. After `close()`, does nothing. */
   record(action: EventAction): void;
   /**
    * Lists the Events zen-lead already recorded in these namespaces (all when empty) and adopts
@@ -122,90 +139,226 @@ export function actionOf(event: EventAction): string {
   return event.eventType === "Warning" ? "Warn" : "Reconcile";
 }
 
-/** A token bucket on the injected clock: `take` answers at once, `nextAt` says when one returns. */
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
+/** One Event zen-lead writes and keeps counting: an occurrence and its repeats. */
 interface Series {
+  /** `seriesKey(source, type, reason, note)`: what makes two occurrences one series. */
   readonly key: string;
+  /** The source Service (`namespace/name/uid`): whose spam-filter tokens its writes spend. */
   readonly sourceKey: string;
   readonly namespace: string;
+  /** The first occurrence (what the Event says). */
   readonly action: EventAction;
+  /** The Event's name; a new one when the Event has gone (404) and is created again. */
   name: string;
+  /** Occurrences so far, the first included (`series.count`). */
   count: number;
+  /** When the last occurrence was recorded, ms. */
   lastObserved: number;
-  /** The Event exists on the server (the create succeeded). */
+  /** The Event exists on the server (the create succeeded, or it was read back). */
   created: boolean;
+  /** A create or patch is in flight: at most one per series at a time. */
   inFlight: boolean;
-  /** Occurrences not yet written. */
+  /** Occurrences not yet written (the next patch carries them). */
   dirty: boolean;
-  waiting: CancelTimer | undefined;
+  /** The timer of a series update waiting for a spam-filter token. */
+  waiting: Subscription | undefined;
   /** Read back from the cluster: its next occurrence is the standing one, already recorded. */
   adopted: boolean;
 }
 
+const seriesKey = (sourceKey: string, type: string, reason: string, note: string) =>
+  JSON.stringify([sourceKey, type, reason, note]);
+
+/**
+ * Builds a recorder; nothing is requested before the first `record` or `readBack`. Defaults:
+ * `scheduler` asyncScheduler, `seriesWindowMs` 6 min, `burst` 25, `refillMs` 5 min (client-go's).
+ */
 export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
-  const clock = options.clock ?? systemClock;
-  const windowMs = options.seriesWindowMs ?? 6 * 60_000;
-  const burst = options.burst ?? 25;
-  const refillMs = options.refillMs ?? 5 * 60_000;
-  const report = (problem: EventProblem) => {
+  return new SeriesEventRecorder(options);
+}
+
+class SeriesEventRecorder implements EventRecorder {
+  readonly #options: EventRecorderOptions;
+  readonly #scheduler: SchedulerLike;
+  /** A repeat later than this after the previous occurrence starts a new Event, ms. */
+  readonly #windowMs: number;
+  /** Write tokens per source Service. */
+  readonly #spam: SpamFilter;
+  /** The series seen within the window (or with a write pending), by series key. */
+  readonly #series = new Map<string, Series>();
+  /** Makes Event names unique among those created in the same ms. */
+  #sequence = 0;
+  /** When finished series and full buckets were last forgotten, ms. */
+  #lastSweep: number;
+  /** `close()` was called: nothing more is recorded or written. */
+  #closed = false;
+  /** Occurrences recorded while a read-back runs, in order; undefined when none runs. */
+  #heldForReadBack: EventAction[] | undefined;
+
+  constructor(options: EventRecorderOptions) {
+    this.#options = options;
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.#windowMs = options.seriesWindowMs ?? 6 * 60_000;
+    this.#spam = new SpamFilter(options.burst ?? 25, options.refillMs ?? 5 * 60_000);
+    this.#lastSweep = this.#scheduler.now();
+  }
+
+  record(action: EventAction): void {
+    if (this.#closed) return;
+    if (this.#heldForReadBack !== undefined) {
+      this.#heldForReadBack.push(action);
+      return;
+    }
     try {
-      options.onError?.(problem);
+      this.#recordNow(action);
+    } catch (error) {
+      this.#report({ kind: "api-error", action, error });
+    }
+  }
+
+  async readBack(namespaces: readonly string[] = []): Promise<void> {
+    if (this.#heldForReadBack !== undefined) return;
+    this.#heldForReadBack = [];
+    try {
+      const lists = await Promise.all(
+        (namespaces.length === 0 ? [undefined] : namespaces).map((ns) => this.#options.sink.list(ns)),
+      );
+      for (const list of lists) for (const e of list) this.#adopt(e);
+    } catch (error) {
+      this.#report({ kind: "read-back-failed", error });
+    }
+    const held = this.#heldForReadBack;
+    this.#heldForReadBack = undefined;
+    for (const action of held) this.record(action);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#heldForReadBack = undefined;
+    for (const s of this.#series.values()) s.waiting?.unsubscribe();
+  }
+
+  #report(problem: EventProblem): void {
+    try {
+      this.#options.onError?.(problem);
     } catch {
       // A failing reporter must not break recording.
     }
-  };
+  }
 
-  const series = new Map<string, Series>();
-  const buckets = new Map<string, Bucket>();
-  let sequence = 0;
-  let lastSweep = clock.now();
-  let closed = false;
-
-  const bucketOf = (sourceKey: string, now: number): Bucket => {
-    let bucket = buckets.get(sourceKey);
-    if (bucket === undefined) {
-      bucket = { tokens: burst, updatedAt: now };
-      buckets.set(sourceKey, bucket);
+  #outcome(action: EventAction, what: RecordOutcome): void {
+    try {
+      this.#options.onOutcome?.(action, what);
+    } catch {
+      // A failing reporter must not break recording.
     }
-    const refills = Math.floor((now - bucket.updatedAt) / refillMs);
-    if (refills > 0) {
-      bucket.tokens = Math.min(burst, bucket.tokens + refills);
-      bucket.updatedAt = bucket.tokens === burst ? now : bucket.updatedAt + refills * refillMs;
-    }
-    return bucket;
-  };
-  const take = (sourceKey: string, now: number): boolean => {
-    const bucket = bucketOf(sourceKey, now);
-    if (bucket.tokens <= 0) return false;
-    if (bucket.tokens === burst) bucket.updatedAt = now;
-    bucket.tokens -= 1;
-    return true;
-  };
-  const nextTokenIn = (sourceKey: string, now: number): number => {
-    const bucket = bucketOf(sourceKey, now);
-    return bucket.tokens > 0 ? 0 : bucket.updatedAt + refillMs - now;
-  };
+  }
 
-  /** Forgets finished series and full buckets, so memory follows recent activity only. */
-  const sweep = (now: number) => {
-    if (now - lastSweep < windowMs) return;
-    lastSweep = now;
-    for (const [key, s] of series) {
-      if (now - s.lastObserved > windowMs && !s.inFlight && !s.dirty) series.delete(key);
+  /** Counts one occurrence: absorbed (adopted), a repeat of its series, or a new Event. */
+  #recordNow(action: EventAction): void {
+    const now = this.#scheduler.now();
+    this.#sweep(now);
+    const src = action.source;
+    const sourceKey = `${src.namespace}/${src.name}/${src.uid ?? ""}`;
+    const note = truncateNote(action.note);
+    const key = seriesKey(sourceKey, action.eventType, action.reason, note);
+    const existing = this.#series.get(key);
+    if (existing?.adopted === true) {
+      // The standing warning the cluster already carries: announced before, not again.
+      existing.adopted = false;
+      existing.lastObserved = Math.max(existing.lastObserved, now);
+      this.#outcome(action, "already-recorded");
+      return;
     }
-    for (const [key] of buckets) {
-      if (bucketOf(key, now).tokens === burst) buckets.delete(key);
+    if (existing !== undefined && now - existing.lastObserved <= this.#windowMs) {
+      existing.count += 1;
+      existing.lastObserved = now;
+      existing.dirty = true;
+      this.#flush(existing);
+      this.#outcome(action, "repeat");
+      return;
     }
-  };
+    if (!this.#spam.take(sourceKey, now)) {
+      this.#report({ kind: "rate-limited", action });
+      this.#outcome(action, "rate-limited");
+      return;
+    }
+    existing?.waiting?.unsubscribe();
+    const s: Series = {
+      key,
+      sourceKey,
+      namespace: src.namespace,
+      action,
+      name: this.#eventName(src.name, now),
+      count: 1,
+      lastObserved: now,
+      created: false,
+      inFlight: false,
+      dirty: false,
+      waiting: undefined,
+      adopted: false,
+    };
+    this.#series.set(key, s);
+    this.#create(s, now);
+    this.#outcome(action, "created");
+  }
 
-  const eventName = (sourceName: string, now: number) =>
-    `${sourceName}.${(BigInt(now) * 1_000_000n + BigInt(sequence++ % 1_000_000)).toString(16)}`;
+  /** Makes an Event read back from the cluster the series of its (source, type, reason, note). */
+  #adopt(e: RecordedEvent): void {
+    // Only Warnings stand: a leader change is announced once by whoever publishes it.
+    if (e.type !== "Warning") return;
+    const sourceKey = `${e.namespace}/${e.regarding.name}/${e.regarding.uid ?? ""}`;
+    const key = seriesKey(sourceKey, e.type, e.reason, e.note);
+    const known = this.#series.get(key);
+    if (known !== undefined && (known.inFlight || known.lastObserved >= e.lastObserved)) {
+      known.adopted = true;
+      return;
+    }
+    known?.waiting?.unsubscribe();
+    const action: EventAction = {
+      type: "event",
+      source: {
+        namespace: e.namespace,
+        name: e.regarding.name,
+        ...(e.regarding.uid ? { uid: e.regarding.uid } : {}),
+      },
+      eventType: e.type,
+      reason: e.reason as EventAction["reason"],
+      note: e.note,
+    };
+    this.#series.set(key, {
+      key,
+      sourceKey,
+      namespace: e.namespace,
+      action,
+      name: e.name,
+      count: e.count,
+      lastObserved: e.lastObserved,
+      created: true,
+      inFlight: false,
+      dirty: false,
+      waiting: undefined,
+      adopted: true,
+    });
+  }
 
-  const body = (s: Series, firstAt: number): EventsV1Event => {
+  /** Forgets finished series and full buckets (at most once a window), so memory follows recent activity. */
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < this.#windowMs) return;
+    this.#lastSweep = now;
+    for (const [key, s] of this.#series) {
+      if (now - s.lastObserved > this.#windowMs && !s.inFlight && !s.dirty) this.#series.delete(key);
+    }
+    this.#spam.sweep(now);
+  }
+
+  /** `<source>.<hex of now in ns + sequence>`: unique, and sorted by time like client-go's. */
+  #eventName(sourceName: string, now: number): string {
+    return `${sourceName}.${(BigInt(now) * 1_000_000n + BigInt(this.#sequence++ % 1_000_000)).toString(16)}`;
+  }
+
+  /** The series' Event, first observed at `firstAt` (ms). */
+  #body(s: Series, firstAt: number): EventsV1Event {
     const a = s.action;
     const event: EventsV1Event = {
       apiVersion: "events.k8s.io/v1",
@@ -213,7 +366,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       metadata: { name: s.name, namespace: s.namespace },
       eventTime: new V1MicroTime(firstAt),
       reportingController: REPORTING_CONTROLLER,
-      reportingInstance: options.instance,
+      reportingInstance: this.#options.instance,
       action: actionOf(a),
       type: a.eventType,
       reason: a.reason,
@@ -230,203 +383,62 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     if (to !== undefined) event.related = { apiVersion: "v1", kind: "Pod", namespace: s.namespace, name: to };
     if (s.count > 1) event.series = { count: s.count, lastObservedTime: new V1MicroTime(s.lastObserved) };
     return event;
-  };
+  }
 
-  const create = (s: Series, firstAt: number) => {
+  /** Creates the series' Event (its token already taken); a failure forgets the series. */
+  #create(s: Series, firstAt: number): void {
     s.inFlight = true;
     s.dirty = false;
     s.created = false;
-    options.sink.create(s.namespace, body(s, firstAt)).then(
+    this.#options.sink.create(s.namespace, this.#body(s, firstAt)).then(
       () => {
         s.inFlight = false;
         s.created = true;
-        flush(s);
+        this.#flush(s);
       },
       (error: unknown) => {
         s.inFlight = false;
         // The next occurrence starts over with a fresh Event.
-        if (series.get(s.key) === s) series.delete(s.key);
-        report({ kind: "api-error", action: s.action, error });
+        if (this.#series.get(s.key) === s) this.#series.delete(s.key);
+        this.#report({ kind: "api-error", action: s.action, error });
       },
     );
-  };
+  }
 
-  const flush = (s: Series) => {
-    if (closed || !s.created || s.inFlight || !s.dirty || s.waiting !== undefined) return;
-    const now = clock.now();
-    if (!take(s.sourceKey, now)) {
-      s.waiting = clock.setTimer(
-        () => {
-          s.waiting = undefined;
-          flush(s);
-        },
-        nextTokenIn(s.sourceKey, now),
-      );
+  /**
+   * Writes the series' unwritten occurrences, one patch at a time, when its Event exists and a
+   * token is there (else when the next one returns); an Event gone (404) is created again.
+   */
+  #flush(s: Series): void {
+    if (this.#closed || !s.created || s.inFlight || !s.dirty || s.waiting !== undefined) return;
+    const now = this.#scheduler.now();
+    if (!this.#spam.take(s.sourceKey, now)) {
+      s.waiting = scheduleAfter(this.#scheduler, this.#spam.nextTokenIn(s.sourceKey, now), () => {
+        s.waiting = undefined;
+        this.#flush(s);
+      });
       return;
     }
     s.inFlight = true;
     s.dirty = false;
     const count = s.count;
-    options.sink.patchSeries(s.namespace, s.name, { count, lastObservedTime: s.lastObserved }).then(
+    this.#options.sink.patchSeries(s.namespace, s.name, { count, lastObservedTime: s.lastObserved }).then(
       () => {
         s.inFlight = false;
-        flush(s);
+        this.#flush(s);
       },
       (error: unknown) => {
         s.inFlight = false;
         if (statusOf(error) === 404) {
           // The Event expired or was deleted: write the series as a new Event.
-          s.name = eventName(s.action.source.name, now);
-          create(s, now);
+          s.name = this.#eventName(s.action.source.name, now);
+          this.#create(s, now);
           return;
         }
-        report({ kind: "api-error", action: s.action, error });
+        this.#report({ kind: "api-error", action: s.action, error });
       },
     );
-  };
-
-  const outcome = (action: EventAction, what: RecordOutcome) => {
-    try {
-      options.onOutcome?.(action, what);
-    } catch {
-      // A failing reporter must not break recording.
-    }
-  };
-
-  const seriesKey = (sourceKey: string, type: string, reason: string, note: string) =>
-    JSON.stringify([sourceKey, type, reason, note]);
-
-  const recordNow = (action: EventAction) => {
-    const now = clock.now();
-    sweep(now);
-    const src = action.source;
-    const sourceKey = `${src.namespace}/${src.name}/${src.uid ?? ""}`;
-    const note = truncateNote(action.note);
-    const key = seriesKey(sourceKey, action.eventType, action.reason, note);
-    const existing = series.get(key);
-    if (existing?.adopted === true) {
-      // The standing warning the cluster already carries: announced before, not again.
-      existing.adopted = false;
-      existing.lastObserved = Math.max(existing.lastObserved, now);
-      outcome(action, "already-recorded");
-      return;
-    }
-    if (existing !== undefined && now - existing.lastObserved <= windowMs) {
-      existing.count += 1;
-      existing.lastObserved = now;
-      existing.dirty = true;
-      flush(existing);
-      outcome(action, "repeat");
-      return;
-    }
-    if (!take(sourceKey, now)) {
-      report({ kind: "rate-limited", action });
-      outcome(action, "rate-limited");
-      return;
-    }
-    if (existing !== undefined) existing.waiting?.();
-    const s: Series = {
-      key,
-      sourceKey,
-      namespace: src.namespace,
-      action,
-      name: eventName(src.name, now),
-      count: 1,
-      lastObserved: now,
-      created: false,
-      inFlight: false,
-      dirty: false,
-      waiting: undefined,
-      adopted: false,
-    };
-    series.set(key, s);
-    create(s, now);
-    outcome(action, "created");
-  };
-
-  /** Makes an Event read back from the cluster the series of its (source, type, reason, note). */
-  const adopt = (e: RecordedEvent) => {
-    // Only Warnings stand: a leader change is announced once by whoever publishes it.
-    if (e.type !== "Warning") return;
-    const sourceKey = `${e.namespace}/${e.regarding.name}/${e.regarding.uid ?? ""}`;
-    const key = seriesKey(sourceKey, e.type, e.reason, e.note);
-    const known = series.get(key);
-    if (known !== undefined && (known.inFlight || known.lastObserved >= e.lastObserved)) {
-      known.adopted = true;
-      return;
-    }
-    known?.waiting?.();
-    const action: EventAction = {
-      type: "event",
-      source: {
-        namespace: e.namespace,
-        name: e.regarding.name,
-        ...(e.regarding.uid ? { uid: e.regarding.uid } : {}),
-      },
-      eventType: e.type,
-      reason: e.reason as EventAction["reason"],
-      note: e.note,
-    };
-    series.set(key, {
-      key,
-      sourceKey,
-      namespace: e.namespace,
-      action,
-      name: e.name,
-      count: e.count,
-      lastObserved: e.lastObserved,
-      created: true,
-      inFlight: false,
-      dirty: false,
-      waiting: undefined,
-      adopted: true,
-    });
-  };
-
-  /** Occurrences recorded while a read-back runs; undefined when none runs. */
-  let waitingForReadBack: EventAction[] | undefined;
-
-  return {
-    record(action) {
-      if (closed) return;
-      if (waitingForReadBack !== undefined) {
-        waitingForReadBack.push(action);
-        return;
-      }
-      try {
-        recordNow(action);
-      } catch (error) {
-        report({ kind: "api-error", action, error });
-      }
-    },
-    async readBack(namespaces = []) {
-      if (waitingForReadBack !== undefined) return;
-      waitingForReadBack = [];
-      try {
-        const lists = await Promise.all(
-          (namespaces.length === 0 ? [undefined] : namespaces).map((ns) => options.sink.list(ns)),
-        );
-        for (const list of lists) for (const e of list) adopt(e);
-      } catch (error) {
-        report({ kind: "read-back-failed", error });
-      }
-      const waiting = waitingForReadBack;
-      waitingForReadBack = undefined;
-      for (const action of waiting) this.record(action);
-    },
-    close() {
-      closed = true;
-      waitingForReadBack = undefined;
-      for (const s of series.values()) s.waiting?.();
-    },
-  };
-}
-
-/** The HTTP status of a client error (`ApiException.code`, or `statusCode`), else 0. */
-export function statusOf(error: unknown): number {
-  const e = error as { code?: unknown; statusCode?: unknown; status?: unknown } | null;
-  for (const value of [e?.code, e?.statusCode, e?.status]) if (typeof value === "number") return value;
-  return 0;
+  }
 }
 
 const eventsPath = (namespace: string, name?: string) =>

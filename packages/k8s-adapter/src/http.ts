@@ -40,11 +40,15 @@ export class ApiError extends Error {
   }
 }
 
-/** The HTTP status of any error: ApiError's, the client Watch's `statusCode`, else 0 (network). */
+/**
+ * The HTTP status of any error: ApiError's `status`, a client's `statusCode` or `code` (client-node's
+ * Watch and ApiException), else 0 (no answer: a network failure).
+ */
 export function statusOf(error: unknown): number {
   if (error instanceof ApiError) return error.status;
-  const code = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === "number" ? code : 0;
+  const e = error as { code?: unknown; statusCode?: unknown; status?: unknown } | null;
+  for (const value of [e?.statusCode, e?.code, e?.status]) if (typeof value === "number") return value;
+  return 0;
 }
 
 function retryAfter(value: string | null): number | undefined {

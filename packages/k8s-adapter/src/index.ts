@@ -19,7 +19,6 @@ export {
   keyOf,
   kubeWriteTransport,
   NO_OBJECT_RESOURCE_VERSION,
-  tokenBucket,
   type WriteAction,
   type WriteCause,
   type WriteResult,
@@ -27,7 +26,6 @@ export {
   type WriteTrace,
   type WriteTransport,
 } from "./applier.ts";
-export { type CancelTimer, type Clock, type ManualClock, manualClock, settle, systemClock } from "./clock.ts";
 export {
   type ApiConnection,
   createApiConnection,
@@ -80,7 +78,6 @@ export {
 export { type SliceWatch, watchSlices } from "./slice-watch.ts";
 export {
   type Arrival,
-  backoffDelay,
   collectionPath,
   DEFAULT_WATCH_TIMEOUT_MS,
   kubeTransport,

@@ -1,7 +1,7 @@
-import { Subject } from "rxjs";
+import { Subject, Subscription } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { type ManualClock, manualClock, settle } from "./clock.ts";
 import { createLeaderElector, type LeaseApi, type LeaseRecord, type LeaseSnapshot } from "./lease.ts";
+import { ManualScheduler, settle } from "./manual-scheduler.ts";
 
 const conflict = () => Object.assign(new Error("conflict"), { code: 409 });
 
@@ -67,14 +67,14 @@ function fakeLeaseApi() {
 }
 
 /** A replica's view of the cluster as its watches report it: blind from `since`, or seeing it. */
-function sight(clock: ManualClock) {
+function sight(scheduler: ManualScheduler) {
   let blindSince: number | undefined;
   const wake$ = new Subject<void>();
   return {
-    blindForMs: () => (blindSince === undefined ? 0 : Math.max(1, clock.now() - blindSince)),
+    blindForMs: () => (blindSince === undefined ? 0 : Math.max(1, scheduler.now() - blindSince)),
     wake$,
     blind() {
-      blindSince = clock.now();
+      blindSince = scheduler.now();
     },
     sees() {
       blindSince = undefined;
@@ -83,12 +83,17 @@ function sight(clock: ManualClock) {
   };
 }
 
-function elector(api: LeaseApi, clock: ManualClock, identity: string, view?: ReturnType<typeof sight>) {
+function elector(
+  api: LeaseApi,
+  scheduler: ManualScheduler,
+  identity: string,
+  view?: ReturnType<typeof sight>,
+) {
   const errors: unknown[] = [];
   const handOvers: number[] = [];
   const e = createLeaderElector({
     api,
-    clock,
+    scheduler,
     identity,
     namespace: "ns",
     name: "zen-lead",
@@ -105,9 +110,9 @@ function elector(api: LeaseApi, clock: ManualClock, identity: string, view?: Ret
 
 describe("leader election", () => {
   it("acquires an absent Lease at once and renews it every retry period", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const a = elector(lease.api, clock, "a");
+    const a = elector(lease.api, scheduler, "a");
     a.e.start();
     await settle();
     expect(a.e.isLeading()).toBe(true);
@@ -118,68 +123,68 @@ describe("leader election", () => {
       leaseTransitions: 0,
     });
     const first = lease.record()?.renewTime ?? 0;
-    await clock.advance(2_000);
+    await scheduler.advance(2_000);
     expect((lease.record()?.renewTime ?? 0) - first).toBe(2_000);
-    await clock.advance(60_000);
+    await scheduler.advance(60_000);
     expect(a.history).toEqual([false, true]);
   });
 
   it("exactly one of two electors leads; the other takes over only after the lease goes unrenewed", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const a = elector(lease.api, clock, "a");
-    const b = elector(lease.api, clock, "b");
+    const a = elector(lease.api, scheduler, "a");
+    const b = elector(lease.api, scheduler, "b");
     a.e.start();
     await settle();
     b.e.start();
     for (let i = 0; i < 20; i++) {
-      await clock.advance(1_000);
+      await scheduler.advance(1_000);
       expect([a.e.isLeading(), b.e.isLeading()]).toEqual([true, false]);
     }
     a.e.stop(); // crashed: no release
     expect(a.e.isLeading()).toBe(false);
-    await clock.advance(14_000);
+    await scheduler.advance(14_000);
     expect(b.e.isLeading()).toBe(false);
-    await clock.advance(4_000);
+    await scheduler.advance(4_000);
     expect(b.e.isLeading()).toBe(true);
     expect(lease.record()).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
   });
 
   it("release hands the lease to the standby at its next retry", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const a = elector(lease.api, clock, "a");
-    const b = elector(lease.api, clock, "b");
+    const a = elector(lease.api, scheduler, "a");
+    const b = elector(lease.api, scheduler, "b");
     a.e.start();
     await settle();
     b.e.start();
-    await clock.advance(5_000);
+    await scheduler.advance(5_000);
     const released = a.e.release();
     expect(a.e.isLeading()).toBe(false); // synchronously, before the write
     await released;
     expect(lease.holder()).toBe("");
-    await clock.advance(2_400);
+    await scheduler.advance(2_400);
     expect(b.e.isLeading()).toBe(true);
     expect(a.history).toEqual([false, true, false]);
   });
 
   it("loses leadership when renewals fail past the renew deadline, before anyone else may acquire", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const a = elector(lease.api, clock, "a");
+    const a = elector(lease.api, scheduler, "a");
     a.e.start();
     await settle();
-    const renewedAt = clock.now();
+    const renewedAt = scheduler.now();
     lease.fail(true);
-    await clock.advance(9_900);
+    await scheduler.advance(9_900);
     expect(a.e.isLeading()).toBe(true);
-    await clock.advance(100);
+    await scheduler.advance(100);
     expect(a.e.isLeading()).toBe(false);
     expect(a.history).toEqual([false, true, false]);
-    expect(clock.now() - renewedAt).toBeLessThan(15_000);
+    expect(scheduler.now() - renewedAt).toBeLessThan(15_000);
     expect(a.errors.length).toBeGreaterThan(0);
     lease.fail(false);
-    await clock.advance(2_000);
+    await scheduler.advance(2_000);
     expect(a.e.isLeading()).toBe(true); // the lease was still its own
   });
 
@@ -191,7 +196,8 @@ describe("leader election", () => {
       identity: "a",
       namespace: "ns",
       name: "l",
-      clock: { now: () => now, setTimer: () => () => undefined },
+      // A scheduler whose timers never run (a busy event loop).
+      scheduler: { now: () => now, schedule: () => new Subscription() },
     });
     e.start();
     await settle();
@@ -201,100 +207,100 @@ describe("leader election", () => {
   });
 
   it("observes a stolen lease as lost at its next renewal", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const a = elector(lease.api, clock, "a");
+    const a = elector(lease.api, scheduler, "a");
     a.e.start();
     await settle();
-    lease.steal("intruder", clock.now());
-    await clock.advance(2_000);
+    lease.steal("intruder", scheduler.now());
+    await scheduler.advance(2_000);
     expect(a.e.isLeading()).toBe(false);
     // The intruder never renews: a takes the lease back once it has been unchanged for 15 s.
-    await clock.advance(12_000);
+    await scheduler.advance(12_000);
     expect(a.e.isLeading()).toBe(false);
-    await clock.advance(6_000);
+    await scheduler.advance(6_000);
     expect(a.e.isLeading()).toBe(true);
   });
 
   it("judges expiry by the local time of observation, not the remote renewTime", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
     // A holder whose clock is an hour behind wrote the lease just now.
-    lease.steal("skewed", clock.now() - 3_600_000);
-    const b = elector(lease.api, clock, "b");
+    lease.steal("skewed", scheduler.now() - 3_600_000);
+    const b = elector(lease.api, scheduler, "b");
     b.e.start();
-    await clock.advance(10_000);
+    await scheduler.advance(10_000);
     expect(b.e.isLeading()).toBe(false);
-    await clock.advance(8_000);
+    await scheduler.advance(8_000);
     expect(b.e.isLeading()).toBe(true);
   });
 
   it("a holder blind past the renew deadline hands the Lease over; the standby that sees takes it", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const viewA = sight(clock);
-    const a = elector(lease.api, clock, "a", viewA);
-    const b = elector(lease.api, clock, "b", sight(clock));
+    const viewA = sight(scheduler);
+    const a = elector(lease.api, scheduler, "a", viewA);
+    const b = elector(lease.api, scheduler, "b", sight(scheduler));
     a.e.start();
     await settle();
     b.e.start();
-    await clock.advance(4_000);
+    await scheduler.advance(4_000);
     // Every watch of a is dead, but its Lease renewals still work (fresh connections).
     viewA.blind();
-    await clock.advance(10_000);
+    await scheduler.advance(10_000);
     expect(a.e.isLeading()).toBe(true); // a blip shorter than the renew deadline is tolerated
-    await clock.advance(2_000);
+    await scheduler.advance(2_000);
     expect(a.e.isLeading()).toBe(false);
     expect(a.handOvers).toHaveLength(1);
     expect(a.handOvers[0]).toBeGreaterThan(10_000);
     expect(lease.holder()).toBe("b"); // released, then taken at b's next retry (same tick here)
-    await clock.advance(20_000);
+    await scheduler.advance(20_000);
     expect([a.e.isLeading(), b.e.isLeading()]).toEqual([false, true]);
   });
 
   it("isLeading turns false the moment the holder has been blind past the renew deadline", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const view = sight(clock);
-    const a = elector(lease.api, clock, "a", view);
+    const view = sight(scheduler);
+    const a = elector(lease.api, scheduler, "a", view);
     a.e.start();
     await settle();
     view.blind();
-    await clock.advance(10_000);
+    await scheduler.advance(10_000);
     expect(a.e.isLeading()).toBe(true);
-    await clock.advance(1);
+    await scheduler.advance(1);
     expect(a.e.isLeading()).toBe(false); // before the next tick hands over
   });
 
   it("a blind standby does not take the Lease, and takes it at once when it sees again", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const view = sight(clock);
+    const view = sight(scheduler);
     view.blind(); // its watches have not listed yet
-    const a = elector(lease.api, clock, "a", view);
+    const a = elector(lease.api, scheduler, "a", view);
     a.e.start();
-    await clock.advance(30_000);
+    await scheduler.advance(30_000);
     expect(a.e.isLeading()).toBe(false);
     expect(lease.holder()).toBeUndefined();
-    await clock.advance(500);
+    await scheduler.advance(500);
     view.sees();
     await settle();
     expect(a.e.isLeading()).toBe(true);
   });
 
   it("after an outage longer than the renew deadline, leads again as soon as its watches are back", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const view = sight(clock);
-    const a = elector(lease.api, clock, "a", view);
+    const view = sight(scheduler);
+    const a = elector(lease.api, scheduler, "a", view);
     a.e.start();
     await settle();
     lease.fail(true);
     view.blind();
-    await clock.advance(30_000);
+    await scheduler.advance(30_000);
     expect(a.e.isLeading()).toBe(false);
     lease.fail(false);
-    await clock.advance(300); // between two retries
+    await scheduler.advance(300); // between two retries
     view.sees();
     await settle();
     expect(a.e.isLeading()).toBe(true);
@@ -302,13 +308,13 @@ describe("leader election", () => {
   });
 
   it("when its watches come back, gives up on an attempt hung on a dead connection and tries at once", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    const view = sight(clock);
-    const a = elector(lease.api, clock, "a", view);
+    const view = sight(scheduler);
+    const a = elector(lease.api, scheduler, "a", view);
     lease.hang(true);
     a.e.start(); // its first read hangs (a frozen API server)
-    await clock.advance(3_000);
+    await scheduler.advance(3_000);
     expect(a.e.isLeading()).toBe(false);
     lease.hang(false);
     view.sees();
@@ -318,13 +324,13 @@ describe("leader election", () => {
   });
 
   it("reads the Lease again at once after a 409 from a late write of its own, and renews", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    lease.steal("a", clock.now()); // a held it before the API server froze
+    lease.steal("a", scheduler.now()); // a held it before the API server froze
     const record = lease.record();
     if (record === undefined) throw new Error("no lease");
-    const a = elector(lease.api, clock, "a");
-    lease.landLate({ ...record, renewTime: clock.now() + 1 });
+    const a = elector(lease.api, scheduler, "a");
+    lease.landLate({ ...record, renewTime: scheduler.now() + 1 });
     a.e.start();
     await settle();
     await settle();
@@ -333,17 +339,17 @@ describe("leader election", () => {
   });
 
   it("respects a rival's fresh write after a 409", async () => {
-    const clock = manualClock(1_000_000);
+    const scheduler = new ManualScheduler(1_000_000);
     const lease = fakeLeaseApi();
-    lease.steal("rival", clock.now() - 60_000);
-    await clock.advance(20_000); // expired, as this replica observes it... once it has looked
+    lease.steal("rival", scheduler.now() - 60_000);
+    await scheduler.advance(20_000); // expired, as this replica observes it... once it has looked
     const record = lease.record();
     if (record === undefined) throw new Error("no lease");
-    const b = elector(lease.api, clock, "b");
+    const b = elector(lease.api, scheduler, "b");
     b.e.start();
-    await clock.advance(16_000); // b has watched it unchanged for the lease duration
-    lease.landLate({ ...record, holderIdentity: "rival", renewTime: clock.now() }); // the rival renews
-    await clock.advance(2_400);
+    await scheduler.advance(16_000); // b has watched it unchanged for the lease duration
+    lease.landLate({ ...record, holderIdentity: "rival", renewTime: scheduler.now() }); // the rival renews
+    await scheduler.advance(2_400);
     expect(b.e.isLeading()).toBe(false);
     expect(lease.holder()).toBe("rival");
   });

@@ -28,28 +28,44 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 // The client's index loads every generated API model (~45 MiB): take MicroTime from its own module.
 import { V1MicroTime } from "@kubernetes/client-node/dist/types.js";
-import { BehaviorSubject, distinctUntilChanged, type Observable, type Subscription } from "rxjs";
-import { type CancelTimer, type Clock, systemClock } from "./clock.ts";
-import { statusOf } from "./events.ts";
-import { request } from "./http.ts";
+import { scheduleAfter } from "@zen-lead/core";
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  distinctUntilChanged,
+  type Observable,
+  type SchedulerLike,
+  type Subscription,
+} from "rxjs";
+import { request, statusOf } from "./http.ts";
 
-/** The Lease's spec as the election reads and writes it (times in ms since the epoch). */
+/**
+ * The Lease's spec as the election reads and writes it (coordination.k8s.io/v1 LeaseSpec). Times
+ * are ms since the epoch, undefined when the field is absent; a missing holder reads as "" (free).
+ */
 export interface LeaseRecord {
+  /** Who holds it; "" when released (or never held). */
   readonly holderIdentity: string;
+  /** How long a standby must see it unchanged before taking it, s. */
   readonly leaseDurationSeconds: number;
   readonly acquireTime: number | undefined;
   readonly renewTime: number | undefined;
+  /** How many times the holder changed. */
   readonly leaseTransitions: number;
 }
 
+/** A Lease as read or written: its spec and the `metadata.resourceVersion` to update it from. */
 export interface LeaseSnapshot {
   readonly record: LeaseRecord;
   readonly resourceVersion: string;
 }
 
-/** The three calls the election makes; `kubeLeaseApi` is the real one, tests pass a fake. */
+/**
+ * The three calls the election makes on one Lease (`namespace`/`name`); `kubeLeaseApi` is the real
+ * one, tests pass a fake. Errors carry their HTTP status where `statusOf` finds it.
+ */
 export interface LeaseApi {
-  /** The Lease, or undefined when it does not exist. */
+  /** The Lease, or undefined when it does not exist (404). */
   get(namespace: string, name: string): Promise<LeaseSnapshot | undefined>;
   /** Creates the Lease; rejects with status 409 when it already exists. */
   create(namespace: string, name: string, record: LeaseRecord): Promise<LeaseSnapshot>;
@@ -62,22 +78,25 @@ export interface LeaseApi {
   ): Promise<LeaseSnapshot>;
 }
 
+/** How to elect: the Lease, this replica, the timings (controller-runtime's defaults), the hooks. */
 export interface LeaderElectionOptions {
   readonly api: LeaseApi;
+  /** The Lease's namespace and name (`zen-lead run --lease-namespace`, `--lease-name`). */
   readonly namespace: string;
   readonly name: string;
-  /** This replica's unique identity (its pod name, say). */
+  /** This replica's unique identity (its pod name, say); must not be empty. */
   readonly identity: string;
-  /** Default 15 s. */
+  /** How long a Lease must stay unchanged before a standby takes it, ms. Default 15 000. */
   readonly leaseDurationMs?: number;
-  /** Default 10 s. */
+  /** The holder stops leading when no renewal has succeeded for this long, ms. Default 10 000. */
   readonly renewDeadlineMs?: number;
-  /** Default 2 s. */
+  /** Time between attempts, ms. Default 2 000. */
   readonly retryPeriodMs?: number;
-  readonly clock?: Clock;
-  /** In [0, 1); standbys wait retryPeriod × (1 + 0.2 × random()) between attempts. */
+  /** Timers and the clock. Default `asyncScheduler` (wall-clock ms). */
+  readonly scheduler?: SchedulerLike;
+  /** In [0, 1); standbys wait retryPeriod × (1 + 0.2 × random()) between attempts. Default Math.random. */
   readonly random?: () => number;
-  /** Failed API calls (other than lost races); the election carries on. */
+  /** Failed API calls (other than lost races) and requests hung past the renew deadline; the election carries on. */
   readonly onError?: (error: unknown) => void;
   /**
    * How long this replica has not seen the cluster (ms; 0: it sees it now). Default: always 0.
@@ -89,77 +108,161 @@ export interface LeaderElectionOptions {
    * and give up on an attempt still in flight (likely hung on a connection that died) to try again.
    */
   readonly wake$?: Observable<unknown>;
-  /** The holder handed the Lease over because it was blind for `blindForMs`. */
+  /** The holder handed the Lease over because it was blind for `blindForMs` ms. */
   readonly onHandOver?: (blindForMs: number) => void;
 }
 
+/** One replica's side of the election; leadership is what the applier gates writes on. */
 export interface LeaderElector {
   /** Whether this replica leads: the current value on subscribe, then every change, synchronously. */
   readonly leading$: Observable<boolean>;
-  /** Leads right now: false as soon as the renew deadline has passed, even before the timer runs. */
+  /**
+   * Leads right now: false as soon as the renew deadline has passed (even before the timer that
+   * announces it runs) or the replica has been blind for longer than it.
+   */
   isLeading(): boolean;
-  /** Starts trying to acquire (then renew). */
+  /** Starts trying to acquire (then renew); a second call does nothing. */
   start(): void;
   /** Stops trying and drops leadership, leaving the Lease to expire. */
   stop(): void;
-  /** Stops, drops leadership, and hands the Lease back so a standby takes it at its next retry. */
+  /**
+   * Stops, drops leadership (synchronously), lets a request in flight finish, then writes an empty
+   * holder so a standby takes the Lease at its next retry. A failed write goes to `onError` (a
+   * 409 — the Lease is no longer ours — is not reported).
+   */
   release(): Promise<void>;
 }
 
+/** Standbys wait up to this fraction of a retry period longer between attempts (client-go's 1.2). */
 const JITTER = 0.2;
 
+/**
+ * Builds an elector (nothing is requested before `start()`). Throws when `identity` is empty, or
+ * when the timings could let two replicas lead at once: `leaseDurationMs <= renewDeadlineMs`, or
+ * `renewDeadlineMs <= 1.2 × retryPeriodMs` (client-go's checks).
+ */
 export function createLeaderElector(options: LeaderElectionOptions): LeaderElector {
-  const { api, namespace, name, identity } = options;
-  const leaseDurationMs = options.leaseDurationMs ?? 15_000;
-  const renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
-  const retryPeriodMs = options.retryPeriodMs ?? 2_000;
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
-  if (identity === "") throw new Error("leader election: identity must not be empty");
-  if (!(leaseDurationMs > renewDeadlineMs))
-    throw new Error("leader election: leaseDuration must exceed renewDeadline");
-  if (!(renewDeadlineMs > retryPeriodMs * (1 + JITTER))) {
-    throw new Error("leader election: renewDeadline must exceed 1.2 × retryPeriod");
+  return new LeaseElector(options);
+}
+
+/** The last Lease this replica read or wrote, and since when it has looked like that. */
+interface Observation {
+  readonly snapshot: LeaseSnapshot;
+  /** The record's fields, serialized: any change of them is a change of the Lease. */
+  readonly key: string;
+  /** When this replica first saw the record as it is (ms, scheduler time): expiry counts from here. */
+  readonly since: number;
+}
+
+/** What an attempt found: whether the Lease is ours after it, and whether it hung past the deadline. */
+interface AttemptResult {
+  readonly ok: boolean;
+  readonly timedOut: boolean;
+}
+
+class LeaseElector implements LeaderElector {
+  readonly leading$: Observable<boolean>;
+
+  readonly #options: LeaderElectionOptions;
+  readonly #leaseDurationMs: number;
+  readonly #renewDeadlineMs: number;
+  readonly #retryPeriodMs: number;
+  readonly #scheduler: SchedulerLike;
+  readonly #random: () => number;
+  readonly #blindForMs: () => number;
+
+  /** Leadership as announced: true from a successful acquire/renew until it is lost (`#lose`). */
+  readonly #leading = new BehaviorSubject(false);
+  /** Between `start()` and `stop()`: attempts are scheduled. */
+  #running = false;
+  /**
+   * When the last successful acquire/renew was *sent* (ms, scheduler time): the Lease is ours
+   * until `renewDeadlineMs` after it. −∞ while not leading.
+   */
+  #renewedAt = Number.NEGATIVE_INFINITY;
+  /** The last Lease seen; undefined before the first read. */
+  #observed: Observation | undefined;
+  /** The timer of the next attempt; undefined while one is in flight, and while stopped. */
+  #nextAttempt: Subscription | undefined;
+  /** Fires at `#renewedAt + renewDeadlineMs` to announce the loss; armed only while leading. */
+  #deadline: Subscription | undefined;
+  /** The attempt (or hand-over) in flight; `abandon` gives up on an attempt, as failed. */
+  #inFlight: { readonly done: Promise<void>; readonly abandon?: () => void } | undefined;
+  /** The last attempt did not end with the Lease ours: a wake tries again at once. */
+  #lastAttemptFailed = false;
+  /** A wake came while an attempt was in flight: if it fails, the next one starts at once. */
+  #wokenWhileBusy = false;
+  /** The subscription to `wake$`, while running. */
+  #wakes: Subscription | undefined;
+
+  constructor(options: LeaderElectionOptions) {
+    this.#options = options;
+    this.#leaseDurationMs = options.leaseDurationMs ?? 15_000;
+    this.#renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
+    this.#retryPeriodMs = options.retryPeriodMs ?? 2_000;
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.#random = options.random ?? Math.random;
+    this.#blindForMs = options.blindForMs ?? (() => 0);
+    if (options.identity === "") throw new Error("leader election: identity must not be empty");
+    if (!(this.#leaseDurationMs > this.#renewDeadlineMs))
+      throw new Error("leader election: leaseDuration must exceed renewDeadline");
+    if (!(this.#renewDeadlineMs > this.#retryPeriodMs * (1 + JITTER))) {
+      throw new Error("leader election: renewDeadline must exceed 1.2 × retryPeriod");
+    }
+    this.leading$ = this.#leading.pipe(distinctUntilChanged());
   }
 
-  const blindForMs = options.blindForMs ?? (() => 0);
-  const leading = new BehaviorSubject(false);
-  let running = false;
-  let lastAttemptFailed = false;
-  let wakeSubscription: Subscription | undefined;
-  /** Gives up on the attempt in flight (it counts as failed), when a wake says try again now. */
-  let abandonAttempt: (() => void) | undefined;
-  let wokenWhileBusy = false;
-  let nextTick: CancelTimer | undefined;
-  let deadlineTimer: CancelTimer | undefined;
-  let inFlight: Promise<void> | undefined;
-  /** When the last successful acquire/renew was sent (the lease is ours from then on). */
-  let renewedAt = Number.NEGATIVE_INFINITY;
-  /** The last Lease seen (or written), and when this replica saw it change. */
-  let observed: LeaseSnapshot | undefined;
-  let observedKey = "";
-  let observedAt = 0;
+  isLeading(): boolean {
+    return (
+      this.#leading.value &&
+      this.#scheduler.now() - this.#renewedAt < this.#renewDeadlineMs &&
+      this.#blindForMs() <= this.#renewDeadlineMs
+    );
+  }
 
-  const report = (error: unknown) => {
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#wakes = this.#options.wake$?.subscribe(() => this.#wake());
+    this.#tick();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#nextAttempt?.unsubscribe();
+    this.#nextAttempt = undefined;
+    this.#wakes?.unsubscribe();
+    this.#wakes = undefined;
+    this.#lose();
+  }
+
+  async release(): Promise<void> {
+    this.stop();
+    // Let an in-flight renewal land first, so the release carries the latest resourceVersion.
+    await this.#inFlight?.done;
+    await this.#writeEmptyHolder();
+  }
+
+  #report(error: unknown): void {
     try {
-      options.onError?.(error);
+      this.#options.onError?.(error);
     } catch {
       // A failing reporter must not stop the election.
     }
-  };
-  const setLeading = (value: boolean) => {
-    if (leading.value !== value) leading.next(value);
-  };
-  const lose = () => {
-    deadlineTimer?.();
-    deadlineTimer = undefined;
-    renewedAt = Number.NEGATIVE_INFINITY;
-    setLeading(false);
-  };
-  const isLeading = () =>
-    leading.value && clock.now() - renewedAt < renewDeadlineMs && blindForMs() <= renewDeadlineMs;
+  }
 
-  const observe = (snapshot: LeaseSnapshot, now: number) => {
+  #setLeading(value: boolean): void {
+    if (this.#leading.value !== value) this.#leading.next(value);
+  }
+
+  #lose(): void {
+    this.#deadline?.unsubscribe();
+    this.#deadline = undefined;
+    this.#renewedAt = Number.NEGATIVE_INFINITY;
+    this.#setLeading(false);
+  }
+
+  #observe(snapshot: LeaseSnapshot): void {
     const r = snapshot.record;
     const key = JSON.stringify([
       r.holderIdentity,
@@ -168,17 +271,111 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       r.renewTime,
       r.leaseTransitions,
     ]);
-    observed = snapshot;
-    if (key !== observedKey) {
-      observedKey = key;
-      observedAt = now;
-    }
-  };
+    const previous = this.#observed;
+    const since = previous?.key === key ? previous.since : this.#scheduler.now();
+    this.#observed = { snapshot, key, since };
+  }
 
-  /** One attempt; true when the Lease is ours after it. */
-  const tryAcquireOrRenew = async (now: number): Promise<boolean> => {
+  /** The next attempt after a retry period (standbys: plus up to 20 % jitter). */
+  #scheduleNext(): void {
+    if (!this.#running) return;
+    const jitter = this.#leading.value ? 0 : JITTER * this.#random();
+    this.#nextAttempt = scheduleAfter(this.#scheduler, this.#retryPeriodMs * (1 + jitter), () =>
+      this.#tick(),
+    );
+  }
+
+  /** A due attempt: hand the Lease over if blind too long, wait if a blind standby, else try. */
+  #tick(): void {
+    this.#nextAttempt = undefined;
+    if (!this.#running) return;
+    const blind = this.#blindForMs();
+    if (blind > this.#renewDeadlineMs && this.#leading.value) this.#handOver(blind);
+    else if (blind > 0 && !this.#leading.value)
+      this.#scheduleNext(); // a blind standby does not take the Lease; the watches' return wakes it
+    else this.#attempt();
+  }
+
+  /** Holding the Lease blind would keep a replica that sees the cluster from taking over. */
+  #handOver(blindForMs: number): void {
+    this.#lose();
+    const done = this.#writeEmptyHolder().then(() => {
+      this.#inFlight = undefined;
+      this.#options.onHandOver?.(blindForMs);
+      this.#scheduleNext();
+    });
+    this.#inFlight = { done };
+  }
+
+  /**
+   * One acquire-or-renew, raced against the renew deadline and against a wake (either gives up on
+   * it: a hung request must not stall the loop, and after a wake it was likely sent on a
+   * connection that died meanwhile).
+   */
+  #attempt(): void {
+    const sentAt = this.#scheduler.now();
+    // A 409 means the Lease changed since it was read: read it again at once, once. A rival
+    // replica's fresh write is then respected; a late write of our own (sent before the server
+    // froze, applied when it thawed) is ours to renew — not a reason to wait a retry period.
+    const attempt = this.#tryAcquireOrRenew(sentAt)
+      .catch((error: unknown) => {
+        if (statusOf(error) === 409) return this.#tryAcquireOrRenew(this.#scheduler.now());
+        throw error;
+      })
+      .then(
+        (ok): AttemptResult => ({ ok, timedOut: false }),
+        (error: unknown): AttemptResult => {
+          if (statusOf(error) !== 409) this.#report(error);
+          return { ok: false, timedOut: false };
+        },
+      );
+    let timeout: Subscription | undefined;
+    let abandon: () => void = () => undefined;
+    const givenUp = new Promise<AttemptResult>((resolve) => {
+      timeout = scheduleAfter(this.#scheduler, this.#renewDeadlineMs, () =>
+        resolve({ ok: false, timedOut: true }),
+      );
+      abandon = () => resolve({ ok: false, timedOut: false });
+    });
+    const done = Promise.race([attempt, givenUp]).then((result) => {
+      timeout?.unsubscribe();
+      this.#inFlight = undefined;
+      this.#attempted(result, sentAt);
+    });
+    this.#inFlight = { done, abandon };
+  }
+
+  /** An attempt sent at `sentAt` ended: lead, or lose past the deadline; then the next one. */
+  #attempted({ ok, timedOut }: AttemptResult, sentAt: number): void {
+    if (!this.#running) return;
+    if (timedOut)
+      this.#report(
+        new Error(`leader election: a Lease request took longer than ${this.#renewDeadlineMs} ms`),
+      );
+    this.#lastAttemptFailed = !ok;
+    const now = this.#scheduler.now();
+    if (ok) {
+      this.#renewedAt = sentAt;
+      if (now - this.#renewedAt < this.#renewDeadlineMs) {
+        this.#armDeadline();
+        this.#setLeading(true);
+      } else {
+        this.#lose();
+      }
+    } else if (this.#leading.value && now - this.#renewedAt >= this.#renewDeadlineMs) {
+      this.#lose();
+    }
+    const again = this.#wokenWhileBusy && !ok;
+    this.#wokenWhileBusy = false;
+    if (again) this.#tick();
+    else this.#scheduleNext();
+  }
+
+  /** One read and, when the Lease is free or ours, one write; true when the Lease is ours after it. */
+  async #tryAcquireOrRenew(now: number): Promise<boolean> {
+    const { api, namespace, name, identity } = this.#options;
     const current = await api.get(namespace, name);
-    const leaseSeconds = Math.ceil(leaseDurationMs / 1000);
+    const leaseSeconds = Math.ceil(this.#leaseDurationMs / 1000);
     if (current === undefined) {
       const created = await api.create(namespace, name, {
         holderIdentity: identity,
@@ -187,17 +384,17 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
         renewTime: now,
         leaseTransitions: 0,
       });
-      observe(created, clock.now());
+      this.#observe(created);
       return true;
     }
-    observe(current, clock.now());
+    this.#observe(current);
     const old = current.record;
     const ours = old.holderIdentity === identity;
     if (!ours && old.holderIdentity !== "") {
       // Someone else holds it: it is ours to take only once it has not changed for its duration.
       const durationMs = Math.max(old.leaseDurationSeconds * 1000, 0);
-      if (observedAt + durationMs > clock.now()) {
-        if (leading.value) lose();
+      if ((this.#observed?.since ?? now) + durationMs > this.#scheduler.now()) {
+        if (this.#leading.value) this.#lose();
         return false;
       }
     }
@@ -213,32 +410,25 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       },
       current.resourceVersion,
     );
-    observe(updated, clock.now());
+    this.#observe(updated);
     return true;
-  };
+  }
 
-  const armDeadline = () => {
-    deadlineTimer?.();
-    deadlineTimer = clock.setTimer(
-      () => {
-        deadlineTimer = undefined;
-        if (clock.now() - renewedAt >= renewDeadlineMs) lose();
-      },
-      renewedAt + renewDeadlineMs - clock.now(),
-    );
-  };
-
-  const schedule = () => {
-    if (!running) return;
-    const wait = leading.value ? retryPeriodMs : retryPeriodMs * (1 + JITTER * random());
-    nextTick = clock.setTimer(tick, wait);
-  };
+  #armDeadline(): void {
+    this.#deadline?.unsubscribe();
+    const left = this.#renewedAt + this.#renewDeadlineMs - this.#scheduler.now();
+    this.#deadline = scheduleAfter(this.#scheduler, left, () => {
+      this.#deadline = undefined;
+      if (this.#scheduler.now() - this.#renewedAt >= this.#renewDeadlineMs) this.#lose();
+    });
+  }
 
   /** Writes an empty holder over our own Lease (release, hand-over); a 409 means it is not ours. */
-  const writeEmptyHolder = async () => {
-    const last = observed;
+  async #writeEmptyHolder(): Promise<void> {
+    const { api, namespace, name, identity } = this.#options;
+    const last = this.#observed?.snapshot;
     if (last === undefined || last.record.holderIdentity !== identity) return;
-    const now = clock.now();
+    const now = this.#scheduler.now();
     try {
       const released = await api.update(
         namespace,
@@ -252,123 +442,26 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
         },
         last.resourceVersion,
       );
-      observe(released, clock.now());
+      this.#observe(released);
     } catch (error) {
       // 409: someone else wrote the Lease since; it is not ours to release.
-      if (statusOf(error) !== 409) report(error);
+      if (statusOf(error) !== 409) this.#report(error);
     }
-  };
+  }
 
-  const tick = () => {
-    nextTick = undefined;
-    if (!running) return;
-    const blind = blindForMs();
-    if (blind > renewDeadlineMs && leading.value) {
-      // Holding the Lease blind would keep a replica that sees the cluster from taking over.
-      lose();
-      inFlight = writeEmptyHolder().then(() => {
-        inFlight = undefined;
-        options.onHandOver?.(blind);
-        schedule();
-      });
-      return;
-    }
-    if (blind > 0 && !leading.value) {
-      schedule(); // a blind standby does not take the Lease; the watches' return wakes it
-      return;
-    }
-    const sentAt = clock.now();
-    let timedOut = false;
-    let cancelTimeout: CancelTimer = () => undefined;
-    // A 409 means the Lease changed since it was read: read it again at once, once. A rival
-    // replica's fresh write is then respected; a late write of our own (sent before the server
-    // froze, applied when it thawed) is ours to renew — not a reason to wait a retry period.
-    const attempt = tryAcquireOrRenew(sentAt)
-      .catch((error: unknown) => {
-        if (statusOf(error) === 409) return tryAcquireOrRenew(clock.now());
-        throw error;
-      })
-      .then(
-        (ok) => ({ ok }),
-        (error: unknown) => {
-          if (statusOf(error) !== 409) report(error);
-          return { ok: false };
-        },
-      );
-    // A hung request must not stall the loop: give up on it after the renew deadline, or when a
-    // wake says the cluster is back (it was likely sent on a connection that died meanwhile).
-    const timeout = new Promise<{ ok: boolean }>((resolve) => {
-      cancelTimeout = clock.setTimer(() => {
-        timedOut = true;
-        resolve({ ok: false });
-      }, renewDeadlineMs);
-      abandonAttempt = () => resolve({ ok: false });
-    });
-    inFlight = Promise.race([attempt, timeout]).then(({ ok }) => {
-      cancelTimeout();
-      inFlight = undefined;
-      abandonAttempt = undefined;
-      if (!running) return;
-      if (timedOut)
-        report(new Error(`leader election: a Lease request took longer than ${renewDeadlineMs} ms`));
-      lastAttemptFailed = !ok;
-      if (ok) {
-        renewedAt = sentAt;
-        if (clock.now() - renewedAt < renewDeadlineMs) {
-          armDeadline();
-          setLeading(true);
-        } else {
-          lose();
-        }
-      } else if (leading.value && clock.now() - renewedAt >= renewDeadlineMs) {
-        lose();
-      }
-      const again = wokenWhileBusy && !ok;
-      wokenWhileBusy = false;
-      if (again) tick();
-      else schedule();
-    });
-  };
-
-  const stop = () => {
-    running = false;
-    nextTick?.();
-    nextTick = undefined;
-    wakeSubscription?.unsubscribe();
-    wakeSubscription = undefined;
-    lose();
-  };
-
-  const wake = () => {
-    if (!running) return;
-    if (inFlight !== undefined) {
+  /** The watches are back: try now if not leading or if the last attempt failed. */
+  #wake(): void {
+    if (!this.#running) return;
+    if (this.#inFlight !== undefined) {
       // Probably hung on a connection that died: drop it and try at once on a live one.
-      wokenWhileBusy = true;
-      abandonAttempt?.();
+      this.#wokenWhileBusy = true;
+      this.#inFlight.abandon?.();
       return;
     }
-    if (nextTick === undefined || (leading.value && !lastAttemptFailed)) return;
-    nextTick();
-    tick();
-  };
-
-  return {
-    leading$: leading.pipe(distinctUntilChanged()),
-    isLeading,
-    start() {
-      if (running) return;
-      running = true;
-      wakeSubscription = options.wake$?.subscribe(wake);
-      tick();
-    },
-    stop,
-    async release() {
-      stop();
-      // Let an in-flight renewal land first, so the release carries the latest resourceVersion.
-      await inFlight;
-      await writeEmptyHolder();
-    },
-  };
+    if (this.#nextAttempt === undefined || (this.#leading.value && !this.#lastAttemptFailed)) return;
+    this.#nextAttempt.unsubscribe();
+    this.#tick();
+  }
 }
 
 const toMs = (value: unknown): number | undefined => {
@@ -428,7 +521,8 @@ const leasePath = (namespace: string, name?: string) =>
 /**
  * The real Lease API: raw requests through the KubeConfig's shared connection pool (http.ts), so a
  * renewal rides the same connection as the watches — when that connection dies, renewals notice
- * too. Updates are PUTs carrying the observed resourceVersion.
+ * too. Updates are PUTs carrying the observed resourceVersion. Failures reject with the request's
+ * `ApiError` (its status via `statusOf`); a 404 on `get` resolves to undefined.
  */
 export function kubeLeaseApi(kc: KubeConfig): LeaseApi {
   return {

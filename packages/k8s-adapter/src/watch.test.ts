@@ -4,7 +4,7 @@ import { podJson } from "@zen-lead/core/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, type Query } from "./http.ts";
 import { createWatchLiveness } from "./liveness.ts";
-import { backoffDelay, type ListPage, type WatchTransport, watchKind } from "./watch.ts";
+import { type ListPage, type WatchTransport, watchKind } from "./watch.ts";
 
 interface OpenWatch {
   readonly path: string;
@@ -290,13 +290,6 @@ describe("watchKind", () => {
     expect(transport.watches).toHaveLength(2);
     expect(lines.filter((l) => l.startsWith("relist"))).toHaveLength(3);
     sub.unsubscribe();
-  });
-
-  it("caps the backoff at the maximum", () => {
-    expect(backoffDelay(0, 200, 30_000, () => 1)).toBe(200);
-    expect(backoffDelay(3, 200, 30_000, () => 1)).toBe(1600);
-    expect(backoffDelay(20, 200, 30_000, () => 1)).toBe(30_000);
-    expect(backoffDelay(20, 200, 30_000, () => 0)).toBe(15_000);
   });
 
   it("restarts a watch not heard from for the watch timeout, and not one that keeps talking", async () => {

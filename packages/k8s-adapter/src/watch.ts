@@ -1,7 +1,8 @@
 /**
  * A kind's objects as a never-ending Observable of core events: list, then watch from the list's
  * resourceVersion with bookmarks; recover from every failure by itself. The client's informer is not
- * used: it stops for good on most errors and never asks for bookmarks (DESIGN.md, "Facts that bite").
+ * used: in client-node 2.0.1 it stops for good on most errors (403, 429, 5xx, ECONNRESET) and never
+ * asks for bookmarks.
  *
  * The state machine of one watched collection (docs/adapter.md draws it):
  *
@@ -21,6 +22,7 @@
 
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
+  backoffDelay,
   type ClusterEvent,
   type Decoded,
   decode,
@@ -239,17 +241,6 @@ const WATCH_TYPES = new Set<string>(["ADDED", "MODIFIED", "DELETED"]);
 /** A watch that ends within this of connecting, having delivered nothing, did not prove the server healthy. */
 const PROVEN_AFTER_MS = 1_000;
 
-/** Backoff before attempt number `failures` (0-based): equal jitter, so never less than half. */
-export function backoffDelay(
-  failures: number,
-  initialMs: number,
-  maxMs: number,
-  random: () => number,
-): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
 /**
  * Why an attempt ended, which decides what comes next:
  * - `unreachable`: no answer, or a 5xx: back off, but wake as soon as the server answers again;
@@ -331,7 +322,7 @@ function startLoop(cfg: LoopConfig, sink: LoopSink): () => void {
       next(mode);
       return;
     }
-    const delayMs = backoffDelay(streak.failures, cfg.backoffInitialMs, cfg.backoffMaxMs, cfg.random);
+    const delayMs = backoffDelay(streak.failures, cfg.backoffInitialMs, cfg.backoffMaxMs, cfg.random());
     streak.failures++;
     const what = mode === "list" ? "relist" : "rewatch";
     cfg.onDiagnostic(`${what} ${where} in ${delayMs} ms: ${why}`, {

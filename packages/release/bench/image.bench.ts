@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { waitFor } from "@zen-lead/test-cluster/wait";
 import { ROOT, succeed } from "../src/commands.ts";
 import { consumerProject } from "../src/consumer-project.ts";
 import { healthPort, isReady } from "../src/controller-log.ts";
@@ -39,15 +40,9 @@ const median = (xs: readonly number[]) => {
     : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls every 20 ms (a benchmark's waits are short), for at most 60 s. */
+const until = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000) =>
+  waitFor(what, check, { timeoutMs, intervalMs: 20 });
 
 /** Start to /readyz 200, then SIGTERM to exit, of one controller; `output` reads its log so far. */
 async function time(

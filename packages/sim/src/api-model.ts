@@ -41,6 +41,7 @@ export interface StoredObject {
   readonly sourceVersion: string | undefined;
 }
 
+/** A watch event's type. */
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 
 /** An accepted change: what a watch would report. For DELETED, `object` is the last state. */
@@ -49,6 +50,7 @@ export interface ApiChange {
   readonly object: StoredObject;
 }
 
+/** What a write of zen-lead's did: a create (POST), an update (apply or replace), a delete. */
 export type WriteVerb = "create" | "update" | "delete";
 
 /** The API server's answer to one of zen-lead's writes. */
@@ -81,6 +83,7 @@ export function record(value: unknown): Json {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
 }
 
+/** The in-memory API server of one run (module comment); `seed` drives its failure injection. */
 export class ApiModel {
   #behaviour: ApiBehaviour;
   readonly #random: () => number;
@@ -167,16 +170,16 @@ export class ApiModel {
       return undefined;
     }
     const previousMeta = previous?.raw.metadata;
-    const metadata: Json = {
-      ...meta,
-      ...(CLUSTER_SCOPED.has(kind) ? {} : { namespace }),
-      uid: stringField(meta.uid) ?? previous?.uid ?? this.#newUid(),
-      creationTimestamp:
-        stringField(meta.creationTimestamp) ??
-        stringField(previousMeta?.creationTimestamp) ??
-        formatTimestamp(now),
-      resourceVersion: String(previous?.resourceVersion ?? 0),
-    };
+    // One copy, then assignments (in the order a literal would add them): every record of a
+    // replay passes here.
+    const metadata: Json = { ...meta };
+    if (!CLUSTER_SCOPED.has(kind)) metadata.namespace = namespace;
+    metadata.uid = stringField(meta.uid) ?? previous?.uid ?? this.#newUid();
+    metadata.creationTimestamp =
+      stringField(meta.creationTimestamp) ??
+      stringField(previousMeta?.creationTimestamp) ??
+      formatTimestamp(now);
+    metadata.resourceVersion = String(previous?.resourceVersion ?? 0);
     if (previous !== undefined && sourceVersion === undefined) {
       const same = { ...object, metadata };
       if (deepEqual(same, previous.raw)) return undefined;

@@ -98,9 +98,14 @@ describe("runSimulation", () => {
     const failed = report.writes.filter((w) => w.status >= 300);
     expect(failed.length).toBeGreaterThan(2);
     expect(failed.every((w) => w.status === 500 && w.at < 3_000)).toBe(true);
-    // Backoff doubles per key: 100, 200, 400, 800 ms ... between attempts on the slice.
+    // The controller's backoff per key (core/write-queue.ts): 200 ms doubling, with equal jitter
+    // from the seed — between half and all of each step — after the 10 ms answer of each attempt.
     const slice = report.writes.filter((w) => w.kind === "EndpointSlice" && w.at > 1_000).map((w) => w.at);
-    expect(slice.slice(0, 4)).toEqual([1_110, 1_215, 1_420, 1_825]);
+    const gaps = slice.slice(1, 4).map((at, i) => at - (slice[i] ?? 0) - 10);
+    gaps.forEach((gap, n) => {
+      expect(gap).toBeGreaterThanOrEqual(100 * 2 ** n);
+      expect(gap).toBeLessThanOrEqual(200 * 2 ** n);
+    });
     const web = service(report);
     const failover = web.failovers[1];
     expect(failover?.to).toBe("web-1");

@@ -16,6 +16,7 @@
 import {
   type Action,
   type ClusterEvent,
+  DEFAULT_OPTIONS,
   type Decision,
   type Decoded,
   type EndpointSliceView,
@@ -28,10 +29,12 @@ import {
   type PodView,
   reconcileActions,
   type State,
+  WRITE_QUEUE_DEFAULTS,
 } from "@zen-lead/core";
 import { Subject, type Subscription } from "rxjs";
 import { type ApiChange, ApiModel, record, type StoredObject } from "./api-model.ts";
-import { Applier, BACKOFF_MAX_MS, type WriteAction } from "./applier.ts";
+import { Applier, type WriteAction } from "./applier.ts";
+import { mulberry32 } from "./event-log/index.ts";
 import {
   describeWrites,
   INVARIANTS,
@@ -40,12 +43,20 @@ import {
   sliceEndpointsViolation,
   unconverged,
 } from "./invariants.ts";
-import type { ApiObject, SimReport, Simulation, TimedChange, WorldChange } from "./model.ts";
+import {
+  type ApiObject,
+  isFailedWrite,
+  type SimReport,
+  type Simulation,
+  type TimedChange,
+  type WorldChange,
+} from "./model.ts";
 import { DEFAULT_LIMITS, type ReportLimits, Trace } from "./trace.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { WatchStream } from "./watch-stream.ts";
 import { type PodDirectory, World, type WorldHost } from "./world/world.ts";
 
+/** How a run reports (not what it simulates). */
 export interface RunOptions {
   /** How many items the report's lists keep (see trace.ts); the stats always count everything. */
   readonly limits?: Partial<ReportLimits>;
@@ -56,12 +67,16 @@ export type SimulationSetup = Omit<Simulation, "timeline" | "endAt">;
 
 /** A run in progress, fed its timeline in order. */
 export interface SimulationRun {
-  /** Appends a change; its `at` may not precede an earlier change's nor time already run. */
+  /**
+   * Appends a change. Throws a RangeError when its `at` precedes an earlier change's or falls in
+   * time already run, and an Error after `finish`.
+   */
   push(change: TimedChange): void;
   /**
    * Runs virtual time up to `frame` (inclusive). To get exactly the result `runSimulation` would,
    * run only up to strictly before the time of the last change pushed: changes at that time may
-   * still be coming, and the run must see all changes of one instant together.
+   * still be coming, and the run must see all changes of one instant together. Throws what the
+   * run threw meanwhile (a WorldError: a change named a pod that did not exist then).
    */
   runUntil(frame: number): void;
   /** Runs to `endAt`, checks convergence and returns the report. The run cannot be used after. */
@@ -99,11 +114,10 @@ function isOwnedKind(kind: Kind): kind is "Service" | "EndpointSlice" {
 }
 
 /**
- * The order a starting controller's lists arrive in. Nodes first: the core decides as soon as
- * Services, Pods and EndpointSlices are listed, and a Node list arriving after that changes the
- * leader endpoint's `zone` — a second write of every slice at start-up (a 409 while the first
- * create is still in flight), and after a restart two writes per slice (zone dropped, then back).
- * The shell must likewise hand the core its Node list first.
+ * The order a starting controller's lists arrive in, as the real shell's (controller.ts): Nodes
+ * first. The core decides only once all four kinds are listed (Nodes too: a slice written before the
+ * zones are known would be written again), so the order changes no decision; it keeps the
+ * simulated process's start-up the same as the real one's.
  */
 const LIST_ORDER: readonly Kind[] = ["Node", "Service", "Pod", "EndpointSlice"];
 
@@ -118,6 +132,8 @@ class Engine implements SimulationRun {
   readonly #setup: SimulationSetup;
   readonly #clock: VirtualClock;
   readonly #model: ApiModel;
+  /** The write queue's backoff jitter, from the seed. */
+  readonly #jitter: () => number;
   readonly #watch = new WatchStream();
   readonly #trace: Trace;
   /** The cluster's own controllers and kubelets (world/world.ts). */
@@ -152,6 +168,8 @@ class Engine implements SimulationRun {
     this.#setup = setup;
     this.#clock = new VirtualClock(setup.epochMs);
     this.#model = new ApiModel(setup.seed, setup.api);
+    // Its own stream, so the API model's failure draws do not depend on how often writes back off.
+    this.#jitter = mulberry32(setup.seed ^ 0x5eed);
     this.#trace = new Trace(limits);
     this.#world = new World(setup.world, this.#worldHost(), setup.seed);
     for (const { kind, object } of [...setup.initial, ...this.#world.initial]) {
@@ -199,6 +217,7 @@ class Engine implements SimulationRun {
       clock: this.#clock,
       writeLatencyMs: () => this.#model.behaviour.writeLatencyMs,
       perform: (action) => this.#perform(action),
+      random: this.#jitter,
     });
     const subscription = events
       .pipe(
@@ -314,7 +333,7 @@ class Engine implements SimulationRun {
       status: outcome.status,
       source: action.source,
     });
-    if (outcome.status >= 300) {
+    if (isFailedWrite(outcome)) {
       this.#anyWriteFailed = true;
       if (outcome.injected) this.#lastDisturbance = Math.max(this.#lastDisturbance, at);
     }
@@ -572,7 +591,10 @@ class Engine implements SimulationRun {
   #checkConverged(endAt: number): void {
     const { watchLatencyMs, writeLatencyMs, writeFailureRate } = this.#model.behaviour;
     if (writeFailureRate > 0 || this.#state === undefined) return;
-    const settle = 4 * (watchLatencyMs + writeLatencyMs) + (this.#anyWriteFailed ? BACKOFF_MAX_MS : 0);
+    // After a refused write: the core asks again when its suppression ends, and a transient failure
+    // is retried after at most the longest backoff.
+    const recovery = DEFAULT_OPTIONS.inflightTtlMs + WRITE_QUEUE_DEFAULTS.backoffMaxMs;
+    const settle = 4 * (watchLatencyMs + writeLatencyMs) + (this.#anyWriteFailed ? recovery : 0);
     if (endAt - this.#lastDisturbance < settle) return;
     for (const { source, writes } of unconverged(this.#model, this.#state)) {
       this.#trace.violation({

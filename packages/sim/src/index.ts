@@ -5,7 +5,6 @@
  * Deterministic: the same input gives the same report, byte for byte. See docs/simulator.md.
  */
 export { type ApiChange, ApiModel, type StoredObject, type WriteOutcome } from "./api-model.ts";
-export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffMs } from "./applier.ts";
 export {
   type RunOptions,
   runSimulation,

@@ -22,6 +22,7 @@ import {
 } from "@zen-lead/core";
 import type { ApiModel, StoredObject } from "./api-model.ts";
 
+/** The invariants every run checks, by the name its violations carry (docs/simulator.md). */
 export const INVARIANTS = {
   /** (a) A zen-lead EndpointSlice in the API never holds two endpoints. */
   singleEndpoint: "single-endpoint",
@@ -45,7 +46,8 @@ export function sliceEndpointsViolation(stored: StoredObject): string | undefine
   return `EndpointSlice ${stored.key} holds ${slice.endpoints.length} endpoints (${names})`;
 }
 
-export function podOf(state: State, namespace: string, name: string): PodView | undefined {
+/** The pod `namespace/name` in the controller's view, if it has one. */
+function podOf(state: State, namespace: string, name: string): PodView | undefined {
   const pods = mapGet(state.pods, namespace);
   return pods === undefined ? undefined : mapGet(pods, name);
 }

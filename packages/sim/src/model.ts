@@ -82,21 +82,25 @@ export type PodAction =
   | { readonly type: "terminate"; readonly graceMs: number }
   | { readonly type: "delete" };
 
+/** A world change and when it happens (virtual ms). */
 export interface TimedChange {
   readonly at: number;
   readonly change: WorldChange;
 }
 
+/** How the simulated API server behaves; `DEFAULT_API_BEHAVIOUR` until a change says otherwise. */
 export interface ApiBehaviour {
   /** Delay from a write's acceptance to its watch event reaching the controller (ms). */
   readonly watchLatencyMs: number;
   /** Delay from the controller sending a write to the API server answering it (ms). */
   readonly writeLatencyMs: number;
-  /** Probability that a write fails (drawn from the seeded PRNG), and with which status codes. */
+  /** Probability in [0, 1] that a write fails (drawn from the seeded PRNG)... */
   readonly writeFailureRate: number;
+  /** ...and the status it fails with (drawn among these). */
   readonly writeFailureCodes: readonly (409 | 429 | 500)[];
 }
 
+/** A healthy API server: 5 ms to watch and to answer, no failures. */
 export const DEFAULT_API_BEHAVIOUR: ApiBehaviour = {
   watchLatencyMs: 5,
   writeLatencyMs: 5,
@@ -128,7 +132,9 @@ export interface Simulation {
 // ---------------------------------------------------------------------------------------------
 // What a run reports. JSON schema: docs/simulator.md (stable; `formatVersion` bumps on change).
 
+/** A pod's time as a Service's leader (as the controller decided it). */
 export interface LeadershipPeriod {
+  /** The pod's name (in the Service's namespace). */
   readonly pod: string;
   readonly from: number;
   /** Absent while it still leads at the end of the run. */
@@ -137,22 +143,26 @@ export interface LeadershipPeriod {
   readonly reason: string;
 }
 
+/** Leadership taken from a sitting leader: to another pod, or to none. */
 export interface Failover {
   /** When zen-lead decided (the virtual time of the event that caused it). */
   readonly at: number;
+  /** The deposed leader's and the new one's pod names; absent: none. */
   readonly from?: string;
   readonly to?: string;
+  /** Why (a core LeaderReason, e.g. LeaderNotReady). */
   readonly cause: string;
   /** Virtual time of the world change that triggered it (e.g. the pod turning NotReady). */
   readonly triggerAt: number;
   /** Virtual time the new slice was accepted by the API server; absent if it never was. */
   readonly sliceAt?: number;
-  /** sliceAt - triggerAt. */
+  /** sliceAt - triggerAt, ms. */
   readonly latencyMs?: number;
 }
 
 /** A pod as a lane of the timeline: when it existed and when it was a Ready candidate. */
 export interface PodLane {
+  /** The pod's name (in the Service's namespace). */
   readonly pod: string;
   readonly created: number;
   readonly deleted?: number;
@@ -174,9 +184,11 @@ export interface ServiceTotals {
   readonly writes: number;
 }
 
+/** One source Service's run: its leaders, failovers, pods and warnings (lists bounded by the limits). */
 export interface ServiceReport {
   /** `namespace/name` of the source Service. */
   readonly service: string;
+  /** `namespace/name` of its leader Service; absent when zen-lead never decided one. */
   readonly leaderService?: string;
   readonly totals: ServiceTotals;
   readonly leadership: readonly LeadershipPeriod[];
@@ -186,22 +198,34 @@ export interface ServiceReport {
   readonly warnings: readonly { readonly at: number; readonly reason: string; readonly message: string }[];
 }
 
+/** One write request of the controller's that reached the API server. */
 export interface WriteRecord {
+  /** When it reached the API server, which applied and answered it at once. */
   readonly at: number;
   readonly verb: "create" | "update" | "delete";
   readonly kind: "Service" | "EndpointSlice";
+  /** `namespace/name`. */
   readonly object: string;
   /** HTTP-like outcome from the API model: 200/201, or the injected failure code. */
   readonly status: number;
+  /** `namespace/name` of the source Service it was for. */
   readonly source: string;
 }
 
+/** A write that did not succeed: any answer other than 2xx (the report's "failed writes"). */
+export function isFailedWrite(write: Pick<WriteRecord, "status">): boolean {
+  return write.status >= 300;
+}
+
+/** A broken invariant (invariants.ts), when the run saw it. */
 export interface Violation {
   readonly at: number;
+  /** One of INVARIANTS' names. */
   readonly invariant: string;
   readonly message: string;
 }
 
+/** What a run reports: deterministic for the same Simulation (JSON schema: docs/simulator.md). */
 export interface SimReport {
   readonly formatVersion: 1;
   readonly name: string;
@@ -209,6 +233,7 @@ export interface SimReport {
   readonly seed: number;
   /** Epoch ms of virtual time 0: the only source of absolute (RFC 3339) times in renderings. */
   readonly epochMs?: number;
+  /** Where the run ended (virtual ms). */
   readonly endAt: number;
   readonly services: readonly ServiceReport[];
   readonly writes: readonly WriteRecord[];

@@ -33,6 +33,7 @@ import {
   type TimedChange,
 } from "./model.ts";
 
+/** How to replay a log; every option has a default. */
 export interface ReplayOptions {
   /** The report's name (default: `replay of <cluster>`). */
   readonly name?: string;
@@ -44,6 +45,7 @@ export interface ReplayOptions {
   readonly settleMs?: number;
 }
 
+/** Default of `ReplayOptions.settleMs`: the controller's retries and timers (30 s) can finish. */
 export const REPLAY_SETTLE_MS = 30_000;
 
 /** Is this logged object one zen-lead wrote (dropped: the simulated zen-lead writes its own)? */

@@ -33,7 +33,8 @@ function failoverLine(f: Failover): string {
   return `    ${parts.join("  ")}`;
 }
 
-function plural(n: number, one: string, many = `${one}s`): string {
+/** `1 write`, `2 writes`: `n` and the noun's form for it (`many` defaults to `one` + "s"). */
+export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 

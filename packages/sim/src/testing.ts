@@ -8,14 +8,17 @@ import { type ApiObject, DEFAULT_API_BEHAVIOUR, type Simulation, type TimedChang
 /** 2025-01-01T00:00:00Z: virtual time 0 of the test simulations. */
 export const TEST_EPOCH_MS = Date.UTC(2025, 0, 1);
 
+/** What a test varies; defaults: 3 pods, no changes, seed 1, a healthy API. */
 export interface TestSimulationOptions {
   readonly pods?: number;
   readonly timeline?: readonly TimedChange[];
+  /** Virtual ms (default 60 s). */
   readonly endAt?: number;
   readonly seed?: number;
   readonly api?: Partial<Simulation["api"]>;
 }
 
+/** The Simulation of the module comment. */
 export function testSimulation(options: TestSimulationOptions = {}): Simulation {
   const epochSeconds = TEST_EPOCH_MS / 1000;
   const initial: { kind: Simulation["initial"][number]["kind"]; object: ApiObject }[] = [

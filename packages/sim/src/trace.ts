@@ -5,16 +5,17 @@
  * limit and counts the rest (`omitted`), while the stats count everything — so a replay of a
  * million-event log reports in constant memory, and a scenario (well under the limits) in full.
  */
-import type { Decision, LeaderChange } from "@zen-lead/core";
-import type {
-  Failover,
-  LeadershipPeriod,
-  PodLane,
-  ReportOmissions,
-  ServiceReport,
-  ServiceTotals,
-  Violation,
-  WriteRecord,
+import { type Decision, type LeaderChange, selectorMatches } from "@zen-lead/core";
+import {
+  type Failover,
+  isFailedWrite,
+  type LeadershipPeriod,
+  type PodLane,
+  type ReportOmissions,
+  type ServiceReport,
+  type ServiceTotals,
+  type Violation,
+  type WriteRecord,
 } from "./model.ts";
 
 /** How many items each list of the report keeps (the rest are counted in `omitted`). */
@@ -33,6 +34,7 @@ export interface ReportLimits {
   readonly readyIntervals: number;
 }
 
+/** Generous enough that a scenario reports in full; a long replay's lists stay bounded. */
 export const DEFAULT_LIMITS: ReportLimits = {
   writes: 5_000,
   violations: 1_000,
@@ -82,18 +84,13 @@ interface Lane {
   isReady: boolean;
 }
 
-/** Equality-based selector match, as Service selectors are. */
-function selectorMatches(
-  selector: Readonly<Record<string, string>>,
-  labels: Readonly<Record<string, string>>,
-) {
-  for (const key in selector) if (labels[key] !== selector[key]) return false;
-  return true;
-}
-
 /** At most this many failovers per source wait for their slice; older ones never got one. */
 const MAX_PENDING = 8;
 
+/**
+ * The run's record for its report (module comment). Sources are keyed `namespace/name`, times are
+ * virtual ms; the engine calls it as things happen, then reads the report's parts at the end.
+ */
 export class Trace {
   readonly #limits: ReportLimits;
   readonly #sources = new Map<string, SourceTrace>();
@@ -111,8 +108,11 @@ export class Trace {
     pods: 0,
     readyIntervals: 0,
   };
+  /** Every write request that reached the API server, listed or not. */
   writeCount = 0;
+  /** Of those, the ones that failed (`isFailedWrite`). */
   failedWrites = 0;
+  /** Every LeaderChanged, listed or not. */
   failoverCount = 0;
   readonly #latency = { count: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: 0 };
 
@@ -223,26 +223,30 @@ export class Trace {
     this.#latency.max = Math.max(this.#latency.max, latency);
   }
 
+  /** A Warning the controller raised for a source. */
   warning(key: string, reason: string, message: string, at: number): void {
     const source = this.#source(key);
     if (source.warnings.length < this.#limits.warnings) source.warnings.push({ at, reason, message });
     else this.#omitted.warnings++;
   }
 
+  /** A write reached the API server (counted for its source, and as failed when it did). */
   write(record: WriteRecord): void {
     this.writeCount++;
     const source = this.#sources.get(record.source);
     if (source !== undefined) source.totals.writes++;
-    if (record.status >= 300) this.failedWrites++;
+    if (isFailedWrite(record)) this.failedWrites++;
     if (this.#writes.length < this.#limits.writes) this.#writes.push(record);
     else this.#omitted.writes++;
   }
 
+  /** An invariant broke. */
   violation(violation: Violation): void {
     if (this.#violations.length < this.#limits.violations) this.#violations.push(violation);
     else this.#omitted.violations++;
   }
 
+  /** Every violation, listed or not. */
   get violationCount(): number {
     return this.#violations.length + this.#omitted.violations;
   }
@@ -283,6 +287,7 @@ export class Trace {
     else this.#omitted.readyIntervals++;
   }
 
+  /** A pod was deleted from the API: its lane and any open Ready interval end. */
   podRemoved(namespace: string, name: string, at: number): void {
     const key = `${namespace}/${name}`;
     const lane = this.#current.get(key);
@@ -329,20 +334,27 @@ export class Trace {
     });
   }
 
+  /** The listed writes, in the order they reached the API server. */
   writes(): readonly WriteRecord[] {
     return this.#writes;
   }
 
+  /** The listed violations, by time. */
   violations(): readonly Violation[] {
     return [...this.#violations].sort((a, b) => a.at - b.at);
   }
 
+  /** How many items each list left out; undefined when none did. */
   omitted(): ReportOmissions | undefined {
     const o = this.#omitted;
     const any = Object.values(o).some((n) => n > 0);
     return any ? { ...o } : undefined;
   }
 
+  /**
+   * Trigger-to-slice latency (ms) over every failover whose slice was published, the mean rounded
+   * to µs; undefined when none was.
+   */
   latency(): { count: number; min: number; mean: number; max: number } | undefined {
     const l = this.#latency;
     if (l.count === 0) return undefined;

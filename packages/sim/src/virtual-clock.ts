@@ -31,6 +31,7 @@ class OrderedAction<T> extends VirtualAction<T> {
   }
 }
 
+/** One run's virtual time (module comment), starting at `epochMs`. */
 export class VirtualClock {
   readonly epochMs: number;
   readonly #virtual = new VirtualTimeScheduler(

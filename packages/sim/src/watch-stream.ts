@@ -13,6 +13,7 @@
 import type { Kind } from "@zen-lead/core";
 import type { ApiChange } from "./api-model.ts";
 
+/** A change on its way to the controller. */
 export interface WatchItem {
   readonly change: ApiChange;
   /** The model's resourceVersion right after the change (orders it against lists). */
@@ -30,6 +31,7 @@ interface KindState {
   gap: { readonly until: number; firstDropped: number | undefined } | undefined;
 }
 
+/** The controller's watch events in delivery order (module comment); one per controller process. */
 export class WatchStream {
   /** Consumed slots are cleared (undefined) and the array compacted now and then. */
   #queue: (WatchItem | undefined)[] = [];

@@ -23,6 +23,7 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A `zen-lead run` child process started by a test. */
 export interface ZenLeadProcess {
   readonly child: ChildProcess;
   /** Everything it printed so far (stdout and stderr). */

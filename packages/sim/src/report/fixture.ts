@@ -4,6 +4,7 @@
  */
 import type { SimReport } from "../model.ts";
 
+/** The sample report (module comment). */
 export const SAMPLE_REPORT: SimReport = {
   formatVersion: 1,
   name: "rolling-restart-with-api-faults",

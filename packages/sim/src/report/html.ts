@@ -8,17 +8,20 @@
  * Output is a pure function of the report: no clock, no randomness, no locale-dependent
  * formatting, so the same report always renders to byte-identical HTML.
  */
-import type {
-  Failover,
-  LeadershipPeriod,
-  PodLane,
-  ServiceReport,
-  SimReport,
-  Violation,
-  WriteRecord,
+import {
+  type Failover,
+  isFailedWrite,
+  type LeadershipPeriod,
+  type PodLane,
+  type ServiceReport,
+  type SimReport,
+  type Violation,
+  type WriteRecord,
 } from "../model.ts";
+import { plural } from "../report-text.ts";
 import { formatDuration, formatOffset } from "../time-format.ts";
 
+/** How much the page draws (the report's own lists are bounded by the run's limits). */
 export interface HtmlOptions {
   /** Pod lanes drawn per Service before the rest fold into one overflow lane (default 50). */
   readonly maxLanes?: number;
@@ -26,7 +29,9 @@ export interface HtmlOptions {
   readonly maxTableRows?: number;
 }
 
+/** Default of `HtmlOptions.maxLanes`. */
 export const DEFAULT_MAX_LANES = 50;
+/** Default of `HtmlOptions.maxTableRows`. */
 export const DEFAULT_MAX_TABLE_ROWS = 200;
 
 // ---------------------------------------------------------------------------------------------
@@ -66,10 +71,6 @@ const esc = escapeHtml;
 function num(n: number): string {
   const r = Math.round(n * 100) / 100;
   return Object.is(r, -0) ? "0" : String(r);
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 const isFiniteNumber = (n: number | undefined): n is number => n !== undefined && Number.isFinite(n);
@@ -215,6 +216,56 @@ function lanesFor(
 // ---------------------------------------------------------------------------------------------
 // SVG timeline
 
+/** Where everything goes in one Service's timeline (px, on the scale's virtual ms). */
+interface Frame {
+  readonly scale: Scale;
+  /** Lane rows drawn: one per lane, and one (empty) when there is none. */
+  readonly laneCount: number;
+  /** Below the last lane: the marker row starts here. */
+  readonly lanesBottom: number;
+  readonly axisY: number;
+  readonly height: number;
+  /** Axis ticks (ms) and the decimals their labels need. */
+  readonly ticks: readonly number[];
+  readonly tickDecimals: number;
+  /** The top of lane `i`'s bar area. */
+  laneY(i: number): number;
+  /** The lane that draws `pod`: its own, else the overflow lane (the last). */
+  laneIndexOf(pod: string): number;
+  /** An interval's x and width (at least MIN_BAR_W), as attribute values. */
+  span(from: number, to: number): { readonly x: string; readonly w: string };
+}
+
+function frameFor(scale: Scale, lanes: readonly Lane[], laneOf: ReadonlyMap<string, number>): Frame {
+  const laneCount = Math.max(lanes.length, 1);
+  const lanesBottom = LANES_TOP + laneCount * LANE_PITCH;
+  const axisY = lanesBottom + MARK_ROW_H;
+  const step = tickStep(scale.end);
+  const ticks: number[] = [];
+  for (let i = 0; i * step <= scale.end; i++) ticks.push(i * step);
+  const overflowLane = lanes.length - 1;
+  return {
+    scale,
+    laneCount,
+    lanesBottom,
+    axisY,
+    height: axisY + AXIS_H,
+    ticks,
+    tickDecimals: step >= 100 ? 1 : step >= 10 ? 2 : 3,
+    laneY: (i) => LANES_TOP + i * LANE_PITCH + (LANE_PITCH - LANE_H) / 2,
+    laneIndexOf: (pod) => laneOf.get(pod) ?? overflowLane,
+    span(from, to) {
+      const x0 = scale.x(from);
+      return { x: num(x0), w: num(Math.max(scale.x(to) - x0, MIN_BAR_W)) };
+    },
+  };
+}
+
+/**
+ * One Service's timeline as an SVG element (lines joined by "\n"): lanes and grid, lane labels,
+ * pod existence and Ready intervals, failover latency windows, leadership bars, failover markers,
+ * warning and violation markers, the axis — in that order (later ones are drawn on top).
+ */
 function svgTimeline(
   service: ServiceReport,
   index: number,
@@ -223,50 +274,55 @@ function svgTimeline(
   lanes: readonly Lane[],
   laneOf: ReadonlyMap<string, number>,
 ): string {
-  const laneCount = Math.max(lanes.length, 1);
-  const lanesBottom = LANES_TOP + laneCount * LANE_PITCH;
-  const axisY = lanesBottom + MARK_ROW_H;
-  const height = axisY + AXIS_H;
-  const laneY = (i: number): number => LANES_TOP + i * LANE_PITCH + (LANE_PITCH - LANE_H) / 2;
-  const overflowLane = lanes.length - 1;
-  const laneIndexOf = (pod: string): number => laneOf.get(pod) ?? overflowLane;
-  const x = scale.x;
-  const span = (from: number, to: number): { x: string; w: string } => {
-    const x0 = x(from);
-    return { x: num(x0), w: num(Math.max(x(to) - x0, MIN_BAR_W)) };
-  };
+  const frame = frameFor(scale, lanes, laneOf);
+  return [
+    ...svgHeader(service, index, lanes, frame),
+    ...laneBackgrounds(frame),
+    ...laneLabels(lanes, frame),
+    ...podIntervals(lanes, frame),
+    ...latencyWindows(service.failovers, frame),
+    ...leadershipBars(service.leadership, report.endAt, frame),
+    ...failoverMarkers(service.failovers, frame),
+    ...warningAndViolationMarkers(service.warnings, report.violations, frame),
+    ...axis(frame),
+    `</svg>`,
+  ].join("\n");
+}
+
+/** The opening `<svg>` with its accessible title and description. */
+function svgHeader(service: ServiceReport, index: number, lanes: readonly Lane[], frame: Frame): string[] {
   const id = `svc-${index}`;
-  const out: string[] = [];
-
-  out.push(
-    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${num(height)}" width="${WIDTH}" height="${num(height)}" role="img" aria-labelledby="${id}-svg-title ${id}-svg-desc">`,
+  const height = num(frame.height);
+  return [
+    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-labelledby="${id}-svg-title ${id}-svg-desc">`,
     `<title id="${id}-svg-title">Timeline of ${esc(service.service)}</title>`,
-    `<desc id="${id}-svg-desc">${plural(lanes.length, "pod lane")}, ${plural(service.leadership.length, "leadership period")}, ${plural(service.failovers.length, "failover")}, ${plural(service.warnings.length, "warning")}; virtual time from +0s to ${formatOffset(scale.end, 1)}.</desc>`,
-  );
+    `<desc id="${id}-svg-desc">${plural(lanes.length, "pod lane")}, ${plural(service.leadership.length, "leadership period")}, ${plural(service.failovers.length, "failover")}, ${plural(service.warnings.length, "warning")}; virtual time from +0s to ${formatOffset(frame.scale.end, 1)}.</desc>`,
+  ];
+}
 
-  // Lane backgrounds and grid.
-  out.push(`<g class="lanes">`);
-  for (let i = 0; i < laneCount; i++) {
+/** Alternating lane backgrounds, and a vertical grid line per tick. */
+function laneBackgrounds(frame: Frame): string[] {
+  const out = [`<g class="lanes">`];
+  for (let i = 0; i < frame.laneCount; i++) {
     out.push(
       `<rect class="lane-bg${i % 2 === 1 ? " odd" : ""}" x="${GUTTER}" y="${num(LANES_TOP + i * LANE_PITCH)}" width="${PLOT_W}" height="${LANE_PITCH}"/>`,
     );
   }
-  out.push(`</g>`);
-  const step = tickStep(scale.end);
-  const decimals = step >= 100 ? 1 : step >= 10 ? 2 : 3;
-  const ticks: number[] = [];
-  for (let i = 0; i * step <= scale.end; i++) ticks.push(i * step);
-  out.push(`<g class="grid">`);
-  for (const t of ticks) {
-    out.push(`<line x1="${num(x(t))}" x2="${num(x(t))}" y1="${LANES_TOP}" y2="${num(lanesBottom)}"/>`);
+  out.push(`</g>`, `<g class="grid">`);
+  for (const t of frame.ticks) {
+    const tx = num(frame.scale.x(t));
+    out.push(`<line x1="${tx}" x2="${tx}" y1="${LANES_TOP}" y2="${num(frame.lanesBottom)}"/>`);
   }
   out.push(`</g>`);
+  return out;
+}
 
-  // Lane labels.
-  out.push(`<g class="lane-labels">`);
+/** Each lane's (shortened) pod name with its full name as a tooltip; a note when there is no pod. */
+function laneLabels(lanes: readonly Lane[], frame: Frame): string[] {
+  const out = [`<g class="lane-labels">`];
   if (lanes.length === 0) {
     out.push(
-      `<text class="empty" x="${GUTTER + 8}" y="${num(laneY(0) + LANE_H / 2 + 4)}">No pods observed for this Service.</text>`,
+      `<text class="empty" x="${GUTTER + 8}" y="${num(frame.laneY(0) + LANE_H / 2 + 4)}">No pods observed for this Service.</text>`,
     );
   }
   lanes.forEach((lane, i) => {
@@ -279,25 +335,28 @@ function svgTimeline(
           ? `${lane.pod} (known only from leadership periods)`
           : `${lane.pod}`;
     out.push(
-      `<text class="${cls}" x="${GUTTER - 8}" y="${num(laneY(i) + LANE_H / 2 + 4)}" data-pod="${esc(lane.pod)}"><title>${esc(tip)}</title>${esc(truncate(lane.label, LANE_LABEL_CHARS))}</text>`,
+      `<text class="${cls}" x="${GUTTER - 8}" y="${num(frame.laneY(i) + LANE_H / 2 + 4)}" data-pod="${esc(lane.pod)}"><title>${esc(tip)}</title>${esc(truncate(lane.label, LANE_LABEL_CHARS))}</text>`,
     );
   });
   out.push(`</g>`);
+  return out;
+}
 
-  // Existence spans and Ready intervals.
-  out.push(`<g class="pods">`);
+/** Each pod's existence span and its Ready intervals, on its lane. */
+function podIntervals(lanes: readonly Lane[], frame: Frame): string[] {
+  const out = [`<g class="pods">`];
   lanes.forEach((lane, i) => {
     const pod = lane.lane;
     if (pod === undefined) return;
-    const end = pod.deleted ?? scale.end;
-    const y = laneY(i);
-    const s = span(pod.created, end);
+    const end = pod.deleted ?? frame.scale.end;
+    const y = frame.laneY(i);
+    const s = frame.span(pod.created, end);
     const life = `${pod.pod}: exists ${formatOffset(pod.created)} → ${pod.deleted === undefined ? "end of run" : formatOffset(pod.deleted)}`;
     out.push(
       `<rect class="exists" x="${s.x}" y="${num(y + 2)}" width="${s.w}" height="${LANE_H - 4}" data-pod="${esc(pod.pod)}"><title>${esc(life)}</title></rect>`,
     );
     for (const r of pod.ready) {
-      const rs = span(r.from, r.to ?? end);
+      const rs = frame.span(r.from, r.to ?? end);
       const tip = `${pod.pod}: Ready ${formatOffset(r.from)} → ${r.to === undefined ? "end" : formatOffset(r.to)}`;
       out.push(
         `<rect class="ready" x="${rs.x}" y="${num(y + 2)}" width="${rs.w}" height="${LANE_H - 4}" data-pod="${esc(pod.pod)}"><title>${esc(tip)}</title></rect>`,
@@ -305,64 +364,58 @@ function svgTimeline(
     }
   });
   out.push(`</g>`);
+  return out;
+}
 
-  // Failover latency windows (behind the bars): trigger → slice accepted.
-  out.push(`<g class="latency-windows">`);
-  for (const f of service.failovers) {
+/** Failover latency windows (behind the bars): trigger → slice accepted, across every lane. */
+function latencyWindows(failovers: readonly Failover[], frame: Frame): string[] {
+  const out = [`<g class="latency-windows">`];
+  for (const f of failovers) {
     if (!isFiniteNumber(f.sliceAt) || f.sliceAt <= f.triggerAt) continue;
-    const s = span(f.triggerAt, f.sliceAt);
+    const s = frame.span(f.triggerAt, f.sliceAt);
     out.push(
-      `<rect class="latency" x="${s.x}" y="${LANES_TOP}" width="${s.w}" height="${num(lanesBottom - LANES_TOP)}"/>`,
+      `<rect class="latency" x="${s.x}" y="${LANES_TOP}" width="${s.w}" height="${num(frame.lanesBottom - LANES_TOP)}"/>`,
     );
   }
   out.push(`</g>`);
+  return out;
+}
 
-  // Leadership bars: one rect per period, on the leader's lane.
-  out.push(`<g class="leadership-bars">`);
-  for (const p of service.leadership) {
-    const to = p.to ?? report.endAt;
-    const s = span(p.from, to);
-    const y = laneY(laneIndexOf(p.pod));
-    const tip = `${p.pod} leads ${formatOffset(p.from)} → ${p.to === undefined ? `end of run (${formatOffset(report.endAt)}, still leading)` : formatOffset(p.to)}, ${formatDuration(to - p.from)}; reason: ${p.reason}`;
+/** One bar per leadership period, on the leader's lane; an open period runs to `endAt`. */
+function leadershipBars(periods: readonly LeadershipPeriod[], endAt: number, frame: Frame): string[] {
+  const out = [`<g class="leadership-bars">`];
+  for (const p of periods) {
+    const to = p.to ?? endAt;
+    const s = frame.span(p.from, to);
+    const y = frame.laneY(frame.laneIndexOf(p.pod));
+    const tip = `${p.pod} leads ${formatOffset(p.from)} → ${p.to === undefined ? `end of run (${formatOffset(endAt)}, still leading)` : formatOffset(p.to)}, ${formatDuration(to - p.from)}; reason: ${p.reason}`;
     out.push(
       `<rect class="leadership" x="${s.x}" y="${num(y + 5)}" width="${s.w}" height="${LANE_H - 10}" rx="2" data-pod="${esc(p.pod)}" data-from="${esc(String(p.from))}" data-to="${esc(String(to))}" data-reason="${esc(p.reason)}"${p.to === undefined ? ` data-open="true"` : ""}><title>${esc(tip)}</title></rect>`,
     );
   }
   out.push(`</g>`);
+  return out;
+}
 
-  // Failover markers, labels staggered over LABEL_ROWS rows (a label that fits nowhere is left to the tooltip).
-  out.push(`<g class="failovers">`);
+/**
+ * A marker per failover, its label staggered over LABEL_ROWS rows in time order (a label that
+ * fits nowhere is left to the tooltip).
+ */
+function failoverMarkers(failovers: readonly Failover[], frame: Frame): string[] {
+  const out = [`<g class="failovers">`];
   const rowEnds: number[] = Array.from({ length: LABEL_ROWS }, () => -Infinity);
-  const ordered = service.failovers.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
+  const ordered = failovers.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
   for (const { f, i } of ordered) {
-    const fx = x(f.at);
+    const fx = frame.scale.x(f.at);
     const label = `${isFiniteNumber(f.latencyMs) ? formatDuration(f.latencyMs) : "no slice"} · ${f.cause}`;
     const w = [...label].length * LABEL_CHAR_W;
     const anchorEnd = fx + 4 + w > WIDTH - 2;
     const left = anchorEnd ? fx - 4 - w : fx + 4;
-    let row = -1;
-    for (let r = 0; r < LABEL_ROWS; r++) {
-      if (left > (rowEnds[r] ?? -Infinity) + 6) {
-        row = r;
-        break;
-      }
-    }
-    const tip = `Failover #${i + 1} decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatDuration(f.latencyMs)}` : ""}`;
-    const bad = !isFiniteNumber(f.sliceAt) ? " unaccepted" : "";
-    const attrs = [
-      `class="failover${bad}"`,
-      `data-at="${esc(String(f.at))}"`,
-      f.from === undefined ? "" : `data-from="${esc(f.from)}"`,
-      f.to === undefined ? "" : `data-to="${esc(f.to)}"`,
-      `data-cause="${esc(f.cause)}"`,
-      isFiniteNumber(f.latencyMs) ? `data-latency-ms="${esc(String(f.latencyMs))}"` : "",
-    ]
-      .filter((a) => a !== "")
-      .join(" ");
+    const row = rowEnds.findIndex((end) => left > end + 6);
     const top = row >= 0 ? 8 + row * LABEL_ROW_H : LANES_TOP - 4;
     out.push(
-      `<g ${attrs}><title>${esc(tip)}</title>`,
-      `<line x1="${num(fx)}" x2="${num(fx)}" y1="${num(top)}" y2="${num(lanesBottom)}"/>`,
+      `<g ${failoverAttributes(f)}><title>${esc(failoverTip(f, i))}</title>`,
+      `<line x1="${num(fx)}" x2="${num(fx)}" y1="${num(top)}" y2="${num(frame.lanesBottom)}"/>`,
       `<circle cx="${num(fx)}" cy="${num(top + 2)}" r="2.5"/>`,
     );
     if (row >= 0) {
@@ -374,36 +427,66 @@ function svgTimeline(
     out.push(`</g>`);
   }
   out.push(`</g>`);
+  return out;
+}
 
-  // Warning markers (amber triangles) and run-wide violation markers (red diamonds) in the marker row.
-  const markY = lanesBottom + 3;
-  out.push(`<g class="markers">`);
-  service.warnings.forEach((w) => {
-    const wx = x(w.at);
+/** A failover marker's class and data attributes (for tests and readers of the HTML). */
+function failoverAttributes(f: Failover): string {
+  return [
+    `class="failover${isFiniteNumber(f.sliceAt) ? "" : " unaccepted"}"`,
+    `data-at="${esc(String(f.at))}"`,
+    f.from === undefined ? "" : `data-from="${esc(f.from)}"`,
+    f.to === undefined ? "" : `data-to="${esc(f.to)}"`,
+    `data-cause="${esc(f.cause)}"`,
+    isFiniteNumber(f.latencyMs) ? `data-latency-ms="${esc(String(f.latencyMs))}"` : "",
+  ]
+    .filter((a) => a !== "")
+    .join(" ");
+}
+
+/** A failover's tooltip: the `i`th (0-based) failover of its Service, in full. */
+function failoverTip(f: Failover, i: number): string {
+  return `Failover #${i + 1} decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatDuration(f.latencyMs)}` : ""}`;
+}
+
+/** In the marker row: the Service's warnings (amber triangles) and run-wide violations (red diamonds). */
+function warningAndViolationMarkers(
+  warnings: ServiceReport["warnings"],
+  violations: readonly Violation[],
+  frame: Frame,
+): string[] {
+  const markY = frame.lanesBottom + 3;
+  const out = [`<g class="markers">`];
+  for (const w of warnings) {
+    const wx = frame.scale.x(w.at);
     out.push(
       `<g class="warning" data-at="${esc(String(w.at))}" data-reason="${esc(w.reason)}"><title>${esc(`Warning at ${formatOffset(w.at)}: ${w.reason}: ${w.message}`)}</title><path d="M${num(wx)} ${num(markY)}L${num(wx + 5.5)} ${num(markY + 10)}L${num(wx - 5.5)} ${num(markY + 10)}Z"/></g>`,
     );
-  });
-  for (const v of report.violations) {
-    const vx = x(v.at);
+  }
+  for (const v of violations) {
+    const vx = frame.scale.x(v.at);
     out.push(
       `<g class="violation" data-at="${esc(String(v.at))}"><title>${esc(`Invariant violation (run-wide) at ${formatOffset(v.at)}: ${v.invariant}: ${v.message}`)}</title><path d="M${num(vx)} ${num(markY)}L${num(vx + 5)} ${num(markY + 5.5)}L${num(vx)} ${num(markY + 11)}L${num(vx - 5)} ${num(markY + 5.5)}Z"/></g>`,
     );
   }
   out.push(`</g>`);
+  return out;
+}
 
-  // Axis.
-  out.push(
+/** The time axis: a line, and a tick with its offset label per tick. */
+function axis(frame: Frame): string[] {
+  const { axisY } = frame;
+  const out = [
     `<g class="axis"><line x1="${GUTTER}" x2="${GUTTER + PLOT_W}" y1="${num(axisY)}" y2="${num(axisY)}"/>`,
-  );
-  for (const t of ticks) {
-    const tx = num(x(t));
+  ];
+  for (const t of frame.ticks) {
+    const tx = num(frame.scale.x(t));
     out.push(
-      `<line x1="${tx}" x2="${tx}" y1="${num(axisY)}" y2="${num(axisY + 5)}"/><text x="${tx}" y="${num(axisY + 18)}" text-anchor="middle">${formatOffset(t, decimals)}</text>`,
+      `<line x1="${tx}" x2="${tx}" y1="${num(axisY)}" y2="${num(axisY + 5)}"/><text x="${tx}" y="${num(axisY + 18)}" text-anchor="middle">${formatOffset(t, frame.tickDecimals)}</text>`,
     );
   }
-  out.push(`</g>`, `</svg>`);
-  return out.join("\n");
+  out.push(`</g>`);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,7 +593,6 @@ function violationsSection(violations: readonly Violation[], maxRows: number): s
 }
 
 const VERB_ORDER: Readonly<Record<string, number>> = { create: 0, update: 1, delete: 2 };
-const isFailure = (w: WriteRecord): boolean => w.status >= 400;
 
 function writesSection(writes: readonly WriteRecord[], maxRows: number): string {
   const out = [`<section class="writes" id="writes">`, `<h2>Writes</h2>`];
@@ -518,7 +600,7 @@ function writesSection(writes: readonly WriteRecord[], maxRows: number): string 
     out.push(`<p class="muted">zen-lead made no writes.</p>`, `</section>`);
     return out.join("\n");
   }
-  const failed = writes.filter(isFailure).length;
+  const failed = writes.filter(isFailedWrite).length;
   out.push(
     `<p>${plural(writes.length, "write")}, ${failed === 0 ? "none failed" : `<strong class="bad">${failed} failed</strong>`}.</p>`,
   );
@@ -540,7 +622,7 @@ function writesSection(writes: readonly WriteRecord[], maxRows: number): string 
         groups.set(id, g);
       }
       g.total++;
-      if (isFailure(w)) {
+      if (isFailedWrite(w)) {
         g.failed++;
         g.codes.set(w.status, (g.codes.get(w.status) ?? 0) + 1);
       }
@@ -724,6 +806,7 @@ tr.bad-row td { background: #fef2f2; color: #7f1d1d; }
 .violations th { background: #fee2e2; }
 `;
 
+/** The timeline's legend: what each colour and marker means. */
 export function legend(): string {
   const item = (cls: string, text: string): string =>
     `<li><span class="sw ${cls}" aria-hidden="true"></span>${text}</li>`;

@@ -7,6 +7,7 @@
  * fast-check prints the seed and the shrunk scenario; the message carries it as YAML, ready to
  * save as a scenario file.
  */
+import { DEFAULT_OPTIONS } from "@zen-lead/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -243,7 +244,10 @@ describe("random scenarios", () => {
         const raw = scenarioOf(c, faults);
         check(raw, (sim, report) => {
           const minReady = c.minReady === undefined ? 0 : 15_000;
-          return problems(sim, report, lastActivity(sim, report) + 15_000 + minReady);
+          // A refused write that nothing in the world explains (an injected 409) is final for the
+          // shell, as for the real one: the core asks again when its suppression window ends.
+          const refused = report.writes.some((w) => w.status === 409) ? DEFAULT_OPTIONS.inflightTtlMs : 0;
+          return problems(sim, report, lastActivity(sim, report) + 15_000 + minReady + refused);
         });
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 50) },

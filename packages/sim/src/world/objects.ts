@@ -9,13 +9,17 @@ import type { ContainerPortSpec, NodeSpec, ServiceSpec } from "./spec.ts";
 /** metav1.Time has second precision on the wire. */
 const time = (epochMs: number) => formatTimestamp(Math.floor(epochMs / 1000) * 1000);
 
+/** A Node as the world model keeps it. */
 export interface NodeObject {
   readonly spec: NodeSpec;
+  /** Its position among the nodes: its InternalIP is derived from it (172.18.x.y). */
   readonly index: number;
   readonly uid: string;
+  /** Epoch ms. */
   readonly createdMs: number;
 }
 
+/** The Node's JSON: Ready, with its zone label; `unschedulable` (cordoned) adds the taint. */
 export function nodeObject(n: NodeObject, unschedulable = false): ApiObject {
   return {
     apiVersion: "v1",
@@ -49,6 +53,7 @@ export function nodeObject(n: NodeObject, unschedulable = false): ApiObject {
   };
 }
 
+/** A pod as the world model keeps it (times in epoch ms). */
 export interface PodObject {
   readonly namespace: string;
   readonly name: string;
@@ -61,11 +66,18 @@ export interface PodObject {
   readonly createdMs: number;
   readonly containerPorts: readonly ContainerPortSpec[];
   readonly terminationGraceMs: number;
+  /** Its ReplicaSet (a Deployment's pod); absent for a bare pod. */
   readonly owner?: { readonly name: string; readonly uid: string };
   readonly generateName?: string;
+  /** Its phase once scheduled (`Running`, `Succeeded`...). */
   readonly phase: string;
 }
 
+/**
+ * The pod's JSON with the kubelet's status: its Ready and ContainersReady conditions `ready`,
+ * last changed at `readyChangedMs` (epoch ms, written with second precision); a pod with no node
+ * is Pending and Unschedulable.
+ */
 export function podObject(p: PodObject, ready: boolean, readyChangedMs: number): ApiObject {
   const scheduled = p.node !== undefined;
   const running = scheduled && p.phase === "Running";
@@ -137,15 +149,19 @@ export function podObject(p: PodObject, ready: boolean, readyChangedMs: number):
   };
 }
 
+/** A Service as the world model keeps it. */
 export interface ServiceObject {
   readonly spec: ServiceSpec;
   readonly uid: string;
+  /** Its position among the Services: its ClusterIPs are derived from it. */
   readonly index: number;
+  /** Epoch ms. */
   readonly createdMs: number;
   /** Node ports given to NodePort/LoadBalancer ports without one, in port order. */
   readonly nodePorts: readonly number[];
 }
 
+/** The Service's JSON with `annotations` (templates already replaced), as the API server defaults it. */
 export function serviceObject(s: ServiceObject, annotations: Readonly<Record<string, string>>): ApiObject {
   const { spec } = s;
   const n = s.index + 10;

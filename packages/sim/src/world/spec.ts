@@ -5,17 +5,21 @@
  * the world model creates the objects and, at run time, acts as the cluster's own controllers.
  */
 
+/** A container port of a pod (as in a pod spec). */
 export interface ContainerPortSpec {
   readonly name?: string;
   readonly containerPort: number;
   readonly protocol: "TCP" | "UDP" | "SCTP";
 }
 
+/** A node; pods are placed on nodes in order. */
 export interface NodeSpec {
   readonly name: string;
+  /** Its `topology.kubernetes.io/zone` label; absent: none. */
   readonly zone?: string;
 }
 
+/** A Deployment: its ReplicaSet keeps `replicas` pods, replacing lost ones, rolling updates one at a time. */
 export interface DeploymentSpec {
   readonly namespace: string;
   readonly name: string;
@@ -33,19 +37,25 @@ export interface DeploymentSpec {
   readonly ageMs: number;
 }
 
+/** A pod no controller owns: nothing replaces it. */
 export interface BarePodSpec {
   readonly namespace: string;
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The node it runs on (a NodeSpec's name). */
   readonly node: string;
   readonly containerPorts: readonly ContainerPortSpec[];
   /** Whether the kubelet ever turns it Ready (`readyAfterMs` after creation). */
   readonly ready: boolean;
+  /** `Running`, `Succeeded`, `Failed`... */
   readonly phase: string;
+  /** How long before the start it was created, ms. */
   readonly ageMs: number;
+  /** From its creation to the kubelet turning it Ready, ms. */
   readonly readyAfterMs: number;
 }
 
+/** A port of a Service (as in a Service spec; `nodePort` given or allocated for NodePort/LoadBalancer). */
 export interface ServicePortSpec {
   readonly name?: string;
   readonly port: number;
@@ -55,17 +65,22 @@ export interface ServicePortSpec {
   readonly nodePort?: number;
 }
 
+/** A Service; zen-lead acts on those annotated `zen-lead.io/enabled: "true"`. */
 export interface ServiceSpec {
   readonly namespace: string;
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   /** Values may hold `{{<deployment>#<n>}}`, replaced by that pod's name when the Service is stored. */
   readonly annotations: Readonly<Record<string, string>>;
+  /** Absent: a Service without a selector. */
   readonly selector?: Readonly<Record<string, string>>;
   readonly ports: readonly ServicePortSpec[];
   readonly type: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
+  /** `clusterIP: None`. */
   readonly headless: boolean;
+  /** In order: the first is primary; two make it dual-stack. */
   readonly ipFamilies: readonly ("IPv4" | "IPv6")[];
+  /** For type ExternalName. */
   readonly externalName?: string;
 }
 

@@ -19,7 +19,7 @@
  * Names, uids and template hashes are drawn from the seed in the order things are created, so a
  * run stays a pure function of its Simulation. docs/scenarios.md describes the model for authors.
  */
-import { formatTimestamp, isFailure, type Kind, type PodView } from "@zen-lead/core";
+import { formatTimestamp, isFailure, type Kind, type PodView, selectorMatches } from "@zen-lead/core";
 import { type ApiModel, record, type StoredObject } from "../api-model.ts";
 import { mulberry32 } from "../event-log/synthetic.ts";
 import { publishedLeaders } from "../invariants.ts";
@@ -74,6 +74,7 @@ export interface WorldHost {
   readonly api: ApiModel;
   /** Stores a change the world makes, as any world change is (watched, traced, a disturbance). */
   put(kind: Kind, object: ApiObject): void;
+  /** Deletes an object, the same way. */
   remove(kind: Kind, namespace: string, name: string): void;
 }
 
@@ -255,7 +256,11 @@ export class World implements PodDirectory {
   // ---------------------------------------------------------------------------------------------
   // Changes
 
-  /** Applies a change that is the world's business (`pod`, `annotate`, `rollingUpdate`, `scale`, `drainNode`). */
+  /**
+   * Applies a change that is the world's business (`pod`, `annotate`, `rollingUpdate`, `scale`,
+   * `drainNode`) at the current virtual time. Throws WorldError when it names a pod that does not
+   * exist then.
+   */
   apply(change: ClusterChange): void {
     switch (change.type) {
       case "pod":
@@ -679,15 +684,6 @@ function hostIP(node: NodeState): string {
 /** The ReplicaSet's scale-down order: youngest first (then by name, descending). */
 function youngestFirst(pods: readonly PodRecord[]): PodRecord[] {
   return [...pods].sort((a, b) => b.created - a.created || (a.key < b.key ? 1 : -1));
-}
-
-/** Equality-based selector match, as Service selectors are (every pair must be present). */
-function selectorMatches(
-  selector: Readonly<Record<string, string>>,
-  labels: Readonly<Record<string, string>>,
-): boolean {
-  for (const key in selector) if (labels[key] !== selector[key]) return false;
-  return true;
 }
 
 /**
