@@ -218,10 +218,15 @@ export interface ApplierOptions {
   readonly qps?: number;
   /** Writes allowed at once after a quiet period (bucket size). Default DEFAULT_BURST. */
   readonly burst?: number;
+  /** First backoff after a transient failure, ms. Default: the write queue's (200). */
   readonly backoffInitialMs?: number;
+  /** Longest backoff, ms. Default: the write queue's (30 000). */
   readonly backoffMaxMs?: number;
+  /** Timers and the clock (ms). Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
+  /** The backoff's jitter source in [0, 1). Default Math.random. */
   readonly random?: () => number;
+  /** Told of every outcome, once per attempt (a `retrying` one included). Default: nothing. */
   readonly onResult?: (result: WriteResult) => void;
   /** Default: kubeWriteTransport(kc). */
   readonly transport?: WriteTransport;
@@ -320,84 +325,136 @@ interface Queued {
   readonly cause: WriteCause & { readonly queuedAt: number };
 }
 
+/**
+ * The applier on the KubeConfig's API server (or `options.transport`). Throws when given neither.
+ * Starts idle; writes start as they are submitted.
+ */
 export function createApplier(kc: KubeConfig | undefined, options: ApplierOptions = {}): Applier {
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const random = options.random ?? Math.random;
-  const onResult = options.onResult ?? (() => {});
   if (options.transport === undefined && kc === undefined) {
     throw new Error("createApplier needs a KubeConfig or a transport");
   }
-  const transport = options.transport ?? kubeWriteTransport(kc as KubeConfig);
-  // The queue's rules (per-key merge, one write of a key at a time, backoff, rate limit) are the
-  // core's WriteQueue, shared with the simulator; this driver performs its sends and keeps its time.
-  const queue = new WriteQueue<Queued>(
-    {
-      ...(options.qps !== undefined ? { qps: options.qps } : {}),
-      ...(options.burst !== undefined ? { burst: options.burst } : {}),
-      ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
-      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
-    },
-    scheduler.now(),
-  );
-  let wake: Subscription | undefined;
-  let wakeAt = Number.POSITIVE_INFINITY;
-  let stopped = false;
-  let idleWaiters: (() => void)[] = [];
+  return new QueueApplier(options.transport ?? kubeWriteTransport(kc as KubeConfig), options);
+}
 
-  const settleIdle = () => {
-    if (!queue.idle) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
+/**
+ * The driver of the core's `WriteQueue`: the queue's rules (per-key merge, one write of a key at a
+ * time, backoff, rate limit) are the core's, shared with the simulator; this performs its sends
+ * (real I/O), keeps its time (the scheduler) and reports each outcome.
+ */
+class QueueApplier implements Applier {
+  readonly #transport: WriteTransport;
+  readonly #options: ApplierOptions;
+  readonly #scheduler: SchedulerLike;
+  readonly #random: () => number;
+  readonly #onResult: (result: WriteResult) => void;
+  readonly #queue: WriteQueue<Queued>;
+  /** The one timer asking the queue to `tick`, and when it fires (ms; +Infinity: none). */
+  #wake: Subscription | undefined;
+  #wakeAt = Number.POSITIVE_INFINITY;
+  /** `stop()` was called: nothing more starts. */
+  #stopped = false;
+  /** `idle()` promises waiting for the queue to empty. */
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(transport: WriteTransport, options: ApplierOptions) {
+    this.#transport = transport;
+    this.#options = options;
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.#random = options.random ?? Math.random;
+    this.#onResult = options.onResult ?? (() => {});
+    this.#queue = new WriteQueue<Queued>(
+      {
+        ...(options.qps !== undefined ? { qps: options.qps } : {}),
+        ...(options.burst !== undefined ? { burst: options.burst } : {}),
+        ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
+        ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+      },
+      this.#scheduler.now(),
+    );
+  }
+
+  submit(action: Action, cause?: WriteCause): void {
+    if (this.#stopped || !isWrite(action)) return;
+    const queued: Queued = { action, cause: { ...cause, queuedAt: performance.now() } };
+    this.#dispatch(this.#queue.submit(keyOf(action), queued, this.#scheduler.now()));
+  }
+
+  connect(actions: Observable<Action>): Subscription {
+    return actions.subscribe((a) => this.submit(a));
+  }
+
+  idle(): Promise<void> {
+    return this.#queue.idle ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  get size(): { readonly pending: number; readonly inFlight: number } {
+    const { waiting, inFlight } = this.#queue.size;
+    return { pending: waiting, inFlight };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.unsubscribe();
+    this.#queue.dropWaiting();
+    this.#settleIdle();
+  }
+
+  #settleIdle(): void {
+    if (!this.#queue.idle) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
-  };
+  }
 
   /**
    * Performs what the queue says: its sends, and a wake-up when it asks for one. A replica that may
    * no longer write (the lease is lost, or stopped) sends nothing: the queue hears those writes as
    * done, and drops what waits.
    */
-  const dispatch = (d: Dispatch<Queued>) => {
-    if (!mayWrite()) {
-      for (const { key, write } of d.sends) queue.answer(key, write, { final: true }, scheduler.now(), 0);
-      settleIdle();
+  #dispatch(d: Dispatch<Queued>): void {
+    const scheduler = this.#scheduler;
+    if (!this.#mayWrite()) {
+      for (const { key, write } of d.sends)
+        this.#queue.answer(key, write, { final: true }, scheduler.now(), 0);
+      this.#settleIdle();
       return;
     }
-    for (const { key, write } of d.sends) void run(key, write);
-    if (d.wakeAt === undefined || d.wakeAt >= wakeAt) return;
-    wake?.unsubscribe();
-    wakeAt = d.wakeAt;
+    for (const { key, write } of d.sends) void this.#run(key, write);
+    if (d.wakeAt === undefined || d.wakeAt >= this.#wakeAt) return;
+    this.#wake?.unsubscribe();
+    this.#wakeAt = d.wakeAt;
     // A Retry-After may be longer than one JavaScript timer holds.
-    wake = scheduleAfter(scheduler, d.wakeAt - scheduler.now(), () => {
-      wake = undefined;
-      wakeAt = Number.POSITIVE_INFINITY;
-      dispatch(queue.tick(scheduler.now()));
+    this.#wake = scheduleAfter(scheduler, d.wakeAt - scheduler.now(), () => {
+      this.#wake = undefined;
+      this.#wakeAt = Number.POSITIVE_INFINITY;
+      this.#dispatch(this.#queue.tick(scheduler.now()));
     });
-  };
+  }
 
   /** Asked right before anything is sent: a replica that lost the lease drops what waits. */
-  const mayWrite = () => {
-    if (stopped) return false;
-    if (options.mayWrite?.() === false) {
-      queue.dropWaiting();
-      settleIdle();
+  #mayWrite(): boolean {
+    if (this.#stopped) return false;
+    if (this.#options.mayWrite?.() === false) {
+      this.#queue.dropWaiting();
+      this.#settleIdle();
       return false;
     }
     return true;
-  };
+  }
 
   /**
    * Compares the server's answer with what was asked for; when they differ, replaces the object
    * (conditional on the answer's uid and resourceVersion) and compares again.
    */
-  async function converge(action: ApplyAction, answer: unknown, done: WriteStatus): Promise<Outcome> {
+  async #converge(action: ApplyAction, answer: unknown, done: WriteStatus): Promise<Outcome> {
     const drift = driftIn(action, answer);
     if (drift.length === 0) return { status: done };
-    return replace(action, answer, drift);
+    return this.#replace(action, answer, drift);
   }
 
   /** PUT of the replacement built from `live`, conditional on its uid and resourceVersion. */
-  async function replace(action: ApplyAction, live: unknown, drift: readonly string[]): Promise<Outcome> {
-    const replaced = await transport.replace(action, replacementOf(action.desired, live as Manifest));
+  async #replace(action: ApplyAction, live: unknown, drift: readonly string[]): Promise<Outcome> {
+    const replaced = await this.#transport.replace(action, replacementOf(action.desired, live as Manifest));
     const left = driftIn(action, replaced);
     if (left.length === 0) return { status: "replaced", drift: driftReport(live, drift) };
     return { status: "drifted", drift: driftReport(replaced, left) };
@@ -408,26 +465,26 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
    * writer's cannot stand together (type ClusterIP beside someone's loadBalancerSourceRanges):
    * only a replacement of the live object — the same one, by uid — converges.
    */
-  async function update(action: ApplyAction, expectedUid: string, answered: () => void): Promise<Outcome> {
+  async #update(action: ApplyAction, expectedUid: string, answered: () => void): Promise<Outcome> {
     let answer: unknown;
     try {
-      answer = await transport.apply({ ...action, expectedUid }).finally(answered);
+      answer = await this.#transport.apply({ ...action, expectedUid }).finally(answered);
     } catch (error) {
       if (statusOf(error) !== 422 || isConflict(error as Error)) throw error;
-      const live = await transport.get(action);
+      const live = await this.#transport.get(action);
       const uid = (live as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid;
       if (uid !== expectedUid)
         throw new ApiError(409, `${keyOf(action)} is another object now (uid ${String(uid)})`);
-      return replace(action, live, driftIn(action, live));
+      return this.#replace(action, live, driftIn(action, live));
     }
-    return converge(action, answer, "applied");
+    return this.#converge(action, answer, "applied");
   }
 
   /** Performs the write; `answered` is called when its first request is answered (or fails). */
-  async function perform(action: WriteAction, answered: () => void): Promise<Outcome> {
+  async #perform(action: WriteAction, answered: () => void): Promise<Outcome> {
     if (action.type === "delete") {
       try {
-        await transport.delete(action).finally(answered);
+        await this.#transport.delete(action).finally(answered);
         return { status: "deleted" };
       } catch (error) {
         if (statusOf(error) === 404) return { status: "gone" };
@@ -435,19 +492,21 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
       }
     }
     if (action.create) {
-      const { object, warning } = await transport.create(action).finally(answered);
-      const outcome = await converge(action, object, "created");
+      const { object, warning } = await this.#transport.create(action).finally(answered);
+      const outcome = await this.#converge(action, object, "created");
       return warning === undefined ? outcome : { ...outcome, warning };
     }
     const expectedUid = action.expectedUid;
     if (expectedUid === undefined || expectedUid === "") {
       throw new ApiError(-1, `refusing to update ${keyOf(action)} without a uid precondition`);
     }
-    return update(action, expectedUid, answered);
+    return this.#update(action, expectedUid, answered);
   }
 
-  async function run(key: string, queued: Queued): Promise<void> {
+  /** One attempt at a write the queue sent: performs it, reports the outcome, tells the queue. */
+  async #run(key: string, queued: Queued): Promise<void> {
     const { action, cause } = queued;
+    const scheduler = this.#scheduler;
     const started = scheduler.now();
     const sentAt = performance.now();
     let answeredAt: number | undefined;
@@ -457,7 +516,7 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
     let result: WriteResult;
     let answer: WriteAnswer = { final: true };
     try {
-      const { status, warning, drift } = await perform(action, answered);
+      const { status, warning, drift } = await this.#perform(action, answered);
       const durationMs = scheduler.now() - started;
       result = {
         action,
@@ -482,36 +541,17 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
         result = { action, key, status: "retrying", error, durationMs };
       } else result = { action, key, status: "rejected", error, durationMs };
     }
-    const { dispatch: next, retryInMs } = queue.answer(key, queued, answer, scheduler.now(), random());
+    const { dispatch: next, retryInMs } = this.#queue.answer(
+      key,
+      queued,
+      answer,
+      scheduler.now(),
+      this.#random(),
+    );
     // Refused locally (no uid precondition): nothing was sent, so no trace.
     if (answeredAt !== undefined) result = { ...result, trace: { ...cause, sentAt, answeredAt } };
-    onResult(retryInMs === undefined ? result : { ...result, retryInMs });
-    dispatch(next);
-    settleIdle();
+    this.#onResult(retryInMs === undefined ? result : { ...result, retryInMs });
+    this.#dispatch(next);
+    this.#settleIdle();
   }
-
-  const applier: Applier = {
-    submit(action, cause) {
-      if (stopped || !isWrite(action)) return;
-      const queued: Queued = { action, cause: { ...cause, queuedAt: performance.now() } };
-      dispatch(queue.submit(keyOf(action), queued, scheduler.now()));
-    },
-    connect(actions) {
-      return actions.subscribe((a) => applier.submit(a));
-    },
-    idle() {
-      return queue.idle ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
-    },
-    get size() {
-      const { waiting, inFlight } = queue.size;
-      return { pending: waiting, inFlight };
-    },
-    stop() {
-      stopped = true;
-      wake?.unsubscribe();
-      queue.dropWaiting();
-      settleIdle();
-    },
-  };
-  return applier;
 }
