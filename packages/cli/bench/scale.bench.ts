@@ -289,8 +289,34 @@ async function builtinReadyEndpoints(kc: KubeConfig): Promise<number> {
   return ready;
 }
 
-/** Deletes zen-lead's leader Services and slices: the next start adopts from scratch. */
+/** zen-lead's leader Services and slices in the bench's namespaces. */
+async function leaderObjects(kc: KubeConfig): Promise<number> {
+  let count = 0;
+  for (let n = 0; n < NAMESPACES; n++) {
+    const ns = `scale-${n}`;
+    for (const [path, labelSelector] of [
+      [`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, SLICE_SELECTOR],
+      [`/api/v1/namespaces/${ns}/services`, "app.kubernetes.io/managed-by=zen-lead"],
+    ] as const) {
+      const list = (await retry(() => request(kc, "GET", path, { query: { labelSelector } }))) as Page;
+      count += list.items?.length ?? 0;
+    }
+  }
+  return count;
+}
+
+/** Deletes zen-lead's leader Services and slices, until none is left: the next start adopts from scratch. */
 async function deleteLeaderObjects(kc: KubeConfig): Promise<void> {
+  for (let round = 1; ; round++) {
+    await deleteLeaderObjectsOnce(kc);
+    const left = await leaderObjects(kc);
+    if (left === 0) return;
+    if (round >= 10) throw new Error(`${left} leader objects still there after 10 rounds of deletes`);
+    log(`${left} leader objects left after a round of deletes; again`);
+  }
+}
+
+async function deleteLeaderObjectsOnce(kc: KubeConfig): Promise<void> {
   for (let n = 0; n < NAMESPACES; n++) {
     const ns = `scale-${n}`;
     await retry(() =>
@@ -423,6 +449,12 @@ function imageNodeFlags(): string[] {
   return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
 }
 
+/** deploy/Dockerfile's allocator settings (`MALLOC_*`): the process runs with the image's env. */
+function imageEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, "deploy/Dockerfile"), "utf8");
+  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+}
+
 async function zenLeadMain(): Promise<string> {
   if (values["from-source"]) return join(ROOT, "packages/cli/src/main.ts");
   log("building and installing the packed CLI (scripts/install-packed)");
@@ -473,7 +505,7 @@ function startZenLead(main: string, kubeconfig: string, args: readonly string[],
       `127.0.0.1:${healthPort}`,
       ...args,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...imageEnv() } },
   );
   const out = createWriteStream(logFile);
   child.stdout?.pipe(out);
@@ -554,7 +586,9 @@ async function main() {
   if (values.state !== undefined) statePath = values.state;
   else {
     log(`starting a control plane with ${NODES} kwok nodes (tools/cluster/up.sh)`);
-    const up = await clusterUp(["--watch-pid", String(process.pid), "--nodes", String(NODES)]);
+    // --watch-pid takes the cluster down with this process: not when it is to be kept.
+    const watch = values.keep ? [] : ["--watch-pid", String(process.pid)];
+    const up = await clusterUp([...watch, "--nodes", String(NODES)]);
     statePath = up.statePath;
     ownCluster = true;
   }
@@ -564,6 +598,12 @@ async function main() {
   const main = await zenLeadMain();
   print("zen-lead", values["from-source"] ? "from source (node strips types)" : "packed CLI, as installed");
   print("node flags", imageNodeFlags().join(" ") || "none");
+  print(
+    "allocator",
+    Object.entries(imageEnv())
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ") || "glibc defaults",
+  );
   print("services", SERVICES);
   print("pods", SERVICES * PODS_PER_SERVICE);
 
