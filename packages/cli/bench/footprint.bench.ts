@@ -14,9 +14,9 @@
  * command).
  */
 import { execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { imageEnv, imageNodeFlags } from "./image-settings.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const RUNS = Number(values.runs);
@@ -35,11 +35,6 @@ const log = (line: string) => process.stderr.write(`[footprint] ${line}\n`);
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
-}
-
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(ROOT, "deploy/Dockerfile"), "utf8");
-  return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
 }
 
 async function installed(): Promise<string> {
@@ -72,7 +67,7 @@ console.log(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heap
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [...imageNodeFlags(), "--expose-gc", "--input-type=module", "-e", script],
-    { cwd: project },
+    { cwd: project, env: { ...process.env, ...imageEnv() } },
   );
   return JSON.parse(stdout) as Sample;
 }

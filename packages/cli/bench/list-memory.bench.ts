@@ -6,7 +6,7 @@
  *   node packages/cli/bench/list-memory.bench.ts [--pods 20000] [--page 500] [--runs 3]
  *
  * A local HTTP server (a child process, so it is not measured) answers paged pod lists of `--pods`
- * pods of ~8 KB of JSON each (two containers with env, probes, resources, volumes, managedFields —
+ * pods of ~7 KB of JSON each (two containers with env, probes, resources, volumes, managedFields —
  * the scale bench's pod as the API server serves it). For each setting a fresh Node process lists
  * them through the adapter's own watch loop (`watchKind`: pages of `--page`, each parsed and
  * decoded into the core's views as it arrives), folds the resync into the core's state, keeps it,
@@ -15,6 +15,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:http";
+import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 
 const { values } = parseArgs({
@@ -34,6 +35,7 @@ if (!(PODS >= 0) || !(PAGE > 0) || !(RUNS > 0)) {
   process.exit(2);
 }
 const MIB = 2 ** 20;
+const ROOT = join(import.meta.dirname, "../../..");
 
 /** Pod `i` as the API server would serve it (~8 KB). */
 function pod(i: number) {
@@ -161,7 +163,7 @@ function serve(port: number): void {
       req.on("close", () => clearInterval(timer));
       return;
     }
-    if (!url.pathname.endsWith("/pods")) {
+    if (!url.pathname.endsWith("/pods") || url.pathname.includes("/namespaces/empty/")) {
       res.end(JSON.stringify({ kind: "List", metadata: { resourceVersion: "1" }, items: [] }));
       return;
     }
@@ -181,37 +183,47 @@ function serve(port: number): void {
   }).listen(port, "127.0.0.1", () => process.stdout.write("listening\n"));
 }
 
-/** One measured process: lists, folds, keeps the state, reports its memory as one JSON line. */
-async function client(port: number): Promise<void> {
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const { initialState, step } = await import("@zen-lead/core");
-  const { watchKind } = await import("@zen-lead/k8s-adapter");
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "fixture", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: "nobody" }],
-    contexts: [{ name: "fixture", cluster: "fixture", user: "nobody" }],
-    currentContext: "fixture",
+/**
+ * One measured process, run from the packed CLI's install (JavaScript as users run it: no type
+ * stripping): lists, folds, keeps the state, reports its memory as one JSON line. The floor
+ * (`PODS=0`) lists an empty namespace.
+ */
+const CLIENT = `
+import { KubeConfig } from "@kubernetes/client-node";
+import { initialState, step } from "@zen-lead/core";
+import { watchKind } from "@zen-lead/k8s-adapter";
+const kc = new KubeConfig();
+kc.loadFromOptions({
+  clusters: [{ name: "fixture", server: "http://127.0.0.1:" + process.env.PORT, skipTLSVerify: true }],
+  users: [{ name: "nobody" }],
+  contexts: [{ name: "fixture", cluster: "fixture", user: "nobody" }],
+  currentContext: "fixture",
+});
+const t = performance.now();
+let state = initialState(0);
+const namespaces = process.env.PODS === "0" ? ["empty"] : [];
+await new Promise((resolve) => {
+  watchKind(kc, "Pod", { pageSize: Number(process.env.PAGE), namespaces }).subscribe((event) => {
+    if (event.type !== "resync") return;
+    state = step(state, event);
+    resolve();
   });
-  const t = performance.now();
-  let state = initialState(0);
-  await new Promise<void>((resolve) => {
-    watchKind(kc, "Pod", { pageSize: PAGE }).subscribe((event) => {
-      if (event.type !== "resync") return;
-      state = step(state, event);
-      resolve();
-    });
+});
+const listMs = performance.now() - t;
+globalThis.gc();
+await new Promise((resolve) => setTimeout(resolve, 7000));
+globalThis.gc();
+const m = process.memoryUsage();
+console.log(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, listMs, kept: state !== undefined }));
+process.exit(0);
+`;
+
+/** The packed CLI's install (scripts/install-packed): its path. */
+async function installed(): Promise<string> {
+  const { stdout } = await promisify(execFile)(join(ROOT, "scripts/install-packed"), [], {
+    maxBuffer: 64 * MIB,
   });
-  const listMs = performance.now() - t;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  await new Promise((resolve) => setTimeout(resolve, 7000));
-  gc?.();
-  const m = process.memoryUsage();
-  process.stdout.write(
-    `${JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, listMs, kept: state !== undefined })}\n`,
-  );
-  process.exit(0);
+  return stdout.trim().split("\n").at(-1) ?? "";
 }
 
 interface Sample {
@@ -239,28 +251,27 @@ const SETTINGS: readonly (readonly [string, Record<string, string>, readonly str
   ],
 ];
 
-async function measure(port: number, pods: number, env: Record<string, string>, flags: readonly string[]) {
+async function measure(
+  project: string,
+  port: number,
+  pods: number,
+  env: Record<string, string>,
+  flags: readonly string[],
+) {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [
-      ...flags,
-      "--expose-gc",
-      import.meta.filename,
-      "--role",
-      "client",
-      "--port",
-      String(port),
-      "--pods",
-      String(pods),
-      "--page",
-      String(PAGE),
-    ],
-    { env: { ...process.env, ...env } },
+    [...flags, "--expose-gc", "--input-type=module", "-e", CLIENT],
+    {
+      cwd: project,
+      env: { ...process.env, ...env, PORT: String(port), PODS: String(pods), PAGE: String(PAGE) },
+    },
   );
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Sample;
 }
 
 async function main(): Promise<void> {
+  process.stderr.write("[lists] building and installing the packed CLI (scripts/install-packed)\n");
+  const project = await installed();
   const port = 18_000 + (process.pid % 1000);
   const server = spawn(
     process.execPath,
@@ -280,8 +291,8 @@ async function main(): Promise<void> {
       const runs: Sample[] = [];
       const floors: Sample[] = [];
       for (let r = 0; r < RUNS; r++) {
-        floors.push(await measure(port, 0, env, flags));
-        runs.push(await measure(port, PODS, env, flags));
+        floors.push(await measure(project, port, 0, env, flags));
+        runs.push(await measure(project, port, PODS, env, flags));
       }
       const rss = median(runs.map((s) => s.rss)) / MIB;
       const floor = median(floors.map((s) => s.rss)) / MIB;
@@ -300,5 +311,4 @@ async function main(): Promise<void> {
 }
 
 if (values.role === "server") serve(Number(values.port));
-else if (values.role === "client") await client(Number(values.port));
 else await main();

@@ -42,6 +42,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { request } from "@zen-lead/k8s-adapter";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { rssBytes } from "@zen-lead/test-cluster/process-stats";
+import { imageEnv, imageNodeFlags } from "./image-settings.ts";
 
 const { values } = parseArgs({
   options: {
@@ -442,18 +443,6 @@ class LeaderWatch {
 }
 
 // ---- zen-lead, as users run it -----------------------------------------------------------------
-
-/** deploy/Dockerfile's NODE_OPTIONS: the process runs with the image's V8 flags. */
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(ROOT, "deploy/Dockerfile"), "utf8");
-  return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
-}
-
-/** deploy/Dockerfile's allocator settings (`MALLOC_*`): the process runs with the image's env. */
-function imageEnv(): Record<string, string> {
-  const dockerfile = readFileSync(join(ROOT, "deploy/Dockerfile"), "utf8");
-  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
-}
 
 async function zenLeadMain(): Promise<string> {
   if (values["from-source"]) return join(ROOT, "packages/cli/src/main.ts");
