@@ -48,10 +48,6 @@ function perform(action: Action): void {
         `${at} Event ${action.eventType} ${action.reason} on Service ${action.source.name}: ${action.note}`,
       );
       break;
-    case "wake":
-      // A timer: send { type: "tick", now: action.at } when it fires (min-ready damping, retries).
-      console.log(`${at} wake ${action.source} at +${action.at / 1000}s`);
-      break;
     case "report":
       console.warn(`${at} ${action.reason}: ${action.object}: ${action.message}`);
       break;
@@ -66,6 +62,10 @@ function send(event: ClusterEvent): void {
     state = after;
     for (const action of actions) perform(action);
   }
+  // Time is the shell's: when `state.nextTimerAt` (epoch ms) comes, send { type: "tick", now } —
+  // min-ready damping and write retries fire from it. A real shell arms one timer for it.
+  if (state.nextTimerAt !== Number.POSITIVE_INFINITY)
+    console.log(`next timer at +${state.nextTimerAt / 1000}s`);
 }
 
 /** A pod of the Deployment behind Service web, as the API server would send it. */

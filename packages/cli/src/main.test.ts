@@ -148,7 +148,7 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     );
   }, 60_000);
 
-  it("refuses a bad --set, a Service the log does not have, and --compare alone, in one line with exit 2", async () => {
+  it("refuses a bad --set, a Service the log does not have, --compare alone and an unwritable --report, in one line with exit 2", async () => {
     const cases = [
       [
         ["replay", crashloopLog, "--set", "web:sticky=maybe"],
@@ -158,6 +158,11 @@ describe("zen-lead", { timeout: 60_000 }, () => {
       [["replay", crashloopLog, "--set", "api:sticky=false"], "the log has no Service api"],
       [["replay", crashloopLog, "--compare"], "--compare needs a --set"],
       [["sim", "x.yaml", "--set", "web:sticky=false"], "--set and --compare are options of zen-lead replay"],
+      // Said before the run, not after printing the whole report.
+      [
+        ["replay", crashloopLog, "--report", "/nonexistent-dir/x.html"],
+        "--report /nonexistent-dir/x.html: directory /nonexistent-dir does not exist",
+      ],
     ] as const;
     const results = await Promise.all(cases.map(([args]) => zenLeadAsync(args)));
     cases.forEach(([args, reason], i) => {
@@ -197,6 +202,14 @@ describe("zen-lead", { timeout: 60_000 }, () => {
       expect(r.stdout, args.join(" ")).toBe("");
       expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
       expect(r.stderr, args.join(" ")).toMatch(new RegExp(`^zen-lead ${args[0]}: `));
+      // The point only: an unknown flag is named, without parseArgs' advice about `--`.
+      if (args.some((a) => a === "--bogus")) {
+        expect(r.stderr).toMatch(
+          new RegExp(
+            `^zen-lead ${args[0]}: Unknown option '--bogus' \\(see zen-lead ${args[0]} --help\\)\n$`,
+          ),
+        );
+      }
     });
   }, 60_000);
 

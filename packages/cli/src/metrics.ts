@@ -155,7 +155,7 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
   });
   const driftCorrected = new Counter({
     name: "zen_lead_drift_corrected_total",
-    help: "Owned objects another writer had changed that zen-lead replaced to correct them, by kind.",
+    help: "Owned objects another writer had changed that zen-lead replaced to correct them, and stray EndpointSlices another controller made for a leader Service that zen-lead deleted, by kind.",
     labelNames: ["kind"] as const,
     registers: [registry],
   });
@@ -285,7 +285,9 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     onWriteResult(result) {
       applyDuration.observe(result.durationMs / 1000);
       if (FAILED.has(result.status)) applyErrors.inc({ kind: result.action.kind, status: result.status });
-      if (result.status === "replaced") driftCorrected.inc({ kind: result.action.kind });
+      const strayGone =
+        result.action.type === "delete" && result.action.stray === true && result.status === "deleted";
+      if (result.status === "replaced" || strayGone) driftCorrected.inc({ kind: result.action.kind });
       if (result.status === "drifted") driftNotCorrected.inc({ kind: result.action.kind });
       const started = pendingFailover.get(result.key);
       if (started === undefined || result.status === "retrying") return;

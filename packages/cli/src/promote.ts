@@ -41,7 +41,9 @@ export async function promote(args: readonly string[]): Promise<number> {
       return 0;
     }
     if (positionals.length !== 2)
-      throw new Error(`expected SERVICE and POD, got ${positionals.length} arguments`);
+      throw new Error(
+        `expected SERVICE and POD, got ${positionals.length === 1 ? "only one" : positionals.length} argument${positionals.length === 1 ? "" : "s"}`,
+      );
     opts = {
       namespace: nameFlag("namespace", values.namespace ?? "default"),
       service: positionals[0] as string,

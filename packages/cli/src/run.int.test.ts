@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api, EventsV1Api } from "@kubernetes/client-node";
 import {
   clusterConfig,
   clusterState,
@@ -258,6 +258,81 @@ describe("zen-lead run on a real cluster", () => {
     expect(replay.stdout).toContain(`${namespace}/cli`);
   });
 
+  it("deletes another controller's slice for a leader Service and says so: warn, Warning Event, metric", async () => {
+    const leader = await core.readNamespacedService({ namespace, name: "cli-leader" });
+    // What the built-in EndpointSlice controller writes once someone gives cli-leader a selector.
+    const stray = await discovery.createNamespacedEndpointSlice({
+      namespace,
+      body: {
+        metadata: {
+          generateName: "cli-leader-",
+          labels: {
+            ...leader.metadata?.labels,
+            "kubernetes.io/service-name": "cli-leader",
+            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+          },
+          ownerReferences: [
+            {
+              apiVersion: "v1",
+              kind: "Service",
+              name: "cli-leader",
+              uid: leader.metadata?.uid ?? "",
+              controller: true,
+            },
+          ],
+        },
+        addressType: "IPv4",
+        endpoints: (await readyPods(namespace, "app=cli")).map((p) => ({
+          addresses: [p.status?.podIP ?? ""],
+          conditions: { ready: true },
+          targetRef: { kind: "Pod", name: p.metadata?.name ?? "", namespace, uid: p.metadata?.uid ?? "" },
+        })),
+      },
+    });
+    const name = stray.metadata?.name ?? "";
+    const event = await waitFor("a StrayEndpointSlice Warning on cli", async () => {
+      const list = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
+      return list.items.find((e) => e.reason === "StrayEndpointSlice" && e.regarding?.name === "cli");
+    });
+    expect(event.type).toBe("Warning");
+    expect(event.note).toContain(`deleted EndpointSlice ${name}`);
+    const slices = await discovery.listNamespacedEndpointSlice({
+      namespace,
+      labelSelector: "kubernetes.io/service-name=cli-leader",
+    });
+    expect(slices.items.map((i) => i.metadata?.name)).toEqual(["cli-leader-ipv4"]);
+    expect(zl?.logLines().filter((l) => l.name === name && l.level === 40)).toHaveLength(1);
+    expect((await get(metricsUrl)).body).toContain('zen_lead_drift_corrected_total{kind="EndpointSlice"} 1');
+  });
+
+  it("status shows a blocked source as blocked, whatever other warning stands beside it", async () => {
+    await discovery.createNamespacedEndpointSlice({
+      namespace,
+      body: {
+        metadata: { name: "odd-leader-ipv4", labels: { "kubernetes.io/service-name": "odd-leader" } },
+        addressType: "IPv4",
+        endpoints: [],
+      },
+    });
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: {
+          name: "odd",
+          annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/sticky": "maybe" },
+        },
+        spec: { selector: labels, ports: [{ name: "web", port: 80, targetPort: "http" }] },
+      },
+    });
+    const out = await waitFor("odd blocked in status", () => {
+      const r = zenLead("status", "-n", namespace, "odd");
+      return r.code === 0 && /NameCollision/.test(r.stdout) ? r.stdout : undefined;
+    });
+    expect(out.split("\n")[1]).toMatch(
+      new RegExp(`^${namespace}\\s+odd\\s+-\\s+<blocked>\\s+-\\s+3\\s+NameCollision$`),
+    );
+  });
+
   it("exits 0 within 10 s of SIGTERM, releasing the lease", async () => {
     const started = Date.now();
     const code = await zl?.stop("SIGTERM");
@@ -267,5 +342,20 @@ describe("zen-lead run on a real cluster", () => {
       .makeApiClient(CoordinationV1Api)
       .readNamespacedLease({ namespace, name: "zen-lead" });
     expect(lease.spec?.holderIdentity ?? "").not.toBe("cli-test");
+  });
+
+  it("status, with zen-lead stopped, says the leader traffic still goes to a pod that is gone", async () => {
+    const leader = (await leaderPod()) ?? "";
+    await core.deleteNamespacedPod({ namespace, name: leader, gracePeriodSeconds: 0 });
+    const out = await waitFor("the stale leader in status", () => {
+      const r = zenLead("status", "-n", namespace, "cli");
+      return r.code === 0 && r.stdout.includes(`${leader} (gone)`) ? r.stdout : undefined;
+    });
+    const note = out.split("\n").find((l) => l.startsWith("note: "));
+    expect(note).toMatch(
+      new RegExp(
+        `^note: ${namespace}/cli: ${leader} still receives its leader traffic \\(gone\\); zen-lead would move it to \\S+ — is \`zen-lead run\` running and holding its Lease\\?$`,
+      ),
+    );
   });
 });

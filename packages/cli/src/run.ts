@@ -371,6 +371,11 @@ export async function run(args: readonly string[]): Promise<number> {
           reason: "DriftNotCorrected",
           note,
         });
+      } else if (action.type === "delete" && action.stray === true && result.status === "deleted") {
+        const note = `deleted EndpointSlice ${action.name}: another controller made it for the leader Service (someone gave that Service a selector), and it sent the leader's traffic to every pod it listed`;
+        log.warn(fields, note);
+        const source = { namespace: action.namespace, name: service };
+        recorder.record({ type: "event", source, eventType: "Warning", reason: "StrayEndpointSlice", note });
       } else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
       else if (result.status === "replaced")
         log.info(fields, "write replaced the object: another writer's fields removed");
@@ -382,8 +387,12 @@ export async function run(args: readonly string[]): Promise<number> {
         kind: detail.kind,
         ...(detail.namespace !== undefined ? { namespace: detail.namespace } : {}),
       };
+      const said = { ...fields, what: detail.what, reason: detail.reason, delayMs: detail.delayMs };
       if (detail.what === "listed") log.debug({ ...fields, objects: detail.objects }, line);
-      else log.info({ ...fields, what: detail.what, reason: detail.reason, delayMs: detail.delayMs }, line);
+      // A list that failed (refused, unreachable, forbidden) is the operator's to fix; a relist
+      // asked for by the server (410, delay 0) or a watch to renew is routine.
+      else if (detail.what === "relist" && (detail.delayMs ?? 0) > 0) log.warn(said, line);
+      else log.info(said, line);
     },
   });
 

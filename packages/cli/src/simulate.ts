@@ -4,7 +4,9 @@
  * `replay --set` replays the log as if Services had other zen-lead annotations; with `--compare`
  * it replays it twice and prints both runs side by side (docs/cli.md, "What if").
  */
+import { accessSync, constants, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   type AnnotationOverride,
@@ -77,15 +79,35 @@ function parse(command: "sim" | "replay", args: readonly string[]) {
       throw new Error("--set and --compare are options of zen-lead replay");
     }
     if (positionals.length !== 1) throw new Error(`expected exactly one file, got ${positionals.length}`);
+    if (values.report !== undefined) writableFile("--report", values.report);
     return { file: positionals[0] as string, ...values, set: values.set ?? [] };
   } catch (error) {
     throw usage(command, error);
   }
 }
 
+/** Throws unless `path` can be written: its directory exists and is writable (checked before a long run). */
+function writableFile(flag: string, path: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error("not a directory");
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const why = (error as { code?: string }).code === "ENOENT" ? "does not exist" : "cannot be written";
+    throw new Error(`${flag} ${path}: directory ${dir} ${why}`);
+  }
+}
+
+/** The HTML first (its failure is said as the flag's), then the text report. */
 async function emit(text: string, htmlPath: string | undefined, html: () => string) {
+  if (htmlPath !== undefined) {
+    try {
+      await writeFile(htmlPath, html());
+    } catch (error) {
+      throw new Error(`--report ${htmlPath}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   process.stdout.write(text);
-  if (htmlPath !== undefined) await writeFile(htmlPath, html());
 }
 
 /** Malformed scenarios and logs are the user's input: one line, exit 2. */

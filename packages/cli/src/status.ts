@@ -13,13 +13,16 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import {
   ANNOTATIONS,
   decode,
+  disqualification,
   initialState,
+  isZenLeadSlice,
   type Kind,
   leaderSliceName,
   mapGet,
   mapValues,
   observedOwned,
   parseTimestamp,
+  podOf,
   readSourceConfig,
   type State,
   step,
@@ -63,6 +66,12 @@ export interface StatusRow {
   readonly ready: number;
   /** The reason of zen-lead's latest Event on the Service. */
   readonly lastReason: string | undefined;
+  /**
+   * Set when the pod receiving the leader traffic is not the one zen-lead would choose now (it is
+   * gone, NotReady, ... — `why` — and `next` would lead, undefined for none): zen-lead has not
+   * moved it, so it is not running, not leading, or cannot reach the cluster.
+   */
+  readonly stale?: { readonly why: string; readonly next: string | undefined };
 }
 
 interface RawEvent extends RawObject {
@@ -130,6 +139,12 @@ async function foldNamespace(
   return fold(state, "EndpointSlice", [...ownSlices, ...others]);
 }
 
+/** Why a pod cannot lead any more, as status says it: `gone`, or its disqualification reason. */
+function gone(state: State, namespace: string, pod: string): string {
+  const view = podOf(state, namespace, pod);
+  return view === undefined ? "gone" : (disqualification(view) ?? "not chosen");
+}
+
 function age(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 120) return `${s}s`;
@@ -167,10 +182,18 @@ export async function statusRows(
       const decision = mapGet(state.decisions, `${ns}/${name}`);
       const owned = decision === undefined ? [] : observedOwned(state, `${ns}/${name}`, decision.source.uid);
       const leaderService = owned.find((o) => o.kind === "Service");
-      const warning = decision?.warnings[0];
+      // A warning that blocks the source says more than any other standing beside it.
+      const warning = decision?.warnings.find((w) => BLOCKING.has(w.reason)) ?? decision?.warnings[0];
       const blocked = warning !== undefined && BLOCKING.has(warning.reason);
-      // Who receives traffic: the endpoint of zen-lead's own slice.
-      const receiving = owned.flatMap((o) => (o.kind === "EndpointSlice" ? o.endpoints : []))[0]?.podName;
+      // Who receives traffic: the endpoint of zen-lead's own slice (never a stray one).
+      const receiving = owned.flatMap((o) =>
+        o.kind === "EndpointSlice" && isZenLeadSlice(o) ? o.endpoints : [],
+      )[0]?.podName;
+      const next = decision?.leader?.podName;
+      const stale =
+        blocked || decision === undefined || receiving === next
+          ? undefined
+          : { why: receiving === undefined ? "no endpoint" : gone(state, ns, receiving), next };
       const annotations = leaderService?.kind === "Service" ? leaderService.annotations : {};
       const latest = events
         .filter(
@@ -188,6 +211,7 @@ export async function statusRows(
         since: blocked || receiving === undefined ? undefined : annotations[ANNOTATIONS.leaderSince],
         ready: decision?.candidates ?? 0,
         lastReason: warning?.reason ?? annotations[ANNOTATIONS.leaderReason] ?? latest?.reason,
+        ...(stale !== undefined ? { stale } : {}),
       });
     }
   }
@@ -203,7 +227,9 @@ export function renderTable(rows: readonly StatusRow[], now = Date.now()): strin
       r.namespace,
       r.service,
       r.leaderService || "-",
-      r.leader ?? "<none>",
+      r.stale !== undefined && r.leader !== undefined
+        ? `${r.leader} (${r.stale.why})`
+        : (r.leader ?? "<none>"),
       r.since === undefined ? "-" : `${r.since}${since === undefined ? "" : ` (${age(now - since)})`}`,
       String(r.ready),
       r.lastReason ?? "-",
@@ -256,5 +282,24 @@ export async function status(args: readonly string[]): Promise<number> {
     return 0;
   }
   console.log(renderTable(rows));
+  for (const line of staleNotes(rows)) console.log(line);
   return 0;
+}
+
+/** One line per row whose leader traffic goes where zen-lead would not send it now. */
+export function staleNotes(rows: readonly StatusRow[]): string[] {
+  return rows.flatMap((r) => {
+    if (r.stale === undefined) return [];
+    const now =
+      r.leader === undefined
+        ? "no pod receives its leader traffic"
+        : `${r.leader} still receives its leader traffic (${r.stale.why})`;
+    const would =
+      r.stale.next === undefined
+        ? "zen-lead would leave it without a leader"
+        : `zen-lead would move it to ${r.stale.next}`;
+    return [
+      `note: ${r.namespace}/${r.service}: ${now}; ${would} — is \`zen-lead run\` running and holding its Lease?`,
+    ];
+  });
 }

@@ -8,6 +8,12 @@ export class UsageError extends Error {
 
 /** Flags parsed with node:util's strict parseArgs; its complaints become one-line usage errors. */
 export function usage(command: string, error: unknown): UsageError {
-  const text = error instanceof Error ? error.message : String(error);
-  return new UsageError(`zen-lead ${command}: ${text.split("\n")[0]} (see zen-lead ${command} --help)`);
+  let text = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+  // parseArgs goes on about `--` after an unknown option when positionals are allowed: its first
+  // sentence is the point.
+  if ((error as { code?: unknown }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const end = text.indexOf("'. ");
+    if (end > 0) text = text.slice(0, end + 1);
+  }
+  return new UsageError(`zen-lead ${command}: ${text} (see zen-lead ${command} --help)`);
 }

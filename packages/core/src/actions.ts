@@ -29,6 +29,11 @@ export interface DeleteAction {
   readonly name: string;
   readonly uid: string;
   readonly source: string;
+  /**
+   * Set when the object is a stray EndpointSlice (`strayFor`): another controller's slice for the
+   * leader Service, which sent the leader's traffic to every pod it lists. Shells say so (warn).
+   */
+  readonly stray?: true;
 }
 
 export interface LeaderChange {
@@ -47,13 +52,6 @@ export interface EventAction {
   readonly leaderChange?: LeaderChange;
 }
 
-/** Look at the source again at `at` (min-ready damping): a timer, not polling. */
-export interface WakeAction {
-  readonly type: "wake";
-  readonly source: string;
-  readonly at: number;
-}
-
 /** Something malformed that has no Service to carry an Event: a log line. */
 export interface ReportAction {
   readonly type: "report";
@@ -62,4 +60,8 @@ export interface ReportAction {
   readonly message: string;
 }
 
-export type Action = ApplyAction | DeleteAction | EventAction | WakeAction | ReportAction;
+/**
+ * Everything the core asks of a shell. Time is not among them: a shell that folds with `advance`
+ * sends a `tick` when `State.nextTimerAt` comes (the RxJS operator does so itself).
+ */
+export type Action = ApplyAction | DeleteAction | EventAction | ReportAction;

@@ -5,29 +5,46 @@
 import { readSourceConfig } from "./config.ts";
 import { type DesiredObject, desiredObjects, familiesOf, sourceRef } from "./desired.ts";
 import { elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
-import { ANNOTATIONS } from "./labels.ts";
+import { ANNOTATIONS, LABELS } from "./labels.ts";
 import { leaderSliceName } from "./names.ts";
-import { isOwnedBy, ownerUid, servedSource } from "./ownership.ts";
+import { isOwnedBy, isZenLeadSlice, ownerUid, servedSource, strayFor } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
-import { type Decision, type DecisionBasis, failureOf, type State } from "./state.ts";
+import { type Decision, type DecisionBasis, failureOf, podOf, type State } from "./state.ts";
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
 /**
  * The objects observed that are zen-lead's for a source (what `plan` compares the desired objects
- * with): those claiming to serve it whose controller reference carries `sourceUid`.
+ * with): those claiming to serve it whose controller reference carries `sourceUid`, and the stray
+ * slices (`strayFor`) whose controller reference is the leader Service among them, by uid.
  */
 export function observedOwned(state: State, source: string, sourceUid: string): OwnedView[] {
   const keys = mapGet(state.owned, source);
   const out: OwnedView[] = [];
   if (keys === undefined) return out;
+  let strays: EndpointSliceView[] | undefined;
+  let leaderService: ServiceView | undefined;
   for (const key of mapKeys(keys)) {
     const colon = key.indexOf(":");
     const objKey = key.slice(colon + 1);
     const view = key.startsWith("Service:") ? mapGet(state.services, objKey) : mapGet(state.slices, objKey);
-    if (view !== undefined && ownerUid(view) === sourceUid) out.push(view);
+    if (view === undefined) continue;
+    if (ownerUid(view) === sourceUid && servedSource(view) === source) {
+      out.push(view);
+      if (view.kind === "Service") leaderService = view;
+    } else if (view.kind === "EndpointSlice" && strayFor(view) === source) {
+      strays ??= [];
+      strays.push(view);
+    }
+  }
+  if (strays !== undefined && leaderService !== undefined) {
+    for (const slice of strays) {
+      if (slice.labels[LABELS.serviceName] === leaderService.name && ownerUid(slice) === leaderService.uid) {
+        out.push(slice);
+      }
+    }
   }
   return out;
 }
@@ -42,7 +59,11 @@ export function publishedLeader(state: State, observed: readonly OwnedView[]): L
   let podName: string | undefined;
   let podUid: string | undefined;
   for (const o of observed) {
-    const endpoint = o.kind === "EndpointSlice" ? o.endpoints.find((e) => e.podUid !== undefined) : undefined;
+    // zen-lead's own slice only: a stray one lists every pod the leader Service once selected.
+    const endpoint =
+      o.kind === "EndpointSlice" && isZenLeadSlice(o)
+        ? o.endpoints.find((e) => e.podUid !== undefined)
+        : undefined;
     if (endpoint?.podName !== undefined && endpoint.podUid !== undefined) {
       podName = endpoint.podName;
       podUid = endpoint.podUid;
@@ -85,11 +106,6 @@ function asPublished(
   const reason = annotations[ANNOTATIONS.leaderReason];
   if (since === undefined || !isLeaderReason(reason)) return leader;
   return since === leader.since && reason === leader.reason ? leader : { ...leader, since, reason };
-}
-
-function podOf(state: State, namespace: string, name: string): PodView | undefined {
-  const pods = mapGet(state.pods, namespace);
-  return pods === undefined ? undefined : mapGet(pods, name);
 }
 
 /** Why the current leader is not among the members any more. */
@@ -208,7 +224,13 @@ function sameDecision(a: Decision, b: Decision): boolean {
   );
 }
 
-/** The Decision for one source Service, read from the state. */
+/**
+ * The Decision for the source Service at key `source` (`namespace/name`), made again from the
+ * state against the decision it holds (the leader it remembers): undefined when no Service has
+ * that key, or it has not opted in, has no zen-lead warning and no owned object serves it. A
+ * Service that cannot be decoded gives a frozen decision (`desired` undefined, a `DecodeFailed`
+ * warning). Pure; for tools and tests — `step` keeps `state.decisions` current itself.
+ */
 export function decide(state: State, source: string): Decision | undefined {
   return decideAfter(state, source, mapGet(state.decisions, source), NOTHING_KNOWN);
 }

@@ -25,6 +25,7 @@ export function disqualification(pod: PodView): LeaderReason | undefined {
   return undefined;
 }
 
+/** Whether the pod may lead: not terminating, Running, Ready, with an IP (`disqualification`). */
 export function isCandidate(pod: PodView): boolean {
   return disqualification(pod) === undefined;
 }
@@ -48,6 +49,7 @@ export interface ElectionInput {
   readonly current: LeaderRecord | undefined;
   /** Why the current leader is no longer among `members` (deleted, unselected), if it is not. */
   readonly currentMissingReason: LeaderReason;
+  /** The time of the decision (epoch ms): min-ready is measured up to it, a new leader's `since`. */
   readonly now: number;
   /**
    * How many members are candidates, when the caller knows it (the fold keeps the count as pods
@@ -61,11 +63,15 @@ export interface ElectionInput {
   readonly currentPod?: PodView | null;
 }
 
+/** Who leads and why, from `elect`. */
 export interface ElectionResult {
+  /** Undefined: no pod may lead (the leader slice gets zero endpoints). */
   readonly leader: LeaderRecord | undefined;
+  /** Candidates among the members (`isCandidate`). */
   readonly candidates: number;
+  /** `NoReadyPods`, `MinReadyNotMet` or `PreferredLeaderNotCandidate` when they apply. */
   readonly warnings: readonly Warning[];
-  /** When to look again (min-ready damping): the earliest time a waiting pod becomes eligible. */
+  /** When to look again (epoch ms, min-ready damping): the earliest time a waiting pod becomes eligible. */
   readonly wakeAt?: number;
   /** Why the current leader had to go, when it had to. */
   readonly lost?: LeaderReason;
@@ -82,8 +88,17 @@ export function memberWithUid(members: readonly PodView[], uid: string): PodView
 }
 
 /**
- * Runs on every decision, so it allocates only its result: no candidate arrays, no closures
- * (`decide` is the fold's most frequent call).
+ * The leader of one source's pods (docs/semantics.md, "Who leads"), in this order:
+ * 1. the `preferred-leader` pod whenever it is a candidate (`PreferredLeader`; min-ready does not
+ *    apply to a manual switchover);
+ * 2. the current leader while it is a candidate and sticky is on — or, with sticky off, until a
+ *    better-ranked eligible pod exists (`BetterCandidate`);
+ * 3. else the best-ranked eligible candidate (`compareCandidates`; eligible = Ready for at least
+ *    `minReadyMs` at `now`), with the reason the previous leader had to go (`lost`) or `Elected`;
+ * 4. else no leader, with `NoReadyPods` or `MinReadyNotMet` and `wakeAt` for the first pod to
+ *    become eligible.
+ * Pure and total. Runs on every decision, so it allocates only its result (no candidate arrays, no
+ * closures).
  */
 export function elect(input: ElectionInput): ElectionResult {
   const { config, members, current, now } = input;

@@ -11,7 +11,6 @@ export type {
   LeaderChange,
   OwnedKind,
   ReportAction,
-  WakeAction,
 } from "./actions.ts";
 export { type LeaderConfig, readSourceConfig, type SourceConfig } from "./config.ts";
 export { decide, observedOwned, publishedLeader } from "./decide.ts";
@@ -39,14 +38,14 @@ export { type Manifest, manifestOf, replacementOf } from "./manifest.ts";
 export { driftOf, matches } from "./matches.ts";
 export { defaultLeaderServiceName, isDns1035Label, leaderSliceName } from "./names.ts";
 export { type OperatorOptions, reconcileActions } from "./operator.ts";
-export { isOwnedBy, servedSource } from "./ownership.ts";
+export { isOwnedBy, isZenLeadSlice, servedSource, strayFor } from "./ownership.ts";
 export { emptyMap, mapEntries, mapGet, mapKeys, mapValues, type PersistentMap } from "./persistent-map.ts";
 export { type OwnedView, plan } from "./plan.ts";
 export { isLeaderReason, type LeaderReason, type Warning, type WarningReason } from "./reasons.ts";
 export { type Advance, advance, DEFAULT_OPTIONS, eventsFor, type ReconcileOptions } from "./reconcile.ts";
 export { MAX_TIMER_MS, scheduleAfter } from "./schedule.ts";
-export { type Decision, initialState, type State } from "./state.ts";
-export { isSynced, step } from "./step.ts";
+export { type Decision, initialState, podOf, type State } from "./state.ts";
+export { type DecisionChange, isSynced, step } from "./step.ts";
 export {
   type DurationReading,
   formatTimestamp,

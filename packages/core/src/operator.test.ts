@@ -113,9 +113,8 @@ describe("reconcileActions", () => {
       ts.flush();
       expect(batches.map((b) => b.at)).toEqual([0, 30_000]);
       const [first, second] = batches;
-      // At once: zero endpoints, a MinReadyNotMet warning and a wake-up for 30 s.
+      // At once: zero endpoints and a MinReadyNotMet warning.
       expect(sliceEndpoints(first?.actions ?? [])).toEqual([]);
-      expect(first?.actions).toContainEqual({ type: "wake", source: "default/web", at: 30_000 });
       expect(first?.actions.some((a) => a.type === "event" && a.reason === "MinReadyNotMet")).toBe(true);
       // 30 s later, from the timer alone: the leader's slice.
       expect(sliceEndpoints(second?.actions ?? [])).toEqual(["web-0"]);

@@ -9,7 +9,7 @@
  * anything else — even with the right name, even with zen-lead's labels — is foreign: never
  * updated, never deleted.
  */
-import { LABELS, MANAGED_BY } from "./labels.ts";
+import { LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
 import { type EndpointSliceView, type OwnerRef, objectKey, type ServiceView } from "./views.ts";
 
 /** The single controller reference of an object, or undefined when it has none or several. */
@@ -35,6 +35,32 @@ export function servedSource(view: ServiceView | EndpointSliceView): string | un
   if (source === undefined || source === "" || ref === undefined) return undefined;
   if (ref.kind !== "Service" || ref.apiVersion !== "v1" || ref.name !== source) return undefined;
   return objectKey(view.namespace, source);
+}
+
+/**
+ * The source (`namespace/name`) whose leader Service a *stray* EndpointSlice publishes endpoints
+ * for; undefined for any other slice. Once someone gives zen-lead's leader Service a selector (a
+ * `kubectl edit`), the built-in EndpointSlice controller publishes every selected pod for it in a
+ * slice of its own — copying the Service's labels (zen-lead's) onto it, with the leader Service as
+ * its controller — and kube-proxy merges that slice with zen-lead's: the leader's traffic reaches
+ * every pod. The controller never removes it when the selector goes (it skips Services without
+ * one). Such a slice is a dependent of zen-lead's own Service; `observedOwned` counts it only
+ * when its controller reference is that Service by uid, so `plan` deletes it (uid precondition).
+ */
+export function strayFor(view: EndpointSliceView): string | undefined {
+  if (view.labels[LABELS.sliceManagedBy] === SLICE_MANAGED_BY) return undefined;
+  if (view.labels[LABELS.managedBy] !== MANAGED_BY) return undefined;
+  const source = view.labels[LABELS.sourceService];
+  const leaderService = view.labels[LABELS.serviceName];
+  const ref = controllerRef(view);
+  if (!source || !leaderService || leaderService === source || ref === undefined) return undefined;
+  if (ref.kind !== "Service" || ref.apiVersion !== "v1" || ref.name !== leaderService) return undefined;
+  return objectKey(view.namespace, source);
+}
+
+/** Is this slice zen-lead's own make (its managed-by label), as opposed to a stray (`strayFor`)? */
+export function isZenLeadSlice(view: EndpointSliceView): boolean {
+  return view.labels[LABELS.sliceManagedBy] === SLICE_MANAGED_BY;
 }
 
 /** The uid of the object's single controller reference (undefined when none, or several). */

@@ -7,6 +7,7 @@ import type { Action, ApplyAction, DeleteAction } from "./actions.ts";
 import type { DesiredObject } from "./desired.ts";
 import { manifestOf } from "./manifest.ts";
 import { matches, needsReplacement } from "./matches.ts";
+import { strayFor } from "./ownership.ts";
 import type { EndpointSliceView, ServiceView } from "./views.ts";
 
 export type OwnedView = ServiceView | EndpointSliceView;
@@ -26,12 +27,25 @@ function apply(d: DesiredObject, source: string, observed: OwnedView | undefined
 }
 
 function remove(o: OwnedView, source: string): DeleteAction {
-  return { type: "delete", kind: o.kind, namespace: o.namespace, name: o.name, uid: o.uid, source };
+  const action: DeleteAction = {
+    type: "delete",
+    kind: o.kind,
+    namespace: o.namespace,
+    name: o.name,
+    uid: o.uid,
+    source,
+  };
+  return o.kind === "EndpointSlice" && strayFor(o) !== undefined ? { ...action, stray: true } : action;
 }
 
 /**
- * Slices are written before the leader Service: on a failover the slice is what moves traffic,
- * the Service's annotations only record it. Deletes come last, after their replacements exist.
+ * The writes that turn `observed` (zen-lead's objects serving `source`, as the watch shows them)
+ * into `desired`: a create for what is missing, a server-side apply (with the observed uid as a
+ * precondition) for what differs (`matches`), a delete (uid precondition) for what is no longer
+ * wanted. Nothing for what already matches: a steady cluster costs no write. Slices are written
+ * before the leader Service: on a failover the slice is what moves traffic, the Service's
+ * annotations only record it. Deletes come last, after their replacements exist — except a stray
+ * slice's (another controller's, spreading the leader's traffic), which goes first.
  */
 export function plan(
   desired: readonly DesiredObject[],
@@ -58,5 +72,7 @@ export function plan(
   deletes.sort((a, b) =>
     a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind === "EndpointSlice" ? -1 : 1,
   );
-  return [...slices, ...services, ...deletes];
+  const strays = deletes.filter((d) => d.stray === true);
+  if (strays.length === 0) return [...slices, ...services, ...deletes];
+  return [...strays, ...slices, ...services, ...deletes.filter((d) => d.stray !== true)];
 }

@@ -74,7 +74,13 @@ export type WarningReason =
    * Emitted by the shell, not by a decision: a write of an owned object left it different from what
    * zen-lead wants even after taking the fields over (another writer, an admission webhook).
    */
-  | "DriftNotCorrected";
+  | "DriftNotCorrected"
+  /**
+   * Emitted by the shell, not by a decision: zen-lead deleted a stray EndpointSlice another
+   * controller made for its leader Service (after someone gave that Service a selector); while it
+   * existed, the leader Service's traffic reached every pod it listed.
+   */
+  | "StrayEndpointSlice";
 
 export interface Warning {
   readonly reason: WarningReason;

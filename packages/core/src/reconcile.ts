@@ -5,7 +5,7 @@
  * grows with each repeat), so a burst of events before a write's echo costs one write, a steady
  * cluster costs none, and another writer's edit is answered at once.
  */
-import type { Action, ApplyAction, DeleteAction, EventAction } from "./actions.ts";
+import type { Action, ApplyAction, DeleteAction, EventAction, ReportAction } from "./actions.ts";
 import { observedOwned, publishedLeader } from "./decide.ts";
 import type { LeaderRecord } from "./elect.ts";
 import { deepEqual } from "./equal.ts";
@@ -14,9 +14,10 @@ import { ownedKey } from "./ownership.ts";
 import { mapGet, mapHas, mapRemove, mapSet } from "./persistent-map.ts";
 import { type OwnedView, plan } from "./plan.ts";
 import type { Warning } from "./reasons.ts";
-import type { Decision, Inflight, State } from "./state.ts";
-import { stepWithChanges } from "./step.ts";
-import { isFailure, objectKey } from "./views.ts";
+import { type Decision, failureOf, type Inflight, type State } from "./state.ts";
+import { type DecisionChange, stepWithChanges } from "./step.ts";
+import { timerFor, withTimer } from "./timers.ts";
+import { type DecodeFailure, isFailure, objectKey } from "./views.ts";
 
 export interface ReconcileOptions {
   /**
@@ -32,10 +33,16 @@ export const DEFAULT_OPTIONS: ReconcileOptions = { inflightTtlMs: 30_000 };
 /** The suppression window grows as 2^repeats, up to 2^MAX_DOUBLINGS (30 s -> 8 min by default). */
 const MAX_DOUBLINGS = 4;
 
-/** The result of one `advance`: the new state and what the shell should do. */
+/** The result of one `advance`: the new state, what the shell should do, and what was decided. */
 export interface Advance {
   readonly state: State;
+  /** In order: a `report` first (if the event could not be decoded), then per source its Events and writes. */
   readonly actions: readonly Action[];
+  /**
+   * Every source the event (or a timer it fired) made the core decide again, with its decision
+   * before and after (the same object when nothing changed). Empty before the initial lists.
+   */
+  readonly changes: readonly DecisionChange[];
 }
 
 function sameWarning(a: Warning, b: Warning) {
@@ -138,6 +145,32 @@ function suppressionMs(options: ReconcileOptions, repeats: number): number {
   return options.inflightTtlMs * 2 ** Math.min(repeats, MAX_DOUBLINGS);
 }
 
+function report(o: DecodeFailure): ReportAction {
+  const object = `${o.kind} ${o.name === undefined ? "(unnamed)" : objectKey(o.namespace ?? "", o.name)}`;
+  return { type: "report", reason: "DecodeFailed", object, message: o.reason };
+}
+
+/**
+ * The `report`s an event calls for: an object other than a Service (whose failure is a Warning on
+ * it) that arrives undecodable — in a watch event each time, in a list (the initial one, a relist)
+ * only when it was not already known to fail for the same reason, so a relist repeats nothing.
+ */
+function reportsFor(state: State, event: ClusterEvent): Action[] {
+  if (event.type === "upsert") {
+    const o = event.object;
+    return isFailure(o) && o.kind !== "Service" ? [report(o)] : [];
+  }
+  if (event.type !== "resync" || event.kind === "Service") return [];
+  const out: Action[] = [];
+  for (const o of event.objects) {
+    if (!isFailure(o)) continue;
+    const known =
+      o.name === undefined ? undefined : failureOf(state, o.kind, objectKey(o.namespace ?? "", o.name));
+    if (known?.reason !== o.reason) out.push(report(o));
+  }
+  return out;
+}
+
 /**
  * step, then for each touched source the Events, timers and writes its new decision calls for.
  * A write already asked for is not asked for again while it is the same write against the same
@@ -152,25 +185,17 @@ export function advance(
 ): Advance {
   const stepped = stepWithChanges(state, event);
   let next = stepped.state;
-  const actions: Action[] = [];
-  if (event.type === "upsert" && isFailure(event.object) && event.object.kind !== "Service") {
-    const o = event.object;
-    actions.push({
-      type: "report",
-      reason: "DecodeFailed",
-      object: `${o.kind} ${o.name === undefined ? "(unnamed)" : objectKey(o.namespace ?? "", o.name)}`,
-      message: o.reason,
-    });
-  }
-  if (stepped.changes.length === 0) return { state: next, actions };
+  const actions: Action[] = reportsFor(state, event);
+  if (stepped.changes.length === 0) return { state: next, actions, changes: stepped.changes };
 
   // Taking over: announce against what the cluster shows, not against decisions made as a standby.
   const takeover = next.leading && !state.leading;
   let inflight = next.inflight;
   let timers = next.timers;
-  let nextRetryAt = Number.POSITIVE_INFINITY;
+  let nextTimerAt = next.nextTimerAt;
   for (const { source, before, after } of stepped.changes) {
     const uid = after?.source.uid ?? before?.source.uid ?? "";
+    const inflightBefore = inflight;
     // Read only when needed: most touched sources are settled and plan nothing.
     let observed: OwnedView[] | undefined;
     if (next.leading) {
@@ -180,9 +205,6 @@ export function advance(
       } else if (after !== before) {
         actions.push(...eventsFor(after?.previousLeader, before?.warnings ?? [], after));
       }
-    }
-    if (after?.wakeAt !== undefined && after.wakeAt !== before?.wakeAt) {
-      actions.push({ type: "wake", source, at: after.wakeAt });
     }
     if (!next.leading) continue; // a standby writes nothing
     if (after !== undefined && after.desired === undefined) continue; // frozen: no writes
@@ -197,13 +219,15 @@ export function advance(
       const basis = observed.find((o) => o.kind === w.kind && o.name === w.name);
       const pending = inflight.size === 0 ? undefined : mapGet(inflight, key);
       const again = pending !== undefined && pending.basis === basis && sameWrite(pending, w);
-      if (again && next.now - pending.at < suppressionMs(options, pending.repeats)) continue;
+      if (again && next.now < pending.retryAt) continue;
+      const repeats = again ? pending.repeats + 1 : 0;
       inflight = mapSet(inflight, key, {
         request: requestOf(w),
         desired: w.type === "apply" ? w.desired : undefined,
         at: next.now,
+        retryAt: next.now + suppressionMs(options, repeats),
         basis,
-        repeats: again ? pending.repeats + 1 : 0,
+        repeats,
       });
       actions.push(w);
     }
@@ -214,24 +238,16 @@ export function advance(
         if (!written.has(key)) inflight = mapRemove(inflight, key);
       }
     }
-    let retryAt = Number.POSITIVE_INFINITY;
-    for (const key of written) {
-      const pending = mapGet(inflight, key);
-      if (pending !== undefined)
-        retryAt = Math.min(retryAt, pending.at + suppressionMs(options, pending.repeats));
-    }
-    // A write never observed is asked for again when its suppression ends: time drives the retry.
-    if (retryAt !== Number.POSITIVE_INFINITY) {
-      const timer = mapGet(timers, source);
-      if (timer === undefined || retryAt < timer) {
-        timers = mapSet(timers, source, retryAt);
-        nextRetryAt = Math.min(nextRetryAt, retryAt);
-        actions.push({ type: "wake", source, at: retryAt });
-      }
+    if (inflight !== inflightBefore) {
+      // The source's timer again, now with the retry times of the writes just recorded.
+      const facts = { now: next.now, inflight, owned: next.owned };
+      const table = withTimer({ timers, nextTimerAt }, source, timerFor(facts, source, after));
+      timers = table.timers;
+      nextTimerAt = table.nextTimerAt;
     }
   }
   if (inflight !== next.inflight || timers !== next.timers) {
-    next = { ...next, inflight, timers, nextTimerAt: Math.min(next.nextTimerAt, nextRetryAt) };
+    next = { ...next, inflight, timers, nextTimerAt };
   }
-  return { state: next, actions };
+  return { state: next, actions, changes: stepped.changes };
 }

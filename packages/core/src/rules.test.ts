@@ -9,7 +9,10 @@ import type { DesiredService, DesiredSlice } from "./desired.ts";
 import { driftOf } from "./matches.ts";
 import { mapGet } from "./persistent-map.ts";
 import { nodeJson, podJson, serviceJson, sliceJson } from "./testing/fixtures.ts";
-import { harness, writesOf } from "./testing/harness.ts";
+import { type Harness, harness, writesOf } from "./testing/harness.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: test fixtures are edited as plain JSON
+type Json = Record<string, any>;
 
 const applies = (actions: readonly Action[]) => actions.filter((a): a is ApplyAction => a.type === "apply");
 const events = (actions: readonly Action[]) => actions.filter((a): a is EventAction => a.type === "event");
@@ -198,7 +201,7 @@ describe("choosing a new leader", () => {
     const first = h.sync();
     expect(sliceOf(first)?.endpoints).toEqual([]);
     expect(events(first).map((e) => e.reason)).toContain("MinReadyNotMet");
-    expect(first).toContainEqual({ type: "wake", source: "default/web", at: 125_000 });
+    expect(h.timer("default/web")).toBe(125_000);
     h.settle(first);
     expect(writesOf(h.at(124))).toEqual([]);
     expect(endpointPod(h.at(125))).toBe("web-0");
@@ -540,6 +543,62 @@ describe("ownership", () => {
     );
   });
 
+  /**
+   * The slice the built-in EndpointSlice controller makes for `web-leader` once someone gives it a
+   * selector: the Service's labels copied (zen-lead's), its own managed-by, `web-leader` as its
+   * controller, every selected pod.
+   */
+  function builtInSlice(h: Harness, owner = "web-leader", ownerUid?: string) {
+    const leader = h
+      .objects()
+      .find((o) => o.kind === "Service" && (o.raw as Json).metadata.name === "web-leader");
+    const uid = ownerUid ?? ((leader?.raw as Json | undefined)?.metadata.uid as string);
+    const slice = sliceJson("web-leader-8qr7d", {
+      owner: { name: owner, uid },
+      endpoints: ["web-0", "web-1"].map((pod, i) => ({
+        addresses: [`10.0.0.${i + 1}`],
+        conditions: { ready: true },
+        targetRef: { kind: "Pod", name: pod, namespace: "default", uid: `uid-pod-default-${pod}` },
+      })),
+    }) as Json;
+    slice.metadata.labels["endpointslice.kubernetes.io/managed-by"] = "endpointslice-controller.k8s.io";
+    slice.metadata.labels["kubernetes.io/service-name"] = "web-leader";
+    return slice;
+  }
+
+  it("deletes the slice another controller made for its leader Service, first, and reads no leader from it", () => {
+    const { h } = cluster([
+      ["web-0", { created: 1, ips: ["10.0.0.1"] }],
+      ["web-1", { created: 2, ips: ["10.0.0.2"] }],
+    ]);
+    const actions = h.upsert("EndpointSlice", builtInSlice(h));
+    expect(writesOf(actions)).toEqual([
+      expect.objectContaining({
+        type: "delete",
+        kind: "EndpointSlice",
+        name: "web-leader-8qr7d",
+        stray: true,
+      }),
+    ]);
+    // A restart while it still exists: the leader is read from zen-lead's own slice, nothing moves.
+    const restarted = harness();
+    restarted.at(200);
+    for (const o of h.objects()) restarted.upsert(o.kind, o.raw);
+    const first = restarted.sync();
+    expect(restarted.decision("default/web")?.leader?.podName).toBe("web-0");
+    expect(writesOf(first)).toEqual([
+      expect.objectContaining({ type: "delete", name: "web-leader-8qr7d", stray: true }),
+    ]);
+  });
+
+  it("leaves alone a slice with zen-lead's labels whose controller is not its leader Service (by uid)", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    // An earlier leader Service of the same name (the garbage collector's), and an unrelated one.
+    expect(writesOf(h.upsert("EndpointSlice", builtInSlice(h, "web-leader", "uid-earlier")))).toEqual([]);
+    h.upsert("Service", serviceJson("other", { annotations: {}, uid: "uid-other" }));
+    expect(writesOf(h.upsert("EndpointSlice", builtInSlice(h, "other", "uid-other")))).toEqual([]);
+  });
+
   it("waits for the garbage collector when the leader objects belong to an earlier Service of the same name", () => {
     const { h } = cluster([["web-0", { created: 1 }]]);
     // `web` deleted and created again: a new uid; the old leader objects still name the old one.
@@ -850,7 +909,8 @@ describe("leading: only the Lease holder writes and announces", () => {
     expect(waiting).toEqual([]);
     h.upsert("Pod", podJson("web-0", { created: 1, ready: false }));
     const young = h.upsert("Pod", podJson("web-1", { created: 2, readySince: 100 }));
-    expect(young).toEqual([{ type: "wake", source: "default/web", at: 400_000 }]);
+    expect(young).toEqual([]);
+    expect(h.timer("default/web")).toBe(400_000);
   });
 
   it("on taking over, writes what the cluster needs and announces it against what the cluster shows", () => {
@@ -968,6 +1028,24 @@ describe("bad input", () => {
       message: expect.stringMatching(/^status\.conditions: expected /),
     });
   });
+
+  it("reports a pod that is malformed in a list once, not again at each relist", () => {
+    const { h } = cluster([["web-1", { created: 2 }]]);
+    const broken = podJson("web-0", { created: 1 }) as { status: Record<string, unknown> };
+    broken.status = { ...broken.status, conditions: "ready" };
+    const relist = () =>
+      h.send({
+        type: "resync",
+        kind: "Pod",
+        objects: [decodePod(broken), decodePod(podJson("web-1", { created: 2 }))],
+      });
+    const reports = (actions: readonly Action[]) => actions.filter((a) => a.type === "report");
+    expect(reports(relist())).toMatchObject([{ object: "Pod default/web-0", reason: "DecodeFailed" }]);
+    expect(reports(relist())).toEqual([]);
+    // Broken another way: a new fault, said again.
+    broken.status = { ...broken.status, conditions: [], phase: 7 };
+    expect(reports(relist())).toMatchObject([{ object: "Pod default/web-0" }]);
+  });
 });
 
 describe("relists", () => {
@@ -1003,9 +1081,22 @@ describe("regressions found by the property tests", () => {
     h.at(100);
     h.upsert("Pod", podJson("web-0", { created: 1 }));
     h.upsert("Service", serviceJson("web"));
-    const lost = h.sync();
-    expect(lost).toContainEqual({ type: "wake", source: "default/web", at: 130_000 });
+    h.sync();
+    expect(h.timer("default/web")).toBe(130_000);
     expect(writesOf(h.at(129))).toEqual([]);
+    expect(writesOf(h.at(131))).toHaveLength(2);
+  });
+
+  it("keeps a lost write's retry when an event in between changes no decision", () => {
+    const h = harness();
+    h.at(100);
+    h.upsert("Pod", podJson("web-0", { created: 1 }));
+    h.upsert("Service", serviceJson("web"));
+    h.sync();
+    h.at(110);
+    // Another member turns up NotReady: the source is decided again, to the same leader.
+    expect(writesOf(h.upsert("Pod", podJson("web-1", { created: 2, ready: false })))).toEqual([]);
+    expect(h.timer("default/web")).toBe(130_000);
     expect(writesOf(h.at(131))).toHaveLength(2);
   });
 
@@ -1035,11 +1126,8 @@ describe("regressions found by the property tests", () => {
     h.upsert("Pod", podJson("web-new", { created: 9 }));
     h.upsert("Service", svc);
     h.settle(h.sync());
-    expect(h.upsert("Pod", podJson("web-old", { created: 1, readySince: 100 }))).toContainEqual({
-      type: "wake",
-      source: "default/web",
-      at: 130_000,
-    });
+    h.upsert("Pod", podJson("web-old", { created: 1, readySince: 100 }));
+    expect(h.timer("default/web")).toBe(130_000);
     expect(endpointPod(h.at(130))).toBe("web-old");
   });
 

@@ -41,6 +41,10 @@ export interface Decision {
   /** Ready candidates among the Service's pods. */
   readonly candidates: number;
   readonly warnings: readonly Warning[];
+  /**
+   * When this decision must be made again although nothing changes (epoch ms): the earliest time a
+   * pod waiting out `min-ready-duration` becomes eligible. The source's timer (timers.ts) holds it.
+   */
   readonly wakeAt?: number;
   /** Objects wanted. Undefined: make no writes at all (the source itself could not be read). */
   readonly desired: readonly DesiredObject[] | undefined;
@@ -55,6 +59,11 @@ export interface Inflight {
   readonly desired: DesiredObject | undefined;
   /** When it was asked for, epoch ms. */
   readonly at: number;
+  /**
+   * When the same write may be asked for again, epoch ms (`at` plus the suppression window, which
+   * doubles with `repeats`); the source's timer wakes it then (timers.ts).
+   */
+  readonly retryAt: number;
   /** The observed object it was planned against (undefined: nothing was observed, a create). */
   readonly basis: OwnedView | undefined;
   /** How often this same write was asked for again against the same observation (0: once). */
@@ -63,6 +72,11 @@ export interface Inflight {
 
 export type KeySet = PersistentMap<true>;
 
+/**
+ * Everything `step` knows, as an immutable record: build it with `initialState`, change it only
+ * through `step`/`advance` (which return a new one and leave this one valid). Times are epoch ms
+ * taken from events (`tick`), never from a clock. Keys are `namespace/name` unless said otherwise.
+ */
 export interface State {
   /** The time of the latest event, epoch ms. */
   readonly now: number;
@@ -102,8 +116,6 @@ export interface State {
   readonly nextTimerAt: number;
   /** `Kind:namespace/name` -> the last write asked for it, until it is observed. */
   readonly inflight: PersistentMap<Inflight>;
-  /** Sources whose decision this step may have changed. */
-  readonly touched: readonly string[];
 }
 
 /** Key of a decode failure in `State.failures`: `Kind:namespace/name` (`key` is the object key). */
@@ -116,6 +128,13 @@ export function failureOf(state: State, kind: Kind, key: string): DecodeFailure 
   return state.failures.size === 0 ? undefined : mapGet(state.failures, failureKey(kind, key));
 }
 
+/** The pod `namespace/name` in the state's view, if it has one. */
+export function podOf(state: State, namespace: string, name: string): PodView | undefined {
+  const pods = mapGet(state.pods, namespace);
+  return pods === undefined ? undefined : mapGet(pods, name);
+}
+
+/** An empty state at `now` (epoch ms; default 0): nothing listed, leading, no decisions, no timers. */
 export function initialState(now = 0): State {
   return {
     now,
@@ -134,6 +153,5 @@ export function initialState(now = 0): State {
     timers: emptyMap(),
     nextTimerAt: Number.POSITIVE_INFINITY,
     inflight: emptyMap(),
-    touched: [],
   };
 }

@@ -10,7 +10,7 @@ import { isCandidate } from "./elect.ts";
 import { deepEqual } from "./equal.ts";
 import { type ClusterEvent, REQUIRED_KINDS } from "./events.ts";
 import { ANNOTATION_PREFIX, selectorMatches } from "./labels.ts";
-import { ownedKey, servedSource } from "./ownership.ts";
+import { ownedKey, servedSource, strayFor } from "./ownership.ts";
 import {
   emptyMap,
   mapEntries,
@@ -32,6 +32,7 @@ import {
   unindexSource,
 } from "./selector-index.ts";
 import { type Decision, failureKey, failureOf, type State } from "./state.ts";
+import { takeDue, timerFor, withTimer } from "./timers.ts";
 import {
   type Decoded,
   type EndpointSliceView,
@@ -169,6 +170,11 @@ function reclaim(
   if (newClaim !== undefined) d.claims = addKey(d.claims, newClaim, key, true);
 }
 
+/** The source an object is indexed under in `owned`: the one it serves, or whose leader Service a stray slice serves. */
+function indexedSource(view: ServiceView | EndpointSliceView): string | undefined {
+  return servedSource(view) ?? (view.kind === "EndpointSlice" ? strayFor(view) : undefined);
+}
+
 function reindexOwned(
   d: Draft,
   objKey: string,
@@ -176,8 +182,8 @@ function reindexOwned(
   next: ServiceView | EndpointSliceView | undefined,
   touched: Touched,
 ) {
-  const oldSource = old === undefined ? undefined : servedSource(old);
-  const newSource = next === undefined ? undefined : servedSource(next);
+  const oldSource = old === undefined ? undefined : indexedSource(old);
+  const newSource = next === undefined ? undefined : indexedSource(next);
   if (oldSource !== newSource) {
     if (oldSource !== undefined) d.owned = removeKey(d.owned, oldSource, objKey);
     if (newSource !== undefined) d.owned = addKey(d.owned, newSource, objKey, true);
@@ -484,6 +490,7 @@ function resync(d: Draft, kind: Kind, objects: readonly Decoded[], touched: Touc
   for (const o of objects) upsert(d, o, touched);
 }
 
+/** Whether every kind in `REQUIRED_KINDS` has been listed, so that decisions are made. */
 export function isSynced(state: State): boolean {
   return REQUIRED_KINDS.every((k) => state.synced.has(k));
 }
@@ -517,16 +524,10 @@ function setLeading(d: Draft, leading: boolean, touched: Touched) {
 }
 
 function fireTimers(d: Draft, touched: Touched) {
-  if (d.now < d.nextTimerAt) return;
-  let next = Number.POSITIVE_INFINITY;
-  for (const [source, at] of mapEntries(d.timers)) {
-    if (at > d.now) next = Math.min(next, at);
-    else {
-      d.timers = mapRemove(d.timers, source);
-      touched.add(source);
-    }
-  }
-  d.nextTimerAt = next;
+  const { due, table } = takeDue(d, d.now);
+  d.timers = table.timers;
+  d.nextTimerAt = table.nextTimerAt;
+  for (const source of due) touched.add(source);
 }
 
 function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
@@ -539,12 +540,9 @@ function redecide(d: Draft, source: string, touched: Touched): DecisionChange {
     d.decisions =
       decision === undefined ? mapRemove(d.decisions, source) : mapSet(d.decisions, source, decision);
   }
-  if (decision?.wakeAt === undefined) {
-    if (d.timers.size !== 0) d.timers = mapRemove(d.timers, source);
-  } else {
-    d.timers = mapSet(d.timers, source, decision.wakeAt);
-    d.nextTimerAt = Math.min(d.nextTimerAt, decision.wakeAt);
-  }
+  const table = withTimer(d, source, timerFor(d, source, decision));
+  d.timers = table.timers;
+  d.nextTimerAt = table.nextTimerAt;
   return { source, before, after: decision };
 }
 
@@ -556,25 +554,40 @@ export interface DecisionChange {
 }
 
 const NO_CHANGES: readonly DecisionChange[] = [];
-const NO_TOUCHED: readonly string[] = [];
 
 /**
- * step(state, event) -> state: the next state; `state` is left as it was. See the module comment.
+ * The fold: the state after `event`. `state` is never mutated and stays valid (old states can be
+ * kept, compared, folded again); the result shares every part the event did not touch.
+ *
+ * - `upsert`/`delete`/`resync` update the views and indexes; a `resync` (a relist) also removes
+ *   objects of its kind missing from the list. An object that cannot be decoded is recorded in
+ *   `failures` (a Service's failure freezes its source; a pod's takes it out of the candidates).
+ * - `synced`/`resync` mark a kind listed; once all of `REQUIRED_KINDS` are, every source is decided.
+ *   Before that, nothing is (decisions would rest on half a cluster).
+ * - `tick` moves `now` (epoch ms) and fires the timers due (timers.ts); before `nextTimerAt` it
+ *   costs nothing.
+ * - `leadership` sets `leading`; gaining it forgets in-flight writes and decides every source again.
+ *
+ * Then each source the event touched is decided again (`decideAfter`). Never throws on any event
+ * the types allow. Writes and Events are `advance`'s (reconcile.ts), not step's.
  */
 export function step(state: State, event: ClusterEvent): State {
   return stepWithChanges(state, event).state;
 }
 
-/** `step`, also returning each touched source's decision before and after (in `touched` order). */
+/**
+ * `step`, also returning each touched source's decision before and after, in the order they were
+ * touched (empty before the initial lists are in, and for a tick with no timer due).
+ */
 export function stepWithChanges(
   state: State,
   event: ClusterEvent,
 ): { readonly state: State; readonly changes: readonly DecisionChange[] } {
   // Time passing with no timer due (before every event, in the operator) touches nothing.
   if (event.type === "tick" && event.now < state.nextTimerAt) {
-    return { state: { ...state, now: event.now, touched: NO_TOUCHED }, changes: NO_CHANGES };
+    return { state: event.now === state.now ? state : { ...state, now: event.now }, changes: NO_CHANGES };
   }
-  const d: Draft = { ...state, touched: NO_TOUCHED };
+  const d: Draft = { ...state };
   const touched = new Touched();
   switch (event.type) {
     case "tick":
@@ -599,10 +612,9 @@ export function stepWithChanges(
       break;
   }
   if (touched.size === 0) return { state: d, changes: NO_CHANGES };
-  d.touched = [...touched];
   // Before the initial lists are in, decisions would rest on half a cluster: wait for sync.
   if (!isSynced(d)) return { state: d, changes: NO_CHANGES };
   const changes: DecisionChange[] = [];
-  for (const source of d.touched) changes.push(redecide(d, source, touched));
+  for (const source of touched) changes.push(redecide(d, source, touched));
   return { state: d, changes };
 }

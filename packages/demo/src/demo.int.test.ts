@@ -4,9 +4,9 @@
  * only its own cluster's life cycle around this (run by hand: `./scripts/demo --down`). No timing
  * is asserted: the failover's duration is printed, not judged.
  */
-import { CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { startNode } from "@zen-lead/dataplane";
-import { clusterConfig, testNamespace } from "@zen-lead/test-cluster";
+import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { describe, expect, it } from "vitest";
 import { runDemoOn } from "./demo.ts";
 
@@ -43,6 +43,17 @@ describe("runDemoOn", () => {
       .map((p) => p.metadata?.name);
     expect(names).toContain(result.newLeader);
     expect(names).not.toContain(result.oldLeader);
+
+    // Both elections are Events on the Service, as `zen-lead run` records them (written a moment
+    // after the writes that publish them: wait for the second).
+    const changes = await waitFor("the demo's LeaderChanged Events", async () => {
+      const list = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
+      const found = list.items.filter(
+        (e) => e.reason === "LeaderChanged" && e.regarding?.name === "my-controller",
+      );
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(changes.map((e) => e.note)).toContainEqual(expect.stringContaining(`to ${result.newLeader}`));
   });
 
   it("with a data-plane node, shows who answers my-controller-leader before and after, and the client-observed time", async () => {

@@ -26,7 +26,7 @@ import {
 } from "@kubernetes/client-node";
 import { ANNOTATIONS } from "@zen-lead/core";
 import type { DataplaneNode, Probe, ProbeResult } from "@zen-lead/dataplane";
-import { type Controller, startController } from "@zen-lead/k8s-adapter";
+import { type Controller, createEventRecorder, kubeEventSink, startController } from "@zen-lead/k8s-adapter";
 import { sleep, waitFor } from "@zen-lead/test-cluster/wait";
 
 /** A bad flag: main.ts prints its one line and exits 2. */
@@ -54,7 +54,8 @@ controller-manager, scheduler and kwok's fake nodes, all on 127.0.0.1):
 
   --keep    leave the cluster up at the end (the default): the kubeconfig path and the
             tools/cluster/down.sh command are printed. The controller stops when the demo exits.
-  --down    tear the cluster down at the end (also on an error or Ctrl-C)
+  --down    tear this run's cluster down at the end (also on an error or Ctrl-C); a
+            cluster an earlier run left up is stopped by the command that run printed
 
 Exit 0 on success; 1 with one line giving the reason on failure; 2 on a bad flag.`;
 
@@ -171,10 +172,13 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
   };
   const { namespace, print, traffic } = run;
   await recreateNamespace(run);
+  // The Events `zen-lead run` records, so `kubectl get events` shows the demo's elections too.
+  const recorder = createEventRecorder({ sink: kubeEventSink(kc), instance: "zen-lead-demo" });
   const controller: Controller = startController({
     kc,
     namespaces: [namespace],
     onEvent: (event) => {
+      recorder.record(event);
       if (event.leaderChange !== undefined) print(`  [zen-lead] ${event.note}`);
     },
   });
@@ -222,6 +226,7 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
     watcher?.stop();
     await probe?.stop().catch(() => undefined);
     await controller.stop();
+    recorder.close();
   }
 }
 

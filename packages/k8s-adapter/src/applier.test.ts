@@ -286,7 +286,7 @@ describe("the applier's queue", () => {
 
   it("ignores actions that are not writes", () => {
     const a = applier();
-    a.submit({ type: "wake", source: "svc", at: 5 });
+    a.submit({ type: "report", reason: "DecodeFailed", object: "Pod default/x", message: "bad" });
     expect(a.size).toEqual({ pending: 0, inFlight: 0 });
   });
 });

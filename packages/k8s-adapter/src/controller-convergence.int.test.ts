@@ -242,6 +242,81 @@ describe("owned objects converge whatever another writer did", () => {
   });
 });
 
+describe("another controller's EndpointSlice for the leader Service", () => {
+  const slicesOf = async (service: string) =>
+    (
+      (await request(kc, "GET", `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`, {
+        query: { labelSelector: `kubernetes.io/service-name=${service}` },
+      })) as { items: Json[] }
+    ).items;
+  const managedBy = (o: Json) => meta(o).labels?.["endpointslice.kubernetes.io/managed-by"];
+
+  it("is deleted: the built-in controller's slice made while someone had given the leader Service a selector", async () => {
+    const leader = await get(servicePath("web-leader"));
+    // What the built-in EndpointSlice controller writes (it copies the Service's labels).
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: "app=conv" });
+    const stray = (await request(
+      kc,
+      "POST",
+      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+      {
+        body: {
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          metadata: {
+            generateName: "web-leader-",
+            labels: {
+              ...(meta(leader).labels as Json),
+              "kubernetes.io/service-name": "web-leader",
+              "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            },
+            ownerReferences: [
+              {
+                apiVersion: "v1",
+                kind: "Service",
+                name: "web-leader",
+                uid: meta(leader).uid,
+                controller: true,
+              },
+            ],
+          },
+          addressType: "IPv4",
+          endpoints: pods.items.map((p) => ({
+            addresses: [p.status?.podIP ?? "10.244.0.9"],
+            conditions: { ready: true },
+            targetRef: { kind: "Pod", name: p.metadata?.name, namespace, uid: p.metadata?.uid },
+          })),
+          ports: [{ name: "web", port: 8080, protocol: "TCP" }],
+        },
+      },
+    )) as Json;
+    await waitFor("the stray slice deleted", async () =>
+      (await slicesOf("web-leader")).some((o) => meta(o).name === meta(stray).name) ? undefined : true,
+    );
+    const deleted = results.find((r) => r.action.name === meta(stray).name);
+    expect(deleted).toMatchObject({ status: "deleted", action: { type: "delete", stray: true } });
+    // zen-lead's own slice and leader are untouched.
+    expect((await slicesOf("web-leader")).map(managedBy)).toEqual(["controller.zen-lead.io"]);
+  });
+
+  it("leaves none behind after a plain update gives the leader Service a selector", async () => {
+    await EDITS.update(servicePath("web-leader"), { spec: { selector: { app: "conv" } } });
+    await waitFor("the selector taken back", async () =>
+      spec(await get(servicePath("web-leader"))).selector === undefined ? true : undefined,
+    );
+    // The built-in controller may have written its slice meanwhile: within moments only zen-lead's
+    // remains, and stays the only one.
+    await waitFor("only zen-lead's slice for web-leader", async () => {
+      const slices = await slicesOf("web-leader");
+      return slices.length === 1 && managedBy(slices[0] as Json) === "controller.zen-lead.io"
+        ? true
+        : undefined;
+    });
+    await sleep(2_000);
+    expect((await slicesOf("web-leader")).map(managedBy)).toEqual(["controller.zen-lead.io"]);
+  });
+});
+
 describe("a write that cannot converge", () => {
   it("is said once as DriftNotCorrected, is not repeated as is, and never holds back another correction", async () => {
     // An admission policy that sets session affinity on `mad-leader` whatever anyone writes.

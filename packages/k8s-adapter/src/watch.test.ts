@@ -363,13 +363,11 @@ describe("watchKind", () => {
     sub.unsubscribe();
   });
 
-  it("selects zen-lead's own EndpointSlices by label", async () => {
+  it("selects the EndpointSlices labelled as zen-lead's (its own, and strays copying its leader Service's labels)", async () => {
     const sub = watchKind(kc, "EndpointSlice", { transport }).subscribe();
     await vi.advanceTimersByTimeAsync(0);
     expect(transport.last.path).toBe("/apis/discovery.k8s.io/v1/endpointslices");
-    expect(transport.last.query.labelSelector).toBe(
-      "endpointslice.kubernetes.io/managed-by=controller.zen-lead.io",
-    );
+    expect(transport.last.query.labelSelector).toBe("app.kubernetes.io/managed-by=zen-lead");
     expect(transport.lists[0]?.labelSelector).toBe(transport.last.query.labelSelector);
     sub.unsubscribe();
   });

@@ -28,7 +28,8 @@ import {
   decode,
   fromWatch,
   type Kind,
-  SLICE_MANAGED_BY,
+  LABELS,
+  MANAGED_BY,
   type WatchType,
 } from "@zen-lead/core";
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from "rxjs";
@@ -36,8 +37,13 @@ import { ApiError, openStream, type Query, request, serverHealth, statusOf } fro
 import type { WatchLiveness } from "./liveness.ts";
 import type { ServerHealth } from "./server-health.ts";
 
-/** zen-lead watches only its own EndpointSlices. */
-export const SLICE_SELECTOR = `endpointslice.kubernetes.io/managed-by=${SLICE_MANAGED_BY}`;
+/**
+ * The EndpointSlices zen-lead watches: those labelled `app.kubernetes.io/managed-by: zen-lead` —
+ * its own, and the stray slices the built-in controller makes for a leader Service someone gave a
+ * selector (it copies the Service's labels onto them: core `strayFor`). Other slices (every
+ * Service's in the cluster) are never listed.
+ */
+export const SLICE_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;
 
 interface Resource {
   readonly prefix: string;

@@ -18,13 +18,12 @@ import {
   type ClusterEvent,
   DEFAULT_OPTIONS,
   type Decision,
+  type DecisionChange,
   type Decoded,
   type EndpointSliceView,
   isCandidate,
   isFailure,
-  isSynced,
   type Kind,
-  mapEntries,
   mapGet,
   type PodView,
   reconcileActions,
@@ -223,7 +222,7 @@ class Engine implements SimulationRun {
       .pipe(
         reconcileActions({
           scheduler: this.#clock.scheduler,
-          onState: (s) => this.#guard(() => this.#onState(s)),
+          onState: (s, changes) => this.#guard(() => this.#onState(s, changes)),
         }),
       )
       .subscribe({
@@ -272,19 +271,10 @@ class Engine implements SimulationRun {
     this.#send({ type: "resync", kind, objects }, origin);
   }
 
-  #onState(state: State): void {
-    const previous = this.#state;
+  #onState(state: State, changes: readonly DecisionChange[]): void {
     this.#state = state;
-    // Before the initial lists are in, nothing is decided (touched sources have no decision yet).
-    if (!isSynced(state)) return;
     const at = this.#clock.frame;
-    const sources = new Set(state.touched);
-    // Timers that fired in the tick the operator folds in before an event: their sources changed too.
-    if (previous !== undefined && previous.now !== state.now && previous.nextTimerAt <= state.now) {
-      for (const [source, due] of mapEntries(previous.timers)) if (due <= state.now) sources.add(source);
-    }
-    for (const source of sources) {
-      const decision = mapGet(state.decisions, source);
+    for (const { source, after: decision } of changes) {
       this.#trace.decision(source, decision, at);
       const problem = leaderCandidateViolation(state, decision);
       if (problem !== undefined) {
@@ -313,8 +303,8 @@ class Engine implements SimulationRun {
           }
           break;
         }
-        case "wake":
         case "report":
+          this.#trace.decodeFailure(action.object, action.reason, action.message, at);
           break;
       }
     }
@@ -572,11 +562,13 @@ class Engine implements SimulationRun {
       services: trace.services(endAt),
       writes: trace.writes(),
       violations: trace.violations(),
+      decodeFailures: trace.decodeFailures(),
       stats: {
         events: this.#events,
         writes: trace.writeCount,
         failedWrites: trace.failedWrites,
         failovers: trace.failoverCount,
+        decodeFailures: trace.decodeFailureCount,
         ...(latency !== undefined ? { failoverLatencyMs: latency } : {}),
       },
       ...(omitted !== undefined ? { omitted } : {}),

@@ -20,6 +20,7 @@ export {
   type ApiObject,
   type ClusterChange,
   DEFAULT_API_BEHAVIOUR,
+  type DecodeFailureRecord,
   type Failover,
   type LeadershipPeriod,
   type PodAction,

@@ -14,8 +14,8 @@ import {
   mapEntries,
   mapGet,
   type OwnedView,
-  type PodView,
   plan,
+  podOf,
   SLICE_MANAGED_BY,
   type State,
   servedSource,
@@ -44,12 +44,6 @@ export function sliceEndpointsViolation(stored: StoredObject): string | undefine
     return undefined;
   const names = slice.endpoints.map((e) => e.podName ?? e.addresses.join(",")).join(", ");
   return `EndpointSlice ${stored.key} holds ${slice.endpoints.length} endpoints (${names})`;
-}
-
-/** The pod `namespace/name` in the controller's view, if it has one. */
-function podOf(state: State, namespace: string, name: string): PodView | undefined {
-  const pods = mapGet(state.pods, namespace);
-  return pods === undefined ? undefined : mapGet(pods, name);
 }
 
 /** (b): the message when a decision's leader is not a candidate in the state that decided it. */

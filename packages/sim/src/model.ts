@@ -225,6 +225,27 @@ export interface Violation {
   readonly message: string;
 }
 
+/**
+ * An object the controller could not decode, from the core's `report` actions (ReportAction):
+ * one record per run of reports of one object with one message — a report with the message of the
+ * object's latest record extends that record (`count`, `lastAt`), another message starts a new
+ * one. A Service's decode failure is a Warning on the Service instead (ServiceReport.warnings).
+ */
+export interface DecodeFailureRecord {
+  /** When the controller first reported it (virtual ms). */
+  readonly at: number;
+  /** The object as the core names it: `Pod default/web-0`, `Node node-1`, `Pod (unnamed)`. */
+  readonly object: string;
+  /** Why (a ReportAction reason: `DecodeFailed`). */
+  readonly reason: string;
+  /** What is wrong with it, one line (the core decoder's; it may quote the object's content). */
+  readonly message: string;
+  /** How many reports the record stands for (each a watch event delivering the object), ≥ 1. */
+  readonly count: number;
+  /** When the controller last reported it (virtual ms; `at` when reported once). */
+  readonly lastAt: number;
+}
+
 /** What a run reports: deterministic for the same Simulation (JSON schema: docs/simulator.md). */
 export interface SimReport {
   readonly formatVersion: 1;
@@ -238,11 +259,15 @@ export interface SimReport {
   readonly services: readonly ServiceReport[];
   readonly writes: readonly WriteRecord[];
   readonly violations: readonly Violation[];
+  /** Objects the controller could not decode, by first report (bounded by the run's limits). */
+  readonly decodeFailures: readonly DecodeFailureRecord[];
   readonly stats: {
     readonly events: number;
     readonly writes: number;
     readonly failedWrites: number;
     readonly failovers: number;
+    /** The controller's `report` actions (DecodeFailed), every one, listed or not. */
+    readonly decodeFailures: number;
     /** Over every failover whose slice was published (including any left out of the lists). */
     readonly failoverLatencyMs?: {
       readonly count: number;
@@ -266,8 +291,13 @@ export const OMISSION_KEYS = [
   "pods",
   "readyIntervals",
   "writes",
+  "decodeFailures",
   "violations",
 ] as const;
 
-/** Counts of list items the report left out (each list keeps its first items up to a limit). */
+/**
+ * Counts of list items the report left out (each list keeps its first items up to a limit);
+ * `decodeFailures` counts reports, not records (a record left out cannot be tracked in bounded
+ * memory), so the listed records' counts plus it make `stats.decodeFailures`.
+ */
 export type ReportOmissions = Readonly<Record<(typeof OMISSION_KEYS)[number], number>>;

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { runSimulation } from "./engine.ts";
 import { type LogRecord, parseEventLog, syntheticLog } from "./event-log/index.ts";
 import { replayEventLog, replayRecords, simulationFromLog } from "./replay.ts";
+import { renderHtml } from "./report/html.ts";
 import { renderJson } from "./report-json.ts";
+import { renderText } from "./report-text.ts";
+import { compareRuns } from "./what-if/comparison.ts";
+import { renderComparisonText } from "./what-if/comparison-text.ts";
+import { LogRewriter, parseOverrides } from "./what-if/overrides.ts";
 
 const HEADER =
   '{"format":"zen-lead/event-log","version":1,"recordedAt":"2025-01-01T00:00:00Z","source":{"cluster":"kind-zen","namespaces":["default"],"recorder":"zen-lead 0.1.0"}}';
@@ -146,5 +151,134 @@ describe("replaying a synthetic log", () => {
       }
       expect(renderJson(await replayEventLog(streamed.header, batches()))).toBe(expected);
     }
+  });
+});
+
+describe("replaying a log with a malformed pod", () => {
+  // Something (a webhook, an API server bug) mangles pod b's JSON twice the same way, then another
+  // way, then it is readable again. `b` is younger than `a`, so `a` leads throughout.
+  const mangled = (rv: string, change: (p: ReturnType<typeof pod>) => object) =>
+    change(pod("b", true, rv, "2024-12-31T23:30:00Z"));
+  const badConditions = (p: ReturnType<typeof pod>) => ({
+    ...p,
+    status: { ...p.status, conditions: `<b>&"'` },
+  });
+  const badCreated = (p: ReturnType<typeof pod>) => ({
+    ...p,
+    metadata: { ...p.metadata, creationTimestamp: "yesterday" },
+  });
+  const lines = log([
+    { t: 0, kind: "Service", type: "RELIST_START" },
+    { t: 0, kind: "Service", type: "ADDED", object: svc() },
+    { t: 0, kind: "Service", type: "RELIST_END" },
+    { t: 1, kind: "Pod", type: "RELIST_START" },
+    { t: 1, kind: "Pod", type: "ADDED", object: pod("a", true, "10") },
+    { t: 1, kind: "Pod", type: "ADDED", object: pod("b", true, "11", "2024-12-31T23:30:00Z") },
+    { t: 1, kind: "Pod", type: "RELIST_END" },
+    { t: 5_000, kind: "Pod", type: "MODIFIED", object: mangled("12", badConditions) },
+    { t: 6_000, kind: "Pod", type: "MODIFIED", object: mangled("13", badConditions) },
+    { t: 7_000, kind: "Pod", type: "MODIFIED", object: mangled("14", badCreated) },
+    { t: 8_000, kind: "Pod", type: "MODIFIED", object: pod("b", true, "15", "2024-12-31T23:30:00Z") },
+  ]);
+  const replay = (options: Parameters<typeof replayRecords>[2] = {}) => {
+    const { header, records } = parseEventLog(lines);
+    return replayRecords(header, records, options);
+  };
+
+  it("reports each object and message once, with how often and until when, in time order", () => {
+    const report = replay();
+    expect(report.decodeFailures).toEqual([
+      {
+        at: 5_005,
+        object: "Pod default/b",
+        reason: "DecodeFailed",
+        message: expect.stringMatching(/^status\.conditions: .*got "<b>&\\"'"$/),
+        count: 2,
+        lastAt: 6_005,
+      },
+      {
+        at: 7_005,
+        object: "Pod default/b",
+        reason: "DecodeFailed",
+        message: "metadata.creationTimestamp: expected an RFC 3339 time",
+        count: 1,
+        lastAt: 7_005,
+      },
+    ]);
+    expect(report.stats.decodeFailures).toBe(3);
+    // The pod was never the leader: nothing else changes, nothing breaks.
+    expect(report.services[0]?.failovers.map((f) => f.to)).toEqual(["a"]);
+    expect(report.violations).toEqual([]);
+  });
+
+  it("shows them in the text, JSON and HTML reports, the same bytes every time", () => {
+    const report = replay();
+    const text = renderText(report);
+    expect(text).toMatch(/^ {2}\d+ events, \d+ writes \(0 failed\), 1 leader change, 3 decode failures$/m);
+    const section = text.slice(text.indexOf("Decode failures ("), text.indexOf("\nViolations"));
+    expect(section.split("\n")).toEqual([
+      "Decode failures (3 reports)",
+      expect.stringMatching(
+        /^ {4}\+5\.005s {6}Pod default\/b {2}DecodeFailed: status\.conditions: .* {2}\(2 times, last \+6\.005s\)$/,
+      ),
+      "    +7.005s      Pod default/b  DecodeFailed: metadata.creationTimestamp: expected an RFC 3339 time",
+      "",
+    ]);
+
+    const json = JSON.parse(renderJson(report));
+    expect(json.stats.decodeFailures).toBe(3);
+    expect(json.decodeFailures.map((d: object) => Object.keys(d))).toEqual([
+      ["at", "object", "reason", "message", "count", "lastAt"],
+      ["at", "object", "reason", "message", "count", "lastAt"],
+    ]);
+    expect(json.decodeFailures[1]).toEqual(report.decodeFailures[1]);
+
+    const html = renderHtml(report);
+    expect(html).toContain(`<h2>Decode failures: 3 reports</h2>`);
+    expect(html).toContain(
+      "<td>+7.005s</td><td>+7.005s</td><td>1</td><td>Pod default/b</td><td>DecodeFailed</td><td>metadata.creationTimestamp: expected an RFC 3339 time</td>",
+    );
+    // The log's content is escaped, and a cross marks the pod's lane where it could not be read.
+    expect(html).not.toContain(`<b>&"'`);
+    expect(html).toContain(`got &quot;&lt;b&gt;&amp;\\&quot;&#39;&quot;</td>`);
+    expect(html.match(/<g class="decode-failure" data-at="\d+" data-object="Pod default\/b">/g)).toHaveLength(
+      2,
+    );
+    expect(html).toContain(
+      `<li class="warn"><span class="v">3</span><span class="k">decode failures</span></li>`,
+    );
+
+    const again = replay();
+    expect(renderText(again)).toBe(text);
+    expect(renderJson(again)).toBe(renderJson(report));
+    expect(renderHtml(again)).toBe(html);
+    const { header, records } = parseEventLog(lines);
+    expect(renderJson(runSimulation(simulationFromLog(header, records)))).toBe(renderJson(report));
+  });
+
+  it("keeps the list within its limit and counts the reports it leaves out", () => {
+    const report = replay({ limits: { decodeFailures: 1 } });
+    expect(report.decodeFailures.map((d) => [d.at, d.count])).toEqual([[5_005, 2]]);
+    expect(report.omitted?.decodeFailures).toBe(1);
+    expect(report.stats.decodeFailures).toBe(3);
+    const text = renderText(report);
+    expect(text).toContain("    … 1 more decode-failure reports not listed (report limits)\n");
+    expect(text).toContain("Not listed (report limits; the stats count them): 1 decodeFailures\n");
+  });
+
+  it("counts them per run in a what-if comparison", () => {
+    const overrides = parseOverrides(["web:sticky=true"]);
+    const rewriter = new LogRewriter(overrides);
+    const { header, records } = parseEventLog(lines);
+    const whatIf = replayRecords(
+      header,
+      [...records].map((r) => rewriter.record(r)),
+    );
+    const c = compareRuns(replay(), whatIf, overrides);
+    expect(c.totals.asRecorded.decodeFailures).toBe(3);
+    expect(c.totals.whatIf.decodeFailures).toBe(3);
+    expect(renderComparisonText(c)).toContain(
+      "\n  decode failures                        3             3             0\n",
+    );
   });
 });

@@ -6,6 +6,7 @@
  * (from `epochMs`) anchors them in UTC.
  */
 import type {
+  DecodeFailureRecord,
   Failover,
   LeadershipPeriod,
   PodLane,
@@ -38,6 +39,8 @@ const lane = (p: PodLane): Json => ({
 });
 const write = (w: WriteRecord) => pick(w, ["at", "verb", "kind", "object", "status", "source"]);
 const violation = (v: Violation) => pick(v, ["at", "invariant", "message"]);
+const decodeFailure = (d: DecodeFailureRecord) =>
+  pick(d, ["at", "object", "reason", "message", "count", "lastAt"]);
 /** A Service's totals, keys in the documented order. */
 export const totals = (t: ServiceTotals) => pick(t, ["leaderChanges", "failovers", "leaderlessMs", "writes"]);
 
@@ -70,6 +73,7 @@ export function reportJson(report: SimReport): Json {
       writes: stats.writes,
       failedWrites: stats.failedWrites,
       failovers: stats.failovers,
+      decodeFailures: stats.decodeFailures,
       ...(stats.failoverLatencyMs !== undefined
         ? { failoverLatencyMs: pick(stats.failoverLatencyMs, ["count", "min", "mean", "max"]) }
         : {}),
@@ -77,6 +81,7 @@ export function reportJson(report: SimReport): Json {
     services: report.services.map(service),
     writes: report.writes.map(write),
     violations: report.violations.map(violation),
+    decodeFailures: report.decodeFailures.map(decodeFailure),
     ...(report.omitted !== undefined
       ? {
           omitted: pick(report.omitted, OMISSION_KEYS),

@@ -1,10 +1,12 @@
 /**
  * The report for people: per source Service its leader timeline, failovers with their latency,
- * warnings and pods; then the writes and the violations. Plain text, one fact per line, in a fixed
- * order: the same report renders to the same bytes on any machine (no locale, no time zone; see
- * time-format.ts), so a rendered report can be diffed and kept as a golden file.
+ * warnings and pods; then the writes, the objects the controller could not decode, and the
+ * violations. Plain text, one fact per line, in a fixed order: the same report renders to the same
+ * bytes on any machine (no locale, no time zone; see time-format.ts), so a rendered report can be
+ * diffed and kept as a golden file.
  */
 import {
+  type DecodeFailureRecord,
   type Failover,
   OMISSION_KEYS,
   type ServiceReport,
@@ -19,6 +21,12 @@ function pad(text: string, width: number): string {
 
 function more(count: number | undefined, what: string): string[] {
   return count !== undefined && count > 0 ? [`    … ${count} more ${what} not listed (report limits)`] : [];
+}
+
+/** `+5.005s  Pod default/web-1  DecodeFailed: <message>`, with `(3 times, last +9.005s)` when repeated. */
+function decodeFailureLine(d: DecodeFailureRecord): string {
+  const repeated = d.count > 1 ? `  (${d.count} times, last ${formatOffset(d.lastAt)})` : "";
+  return `    ${pad(formatOffset(d.at), 11)}  ${d.object}  ${d.reason}: ${d.message}${repeated}`;
 }
 
 function failoverLine(f: Failover): string {
@@ -90,7 +98,7 @@ export function renderText(report: SimReport): string {
   lines.push(`  start ${at(0)}`);
   lines.push(`  end   ${at(report.endAt)}`);
   lines.push(
-    `  ${stats.events} events, ${stats.writes} writes (${stats.failedWrites} failed), ${stats.failovers} leader changes`,
+    `  ${plural(stats.events, "event")}, ${plural(stats.writes, "write")} (${stats.failedWrites} failed), ${plural(stats.failovers, "leader change")}, ${plural(stats.decodeFailures, "decode failure")}`,
   );
   const latency = stats.failoverLatencyMs;
   if (latency !== undefined) {
@@ -118,6 +126,11 @@ export function renderText(report: SimReport): string {
     );
   }
   lines.push(...more(omitted?.writes, "writes"));
+  lines.push("");
+  lines.push(`Decode failures (${plural(stats.decodeFailures, "report")})`);
+  if (report.decodeFailures.length === 0) lines.push("    none");
+  for (const d of report.decodeFailures) lines.push(decodeFailureLine(d));
+  lines.push(...more(omitted?.decodeFailures, "decode-failure reports"));
   lines.push("");
   lines.push("Violations");
   if (report.violations.length === 0) lines.push("    none");

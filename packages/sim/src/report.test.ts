@@ -73,7 +73,7 @@ describe("reports", () => {
       "zen-lead simulation: test (scenario, seed 1)",
       "  start +0.000s (2025-01-01T00:00:00.000Z)",
       "  end   +60.000s (2025-01-01T00:01:00.000Z)",
-      "  9 events, 4 writes (0 failed), 2 leader changes",
+      "  9 events, 4 writes (0 failed), 2 leader changes, 0 decode failures",
       "  publish latency over 2: min 7ms, mean 17ms, max 27ms",
       "  0 violations",
       "",
@@ -94,7 +94,7 @@ describe("reports", () => {
     expect(text).toContain(
       "    +10.027s     update  EndpointSlice  default/web-leader-ipv4  200  (for default/web)\n",
     );
-    expect(text.endsWith("Violations\n    none\n")).toBe(true);
+    expect(text.endsWith("Decode failures (0 reports)\n    none\n\nViolations\n    none\n")).toBe(true);
   });
 
   it("serialize to JSON with the documented keys in order, leaving out absent fields", () => {
@@ -112,7 +112,17 @@ describe("reports", () => {
       "services",
       "writes",
       "violations",
+      "decodeFailures",
     ]);
+    expect(Object.keys(json.stats)).toEqual([
+      "events",
+      "writes",
+      "failedWrites",
+      "failovers",
+      "decodeFailures",
+      "failoverLatencyMs",
+    ]);
+    expect(json.decodeFailures).toEqual([]);
     expect(json.startedAt).toBe("2025-01-01T00:00:00.000Z");
     expect(Object.keys(json.services[0])).toEqual([
       "service",

@@ -1,12 +1,14 @@
 /**
  * What a run records for its report, as it happens: per source Service the leadership periods,
  * failovers (with when their slice was published), warnings; pod lanes; every write; invariant
- * violations. Memory is bounded whatever the run's length: each list keeps its first items up to a
- * limit and counts the rest (`omitted`), while the stats count everything — so a replay of a
- * million-event log reports in constant memory, and a scenario (well under the limits) in full.
+ * violations; objects the controller could not decode. Memory is bounded whatever the run's
+ * length: each list keeps its first items up to a limit and counts the rest (`omitted`), while the
+ * stats count everything — so a replay of a million-event log reports in constant memory, and a
+ * scenario (well under the limits) in full.
  */
 import { type Decision, type LeaderChange, selectorMatches } from "@zen-lead/core";
 import {
+  type DecodeFailureRecord,
   type Failover,
   isFailedWrite,
   type LeadershipPeriod,
@@ -32,6 +34,8 @@ export interface ReportLimits {
   readonly pods: number;
   /** Ready intervals per pod lane. */
   readonly readyIntervals: number;
+  /** Decode-failure records (one per run of an object's reports with one message). */
+  readonly decodeFailures: number;
 }
 
 /** Generous enough that a scenario reports in full; a long replay's lists stay bounded. */
@@ -43,6 +47,7 @@ export const DEFAULT_LIMITS: ReportLimits = {
   warnings: 200,
   pods: 2_000,
   readyIntervals: 50,
+  decodeFailures: 1_000,
 };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -107,7 +112,13 @@ export class Trace {
     warnings: 0,
     pods: 0,
     readyIntervals: 0,
+    decodeFailures: 0,
   };
+  readonly #decodeFailures: Mutable<DecodeFailureRecord>[] = [];
+  /** Each object's latest listed decode-failure record, by the core's object name. */
+  readonly #lastDecodeFailure = new Map<string, Mutable<DecodeFailureRecord>>();
+  /** Every decode failure the controller reported, listed or not. */
+  decodeFailureCount = 0;
   /** Every write request that reached the API server, listed or not. */
   writeCount = 0;
   /** Of those, the ones that failed (`isFailedWrite`). */
@@ -244,6 +255,34 @@ export class Trace {
   violation(violation: Violation): void {
     if (this.#violations.length < this.#limits.violations) this.#violations.push(violation);
     else this.#omitted.violations++;
+  }
+
+  /**
+   * The controller reported an object it could not decode (a core ReportAction). The report
+   * extends the object's latest record when its message is the same; otherwise it starts a record,
+   * or, the list being full, is counted in `omitted` (as are the object's later reports).
+   */
+  decodeFailure(object: string, reason: string, message: string, at: number): void {
+    this.decodeFailureCount++;
+    const last = this.#lastDecodeFailure.get(object);
+    if (last !== undefined && last.message === message && last.reason === reason) {
+      last.count++;
+      last.lastAt = at;
+      return;
+    }
+    if (this.#decodeFailures.length >= this.#limits.decodeFailures) {
+      this.#omitted.decodeFailures++;
+      this.#lastDecodeFailure.delete(object);
+      return;
+    }
+    const record = { at, object, reason, message, count: 1, lastAt: at };
+    this.#decodeFailures.push(record);
+    this.#lastDecodeFailure.set(object, record);
+  }
+
+  /** The listed decode failures, by first report. */
+  decodeFailures(): readonly DecodeFailureRecord[] {
+    return this.#decodeFailures.map((d) => ({ ...d }));
   }
 
   /** Every violation, listed or not. */

@@ -24,6 +24,8 @@ export interface Harness {
   /** Echo until nothing more is written; returns every action along the way. */
   settle(actions: readonly Action[]): Action[];
   decision(source: string): Decision | undefined;
+  /** When `source` will be decided again (epoch ms; the timer table), or undefined for never. */
+  timer(source: string): number | undefined;
   /** Every object the harness's API holds now, as it would list them (for a restarted controller). */
   objects(): { kind: Kind; raw: unknown }[];
 }
@@ -95,6 +97,7 @@ export function harness(
       return all;
     },
     decision: (source) => mapGet(state.decisions, source),
+    timer: (source) => mapGet(state.timers, source),
     objects: () => [...store.values()],
   };
 }

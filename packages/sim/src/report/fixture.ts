@@ -1,6 +1,7 @@
 /**
  * A hand-written SimReport for the HTML report's tests (two Services, several leadership periods
- * and failovers, warnings, a violation, failed writes), so they do not depend on the engine.
+ * and failovers, warnings, a violation, failed writes, objects that could not be decoded), so they
+ * do not depend on the engine.
  */
 import type { SimReport } from "../model.ts";
 
@@ -179,7 +180,25 @@ export const SAMPLE_REPORT: SimReport = {
       message: "payments/api: the leader slice still names payments/api-7d9f-fghij, which is NotReady",
     },
   ],
-  stats: { events: 137, writes: 11, failedWrites: 3, failovers: 5 },
+  decodeFailures: [
+    {
+      at: 31_005,
+      object: "Pod shop/web-1",
+      reason: "DecodeFailed",
+      message: 'status.conditions: expected Array<Condition>, got "<b>&\\"\'"',
+      count: 3,
+      lastAt: 36_005,
+    },
+    {
+      at: 40_005,
+      object: "Node node-b",
+      reason: "DecodeFailed",
+      message: "spec.taints: expected Array<Taint>, got 7",
+      count: 1,
+      lastAt: 40_005,
+    },
+  ],
+  stats: { events: 137, writes: 11, failedWrites: 3, failovers: 5, decodeFailures: 4 },
 };
 
 /** How many leadership periods the sample has, over all Services. */

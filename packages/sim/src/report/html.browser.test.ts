@@ -1,7 +1,8 @@
 /**
  * Opens the rendered report in headless Chromium (Debian's package, driven by playwright-core;
  * Playwright never downloads a browser here) and checks what a person would see: one drawn
- * leadership bar per period on its pod's lane, the failover markers, and no network traffic.
+ * leadership bar per period on its pod's lane, the failover markers, the cross where a pod could
+ * not be decoded, and no network traffic.
  * Chromium must be installed (scripts/ensure-chromium.sh); a missing browser fails the test.
  */
 import { existsSync } from "node:fs";
@@ -173,6 +174,27 @@ describe("the HTML report in Chromium", () => {
       for (const h of failovers) expect(h).toBeGreaterThan(0);
       await expect(page.locator("svg.timeline").first().isVisible()).resolves.toBe(true);
       await expect(page.locator("section.violations td").first().textContent()).resolves.toBe("+52.000s");
+
+      // The pod that could not be decoded has its cross on its own lane, and its message reads as text.
+      const crosses = await page.evaluate(() =>
+        Array.from(
+          (globalThis as unknown as { document: Doc }).document.querySelectorAll("g.decode-failure path"),
+          (p) => {
+            const box = p.getBBox();
+            return { mid: box.y + box.height / 2, height: box.height };
+          },
+        ),
+      );
+      const lane = labels.find((l) => l.pod === "shop/web-1");
+      expect(crosses).toHaveLength(1);
+      for (const cross of crosses) {
+        expect(cross.height).toBeGreaterThan(0);
+        expect(cross.mid).toBeGreaterThan(lane?.top ?? Number.NaN);
+        expect(cross.mid).toBeLessThan(lane?.bottom ?? Number.NaN);
+      }
+      await expect(
+        page.locator("section.decode-failures tbody tr").first().locator("td").last().textContent(),
+      ).resolves.toBe(SAMPLE_REPORT.decodeFailures[0]?.message);
 
       expect(requests).toEqual([]);
       expect(errors).toEqual([]);

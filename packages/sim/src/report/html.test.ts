@@ -13,7 +13,8 @@ const EMPTY: SimReport = {
   services: [],
   writes: [],
   violations: [],
-  stats: { events: 0, writes: 0, failedWrites: 0, failovers: 0 },
+  decodeFailures: [],
+  stats: { events: 0, writes: 0, failedWrites: 0, failovers: 0, decodeFailures: 0 },
 };
 
 function service(overrides: Partial<ServiceReport> & Pick<ServiceReport, "service">): ServiceReport {
@@ -87,6 +88,9 @@ describe("renderHtml", () => {
       ],
       writes: [{ at: 1, verb: "create", kind: "Service", object: evil, status: 500, source: evil }],
       violations: [{ at: 700, invariant: evil, message: evil }],
+      decodeFailures: [
+        { at: 800, object: `Pod ns/${evil}`, reason: evil, message: evil, count: 2, lastAt: 900 },
+      ],
     };
     const html = renderHtml(report);
     expect(html).not.toContain("<script");
@@ -97,6 +101,52 @@ describe("renderHtml", () => {
     expect(attr(bar ?? "", "data-pod")).toBe(
       "ns/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;",
     );
+    const [cross] = tags(html, "g", "decode-failure");
+    expect(attr(cross ?? "", "data-object")).toBe(
+      "Pod ns/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;",
+    );
+  });
+
+  it("shows a long pod name's tail in its lane label (the hash that tells pods apart), and the whole name in its tooltip", () => {
+    const pod = "shop/my-controller-766db6c55-6q85w";
+    const html = renderHtml({
+      ...EMPTY,
+      endAt: 1_000,
+      services: [
+        service({ service: "shop/my-controller", pods: [{ pod, created: 0, ready: [{ from: 0 }] }] }),
+      ],
+    });
+    const label = new RegExp(
+      `<text class="lane-label[^"]*"[^>]*data-pod="${pod}"><title>([^<]*)</title>([^<]*)</text>`,
+    ).exec(html);
+    expect(label?.[1]).toBe(pod);
+    expect(label?.[2]).toBe("…ontroller-766db6c55-6q85w");
+    expect([...(label?.[2] ?? "")].length).toBeLessThanOrEqual(26);
+  });
+
+  it("lists the objects that could not be decoded and crosses the pod's lane where it could not be", () => {
+    const html = renderHtml(SAMPLE_REPORT);
+    expect(html).toContain(`<section class="decode-failures" id="decode-failures">`);
+    expect(html).toContain("<h2>Decode failures: 4 reports</h2>");
+    expect(html).toContain(
+      `<tr><td>+31.005s</td><td>+36.005s</td><td>3</td><td>Pod shop/web-1</td><td>DecodeFailed</td><td>status.conditions: expected Array&lt;Condition&gt;, got &quot;&lt;b&gt;&amp;\\&quot;&#39;&quot;</td></tr>`,
+    );
+    expect(html).toContain(
+      "<tr><td>+40.005s</td><td>+40.005s</td><td>1</td><td>Node node-b</td><td>DecodeFailed</td>",
+    );
+    expect(html).toContain(
+      `<li class="warn"><span class="v">4</span><span class="k">decode failures</span></li>`,
+    );
+    expect(html).toContain(`<li><a href="#decode-failures">Decode failures</a></li>`);
+    // The pod has a lane (in shop/web): a cross on it, at its first report; the Node has none.
+    const crosses = tags(html, "g", "decode-failure");
+    expect(crosses.map((g) => [attr(g, "data-object"), attr(g, "data-at")])).toEqual([
+      ["Pod shop/web-1", "31005"],
+    ]);
+    const [label] = tags(html, "text", "lane-label").filter((t) => attr(t, "data-pod") === "shop/web-1");
+    const laneMid = Number(attr(label ?? "", "y")) - 4;
+    const path = /<g class="decode-failure"[^>]*>.*?<path d="M[\d.]+ ([\d.]+)L[\d.]+ ([\d.]+)/.exec(html);
+    expect((Number(path?.[1]) + Number(path?.[2])) / 2).toBe(laneMid);
   });
 
   it("draws exactly one .leadership rect per leadership period, on the leader's lane", () => {
@@ -169,6 +219,9 @@ describe("renderHtml", () => {
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html).toContain("No Services in this report.");
     expect(html).toContain("No invariant violations.");
+    expect(html).toContain("The controller reported no object it could not decode.");
+    expect(html).not.toContain(`class="decode-failure"`);
+    expect(html).toContain(`<li><span class="v">0</span><span class="k">decode failures</span></li>`);
     expect(html).toContain("zen-lead made no writes.");
     expect(html).not.toContain("<svg");
     expect(html).not.toMatch(/NaN|Infinity|undefined/);

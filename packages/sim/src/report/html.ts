@@ -2,13 +2,15 @@
  * Renders a SimReport as one self-contained HTML page: inline CSS and inline SVG only, no scripts,
  * no fonts or images to fetch (a Content-Security-Policy forbids any). Per Service an SVG timeline
  * shows one lane per pod (existence, Ready intervals, leadership bars), failover and warning
- * markers; tables list failovers, leadership periods and warnings; the run's writes are summarised
- * and invariant violations stand out in red.
+ * markers, and a cross where a pod could not be decoded; tables list failovers, leadership periods
+ * and warnings; the run's writes are summarised, invariant violations stand out in red, and the
+ * objects the controller could not decode are listed.
  *
  * Output is a pure function of the report: no clock, no randomness, no locale-dependent
  * formatting, so the same report always renders to byte-identical HTML.
  */
 import {
+  type DecodeFailureRecord,
   type Failover,
   isFailedWrite,
   type LeadershipPeriod,
@@ -91,7 +93,8 @@ const MARK_ROW_H = 18;
 const AXIS_H = 28;
 const MIN_BAR_W = 2;
 const LABEL_CHAR_W = 6.4; // rough advance of an 11px sans-serif character
-const LANE_LABEL_CHARS = 32;
+/** What fits the gutter in 12px bold (a pod name's tail, its hash, is what tells lanes apart). */
+const LANE_LABEL_CHARS = 26;
 
 interface Scale {
   readonly end: number;
@@ -132,6 +135,7 @@ function timeDomain(report: SimReport): number {
     for (const w of s.warnings) see(w.at);
   }
   for (const v of report.violations) see(v.at);
+  for (const d of report.decodeFailures) see(d.lastAt);
   return end > 0 ? end : 1;
 }
 
@@ -163,9 +167,10 @@ function shortPod(pod: string, service: string): string {
   return prefix !== "" && pod.startsWith(prefix) ? pod.slice(prefix.length) : pod;
 }
 
-function truncate(text: string, chars: number): string {
+/** `text` cut to `chars` code points from its start, keeping its end: "…66db6c55-6q85w". */
+function truncateStart(text: string, chars: number): string {
   const cps = [...text];
-  return cps.length <= chars ? text : `${cps.slice(0, chars - 1).join("")}…`;
+  return cps.length <= chars ? text : `…${cps.slice(cps.length - chars + 1).join("")}`;
 }
 
 /**
@@ -263,8 +268,9 @@ function frameFor(scale: Scale, lanes: readonly Lane[], laneOf: ReadonlyMap<stri
 
 /**
  * One Service's timeline as an SVG element (lines joined by "\n"): lanes and grid, lane labels,
- * pod existence and Ready intervals, failover latency windows, leadership bars, failover markers,
- * warning and violation markers, the axis — in that order (later ones are drawn on top).
+ * pod existence and Ready intervals, failover latency windows, leadership bars, decode-failure
+ * crosses, failover markers, warning and violation markers, the axis — in that order (later ones
+ * are drawn on top).
  */
 function svgTimeline(
   service: ServiceReport,
@@ -282,6 +288,7 @@ function svgTimeline(
     ...podIntervals(lanes, frame),
     ...latencyWindows(service.failovers, frame),
     ...leadershipBars(service.leadership, report.endAt, frame),
+    ...decodeFailureCrosses(service.service, report.decodeFailures, lanes, frame),
     ...failoverMarkers(service.failovers, frame),
     ...warningAndViolationMarkers(service.warnings, report.violations, frame),
     ...axis(frame),
@@ -335,7 +342,7 @@ function laneLabels(lanes: readonly Lane[], frame: Frame): string[] {
           ? `${lane.pod} (known only from leadership periods)`
           : `${lane.pod}`;
     out.push(
-      `<text class="${cls}" x="${GUTTER - 8}" y="${num(frame.laneY(i) + LANE_H / 2 + 4)}" data-pod="${esc(lane.pod)}"><title>${esc(tip)}</title>${esc(truncate(lane.label, LANE_LABEL_CHARS))}</text>`,
+      `<text class="${cls}" x="${GUTTER - 8}" y="${num(frame.laneY(i) + LANE_H / 2 + 4)}" data-pod="${esc(lane.pod)}"><title>${esc(tip)}</title>${esc(truncateStart(lane.label, LANE_LABEL_CHARS))}</text>`,
     );
   });
   out.push(`</g>`);
@@ -391,6 +398,37 @@ function leadershipBars(periods: readonly LeadershipPeriod[], endAt: number, fra
     const tip = `${p.pod} leads ${formatOffset(p.from)} → ${p.to === undefined ? `end of run (${formatOffset(endAt)}, still leading)` : formatOffset(p.to)}, ${formatDuration(to - p.from)}; reason: ${p.reason}`;
     out.push(
       `<rect class="leadership" x="${s.x}" y="${num(y + 5)}" width="${s.w}" height="${LANE_H - 10}" rx="2" data-pod="${esc(p.pod)}" data-from="${esc(String(p.from))}" data-to="${esc(String(to))}" data-reason="${esc(p.reason)}"${p.to === undefined ? ` data-open="true"` : ""}><title>${esc(tip)}</title></rect>`,
+    );
+  }
+  out.push(`</g>`);
+  return out;
+}
+
+/**
+ * A cross on a pod's lane where the controller could not decode the pod (its first report; the
+ * tooltip says how often and until when). Failures of objects without a lane here are not drawn.
+ */
+function decodeFailureCrosses(
+  service: string,
+  failures: readonly DecodeFailureRecord[],
+  lanes: readonly Lane[],
+  frame: Frame,
+): string[] {
+  const namespace = service.slice(0, service.indexOf("/") + 1);
+  const laneOfObject = new Map<string, number>();
+  lanes.forEach((lane, i) => {
+    if (lane.overflow !== undefined) return;
+    laneOfObject.set(`Pod ${lane.pod.includes("/") ? lane.pod : namespace + lane.pod}`, i);
+  });
+  const out = [`<g class="decode-failures">`];
+  for (const d of failures) {
+    const i = laneOfObject.get(d.object);
+    if (i === undefined) continue;
+    const x = frame.scale.x(d.at);
+    const y = frame.laneY(i);
+    const tip = `${d.object} could not be decoded at ${formatOffset(d.at)}${d.count > 1 ? ` (${d.count} times, last ${formatOffset(d.lastAt)})` : ""}: ${d.reason}: ${d.message}`;
+    out.push(
+      `<g class="decode-failure" data-at="${esc(String(d.at))}" data-object="${esc(d.object)}"><title>${esc(tip)}</title><path d="M${num(x - 4)} ${num(y + 4)}L${num(x + 4)} ${num(y + LANE_H - 4)}M${num(x + 4)} ${num(y + 4)}L${num(x - 4)} ${num(y + LANE_H - 4)}"/></g>`,
     );
   }
   out.push(`</g>`);
@@ -592,6 +630,37 @@ function violationsSection(violations: readonly Violation[], maxRows: number): s
   ].join("\n");
 }
 
+function decodeFailuresSection(
+  failures: readonly DecodeFailureRecord[],
+  reports: number,
+  maxRows: number,
+): string {
+  if (reports === 0) {
+    return `<section class="decode-failures ok" id="decode-failures"><h2>Decode failures</h2><p>The controller reported no object it could not decode.</p></section>`;
+  }
+  return [
+    `<section class="decode-failures" id="decode-failures">`,
+    `<h2>Decode failures: ${plural(reports, "report")}</h2>`,
+    `<p>Objects the controller could not read: it treats each as gone until a readable version arrives. One row per object and message.</p>`,
+    table(
+      "Objects that could not be decoded",
+      ["first", "last", "times", "object", "reason", "message"],
+      failures.map((d) => ({
+        cells: [
+          formatOffset(d.at),
+          formatOffset(d.lastAt),
+          String(d.count),
+          esc(d.object),
+          esc(d.reason),
+          esc(d.message),
+        ],
+      })),
+      maxRows,
+    ),
+    `</section>`,
+  ].join("\n");
+}
+
 const VERB_ORDER: Readonly<Record<string, number>> = { create: 0, update: 1, delete: 2 };
 
 function writesSection(writes: readonly WriteRecord[], maxRows: number): string {
@@ -753,6 +822,8 @@ code { font: 13px ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace
 .stats .k { color: var(--muted); font-size: 12px; }
 .stats li.bad { border-color: var(--bad); background: #fef2f2; color: var(--bad); }
 .stats li.bad .k { color: var(--bad); }
+.stats li.warn { border-color: #f59e0b; background: #fffbeb; color: var(--warn); }
+.stats li.warn .k { color: var(--warn); }
 nav ul { margin: 4px 0 0; padding-left: 20px; }
 section { margin-top: 28px; padding-top: 12px; border-top: 1px solid var(--line); }
 .violations { border: 2px solid var(--bad); border-radius: 6px; background: #fef2f2; padding: 12px 16px; color: var(--bad); }
@@ -760,6 +831,11 @@ section { margin-top: 28px; padding-top: 12px; border-top: 1px solid var(--line)
 .violations.ok { border: 1px solid #86efac; background: #f0fdf4; color: #166534; }
 .violations.ok h2 { color: #166534; }
 .violations td { color: #7f1d1d; }
+.decode-failures { border: 2px solid #f59e0b; border-radius: 6px; background: #fffbeb; padding: 12px 16px; }
+.decode-failures h2 { color: var(--warn); }
+.decode-failures.ok { border: 1px solid var(--line); background: #fff; }
+.decode-failures.ok h2 { color: var(--ink); }
+.decode-failures th { background: #fef3c7; }
 .muted { color: var(--muted); }
 .note { color: var(--warn); background: #fffbeb; border-left: 3px solid #f59e0b; padding: 4px 8px; }
 .bad { color: var(--bad); }
@@ -774,6 +850,7 @@ section { margin-top: 28px; padding-top: 12px; border-top: 1px solid var(--line)
 .sw.failover { width: 3px; background: #c2410c; }
 .sw.latency { background: rgba(234, 88, 12, 0.15); border-color: #fdba74; }
 .sw.warning { width: 0; height: 0; border: 6px solid transparent; border-bottom: 11px solid #eab308; border-top: 0; border-radius: 0; }
+.sw.decode-failure { width: 12px; height: 12px; border: 0; background: linear-gradient(45deg, transparent 42%, #b45309 42% 58%, transparent 58%), linear-gradient(-45deg, transparent 42%, #b45309 42% 58%, transparent 58%); }
 .sw.violation { width: 10px; height: 10px; background: var(--bad); transform: rotate(45deg); border-radius: 0; }
 .figure { overflow-x: auto; margin: 8px 0 12px; }
 svg.timeline { display: block; max-width: 100%; height: auto; font: 11px system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
@@ -794,6 +871,7 @@ svg .failover text { fill: #9a3412; font-size: 11px; }
 svg .failover.unaccepted line, svg .failover.unaccepted circle { stroke: var(--bad); fill: var(--bad); }
 svg .failover.unaccepted text { fill: var(--bad); font-weight: 600; }
 svg .warning path { fill: #eab308; stroke: #854d0e; stroke-width: 1; }
+svg .decode-failure path { fill: none; stroke: #b45309; stroke-width: 2; }
 svg .violation path { fill: var(--bad); stroke: #7f1d1d; stroke-width: 1; }
 svg .axis line { stroke: #6b7280; stroke-width: 1; }
 svg .axis text { fill: #374151; font-size: 11px; }
@@ -817,12 +895,14 @@ export function legend(): string {
     item("failover", "failover (label: latency · cause)"),
     item("latency", "trigger → slice accepted"),
     item("warning", "warning"),
+    item("decode-failure", "pod could not be decoded"),
     item("violation", "invariant violation (run-wide)"),
   ].join("")}</ul>`;
 }
 
-function stat(value: string | number, key: string, bad = false): string {
-  return `<li${bad ? ` class="bad"` : ""}><span class="v">${typeof value === "number" ? String(value) : value}</span><span class="k">${key}</span></li>`;
+/** A header figure; `tone` colours it: `bad` (red) for a broken run, `warn` (amber) for bad input. */
+function stat(value: string | number, key: string, tone?: "bad" | "warn"): string {
+  return `<li${tone !== undefined ? ` class="${tone}"` : ""}><span class="v">${typeof value === "number" ? String(value) : value}</span><span class="k">${key}</span></li>`;
 }
 
 /** Renders the report as one self-contained, deterministic HTML page. */
@@ -841,9 +921,14 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
     stat(report.services.length, "services"),
     stat(report.stats.events, "events"),
     stat(report.stats.writes, "writes"),
-    stat(report.stats.failedWrites, "failed writes", report.stats.failedWrites > 0),
+    stat(report.stats.failedWrites, "failed writes", report.stats.failedWrites > 0 ? "bad" : undefined),
     stat(report.stats.failovers, "failovers"),
-    stat(report.violations.length, "violations", report.violations.length > 0),
+    stat(report.violations.length, "violations", report.violations.length > 0 ? "bad" : undefined),
+    stat(
+      report.stats.decodeFailures,
+      "decode failures",
+      report.stats.decodeFailures > 0 ? "warn" : undefined,
+    ),
     `</ul>`,
   ];
   if (report.services.length > 0) {
@@ -853,11 +938,17 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
         (s, i) =>
           `<li><a href="#svc-${i}">${esc(s.service)}</a> — ${plural(s.failovers.length, "failover")}</li>`,
       ),
+      `<li><a href="#decode-failures">Decode failures</a></li>`,
       `<li><a href="#writes">Writes</a></li>`,
       `</ul></nav>`,
     );
   }
-  out.push("</header>", "<main>", violationsSection(report.violations, opts.maxTableRows));
+  out.push(
+    "</header>",
+    "<main>",
+    violationsSection(report.violations, opts.maxTableRows),
+    decodeFailuresSection(report.decodeFailures, report.stats.decodeFailures, opts.maxTableRows),
+  );
   if (report.services.length === 0) {
     out.push(`<section class="no-services"><p class="muted">No Services in this report.</p></section>`);
   } else {

@@ -14,6 +14,7 @@ function run(f: RunFigures): Json {
     ...totals(f),
     failedWrites: f.failedWrites,
     violations: f.violations,
+    decodeFailures: f.decodeFailures,
     ...(f.failoverLatencyMs !== undefined
       ? {
           failoverLatencyMs: {

@@ -38,6 +38,7 @@ describe("a what-if replay of a crash-looping night", () => {
         failedWrites: report.stats.failedWrites,
         leaderChanges: report.stats.failovers,
         violations: 0,
+        decodeFailures: report.stats.decodeFailures,
       });
     }
     // Sticky: once the stable pod leads, it stays.
@@ -106,6 +107,7 @@ describe("a what-if replay of a crash-looping night", () => {
       "writes",
       "failedWrites",
       "violations",
+      "decodeFailures",
       "failoverLatencyMs",
     ]);
     expect(parsed.services[1]).toEqual({

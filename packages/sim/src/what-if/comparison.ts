@@ -2,7 +2,7 @@
  * Two replays of one log side by side — as recorded, and as if the overrides had been set — in
  * the figures a user weighs a setting by: per Service its leader changes, failovers, time without
  * a leader and writes (its report totals, exact whatever the report's list limits), and the same
- * over the whole run with its failed writes, violations and publish latency.
+ * over the whole run with its failed writes, violations, decode failures and publish latency.
  */
 import type { ServiceTotals, SimReport } from "../model.ts";
 import { formatDuration } from "../time-format.ts";
@@ -14,6 +14,8 @@ export interface RunFigures extends ServiceTotals {
   readonly failedWrites: number;
   /** Invariant violations (those a report's limit left out included). */
   readonly violations: number;
+  /** Decode failures the controller reported (its `report` actions, every one). */
+  readonly decodeFailures: number;
   /** Publish latency over the run's failovers (absent when none was published). */
   readonly failoverLatencyMs?: { readonly count: number; readonly mean: number; readonly max: number };
 }
@@ -49,6 +51,7 @@ function figures(report: SimReport): RunFigures {
     writes: report.stats.writes,
     failedWrites: report.stats.failedWrites,
     violations: report.violations.length + (report.omitted?.violations ?? 0),
+    decodeFailures: report.stats.decodeFailures,
     ...(latency !== undefined
       ? { failoverLatencyMs: { count: latency.count, mean: latency.mean, max: latency.max } }
       : {}),
@@ -118,12 +121,13 @@ export function serviceRows(a: ServiceTotals | undefined, b: ServiceTotals | und
   ];
 }
 
-/** The whole run's rows: a Service's, then failed writes, violations and publish latency. */
+/** The whole run's rows: a Service's, then failed writes, violations, decode failures and publish latency. */
 export function runRows(a: RunFigures, b: RunFigures): FigureRow[] {
   return [
     ...serviceRows(a, b),
     figureRow("failed writes", count(a.failedWrites), count(b.failedWrites)),
     figureRow("violations", count(a.violations), count(b.violations)),
+    figureRow("decode failures", count(a.decodeFailures), count(b.decodeFailures)),
     figureRow("publish latency, mean", ms(a.failoverLatencyMs?.mean), ms(b.failoverLatencyMs?.mean)),
     figureRow("publish latency, max", ms(a.failoverLatencyMs?.max), ms(b.failoverLatencyMs?.max)),
   ];
