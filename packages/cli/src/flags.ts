@@ -3,8 +3,8 @@
  * variables (a flag wins), values checked up front (a bad one is a usage error: one line, exit 2),
  * and the KubeConfig (`--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config).
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { parseDuration } from "@zen-lead/core";
+import { KubeConfig } from "./kube-config.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** `lease-duration` -> `ZEN_LEAD_LEASE_DURATION`. */

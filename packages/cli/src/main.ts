@@ -3,7 +3,6 @@
  * The `zen-lead` command: subcommands are wired here, each in its own module. Bad input gives one
  * line on stderr and exit code 2; anything else unexpected, one line and exit code 1.
  */
-import { REPLAY_HELP, replay, SIM_HELP, sim } from "./simulate.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `usage: zen-lead <command> [options]
@@ -20,10 +19,10 @@ commands:
 Run zen-lead <command> --help for a command's options.`;
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<number> | number>> = {
-  sim,
-  replay,
-  // The cluster commands load the Kubernetes client, metrics and logging only when asked for:
-  // the simulator's commands (and every usage error) stay quick to start.
+  // Each command loads only its own modules: the simulator's commands (and every usage error) do
+  // not load the Kubernetes client, metrics and logging, and `run` does not load the simulator.
+  sim: async (args) => (await import("./simulate.ts")).sim(args),
+  replay: async (args) => (await import("./simulate.ts")).replay(args),
   run: async (args) => (await import("./run.ts")).run(args),
   status: async (args) => (await import("./status.ts")).status(args),
   promote: async (args) => (await import("./promote.ts")).promote(args),
@@ -60,8 +59,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 }
-
-export { REPLAY_HELP, SIM_HELP };
 
 // Only when run as the command itself, not when imported (by the kubectl plugin).
 if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

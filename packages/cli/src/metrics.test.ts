@@ -90,6 +90,51 @@ describe("controller metrics", () => {
     expect(await metrics.registry.metrics()).not.toContain('service="web"');
   });
 
+  it("splits each failover's slice write into its latency budget's stages", async () => {
+    const h = cluster();
+    const metrics = createMetrics({ state: () => h.state, defaultMetrics: false });
+    h.settle(h.sync());
+    const failover = h.remove("Pod", "default", "web-1");
+    metrics.onActions(failover);
+    // received 0, decoded 0.2 ms, folded 0.5 ms, sent 0.6 ms, answered 8.6 ms
+    const trace = {
+      receivedAt: 100,
+      decodedAt: 100.2,
+      foldedAt: 100.5,
+      queuedAt: 100.5,
+      sentAt: 100.6,
+      answeredAt: 108.6,
+    };
+    for (const a of failover)
+      if (a.type === "apply") metrics.onWriteResult({ ...written(a, "applied"), trace });
+    const text = await metrics.registry.metrics();
+    const count = (stage: string, le: string) =>
+      new RegExp(`zen_lead_failover_stage_seconds_bucket\\{le="${le}",stage="${stage}"\\} (\\d+)`).exec(
+        text,
+      )?.[1];
+    expect(count("decode", "0.00025")).toBe("1");
+    expect(count("decode", "0.0001")).toBe("0");
+    expect(count("fold", "0.0005")).toBe("1");
+    expect(count("fold", "0.00025")).toBe("0");
+    expect(count("queue", "0.0001")).toBe("1");
+    expect(count("request", "0.01")).toBe("1");
+    expect(count("request", "0.005")).toBe("0");
+    expect(count("reaction", "0.001")).toBe("1");
+    expect(count("reaction", "0.0005")).toBe("0");
+    // Only the slice write of a failover: the leader Service's write is not timed.
+    expect(text).toContain('zen_lead_failover_stage_seconds_count{stage="request"} 1');
+  });
+
+  it("counts requests to the API server by method and status code", async () => {
+    const metrics = createMetrics({ state: () => undefined, defaultMetrics: false });
+    metrics.onRequest("PATCH", 201);
+    metrics.onRequest("PATCH", 201);
+    metrics.onRequest("GET", 0);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('rest_client_requests_total{method="PATCH",code="201"} 2');
+    expect(text).toContain('rest_client_requests_total{method="GET",code="0"} 1');
+  });
+
   it("counts watch restarts and relists by kind", async () => {
     const metrics = createMetrics({ state: () => undefined, defaultMetrics: false });
     metrics.onDiagnostic({ kind: "Pod", what: "rewatch", reason: "closed" });

@@ -13,13 +13,34 @@ import {
   type ReportAction,
   type State,
 } from "@zen-lead/core";
-import type { WatchDiagnostic, WriteResult } from "@zen-lead/k8s-adapter";
+import type { WatchDiagnostic, WriteResult, WriteTrace } from "@zen-lead/k8s-adapter";
 import { keyOf } from "@zen-lead/k8s-adapter";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** From 1 ms: the core decides in microseconds, the write takes milliseconds. */
 export const LATENCY_BUCKETS: readonly number[] = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+/** From 50 µs: decoding and folding one event take tens of microseconds, a request milliseconds. */
+export const STAGE_BUCKETS: readonly number[] = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
+
+/**
+ * The stages of a failover's slice write (the latency budget), each from one `WriteTrace` moment
+ * to the next; `reaction` is zen-lead's own share, event received to request sent.
+ */
+const STAGES: readonly (readonly [
+  string,
+  (t: WriteTrace) => number | undefined,
+  (t: WriteTrace) => number,
+])[] = [
+  ["decode", (t) => t.receivedAt, (t) => t.decodedAt ?? Number.NaN],
+  ["fold", (t) => t.decodedAt, (t) => t.foldedAt ?? Number.NaN],
+  ["queue", (t) => t.foldedAt, (t) => t.sentAt],
+  ["request", (t) => t.sentAt, (t) => t.answeredAt],
+  ["reaction", (t) => t.receivedAt, (t) => t.sentAt],
 ];
 
 const FAILED: ReadonlySet<string> = new Set(["conflict", "retrying", "rejected"]);
@@ -37,6 +58,8 @@ export interface ControllerMetrics {
   onWriteResult(result: WriteResult): void;
   /** A watch loop's diagnostic: relists and re-watches count by kind. */
   onDiagnostic(detail: WatchDiagnostic): void;
+  /** A request to the API server was answered (`code` 0: no answer). */
+  onRequest(method: string, code: number): void;
   /** An object that could not be decoded (the core's `report` action). */
   onReport(report: ReportAction): void;
   /** This replica holds the Lease (`zen_lead_is_leader` 1) or not (0). */
@@ -95,6 +118,21 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
   });
   /** Slice key -> when the batch asking for it (with a leader change) came out of the core. */
   const pendingFailover = new Map<string, number>();
+
+  const failoverStages = new Histogram({
+    name: "zen_lead_failover_stage_seconds",
+    help: "The latency budget of each failover's slice write, by stage: decode (watch event received to decoded), fold (to the core's actions), queue (to the request sent), request (to the server's answer), reaction (received to sent).",
+    labelNames: ["stage"] as const,
+    buckets: [...STAGE_BUCKETS],
+    registers: [registry],
+  });
+
+  const requests = new Counter({
+    name: "rest_client_requests_total",
+    help: "Requests to the API server (lists, watches, writes, the Lease, Events), by method and status code (0: no answer). client-go's name.",
+    labelNames: ["method", "code"] as const,
+    registers: [registry],
+  });
 
   const applyDuration = new Histogram({
     name: "zen_lead_apply_duration_seconds",
@@ -253,7 +291,17 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
       const started = pendingFailover.get(result.key);
       if (started === undefined || result.status === "retrying") return;
       pendingFailover.delete(result.key);
-      if (DONE.has(result.status)) failover.observe(Math.max(0, now() - started) / 1000);
+      if (!DONE.has(result.status)) return;
+      failover.observe(Math.max(0, now() - started) / 1000);
+      const trace = result.trace;
+      if (trace === undefined) return;
+      for (const [stage, from, to] of STAGES) {
+        const ms = to(trace) - (from(trace) ?? Number.NaN);
+        if (Number.isFinite(ms)) failoverStages.observe({ stage }, Math.max(0, ms) / 1000);
+      }
+    },
+    onRequest(method, code) {
+      requests.inc({ method, code: String(code) });
     },
     onReport(report) {
       decodeFailures.inc({ kind: report.object.split(" ")[0] ?? "" });

@@ -1,3 +1,4 @@
+import { DEFAULT_BURST, DEFAULT_QPS } from "@zen-lead/k8s-adapter";
 import { describe, expect, it } from "vitest";
 import { parseRunConfig } from "./run.ts";
 
@@ -10,6 +11,27 @@ describe("zen-lead run's configuration", () => {
     );
     expect(() => parseRunConfig(["--identity", "a", "--watch-timeout", "3s"], {})).toThrow(
       "--watch-timeout must be at least 4s",
+    );
+  });
+
+  it("limits writes to the API server by --kube-api-qps and --kube-api-burst, or their variables", () => {
+    const config = parseRunConfig(["--identity", "a"], {});
+    expect([config?.kubeApiQps, config?.kubeApiBurst]).toEqual([DEFAULT_QPS, DEFAULT_BURST]);
+    const flags = parseRunConfig(["--identity", "a", "--kube-api-qps", "12.5", "--kube-api-burst", "40"], {});
+    expect([flags?.kubeApiQps, flags?.kubeApiBurst]).toEqual([12.5, 40]);
+    const env = parseRunConfig(["--identity", "a"], {
+      ZEN_LEAD_KUBE_API_QPS: "7",
+      ZEN_LEAD_KUBE_API_BURST: "9",
+    });
+    expect([env?.kubeApiQps, env?.kubeApiBurst]).toEqual([7, 9]);
+    expect(() => parseRunConfig(["--identity", "a", "--kube-api-qps", "0"], {})).toThrow(
+      '--kube-api-qps: "0" is not a positive number',
+    );
+    expect(() => parseRunConfig(["--identity", "a", "--kube-api-burst", "2.5"], {})).toThrow(
+      '--kube-api-burst: "2.5" is not a positive integer',
+    );
+    expect(() => parseRunConfig(["--identity", "a", "--kube-api-qps", "fast"], {})).toThrow(
+      '--kube-api-qps: "fast" is not a positive number',
     );
   });
 });

@@ -11,10 +11,14 @@ import {
   createEventRecorder,
   createLeaderElector,
   createWatchLiveness,
+  DEFAULT_BURST,
+  DEFAULT_QPS,
   type DriftReport,
   kubeEventSink,
   kubeLeaseApi,
+  onRequest,
   startController,
+  type WriteTrace,
 } from "@zen-lead/k8s-adapter";
 import { pino } from "pino";
 import { filter, skip } from "rxjs";
@@ -53,6 +57,10 @@ environment variable (shown in brackets); a flag wins over its variable.
                                                                           [ZEN_LEAD_IDENTITY]
   --watch-timeout D        restart a watch not heard from for D (default 30s, at least 4s)
                                                                           [ZEN_LEAD_WATCH_TIMEOUT]
+  --kube-api-qps N         writes per second to the API server, sustained (default ${DEFAULT_QPS})
+                                                                          [ZEN_LEAD_KUBE_API_QPS]
+  --kube-api-burst N       writes allowed at once after a quiet spell (default ${DEFAULT_BURST})
+                                                                          [ZEN_LEAD_KUBE_API_BURST]
   --log-level LEVEL        trace, debug, info, warn, error, fatal, silent (default info)
                                                                           [ZEN_LEAD_LOG_LEVEL]
 
@@ -71,6 +79,8 @@ const OPTIONS = {
   "retry-period": { type: "string" },
   identity: { type: "string" },
   "watch-timeout": { type: "string" },
+  "kube-api-qps": { type: "string" },
+  "kube-api-burst": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -99,11 +109,23 @@ export interface RunConfig {
   readonly identity: string;
   /** A watch not heard from for this long is dead (watch.ts); the server ends each after half. */
   readonly watchTimeoutMs: number;
+  /** The client-side write limit: sustained writes per second, and the burst (the applier's bucket). */
+  readonly kubeApiQps: number;
+  readonly kubeApiBurst: number;
   readonly logLevel: LogLevel;
 }
 
 /** The shortest `--watch-timeout`: the server ends each watch after half of it, in whole seconds. */
 export const MIN_WATCH_TIMEOUT_MS = 4_000;
+
+/** A positive number (`--kube-api-qps`: fractions allowed) or a positive integer. */
+function positiveFlag(flag: string, text: string, integer: boolean): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`--${flag}: ${JSON.stringify(text)} is not a positive ${integer ? "integer" : "number"}`);
+  }
+  return n;
+}
 
 function podNamespace(): string | undefined {
   try {
@@ -144,6 +166,8 @@ export function parseRunConfig(
       throw new Error("--retry-period must be shorter than --renew-deadline");
     const watchTimeoutMs = durationFlag("watch-timeout", get("watch-timeout") ?? "30s");
     if (watchTimeoutMs < MIN_WATCH_TIMEOUT_MS) throw new Error("--watch-timeout must be at least 4s");
+    const kubeApiQps = positiveFlag("kube-api-qps", get("kube-api-qps") ?? String(DEFAULT_QPS), false);
+    const kubeApiBurst = positiveFlag("kube-api-burst", get("kube-api-burst") ?? String(DEFAULT_BURST), true);
     const identity = get("identity") ?? hostname();
     if (identity === "") throw new Error("--identity must not be empty");
     return {
@@ -158,6 +182,8 @@ export function parseRunConfig(
       retryPeriodMs,
       identity,
       watchTimeoutMs,
+      kubeApiQps,
+      kubeApiBurst,
       logLevel: logLevel as LogLevel,
     };
   } catch (error) {
@@ -178,6 +204,14 @@ export function driftNote(kind: string, name: string, drift: DriftReport | undef
   const by =
     drift !== undefined && drift.managers.length > 0 ? ` (field manager ${drift.managers.join(", ")})` : "";
   return `${kind} ${name} still differs from what zen-lead wants after taking it over: ${fields}${by}`;
+}
+
+/** A write's trace as ms since the epoch (µs precision): comparable with other processes' clocks. */
+export function epochTrace(trace: WriteTrace): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [stage, at] of Object.entries(trace))
+    if (typeof at === "number") out[stage] = Math.round((performance.timeOrigin + at) * 1000) / 1000;
+  return out;
 }
 
 function errorText(error: unknown): string {
@@ -279,6 +313,7 @@ export async function run(args: readonly string[]): Promise<number> {
   });
   let controller: ReturnType<typeof startController> | undefined;
   const metrics = createMetrics({ state: () => controller?.state(), live: () => liveness.live() });
+  const requestsSub = onRequest(kc, (method, code) => metrics.onRequest(method, code));
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);
     log.info(
@@ -293,6 +328,8 @@ export async function run(args: readonly string[]): Promise<number> {
     elector,
     liveness,
     watchTimeoutMs: config.watchTimeoutMs,
+    qps: config.kubeApiQps,
+    burst: config.kubeApiBurst,
     beforeLeading: () => void recorder.readBack(config.namespaces),
     onActions: (actions) => {
       metrics.onActions(actions);
@@ -322,6 +359,7 @@ export async function run(args: readonly string[]): Promise<number> {
         ...(result.drift !== undefined
           ? { fields: result.drift.fields, managers: result.drift.managers }
           : {}),
+        ...(result.trace !== undefined ? { trace: epochTrace(result.trace) } : {}),
       };
       if (result.status === "drifted" && action.type === "apply") {
         const note = driftNote(action.kind, action.name, result.drift);
@@ -411,6 +449,7 @@ export async function run(args: readonly string[]): Promise<number> {
   recorder.close();
   leadingSub.unsubscribe();
   liveSub.unsubscribe();
+  requestsSub();
   await Promise.all(open.map(closeServer));
   clearTimeout(deadline);
   log.info("stopped");

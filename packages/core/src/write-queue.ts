@@ -21,11 +21,17 @@
  * `tick` next. It mutates only itself (transitions are O(1) per key: a start-up queues thousands).
  */
 
-/** Tuning of the queue; the defaults are the controller's (client-go's rate limit is 5/10). */
+/**
+ * Tuning of the queue; the defaults are the controller's (`--kube-api-qps`, `--kube-api-burst`).
+ * client-go's rate limit is 5/10, and controller-runtime leaves it off for API Priority and
+ * Fairness to do the limiting: 200/400 lets a first adoption of 2,000 Services (4,000 writes)
+ * finish in ~20 s — within the core's 30 s in-flight window, so no create is asked for twice —
+ * while the server's own limits (429 with Retry-After) still rule (docs/benchmarks.md, "At scale").
+ */
 export interface WriteQueueOptions {
-  /** Sustained writes per second (token refill). Default 50. */
+  /** Sustained writes per second (token refill). Default 200. */
   readonly qps?: number;
-  /** Writes allowed at once after a quiet period (bucket size). Default 100. */
+  /** Writes allowed at once after a quiet period (bucket size). Default 400. */
   readonly burst?: number;
   /** First backoff after a transient failure, ms. Default 200. */
   readonly backoffInitialMs?: number;
@@ -34,8 +40,8 @@ export interface WriteQueueOptions {
 }
 
 export const WRITE_QUEUE_DEFAULTS: Required<WriteQueueOptions> = {
-  qps: 50,
-  burst: 100,
+  qps: 200,
+  burst: 400,
   backoffInitialMs: 200,
   backoffMaxMs: 30_000,
 };

@@ -37,7 +37,6 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
-import type { Action } from "@zen-lead/core";
 import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { waitFor } from "@zen-lead/test-cluster/wait";
@@ -177,19 +176,19 @@ class Watcher {
   }
 }
 
-// ---- zen-lead's own view: when it asked for a leader slice write, and when the write returned ----
+// ---- zen-lead's own view: each leader slice write's trace, on the epoch clock ----------------------
 
 interface SliceWrite {
-  readonly at: number;
   readonly namespace: string;
   readonly service: string;
-  readonly step: "decided" | "written";
+  /** The pod event that caused it reached zen-lead (NaN when not caused by a watch event). */
+  readonly receivedAt: number;
+  /** Its request started, and was answered. */
+  readonly sentAt: number;
+  readonly answeredAt: number;
 }
 const sliceWrites: SliceWrite[] = [];
-const leaderSliceOf = (a: Action | WriteResult["action"]) =>
-  a.type === "apply" && a.desired.kind === "EndpointSlice"
-    ? { namespace: a.namespace, service: a.desired.labels["kubernetes.io/service-name"] ?? "" }
-    : undefined;
+const epoch = (t: number | undefined) => (t === undefined ? Number.NaN : performance.timeOrigin + t);
 
 // ---- one kind of failure, many runs ----------------------------------------------------------
 
@@ -199,8 +198,12 @@ const KINDS: readonly Kind[] = ["crash", "graceful", "grace0"];
 interface Sample {
   readonly clientMs: number;
   readonly zenLeadMs: number;
-  /** Pod change seen by this script's watch -> zen-lead's core asked for the leader slice write. */
-  readonly decidedMs: number;
+  /** Pod change seen by this script's watch -> the built-in controller's source slice seen. */
+  readonly builtinMs: number;
+  /** Pod change seen by this script's watch -> the same event reached zen-lead (< 0: it came first). */
+  readonly receivedMs: number;
+  /** zen-lead's reaction: pod event received -> slice write sent. */
+  readonly reactionMs: number;
   /** That slice write's round trip in zen-lead's applier. */
   readonly writeMs: number;
   readonly zenLeadFirst: boolean;
@@ -274,11 +277,9 @@ async function failOnce(p: Phase, kind: Kind, probe: Probe): Promise<Sample> {
     return podChange && leaderSlice && sourceSlice ? { podChange, leaderSlice, sourceSlice } : undefined;
   });
 
-  const write = (step: SliceWrite["step"]) =>
-    sliceWrites.find(
-      (w) =>
-        w.at > failedAt && w.step === step && w.namespace === p.namespace && w.service === `${kind}-leader`,
-    )?.at ?? Number.NaN;
+  const write = sliceWrites.find(
+    (w) => w.sentAt > failedAt && w.namespace === p.namespace && w.service === `${kind}-leader`,
+  );
 
   // What the client saw, by connection start: from the failure on.
   const after = [...probe.results].filter((r) => r.at >= failedAt).sort((a, b) => a.at - b.at);
@@ -287,8 +288,10 @@ async function failOnce(p: Phase, kind: Kind, probe: Probe): Promise<Sample> {
   return {
     clientMs: first.at - failedAt,
     zenLeadMs: seen.leaderSlice.at - seen.podChange.at,
-    decidedMs: write("decided") - seen.podChange.at,
-    writeMs: write("written") - write("decided"),
+    builtinMs: seen.sourceSlice.at - seen.podChange.at,
+    receivedMs: (write?.receivedAt ?? Number.NaN) - seen.podChange.at,
+    reactionMs: (write?.sentAt ?? Number.NaN) - (write?.receivedAt ?? Number.NaN),
+    writeMs: (write?.answeredAt ?? Number.NaN) - (write?.sentAt ?? Number.NaN),
     zenLeadFirst: p.watcher.seen.indexOf(seen.leaderSlice) < p.watcher.seen.indexOf(seen.sourceSlice),
     oldLeaderAnswers: old.length,
     oldLeaderUntilMs: old.length > 0 ? (old.at(-1) as ProbeResult).at - failedAt : 0,
@@ -383,12 +386,20 @@ function report(prefix: string, samples: readonly Sample[]) {
     "zen-lead share (pod change seen -> leader slice seen)",
   );
   pct(
-    field((s) => s.decidedMs),
-    "zen-lead share, part 1: zen-lead asked for the slice write (from this script seeing the pod change; < 0: its watch was faster)",
+    field((s) => s.builtinMs),
+    "built-in controller (pod change seen -> source Service's slice seen)",
+  );
+  pct(
+    field((s) => s.receivedMs),
+    "zen-lead share, part 1: the pod event reached zen-lead (from this script seeing it; < 0: zen-lead's came first)",
+  );
+  pct(
+    field((s) => s.reactionMs),
+    "zen-lead share, part 2: zen-lead's reaction (event received -> slice write sent)",
   );
   pct(
     field((s) => s.writeMs),
-    "zen-lead share, part 2: the slice write's round trip in zen-lead's applier",
+    "zen-lead share, part 3: the slice write's round trip in zen-lead's applier",
   );
   print(
     `${prefix} zen-lead wrote before the source Service's slice`,
@@ -444,15 +455,15 @@ async function main() {
   const controller = startController({
     kc,
     namespaces,
-    onActions: (actions) => {
-      for (const a of actions) {
-        const slice = leaderSliceOf(a);
-        if (slice !== undefined) sliceWrites.push({ at: now(), ...slice, step: "decided" });
-      }
-    },
-    onWriteResult: (result) => {
-      const slice = leaderSliceOf(result.action);
-      if (slice !== undefined) sliceWrites.push({ at: now(), ...slice, step: "written" });
+    onWriteResult: ({ action, trace }: WriteResult) => {
+      if (action.type !== "apply" || action.desired.kind !== "EndpointSlice" || trace === undefined) return;
+      sliceWrites.push({
+        namespace: action.namespace,
+        service: action.desired.labels["kubernetes.io/service-name"] ?? "",
+        receivedAt: epoch(trace.receivedAt),
+        sentAt: epoch(trace.sentAt),
+        answeredAt: epoch(trace.answeredAt),
+      });
     },
   });
   cleanups.push(() => controller.stop());

@@ -20,6 +20,10 @@
  *
  * Controller writes are counted from `onWriteResult`: per failover (goal: the slice plus at most one
  * Service annotation patch) and while non-leader pods flap (goal: 0).
+ *
+ * The latency budget: each failover's slice write carries its trace (`WriteResult.trace`): when the
+ * pod's watch event reached zen-lead, was decoded, folded, the write sent and answered. Printed per
+ * stage (p50, p99); "reaction" is event received -> request sent (goal: p50 <= 2 ms, p99 <= 10 ms).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -33,7 +37,7 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
-import { type Controller, startController, type WriteResult } from "../src/index.ts";
+import { type Controller, startController, type WriteResult, type WriteTrace } from "../src/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -328,12 +332,18 @@ async function main() {
 
   // ---- the controller, in-process ----
   const writes: WriteResult[] = [];
+  /** Traces of leader slice writes caused by a watch event, while `tracing`. */
+  const traces: WriteTrace[] = [];
+  let tracing = false;
   const controllerStart = performance.now();
   const controller: Controller = startController({
     kc,
     namespaces: [NS],
     onWriteResult: (result) => {
       writes.push(result);
+      const { trace } = result;
+      if (tracing && result.action.kind === "EndpointSlice" && trace?.receivedAt !== undefined)
+        traces.push(trace);
     },
   });
   try {
@@ -389,6 +399,7 @@ async function main() {
     const floorMs: number[] = [];
     const writesBeforeFailovers = writes.length;
     const failoverStart = performance.now();
+    tracing = true;
     for (let n = 0; n < FAILOVERS; n++) {
       const i = pick(SERVICES);
       const key = `${NS}/s${i}-leader`;
@@ -407,6 +418,7 @@ async function main() {
       if ((n + 1) % 50 === 0) log(`${n + 1}/${FAILOVERS} failovers`);
     }
     await sleep(2000); // let the last annotation patches land
+    tracing = false;
     const failoverPhaseMs = performance.now() - failoverStart;
     const failoverWrites = writes.slice(writesBeforeFailovers);
 
@@ -469,6 +481,47 @@ async function main() {
       "  write results not done (conflict/retrying/rejected)",
       failoverWrites.filter((w) => !done(w)).length,
       "",
+    );
+    const stage = (
+      name: string,
+      from: (t: WriteTrace) => number | undefined,
+      to: (t: WriteTrace) => number,
+    ) => {
+      const xs = traces.map((t) => to(t) - (from(t) ?? Number.NaN)).filter(Number.isFinite);
+      xs.sort((x, y) => x - y);
+      print(`  ${name} p50`, quantile(xs, 0.5), "ms");
+      print(`  ${name} p99`, quantile(xs, 0.99), "ms");
+    };
+    print("latency budget: failover slice writes traced", traces.length, "");
+    stage(
+      "decode (event received -> decoded)",
+      (t) => t.receivedAt,
+      (t) => t.decodedAt ?? Number.NaN,
+    );
+    stage(
+      "fold (decoded -> actions out)",
+      (t) => t.decodedAt,
+      (t) => t.foldedAt ?? Number.NaN,
+    );
+    stage(
+      "queue (actions out -> request sent)",
+      (t) => t.foldedAt,
+      (t) => t.sentAt,
+    );
+    stage(
+      "reaction (event received -> request sent; goal p50 <= 2, p99 <= 10)",
+      (t) => t.receivedAt,
+      (t) => t.sentAt,
+    );
+    stage(
+      "request (sent -> answered)",
+      (t) => t.sentAt,
+      (t) => t.answeredAt,
+    );
+    stage(
+      "event received -> answered",
+      (t) => t.receivedAt,
+      (t) => t.answeredAt,
     );
     print("failover phase", failoverPhaseMs / 1000, "s");
     print("steady-state non-leader flaps", FLAPS, "flaps (NotReady then Ready)");

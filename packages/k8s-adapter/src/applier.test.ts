@@ -1,6 +1,13 @@
 import type { ApplyAction, DeleteAction, DesiredObject } from "@zen-lead/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { applyBody, createApplier, type WriteAction, type WriteResult } from "./applier.ts";
+import {
+  applyBody,
+  createApplier,
+  createBody,
+  NO_OBJECT_RESOURCE_VERSION,
+  type WriteAction,
+  type WriteResult,
+} from "./applier.ts";
 import { ApiError } from "./http.ts";
 
 interface Call {
@@ -106,6 +113,24 @@ describe("the applier's queue", () => {
     writes.take().resolve();
     await a.idle();
     expect(results.map((r) => r.status)).toEqual(["applied", "applied"]);
+  });
+
+  it("reports where each write's time went: its cause, then queued, sent (after the rate limit) and answered", async () => {
+    const a = applier({ qps: 10, burst: 1 });
+    const t0 = performance.now();
+    const cause = { receivedAt: t0 - 3, decodedAt: t0 - 2, foldedAt: t0 - 1 };
+    a.submit(apply("x"), cause);
+    a.submit(apply("y")); // no cause (a timer asked for it); waits 100 ms for a token
+    await vi.advanceTimersByTimeAsync(7);
+    writes.take().resolve();
+    await vi.advanceTimersByTimeAsync(93);
+    await vi.advanceTimersByTimeAsync(5);
+    writes.take().reject(new ApiError(409, "conflict"));
+    await a.idle();
+    expect(results.map((r) => [r.action.name, r.status, r.trace])).toEqual([
+      ["x", "applied", { ...cause, queuedAt: t0, sentAt: t0, answeredAt: t0 + 7 }],
+      ["y", "conflict", { queuedAt: t0, sentAt: t0 + 100, answeredAt: t0 + 105 }],
+    ]);
   });
 
   it("backs a failing key off exponentially while other keys keep flowing, and resets on success", async () => {
@@ -263,6 +288,17 @@ describe("the applier's queue", () => {
     const a = applier();
     a.submit({ type: "report", reason: "DecodeFailed", object: "Pod default/x", message: "bad" });
     expect(a.size).toEqual({ pending: 0, inFlight: 0 });
+  });
+});
+
+describe("createBody", () => {
+  it("carries the resourceVersion no object can have: the server creates, or refuses whatever is there", () => {
+    expect(createBody(apply("x", 1, true))).toMatchObject({
+      kind: "EndpointSlice",
+      metadata: { name: "x", namespace: "ns", resourceVersion: NO_OBJECT_RESOURCE_VERSION },
+    });
+    // 2^64 - 1: above any etcd revision (int64).
+    expect(BigInt(NO_OBJECT_RESOURCE_VERSION)).toBe(2n ** 64n - 1n);
   });
 });
 

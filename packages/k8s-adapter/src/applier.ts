@@ -2,8 +2,10 @@
  * Performs the core's writes (apply and delete actions) on the API server. It decides nothing about
  * *what* to write; it guarantees *how*:
  *
- * - Creates are plain creates (POST): an object that appeared meanwhile gets 409 AlreadyExists and is
- *   never touched (outcome `conflict`).
+ * - Creates are server-side applies that must find no object: their body carries a resourceVersion
+ *   no object can have (`NO_OBJECT_RESOURCE_VERSION`), so when anything is at the name the server
+ *   refuses (409, reported as AlreadyExists) and never touches it (outcome `conflict`); otherwise
+ *   the object is created, owned by zen-lead's apply from birth — one request per create.
  * - Updates are server-side applies (field manager `zen-lead`, `force: true`, content type
  *   `application/apply-patch+yaml` set explicitly) whose body carries `metadata.uid` = the observed
  *   uid: the server refuses (409) if the object at that name is another one. An update without an
@@ -23,7 +25,8 @@
  * - Other refusals (409, 400, 403, 404 on update, 422) are not retried here: the core asks for an
  *   unobserved write again after its in-flight TTL, and re-plans from what the watch shows.
  *
- * Every outcome is reported through `onResult` (for Events, logs and metrics).
+ * Every outcome is reported through `onResult` (for Events, logs and metrics), with the write's
+ * timeline (`WriteTrace`): from the watch event that caused it to the server's answer.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
@@ -38,6 +41,7 @@ import {
   type Manifest,
   replacementOf,
   scheduleAfter,
+  WRITE_QUEUE_DEFAULTS,
   type WriteAnswer,
   WriteQueue,
 } from "@zen-lead/core";
@@ -82,16 +86,41 @@ export interface DriftReport {
   readonly managers: readonly string[];
 }
 
+/**
+ * Where a write's time went (the latency budget), as `performance.now()` in this process (ms). The
+ * first three are the cause's: the watch event whose fold asked for the write (absent when a timer,
+ * a relist or the Lease asked for it); the rest are the applier's.
+ */
+export interface WriteTrace {
+  /** The watch event's line came off the connection. */
+  readonly receivedAt?: number;
+  /** Parsed and decoded into the core's event. */
+  readonly decodedAt?: number;
+  /** The core's fold returned the actions. */
+  readonly foldedAt?: number;
+  /** Handed to the applier (`submit`); a retry keeps its first request's time. */
+  readonly queuedAt: number;
+  /** Its request started: after the key's turn, backoff and the rate limit. */
+  readonly sentAt: number;
+  /** The server's answer to its first request arrived (a replacement after drift comes later). */
+  readonly answeredAt: number;
+}
+
+/** What happened before the applier: the `WriteTrace` stages a caller knows, handed to `submit`. */
+export type WriteCause = Pick<WriteTrace, "receivedAt" | "decodedAt" | "foldedAt">;
+
 export interface WriteResult {
   readonly action: WriteAction;
   readonly key: string;
   readonly status: WriteStatus;
-  /** Why it failed; with `created`, a non-fatal problem (the ownership upgrade failed). */
+  /** Why it failed; with `created`, a non-fatal problem of a create that happened. */
   readonly error?: Error;
   readonly durationMs: number;
   readonly retryInMs?: number;
   /** With `replaced` and `drifted`: what differed. */
   readonly drift?: DriftReport;
+  /** Where the write's time went; absent when nothing was sent (refused locally). */
+  readonly trace?: WriteTrace;
 }
 
 /**
@@ -99,7 +128,10 @@ export interface WriteResult {
  * resolves with the object as the server answered (undefined when there is none to compare).
  */
 export interface WriteTransport {
-  /** POST; `warning` is a non-fatal problem of a create that happened (reported with `created`). */
+  /**
+   * Creates the object only if nothing is at its name (else rejects with 409, reason AlreadyExists);
+   * `warning` is a non-fatal problem of a create that happened (reported with `created`).
+   */
   create(action: ApplyAction): Promise<{ readonly object: unknown; readonly warning?: Error }>;
   apply(action: ApplyAction & { readonly expectedUid: string }): Promise<unknown>;
   /** PUT of a whole object; its metadata's uid and resourceVersion are the preconditions. */
@@ -119,47 +151,36 @@ export function applyBody(action: ApplyAction & { readonly expectedUid: string }
   return { ...action.manifest, metadata: { ...metadata, uid: action.expectedUid } };
 }
 
-interface ManagedFieldsEntry {
-  readonly manager?: string;
-  readonly operation?: string;
-}
-
 /**
- * A create (POST) records zen-lead's fields under an `Update` operation, and server-side apply
- * never removes fields another operation owns: an annotation zen-lead later stops setting would
- * stay forever. So right after the create, the entry is turned into zen-lead's `Apply` entry (what
- * kubectl's client-side-to-server-side apply upgrade does), under a uid test: the object just
- * created, and only it. Returns quietly when there is nothing to convert.
+ * A resourceVersion no object can have: 2^64−1 (resourceVersions are etcd revisions, int64). A
+ * server-side apply carrying it creates the object when nothing is at the name — a create ignores
+ * the resourceVersion — and is refused with 409 Conflict when anything is, before anything is
+ * written: a create-only apply. One request where a POST needed a second one (a POST records
+ * zen-lead's fields under an *Update* operation, and apply never removes fields another operation
+ * owns, so the entry had to be converted into zen-lead's *Apply* entry right after).
  */
-async function adoptAsApplied(kc: KubeConfig, action: ApplyAction, created: unknown): Promise<unknown> {
-  const meta = (created as { metadata?: { uid?: unknown; managedFields?: unknown } } | undefined)?.metadata;
-  const entries = Array.isArray(meta?.managedFields) ? (meta.managedFields as ManagedFieldsEntry[]) : [];
-  const ours = (e: ManagedFieldsEntry) => e.manager === FIELD_MANAGER && e.operation === "Update";
-  if (typeof meta?.uid !== "string" || !entries.some(ours)) return created;
-  const upgraded = entries.map((e) => (ours(e) ? { ...e, operation: "Apply" } : e));
-  return await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
-    query: { fieldManager: FIELD_MANAGER },
-    contentType: "application/json-patch+json",
-    body: [
-      { op: "test", path: "/metadata/uid", value: meta.uid },
-      { op: "replace", path: "/metadata/managedFields", value: upgraded },
-    ],
-  });
+export const NO_OBJECT_RESOURCE_VERSION = "18446744073709551615";
+
+/** The body of a create: the manifest plus the resourceVersion no object can have. */
+export function createBody(action: ApplyAction): Record<string, unknown> {
+  const metadata = (action.manifest.metadata ?? {}) as Record<string, unknown>;
+  return { ...action.manifest, metadata: { ...metadata, resourceVersion: NO_OBJECT_RESOURCE_VERSION } };
 }
 
 export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
   return {
     async create(action) {
-      const created = await request(kc, "POST", collectionPath(action.kind, action.namespace), {
-        query: { fieldManager: FIELD_MANAGER },
-        body: action.manifest,
-      });
-      // Created is created: a failed ownership upgrade is reported with the outcome, not retried
-      // as a create (which would now meet its own object: 409).
       try {
-        return { object: await adoptAsApplied(kc, action, created) };
+        const object = await request(kc, "PATCH", objectPath(action.kind, action.namespace, action.name), {
+          query: { fieldManager: FIELD_MANAGER },
+          contentType: APPLY_PATCH_CONTENT_TYPE,
+          body: createBody(action),
+        });
+        return { object };
       } catch (error) {
-        return { object: created, warning: error instanceof Error ? error : new Error(String(error)) };
+        // The resourceVersion precondition failed: something is at the name. Said as a POST would.
+        if (statusOf(error) !== 409) throw error;
+        throw new ApiError(409, `${(error as Error).message} (it already exists)`, "AlreadyExists");
       }
     },
     apply(action) {
@@ -187,15 +208,25 @@ export function kubeWriteTransport(kc: KubeConfig): WriteTransport {
   };
 }
 
+/** Default sustained writes per second (`--kube-api-qps`): the write queue's. */
+export const DEFAULT_QPS = WRITE_QUEUE_DEFAULTS.qps;
+/** Default writes allowed at once after a quiet period (`--kube-api-burst`): the write queue's. */
+export const DEFAULT_BURST = WRITE_QUEUE_DEFAULTS.burst;
+
 export interface ApplierOptions {
-  /** Sustained writes per second (token refill). */
+  /** Sustained writes per second (token refill). Default DEFAULT_QPS. */
   readonly qps?: number;
-  /** Writes allowed at once after a quiet period (bucket size). */
+  /** Writes allowed at once after a quiet period (bucket size). Default DEFAULT_BURST. */
   readonly burst?: number;
+  /** First backoff after a transient failure, ms. Default: the write queue's (200). */
   readonly backoffInitialMs?: number;
+  /** Longest backoff, ms. Default: the write queue's (30 000). */
   readonly backoffMaxMs?: number;
+  /** Timers and the clock (ms). Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
+  /** The backoff's jitter source in [0, 1). Default Math.random. */
   readonly random?: () => number;
+  /** Told of every outcome, once per attempt (a `retrying` one included). Default: nothing. */
   readonly onResult?: (result: WriteResult) => void;
   /** Default: kubeWriteTransport(kc). */
   readonly transport?: WriteTransport;
@@ -208,8 +239,11 @@ export interface ApplierOptions {
 }
 
 export interface Applier {
-  /** Queue a write; apply/delete actions only (others are ignored). */
-  submit(action: Action): void;
+  /**
+   * Queue a write; apply/delete actions only (others are ignored). `cause`: when the watch event
+   * that asked for it arrived, was decoded and folded, for the result's `trace`.
+   */
+  submit(action: Action, cause?: WriteCause): void;
   /** Submit every write action of a stream. */
   connect(actions: Observable<Action>): Subscription;
   /** Resolves when nothing is waiting, backing off or in flight. */
@@ -285,84 +319,142 @@ function isWrite(action: Action): action is WriteAction {
   return action.type === "apply" || action.type === "delete";
 }
 
+/** A write as the queue holds it: the action, and what its trace knows before it is sent. */
+interface Queued {
+  readonly action: WriteAction;
+  readonly cause: WriteCause & { readonly queuedAt: number };
+}
+
+/**
+ * The applier on the KubeConfig's API server (or `options.transport`). Throws when given neither.
+ * Starts idle; writes start as they are submitted.
+ */
 export function createApplier(kc: KubeConfig | undefined, options: ApplierOptions = {}): Applier {
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const random = options.random ?? Math.random;
-  const onResult = options.onResult ?? (() => {});
   if (options.transport === undefined && kc === undefined) {
     throw new Error("createApplier needs a KubeConfig or a transport");
   }
-  const transport = options.transport ?? kubeWriteTransport(kc as KubeConfig);
-  // The queue's rules (per-key merge, one write of a key at a time, backoff, rate limit) are the
-  // core's WriteQueue, shared with the simulator; this driver performs its sends and keeps its time.
-  const queue = new WriteQueue<WriteAction>(
-    {
-      ...(options.qps !== undefined ? { qps: options.qps } : {}),
-      ...(options.burst !== undefined ? { burst: options.burst } : {}),
-      ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
-      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
-    },
-    scheduler.now(),
-  );
-  let wake: Subscription | undefined;
-  let wakeAt = Number.POSITIVE_INFINITY;
-  let stopped = false;
-  let idleWaiters: (() => void)[] = [];
+  return new QueueApplier(options.transport ?? kubeWriteTransport(kc as KubeConfig), options);
+}
 
-  const settleIdle = () => {
-    if (!queue.idle) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
+/**
+ * The driver of the core's `WriteQueue`: the queue's rules (per-key merge, one write of a key at a
+ * time, backoff, rate limit) are the core's, shared with the simulator; this performs its sends
+ * (real I/O), keeps its time (the scheduler) and reports each outcome.
+ */
+class QueueApplier implements Applier {
+  readonly #transport: WriteTransport;
+  readonly #options: ApplierOptions;
+  readonly #scheduler: SchedulerLike;
+  readonly #random: () => number;
+  readonly #onResult: (result: WriteResult) => void;
+  readonly #queue: WriteQueue<Queued>;
+  /** The one timer asking the queue to `tick`, and when it fires (ms; +Infinity: none). */
+  #wake: Subscription | undefined;
+  #wakeAt = Number.POSITIVE_INFINITY;
+  /** `stop()` was called: nothing more starts. */
+  #stopped = false;
+  /** `idle()` promises waiting for the queue to empty. */
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(transport: WriteTransport, options: ApplierOptions) {
+    this.#transport = transport;
+    this.#options = options;
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.#random = options.random ?? Math.random;
+    this.#onResult = options.onResult ?? (() => {});
+    this.#queue = new WriteQueue<Queued>(
+      {
+        ...(options.qps !== undefined ? { qps: options.qps } : {}),
+        ...(options.burst !== undefined ? { burst: options.burst } : {}),
+        ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
+        ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+      },
+      this.#scheduler.now(),
+    );
+  }
+
+  submit(action: Action, cause?: WriteCause): void {
+    if (this.#stopped || !isWrite(action)) return;
+    const queued: Queued = { action, cause: { ...cause, queuedAt: performance.now() } };
+    this.#dispatch(this.#queue.submit(keyOf(action), queued, this.#scheduler.now()));
+  }
+
+  connect(actions: Observable<Action>): Subscription {
+    return actions.subscribe((a) => this.submit(a));
+  }
+
+  idle(): Promise<void> {
+    return this.#queue.idle ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  get size(): { readonly pending: number; readonly inFlight: number } {
+    const { waiting, inFlight } = this.#queue.size;
+    return { pending: waiting, inFlight };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.unsubscribe();
+    this.#queue.dropWaiting();
+    this.#settleIdle();
+  }
+
+  #settleIdle(): void {
+    if (!this.#queue.idle) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
-  };
+  }
 
   /**
    * Performs what the queue says: its sends, and a wake-up when it asks for one. A replica that may
    * no longer write (the lease is lost, or stopped) sends nothing: the queue hears those writes as
    * done, and drops what waits.
    */
-  const dispatch = (d: Dispatch<WriteAction>) => {
-    if (!mayWrite()) {
-      for (const { key, write } of d.sends) queue.answer(key, write, { final: true }, scheduler.now(), 0);
-      settleIdle();
+  #dispatch(d: Dispatch<Queued>): void {
+    const scheduler = this.#scheduler;
+    if (!this.#mayWrite()) {
+      for (const { key, write } of d.sends)
+        this.#queue.answer(key, write, { final: true }, scheduler.now(), 0);
+      this.#settleIdle();
       return;
     }
-    for (const { key, write } of d.sends) void run(key, write);
-    if (d.wakeAt === undefined || d.wakeAt >= wakeAt) return;
-    wake?.unsubscribe();
-    wakeAt = d.wakeAt;
+    for (const { key, write } of d.sends) void this.#run(key, write);
+    if (d.wakeAt === undefined || d.wakeAt >= this.#wakeAt) return;
+    this.#wake?.unsubscribe();
+    this.#wakeAt = d.wakeAt;
     // A Retry-After may be longer than one JavaScript timer holds.
-    wake = scheduleAfter(scheduler, d.wakeAt - scheduler.now(), () => {
-      wake = undefined;
-      wakeAt = Number.POSITIVE_INFINITY;
-      dispatch(queue.tick(scheduler.now()));
+    this.#wake = scheduleAfter(scheduler, d.wakeAt - scheduler.now(), () => {
+      this.#wake = undefined;
+      this.#wakeAt = Number.POSITIVE_INFINITY;
+      this.#dispatch(this.#queue.tick(scheduler.now()));
     });
-  };
+  }
 
   /** Asked right before anything is sent: a replica that lost the lease drops what waits. */
-  const mayWrite = () => {
-    if (stopped) return false;
-    if (options.mayWrite?.() === false) {
-      queue.dropWaiting();
-      settleIdle();
+  #mayWrite(): boolean {
+    if (this.#stopped) return false;
+    if (this.#options.mayWrite?.() === false) {
+      this.#queue.dropWaiting();
+      this.#settleIdle();
       return false;
     }
     return true;
-  };
+  }
 
   /**
    * Compares the server's answer with what was asked for; when they differ, replaces the object
    * (conditional on the answer's uid and resourceVersion) and compares again.
    */
-  async function converge(action: ApplyAction, answer: unknown, done: WriteStatus): Promise<Outcome> {
+  async #converge(action: ApplyAction, answer: unknown, done: WriteStatus): Promise<Outcome> {
     const drift = driftIn(action, answer);
     if (drift.length === 0) return { status: done };
-    return replace(action, answer, drift);
+    return this.#replace(action, answer, drift);
   }
 
   /** PUT of the replacement built from `live`, conditional on its uid and resourceVersion. */
-  async function replace(action: ApplyAction, live: unknown, drift: readonly string[]): Promise<Outcome> {
-    const replaced = await transport.replace(action, replacementOf(action.desired, live as Manifest));
+  async #replace(action: ApplyAction, live: unknown, drift: readonly string[]): Promise<Outcome> {
+    const replaced = await this.#transport.replace(action, replacementOf(action.desired, live as Manifest));
     const left = driftIn(action, replaced);
     if (left.length === 0) return { status: "replaced", drift: driftReport(live, drift) };
     return { status: "drifted", drift: driftReport(replaced, left) };
@@ -373,25 +465,26 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
    * writer's cannot stand together (type ClusterIP beside someone's loadBalancerSourceRanges):
    * only a replacement of the live object — the same one, by uid — converges.
    */
-  async function update(action: ApplyAction, expectedUid: string): Promise<Outcome> {
+  async #update(action: ApplyAction, expectedUid: string, answered: () => void): Promise<Outcome> {
     let answer: unknown;
     try {
-      answer = await transport.apply({ ...action, expectedUid });
+      answer = await this.#transport.apply({ ...action, expectedUid }).finally(answered);
     } catch (error) {
       if (statusOf(error) !== 422 || isConflict(error as Error)) throw error;
-      const live = await transport.get(action);
+      const live = await this.#transport.get(action);
       const uid = (live as { metadata?: { uid?: unknown } } | undefined)?.metadata?.uid;
       if (uid !== expectedUid)
         throw new ApiError(409, `${keyOf(action)} is another object now (uid ${String(uid)})`);
-      return replace(action, live, driftIn(action, live));
+      return this.#replace(action, live, driftIn(action, live));
     }
-    return converge(action, answer, "applied");
+    return this.#converge(action, answer, "applied");
   }
 
-  async function perform(action: WriteAction): Promise<Outcome> {
+  /** Performs the write; `answered` is called when its first request is answered (or fails). */
+  async #perform(action: WriteAction, answered: () => void): Promise<Outcome> {
     if (action.type === "delete") {
       try {
-        await transport.delete(action);
+        await this.#transport.delete(action).finally(answered);
         return { status: "deleted" };
       } catch (error) {
         if (statusOf(error) === 404) return { status: "gone" };
@@ -399,23 +492,31 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
       }
     }
     if (action.create) {
-      const { object, warning } = await transport.create(action);
-      const outcome = await converge(action, object, "created");
+      const { object, warning } = await this.#transport.create(action).finally(answered);
+      const outcome = await this.#converge(action, object, "created");
       return warning === undefined ? outcome : { ...outcome, warning };
     }
     const expectedUid = action.expectedUid;
     if (expectedUid === undefined || expectedUid === "") {
       throw new ApiError(-1, `refusing to update ${keyOf(action)} without a uid precondition`);
     }
-    return update(action, expectedUid);
+    return this.#update(action, expectedUid, answered);
   }
 
-  async function run(key: string, action: WriteAction): Promise<void> {
+  /** One attempt at a write the queue sent: performs it, reports the outcome, tells the queue. */
+  async #run(key: string, queued: Queued): Promise<void> {
+    const { action, cause } = queued;
+    const scheduler = this.#scheduler;
     const started = scheduler.now();
+    const sentAt = performance.now();
+    let answeredAt: number | undefined;
+    const answered = () => {
+      answeredAt ??= performance.now();
+    };
     let result: WriteResult;
     let answer: WriteAnswer = { final: true };
     try {
-      const { status, warning, drift } = await perform(action);
+      const { status, warning, drift } = await this.#perform(action, answered);
       const durationMs = scheduler.now() - started;
       result = {
         action,
@@ -440,33 +541,17 @@ export function createApplier(kc: KubeConfig | undefined, options: ApplierOption
         result = { action, key, status: "retrying", error, durationMs };
       } else result = { action, key, status: "rejected", error, durationMs };
     }
-    const { dispatch: next, retryInMs } = queue.answer(key, action, answer, scheduler.now(), random());
-    onResult(retryInMs === undefined ? result : { ...result, retryInMs });
-    dispatch(next);
-    settleIdle();
+    const { dispatch: next, retryInMs } = this.#queue.answer(
+      key,
+      queued,
+      answer,
+      scheduler.now(),
+      this.#random(),
+    );
+    // Refused locally (no uid precondition): nothing was sent, so no trace.
+    if (answeredAt !== undefined) result = { ...result, trace: { ...cause, sentAt, answeredAt } };
+    this.#onResult(retryInMs === undefined ? result : { ...result, retryInMs });
+    this.#dispatch(next);
+    this.#settleIdle();
   }
-
-  const applier: Applier = {
-    submit(action) {
-      if (stopped || !isWrite(action)) return;
-      dispatch(queue.submit(keyOf(action), action, scheduler.now()));
-    },
-    connect(actions) {
-      return actions.subscribe((a) => applier.submit(a));
-    },
-    idle() {
-      return queue.idle ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
-    },
-    get size() {
-      const { waiting, inFlight } = queue.size;
-      return { pending: waiting, inFlight };
-    },
-    stop() {
-      stopped = true;
-      wake?.unsubscribe();
-      queue.dropWaiting();
-      settleIdle();
-    },
-  };
-  return applier;
 }

@@ -21,7 +21,7 @@
  * with a `proxy-url` uses the client's own proxy dispatcher, built once.
  */
 import type { RequestOptions as HttpsRequestOptions } from "node:https";
-import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { Agent, type Dispatcher } from "undici";
 
 /** An HTTP/2 PING every this often; an unanswered one ends the connection at the next. */
@@ -57,7 +57,9 @@ function headerValues(opts: HttpsRequestOptions): Record<string, string> {
 async function buildDispatcher(kc: KubeConfig): Promise<Dispatcher | undefined> {
   const cluster = kc.getCurrentCluster();
   if (cluster?.proxyUrl !== undefined && cluster.proxyUrl !== "") {
-    // Proxies (http, https, socks) are the client's business; build its dispatcher once.
+    // Proxies (http, https, socks) are the client's business; build its dispatcher once. Loaded
+    // only here: the client's index loads every generated API model (~45 MiB).
+    const { HttpMethod, RequestContext } = await import("@kubernetes/client-node");
     const ctx = new RequestContext(cluster.server, HttpMethod.GET);
     await kc.applySecurityAuthentication(ctx);
     return ctx.getDispatcher();

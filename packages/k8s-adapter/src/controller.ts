@@ -6,6 +6,7 @@
  * A standby keeps folding (a warm standby); gaining the lease is a `leadership` event in the same
  * fold — no relist — after which the core writes and announces what the cluster needs.
  */
+
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   type Action,
@@ -26,13 +27,14 @@ import {
   type SchedulerLike,
   type Subscription,
   skip,
+  tap,
 } from "rxjs";
 import { Announcements } from "./announcements.ts";
-import { createApplier, type WriteResult } from "./applier.ts";
+import { createApplier, type WriteCause, type WriteResult } from "./applier.ts";
 import type { LeaderElector } from "./lease.ts";
 import { createWatchLiveness, type WatchLiveness } from "./liveness.ts";
 import { watchSlices } from "./slice-watch.ts";
-import { type WatchDiagnostic, type WatchOptions, watchKind } from "./watch.ts";
+import { type Arrival, type WatchDiagnostic, type WatchOptions, watchKind } from "./watch.ts";
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -65,6 +67,12 @@ export interface ControllerOptions {
    * see the same tracker). Default: a tracker of the controller's own, exposed as `liveness`.
    */
   readonly liveness?: WatchLiveness;
+  /**
+   * The client-side limit on writes (the applier's token bucket: sustained writes per second, and
+   * the burst after a quiet period; `--kube-api-qps`, `--kube-api-burst`). Defaults: the applier's.
+   */
+  readonly qps?: number;
+  readonly burst?: number;
   /** Watch options for tests (a transport that injects faults, shorter backoff). */
   readonly watch?: Pick<WatchOptions, "transport" | "backoffInitialMs" | "backoffMaxMs">;
 }
@@ -92,9 +100,13 @@ export function startController(options: ControllerOptions): Controller {
   if (elector !== undefined) subscriptions.push(elector.leading$.subscribe(leading));
   const announcements = new Announcements((event) => options.onEvent?.(event));
   const liveness = options.liveness ?? createWatchLiveness();
+  // The latency budget: when each watch event arrived, so that the writes its fold asks for carry
+  // it (WriteResult.trace). Weak: an event is forgotten once folded.
+  const arrivals = new WeakMap<ClusterEvent, Arrival>();
   const watchOptions: WatchOptions = {
     scheduler,
     liveness,
+    onArrival: (event, arrival) => arrivals.set(event, arrival),
     ...options.watch,
     ...(options.watchTimeoutMs !== undefined ? { watchTimeoutMs: options.watchTimeoutMs } : {}),
     ...(options.namespaces !== undefined ? { namespaces: options.namespaces } : {}),
@@ -103,6 +115,8 @@ export function startController(options: ControllerOptions): Controller {
   const slices = watchSlices(options.kc, watchOptions);
   const applier = createApplier(options.kc, {
     scheduler,
+    ...(options.qps !== undefined ? { qps: options.qps } : {}),
+    ...(options.burst !== undefined ? { burst: options.burst } : {}),
     ...(elector !== undefined ? { mayWrite: () => elector.isLeading() } : {}),
     onResult: (result) => {
       const { action, error } = result;
@@ -121,6 +135,10 @@ export function startController(options: ControllerOptions): Controller {
     },
   });
   let latest: State | undefined;
+  // The fold is synchronous: the event tapped right before it is the one whose state and actions
+  // come out next (a wake-up's tick is not tapped, so its writes carry no cause).
+  let arrived: Arrival | undefined;
+  let cause: WriteCause | undefined;
 
   // The fold learns of the lease as events; a lost lease drops what was not yet published.
   const leadership$: Observable<ClusterEvent> = leading.pipe(
@@ -140,11 +158,16 @@ export function startController(options: ControllerOptions): Controller {
   );
   const loop = events$
     .pipe(
+      tap((event) => {
+        arrived = arrivals.get(event);
+      }),
       reconcileActions({
         scheduler,
         initial: { ...initialState(scheduler.now()), leading: leading.value },
         onState: (state) => {
           latest = state;
+          cause = arrived && { ...arrived, foldedAt: performance.now() };
+          arrived = undefined;
         },
       }),
     )
@@ -155,7 +178,7 @@ export function startController(options: ControllerOptions): Controller {
       if (!leading.value) return;
       announcements.onBatch(actions);
       for (const action of actions)
-        if (action.type === "apply" || action.type === "delete") applier.submit(action);
+        if (action.type === "apply" || action.type === "delete") applier.submit(action, cause);
     });
   elector?.start();
   return {

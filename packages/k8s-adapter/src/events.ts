@@ -21,7 +21,9 @@
  * note) is absorbed — no write, outcome `already-recorded`, not logged again. A later occurrence
  * (the warning went away and came back) is a repeat, as ever.
  */
-import { type EventsV1Event, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import type { EventsV1Event, KubeConfig } from "@kubernetes/client-node";
+// The client's index loads every generated API model (~45 MiB): take MicroTime from its own module.
+import { V1MicroTime } from "@kubernetes/client-node/dist/types.js";
 import { type EventAction, scheduleAfter } from "@zen-lead/core";
 import { asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
 import { request, statusOf } from "./http.ts";

@@ -66,11 +66,15 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
-type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** Told of every answered request (`code` 0: no answer): for a request counter. */
+export type RequestListener = (method: Method, code: number) => void;
 
 interface Server {
   readonly connection: ApiConnection;
   readonly health: ServerHealth;
+  readonly listeners: Set<RequestListener>;
 }
 
 /** One pool and one health per KubeConfig (and so per API server), for the life of the KubeConfig. */
@@ -83,10 +87,17 @@ function serverOf(kc: KubeConfig): Server {
     const health = createServerHealth({
       probe: (signal) => request(kc, "GET", "/readyz", { signal }),
     });
-    server = { connection, health };
+    server = { connection, health, listeners: new Set() };
     servers.set(kc, server);
   }
   return server;
+}
+
+/** Tells `listener` of every request to the KubeConfig's API server from now on; returns the undo. */
+export function onRequest(kc: KubeConfig, listener: RequestListener): () => void {
+  const { listeners } = serverOf(kc);
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }
 
 /** The health of the KubeConfig's API server, as every request to it sees it. */
@@ -133,8 +144,10 @@ async function send(kc: KubeConfig, method: Method, path: string, options: Reque
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
     if (showsServerUp(response.statusCode)) server.health.answered(seq);
+    for (const listener of server.listeners) listener(method, response.statusCode);
     return response;
   } catch (error) {
+    for (const listener of server.listeners) listener(method, 0);
     throw new ApiError(0, `${method} ${path}: ${errorText(error)}`);
   }
 }

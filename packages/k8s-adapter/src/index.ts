@@ -11,13 +11,19 @@ export {
   type ApplierOptions,
   applyBody,
   createApplier,
+  createBody,
+  DEFAULT_BURST,
+  DEFAULT_QPS,
   type DriftReport,
   FIELD_MANAGER,
   keyOf,
   kubeWriteTransport,
+  NO_OBJECT_RESOURCE_VERSION,
   type WriteAction,
+  type WriteCause,
   type WriteResult,
   type WriteStatus,
+  type WriteTrace,
   type WriteTransport,
 } from "./applier.ts";
 export {
@@ -42,7 +48,17 @@ export {
   type RecordOutcome,
   truncateNote,
 } from "./events.ts";
-export { ApiError, openStream, type Query, request, serverHealth, statusOf } from "./http.ts";
+export {
+  ApiError,
+  type Method,
+  onRequest,
+  openStream,
+  type Query,
+  type RequestListener,
+  request,
+  serverHealth,
+  statusOf,
+} from "./http.ts";
 export {
   createLeaderElector,
   kubeLeaseApi,
@@ -61,6 +77,7 @@ export {
 } from "./server-health.ts";
 export { type SliceWatch, watchSlices } from "./slice-watch.ts";
 export {
+  type Arrival,
   collectionPath,
   DEFAULT_WATCH_TIMEOUT_MS,
   kubeTransport,

@@ -9,7 +9,7 @@ import { type ListPage, type WatchTransport, watchKind } from "./watch.ts";
 interface OpenWatch {
   readonly path: string;
   readonly query: Query;
-  readonly send: (type: string, object: unknown) => void;
+  readonly send: (type: string, object: unknown, receivedAt?: number) => void;
   readonly done: (error: unknown) => void;
   readonly controller: AbortController;
 }
@@ -32,7 +32,7 @@ class FakeTransport implements WatchTransport {
   async watch(
     path: string,
     query: Query,
-    onEvent: (type: string, object: unknown) => void,
+    onEvent: (type: string, object: unknown, receivedAt?: number) => void,
     onDone: (error: unknown) => void,
   ): Promise<AbortController> {
     const controller = new AbortController();
@@ -97,6 +97,24 @@ describe("watchKind", () => {
     transport.last.send("MODIFIED", pod("c", "12"));
     transport.last.send("DELETED", pod("c", "13"));
     expect(events.slice(1).map((e) => e.type)).toEqual(["upsert", "upsert", "delete"]);
+    sub.unsubscribe();
+  });
+
+  it("says when each watch event arrived and was decoded, before the event goes out", async () => {
+    const arrivals: [string, number, number, number][] = [];
+    const sub = start({
+      onArrival: (event, a) => arrivals.push([event.type, a.receivedAt, a.decodedAt, events.length]),
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    const t = performance.now();
+    transport.last.send("ADDED", pod("c", "11"), t - 4);
+    transport.last.send("BOOKMARK", { kind: "Pod", metadata: { resourceVersion: "20" } }, t);
+    transport.last.send("DELETED", pod("c", "21")); // no arrival time from the transport: decoded is it
+    // Told before emitting (events.length is the count before), nothing for a bookmark.
+    expect(arrivals).toEqual([
+      ["upsert", t - 4, t, 1],
+      ["delete", t, t, 2],
+    ]);
     sub.unsubscribe();
   });
 

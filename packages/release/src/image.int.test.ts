@@ -79,7 +79,7 @@ describe("the image", () => {
   it("is FROM scratch: Debian's libraries with their dpkg entries, Node 24, the CLI; no shell", () => {
     expect(image.layerBytes).toHaveLength(1);
     expect(image.config).toMatchObject({
-      Entrypoint: ["/nodejs/bin/node", "/app/node_modules/@zen-lead/cli/dist/main.js"],
+      Entrypoint: ["/nodejs/bin/node", "--optimize-for-size", "/app/node_modules/@zen-lead/cli/dist/main.js"],
       Cmd: ["run"],
       User: "65532:65532",
     });

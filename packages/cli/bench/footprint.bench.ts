@@ -1,0 +1,125 @@
+/**
+ * What each part of `zen-lead run` costs in memory before it does anything (issue 13 §3): the
+ * modules it loads, measured from the packed CLI as users install it (scripts/install-packed).
+ * Prints `name: value unit` lines; asserts nothing.
+ *
+ *   node packages/cli/bench/footprint.bench.ts [--runs N]
+ *
+ * Every figure is a fresh Node process (the image's V8 flags) that imports the modules named and
+ * then reports its resident memory and JS heap after a full GC — the median of `--runs`. The floor
+ * is a process that imports nothing, in the same run. "alone" rows import one part into a bare
+ * process; "run" rows import what `zen-lead run` loads: its module as shipped, and the two things
+ * this issue took out of it, put back (client-node's index with every generated API model, which
+ * importing its KubeConfig used to load; the simulator, which main.js used to import for every
+ * command).
+ */
+import { execFile, spawn } from "node:child_process";
+import { join } from "node:path";
+import { parseArgs, promisify } from "node:util";
+import { imageEnv, imageNodeFlags } from "./image-settings.ts";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+const RUNS = Number(values.runs);
+if (!(RUNS > 0)) {
+  process.stderr.write("usage: footprint.bench.ts [--runs N]\n");
+  process.exit(2);
+}
+const ROOT = join(import.meta.dirname, "../../..");
+const print = (name: string, value: number | string, unit = "") =>
+  process.stdout.write(
+    `${name}: ${typeof value === "number" ? round(value) : value}${unit ? ` ${unit}` : ""}\n`,
+  );
+const round = (n: number) => (Number.isInteger(n) ? n : Number(n.toFixed(1)));
+const log = (line: string) => process.stderr.write(`[footprint] ${line}\n`);
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
+}
+
+async function installed(): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(join(ROOT, "scripts/install-packed"), [], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out.trim().split("\n").pop() ?? "") : reject(new Error("install-packed failed")),
+    );
+  });
+}
+
+interface Sample {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+}
+
+/** One fresh process importing `specifiers` in order (from `project`); its memory after a full GC. */
+async function measure(project: string, specifiers: readonly string[]): Promise<Sample> {
+  const script = `
+for (const s of ${JSON.stringify(specifiers)}) await import(s);
+globalThis.gc();
+const m = process.memoryUsage();
+console.log(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal }));
+`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...imageNodeFlags(), "--expose-gc", "--input-type=module", "-e", script],
+    { cwd: project, env: { ...process.env, ...imageEnv() } },
+  );
+  return JSON.parse(stdout) as Sample;
+}
+
+async function main() {
+  log("building and installing the packed CLI (scripts/install-packed)");
+  const project = await installed();
+  const dist = (pkg: string, file: string) => join(project, "node_modules/@zen-lead", pkg, "dist", file);
+  const rows: [string, string[]][] = [
+    ["floor: node, nothing imported", []],
+    ["alone: undici", ["undici"]],
+    ["alone: rxjs", ["rxjs"]],
+    ["alone: @zen-lead/core (io-ts, fp-ts, rxjs)", [dist("core", "index.js")]],
+    ["alone: pino", ["pino"]],
+    ["alone: prom-client", ["prom-client"]],
+    ["alone: @zen-lead/sim", [dist("sim", "index.js")]],
+    ["alone: @kubernetes/client-node (its index: every generated API model)", ["@kubernetes/client-node"]],
+    [
+      "alone: client-node's KubeConfig as zen-lead loads it (cli/dist/kube-config.js)",
+      [dist("cli", "kube-config.js")],
+    ],
+    ["alone: @zen-lead/k8s-adapter", [dist("k8s-adapter", "index.js")]],
+    ["run: what `zen-lead run` loads (main.js + run.js)", [dist("cli", "main.js"), dist("cli", "run.js")]],
+    [
+      "run, plus client-node's index (as before this issue)",
+      [dist("cli", "main.js"), dist("cli", "run.js"), "@kubernetes/client-node"],
+    ],
+    [
+      "run, plus client-node's index and the simulator (as before this issue)",
+      [dist("cli", "main.js"), dist("cli", "run.js"), "@kubernetes/client-node", dist("cli", "simulate.js")],
+    ],
+  ];
+  print("runs per figure (median)", RUNS);
+  print("node flags", imageNodeFlags().join(" ") || "none");
+  let floor: Sample | undefined;
+  for (const [name, specifiers] of rows) {
+    const samples: Sample[] = [];
+    for (let r = 0; r < RUNS; r++) samples.push(await measure(project, specifiers));
+    const s: Sample = {
+      rss: median(samples.map((x) => x.rss)),
+      heapUsed: median(samples.map((x) => x.heapUsed)),
+      heapTotal: median(samples.map((x) => x.heapTotal)),
+    };
+    floor ??= s;
+    const mib = (n: number) => n / 2 ** 20;
+    print(`${name}: RSS`, mib(s.rss), "MiB");
+    print(`${name}: RSS over the floor`, mib(s.rss - floor.rss), "MiB");
+    print(`${name}: JS heap used / total`, `${round(mib(s.heapUsed))} / ${round(mib(s.heapTotal))}`, "MiB");
+  }
+}
+
+main().catch((error: unknown) => {
+  log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});

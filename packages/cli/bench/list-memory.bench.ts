@@ -1,0 +1,314 @@
+/**
+ * What listing realistic pods leaves in zen-lead's resident memory, by process setting (issue 13
+ * §3: "how lists are paged and parsed", "V8 and allocator settings"). Prints `name: value unit`
+ * lines; asserts nothing.
+ *
+ *   node packages/cli/bench/list-memory.bench.ts [--pods 20000] [--page 500] [--runs 3]
+ *
+ * A local HTTP server (a child process, so it is not measured) answers paged pod lists of `--pods`
+ * pods of ~7 KB of JSON each (two containers with env, probes, resources, volumes, managedFields —
+ * the scale bench's pod as the API server serves it). For each setting a fresh Node process lists
+ * them through the adapter's own watch loop (`watchKind`: pages of `--page`, each parsed and
+ * decoded into the core's views as it arrives), folds the resync into the core's state, keeps it,
+ * and reports RSS, JS heap and the list's wall time after a full GC and 7 s of quiet — the median
+ * of `--runs`. The floor: the same process with nothing listed (`--pods 0`), same settings.
+ */
+import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { parseArgs, promisify } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    pods: { type: "string", default: "20000" },
+    page: { type: "string", default: "500" },
+    runs: { type: "string", default: "3" },
+    role: { type: "string" },
+    port: { type: "string" },
+  },
+});
+const PODS = Number(values.pods);
+const PAGE = Number(values.page);
+const RUNS = Number(values.runs);
+if (!(PODS >= 0) || !(PAGE > 0) || !(RUNS > 0)) {
+  process.stderr.write("usage: list-memory.bench.ts [--pods N] [--page N] [--runs N]\n");
+  process.exit(2);
+}
+const MIB = 2 ** 20;
+const ROOT = join(import.meta.dirname, "../../..");
+
+/** Pod `i` as the API server would serve it (~8 KB). */
+function pod(i: number) {
+  const app = `s${Math.floor(i / 10)}`;
+  const env = (p: string, n: number) =>
+    Array.from({ length: n }, (_, k) => ({ name: `${p}_SETTING_${k}`, value: `value-${k}-${app}` }));
+  const probe = (path: string) => ({
+    httpGet: { path, port: "http", scheme: "HTTP" },
+    initialDelaySeconds: 5,
+    periodSeconds: 10,
+    timeoutSeconds: 2,
+    successThreshold: 1,
+    failureThreshold: 3,
+  });
+  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  const fields = (manager: string, n: number) => ({
+    manager,
+    operation: "Update",
+    apiVersion: "v1",
+    time: "2026-11-29T10:00:00Z",
+    fieldsType: "FieldsV1",
+    fieldsV1: Object.fromEntries(
+      Array.from({ length: n }, (_, k) => [`f:field${k}`, { ".": {}, [`k:{"name":"x${k}"}`]: {} }]),
+    ),
+  });
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: `${app}-${i % 10}`,
+      namespace: `scale-${i % 20}`,
+      uid: `00000000-0000-0000-0000-${String(i).padStart(12, "0")}`,
+      resourceVersion: String(1000 + i),
+      creationTimestamp: "2026-11-29T10:00:00Z",
+      labels: {
+        app,
+        "pod-template-hash": "7c9f8d6b5",
+        "app.kubernetes.io/name": app,
+        "app.kubernetes.io/version": "1.24.3",
+        "app.kubernetes.io/part-of": "scale-bench",
+        team: `team-${i % 17}`,
+      },
+      annotations: {
+        "kubectl.kubernetes.io/restartedAt": "2026-11-01T10:00:00Z",
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "9090",
+        "checksum/config": "5d41402abc4b2a76b9719d911017c592a5d41402abc4b2a76b9719d911017c592",
+      },
+      managedFields: [fields("scale-bench", 40), fields("kwok", 25)],
+    },
+    spec: {
+      nodeName: `kwok-node-${i % 10}`,
+      serviceAccountName: "default",
+      terminationGracePeriodSeconds: 30,
+      containers: [
+        {
+          name: "app",
+          image: `registry.invalid/${app}:1.24.3`,
+          ports: [
+            { name: "http", containerPort: 8080, protocol: "TCP" },
+            { name: "metrics", containerPort: 9090, protocol: "TCP" },
+          ],
+          env: env("APP", 12),
+          resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+          readinessProbe: probe("/ready"),
+          livenessProbe: probe("/healthz"),
+          volumeMounts: [
+            { name: "config", mountPath: "/etc/app" },
+            { name: "tmp", mountPath: "/tmp" },
+          ],
+        },
+        {
+          name: "proxy",
+          image: "registry.invalid/proxy:2.1.0",
+          args: ["--listen=:15001", "--upstream=127.0.0.1:8080"],
+          env: env("PROXY", 6),
+          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+        },
+      ],
+      volumes: [
+        { name: "config", configMap: { name: `${app}-config` } },
+        { name: "tmp", emptyDir: {} },
+      ],
+    },
+    status: {
+      phase: "Running",
+      podIP: ip,
+      podIPs: [{ ip }],
+      hostIP: "10.0.0.1",
+      startTime: "2026-11-29T10:00:00Z",
+      conditions: [
+        "PodReadyToStartContainers",
+        "Initialized",
+        "Ready",
+        "ContainersReady",
+        "PodScheduled",
+      ].map((type) => ({
+        type,
+        status: "True",
+        lastProbeTime: null,
+        lastTransitionTime: "2026-11-29T10:00:01Z",
+      })),
+      containerStatuses: ["app", "proxy"].map((name) => ({
+        name,
+        ready: true,
+        restartCount: 0,
+        image: `registry.invalid/${name}`,
+        imageID: "",
+        containerID: `containerd://${i}${name}`,
+        started: true,
+        state: { running: { startedAt: "2026-11-29T10:00:01Z" } },
+      })),
+    },
+  };
+}
+
+/** The fixture API server: paged pod lists, empty lists of anything else, watches that only bookmark. */
+function serve(port: number): void {
+  createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    res.writeHead(200, { "content-type": "application/json" });
+    if (url.searchParams.get("watch") !== null) {
+      const bookmark = { type: "BOOKMARK", object: { kind: "Pod", metadata: { resourceVersion: "99999" } } };
+      const timer = setInterval(() => res.write(`${JSON.stringify(bookmark)}\n`), 5000);
+      req.on("close", () => clearInterval(timer));
+      return;
+    }
+    if (!url.pathname.endsWith("/pods") || url.pathname.includes("/namespaces/empty/")) {
+      res.end(JSON.stringify({ kind: "List", metadata: { resourceVersion: "1" }, items: [] }));
+      return;
+    }
+    const start = Number(url.searchParams.get("continue") || 0);
+    const limit = Number(url.searchParams.get("limit") || PODS);
+    const items = [];
+    for (let i = start; i < Math.min(PODS, start + limit); i++) items.push(pod(i));
+    const next = start + limit < PODS ? { continue: String(start + limit) } : {};
+    res.end(
+      JSON.stringify({
+        kind: "PodList",
+        apiVersion: "v1",
+        metadata: { resourceVersion: "50000", ...next },
+        items,
+      }),
+    );
+  }).listen(port, "127.0.0.1", () => process.stdout.write("listening\n"));
+}
+
+/**
+ * One measured process, run from the packed CLI's install (JavaScript as users run it: no type
+ * stripping): lists, folds, keeps the state, reports its memory as one JSON line. The floor
+ * (`PODS=0`) lists an empty namespace.
+ */
+const CLIENT = `
+import { KubeConfig } from "@kubernetes/client-node";
+import { initialState, step } from "@zen-lead/core";
+import { watchKind } from "@zen-lead/k8s-adapter";
+const kc = new KubeConfig();
+kc.loadFromOptions({
+  clusters: [{ name: "fixture", server: "http://127.0.0.1:" + process.env.PORT, skipTLSVerify: true }],
+  users: [{ name: "nobody" }],
+  contexts: [{ name: "fixture", cluster: "fixture", user: "nobody" }],
+  currentContext: "fixture",
+});
+const t = performance.now();
+let state = initialState(0);
+const namespaces = process.env.PODS === "0" ? ["empty"] : [];
+await new Promise((resolve) => {
+  watchKind(kc, "Pod", { pageSize: Number(process.env.PAGE), namespaces }).subscribe((event) => {
+    if (event.type !== "resync") return;
+    state = step(state, event);
+    resolve();
+  });
+});
+const listMs = performance.now() - t;
+globalThis.gc();
+await new Promise((resolve) => setTimeout(resolve, 7000));
+globalThis.gc();
+const m = process.memoryUsage();
+console.log(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, listMs, kept: state !== undefined }));
+process.exit(0);
+`;
+
+/** The packed CLI's install (scripts/install-packed): its path. */
+async function installed(): Promise<string> {
+  const { stdout } = await promisify(execFile)(join(ROOT, "scripts/install-packed"), [], {
+    maxBuffer: 64 * MIB,
+  });
+  return stdout.trim().split("\n").at(-1) ?? "";
+}
+
+interface Sample {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly listMs: number;
+}
+
+const median = (xs: readonly number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
+
+const SETTINGS: readonly (readonly [string, Record<string, string>, readonly string[]])[] = [
+  ["node defaults", {}, []],
+  ["--max-semi-space-size=8 (the image before this issue)", {}, ["--max-semi-space-size=8"]],
+  [
+    "--max-semi-space-size=8, MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=65536 (the image now)",
+    { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "65536" },
+    ["--max-semi-space-size=8"],
+  ],
+  [
+    "the image now, plus --optimize-for-size",
+    { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "65536" },
+    ["--max-semi-space-size=8", "--optimize-for-size"],
+  ],
+];
+
+async function measure(
+  project: string,
+  port: number,
+  pods: number,
+  env: Record<string, string>,
+  flags: readonly string[],
+) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...flags, "--expose-gc", "--input-type=module", "-e", CLIENT],
+    {
+      cwd: project,
+      env: { ...process.env, ...env, PORT: String(port), PODS: String(pods), PAGE: String(PAGE) },
+    },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Sample;
+}
+
+async function main(): Promise<void> {
+  process.stderr.write("[lists] building and installing the packed CLI (scripts/install-packed)\n");
+  const project = await installed();
+  const port = 18_000 + (process.pid % 1000);
+  const server = spawn(
+    process.execPath,
+    [import.meta.filename, "--role", "server", "--port", String(port), "--pods", String(PODS)],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  await new Promise((resolve) => server.stdout.once("data", resolve));
+  try {
+    const print = (name: string, value: string) => process.stdout.write(`${name}: ${value}\n`);
+    print("pods", String(PODS));
+    print("pod JSON", `${(JSON.stringify(pod(0)).length / 1024).toFixed(1)} KiB`);
+    print("page size", String(PAGE));
+    print("runs per figure (median)", String(RUNS));
+    for (const [name, env, flags] of SETTINGS) {
+      const runs: Sample[] = [];
+      const floors: Sample[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        floors.push(await measure(project, port, 0, env, flags));
+        runs.push(await measure(project, port, PODS, env, flags));
+      }
+      const rss = median(runs.map((s) => s.rss)) / MIB;
+      const floor = median(floors.map((s) => s.rss)) / MIB;
+      const heap = median(runs.map((s) => s.heapUsed)) / MIB;
+      print(`${name}: RSS / floor`, `${rss.toFixed(1)} / ${floor.toFixed(1)} MiB`);
+      print(
+        `${name}: JS heap used / total`,
+        `${heap.toFixed(1)} / ${(median(runs.map((s) => s.heapTotal)) / MIB).toFixed(1)} MiB`,
+      );
+      print(`${name}: RSS / (2 x heap used + 100 MiB)`, `${(rss / (2 * heap + 100)).toFixed(2)} x`);
+      print(`${name}: list and fold wall time`, `${median(runs.map((s) => s.listMs)).toFixed(0)} ms`);
+    }
+  } finally {
+    server.kill();
+  }
+}
+
+if (values.role === "server") serve(Number(values.port));
+else await main();
