@@ -3,6 +3,9 @@
  * variables (a flag wins), values checked up front (a bad one is a usage error: one line, exit 2),
  * and the KubeConfig (`--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config).
  */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { parseDuration } from "@zen-lead/core";
 import { KubeConfig } from "./kube-config.ts";
 import { UsageError } from "./usage-error.ts";
@@ -65,15 +68,33 @@ export function nameFlag(flag: string, text: string): string {
  * From a file, else the default chain ($KUBECONFIG, ~/.kube/config, in-cluster service account).
  * `context` (default: `$ZEN_LEAD_CONTEXT`, which `kubectl zen-lead --context` sets) picks a context
  * other than the kubeconfig's current one, as kubectl's `--context` does; one the kubeconfig does
- * not have is a usage error (exit 2).
+ * not have is a usage error (exit 2). So are a file that cannot be read or parsed, and no
+ * kubeconfig at all — where client-node would quietly fall back to `http://localhost:8080` and
+ * every request would fail forever.
  */
 export function loadKubeConfig(
   path: string | undefined,
   context: string | undefined = flagOrEnv(undefined, "context"),
 ): KubeConfig {
   const kc = new KubeConfig();
-  if (path !== undefined) kc.loadFromFile(path);
-  else kc.loadFromDefault();
+  if (path !== undefined) {
+    try {
+      kc.loadFromFile(path);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const why = code === "ENOENT" ? "no such file" : (error as Error).message.split("\n")[0];
+      throw new UsageError(`zen-lead: --kubeconfig ${path}: ${why}`);
+    }
+  } else {
+    const fromEnv = (process.env.KUBECONFIG ?? "") !== "";
+    const inCluster = (process.env.KUBERNETES_SERVICE_HOST ?? "") !== "";
+    if (!fromEnv && !inCluster && !existsSync(join(homedir(), ".kube", "config"))) {
+      throw new UsageError(
+        "zen-lead: no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod (its service account)",
+      );
+    }
+    kc.loadFromDefault();
+  }
   if (context !== undefined) {
     if (kc.getContextObject(context) === null) {
       throw new UsageError(`zen-lead: context ${JSON.stringify(context)} is not in the kubeconfig`);

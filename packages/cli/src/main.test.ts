@@ -213,6 +213,26 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     });
   }, 60_000);
 
+  it("refuses a kubeconfig that is missing or unreadable, and no kubeconfig at all, in one line with exit 2", async () => {
+    const home = mkdtempSync(join(tmpdir(), "zen-lead-home-"));
+    const bad = join(home, "bad.yaml");
+    writeFileSync(bad, "garbage: [\n");
+    const nowhere = { KUBECONFIG: "", HOME: home, KUBERNETES_SERVICE_HOST: "" };
+    const cases = [
+      [["status", "--kubeconfig", "/nonexistent"], {}, "zen-lead: --kubeconfig /nonexistent: no such file"],
+      [["run", "--kubeconfig", bad], {}, `zen-lead: --kubeconfig ${bad}: `],
+      [["run"], nowhere, "zen-lead: no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod"],
+      [["status"], nowhere, "zen-lead: no kubeconfig: "],
+    ] as const;
+    const results = await Promise.all(cases.map(([args, env]) => zenLeadAsync(args, env)));
+    cases.forEach(([args, , reason], i) => {
+      const r = results[i] as Awaited<ReturnType<typeof zenLeadAsync>>;
+      expect([r.code, r.stdout], args.join(" ")).toEqual([2, ""]);
+      expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(r.stderr, args.join(" ")).toContain(reason);
+    });
+  });
+
   it("reads run's flags from ZEN_LEAD_* variables, a flag winning", async () => {
     const [bad, badNamespace, flagWins, badWatchTimeout] = await Promise.all([
       zenLeadAsync(["run"], { ZEN_LEAD_LEASE_DURATION: "never" }),
