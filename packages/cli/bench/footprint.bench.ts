@@ -16,6 +16,7 @@
 import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { figures, quantile, round } from "@zen-lead/test-cluster/figures";
 import { imageEnv, imageNodeFlags } from "./image-settings.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
@@ -25,17 +26,7 @@ if (!(RUNS > 0)) {
   process.exit(2);
 }
 const ROOT = join(import.meta.dirname, "../../..");
-const print = (name: string, value: number | string, unit = "") =>
-  process.stdout.write(
-    `${name}: ${typeof value === "number" ? round(value) : value}${unit ? ` ${unit}` : ""}\n`,
-  );
-const round = (n: number) => (Number.isInteger(n) ? n : Number(n.toFixed(1)));
-const log = (line: string) => process.stderr.write(`[footprint] ${line}\n`);
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
-}
+const { log, print } = figures("footprint");
 
 async function installed(): Promise<string> {
   return new Promise<string>((resolve, reject) => {
@@ -107,9 +98,18 @@ async function main() {
     const samples: Sample[] = [];
     for (let r = 0; r < RUNS; r++) samples.push(await measure(project, specifiers));
     const s: Sample = {
-      rss: median(samples.map((x) => x.rss)),
-      heapUsed: median(samples.map((x) => x.heapUsed)),
-      heapTotal: median(samples.map((x) => x.heapTotal)),
+      rss: quantile(
+        samples.map((x) => x.rss),
+        0.5,
+      ),
+      heapUsed: quantile(
+        samples.map((x) => x.heapUsed),
+        0.5,
+      ),
+      heapTotal: quantile(
+        samples.map((x) => x.heapTotal),
+        0.5,
+      ),
     };
     floor ??= s;
     const mib = (n: number) => n / 2 ** 20;

@@ -40,8 +40,10 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { request } from "@zen-lead/k8s-adapter";
+import { figures, pool, quantile, round } from "@zen-lead/test-cluster/figures";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
-import { rssBytes } from "@zen-lead/test-cluster/process-stats";
+import { cpuMs, rssBytes } from "@zen-lead/test-cluster/process-stats";
+import { sleep } from "@zen-lead/test-cluster/wait";
 import { imageEnv, imageNodeFlags } from "./image-settings.ts";
 
 const { values } = parseArgs({
@@ -85,43 +87,10 @@ if (
 }
 
 const ROOT = join(import.meta.dirname, "../../..");
-const TICKS_PER_S = 100; // USER_HZ on Linux
 const MIB = 2 ** 20;
+const { log, print } = figures("scale");
 const SLICE_SELECTOR = "endpointslice.kubernetes.io/managed-by=controller.zen-lead.io";
 const BUILTIN_SELECTOR = "endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io";
-
-const log = (line: string) => process.stderr.write(`[scale] ${line}\n`);
-const print = (name: string, value: number | string, unit = "") =>
-  process.stdout.write(
-    `${name}: ${typeof value === "number" ? round(value) : value}${unit ? ` ${unit}` : ""}\n`,
-  );
-const round = (n: number) => (Number.isInteger(n) ? n : Number(n.toFixed(n < 10 ? 2 : 1)));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
-
-/** utime + stime of a process, in ms (0 when it is gone). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-  } catch {
-    return 0;
-  }
-}
-
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** Retries a request on a transient failure (the API server is busy while we load it). */
 async function retry<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {

@@ -38,6 +38,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
+import { figures, quantile } from "@zen-lead/test-cluster/figures";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { waitFor } from "@zen-lead/test-cluster/wait";
 import { agreedLeader, deployApp, SERVICE_PORT } from "../src/app.ts";
@@ -59,20 +60,9 @@ if (!(RUNS > 0) || !(INTERVAL_MS > 0) || MIN_SYNCS.some((m) => !/^\d+(ms|s)$/.te
   process.exit(2);
 }
 
-const log = (line: string) => process.stderr.write(`[dataplane] ${line}\n`);
-const print = (name: string, value: number | string, unit = "") =>
-  process.stdout.write(
-    `${name}: ${typeof value === "number" ? round(value) : value}${unit ? ` ${unit}` : ""}\n`,
-  );
-const round = (n: number) => (Number.isInteger(n) ? n : Number(n.toFixed(n < 10 ? 2 : 1)));
+const { log, print } = figures("dataplane");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.timeOrigin + performance.now();
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
 
 /** Polls every 50 ms (a benchmark's waits are short), for at most 60 s. */
 const until = <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000) =>

@@ -25,7 +25,7 @@
  * pod's watch event reached zen-lead, was decoded, folded, the write sent and answered. Printed per
  * stage (p50, p99); "reaction" is event received -> request sent (goal: p50 <= 2 ms, p99 <= 10 ms).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -37,6 +37,8 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
+import { figures, pool, quantile } from "@zen-lead/test-cluster/figures";
+import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { type Controller, startController, type WriteResult, type WriteTrace } from "../src/index.ts";
 
 const { values } = parseArgs({
@@ -55,13 +57,10 @@ const CONCURRENCY = Number(values.concurrency);
 const SLICE_SELECTOR = "endpointslice.kubernetes.io/managed-by=controller.zen-lead.io";
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const NS = "bench";
+const { log, print } = figures("failover");
 const FLOOR_NS = "bench-floor";
 const FLOOR_SLICE = "floor";
 
-const log = (line: string) => process.stderr.write(`[failover] ${line}\n`);
-const print = (name: string, value: number | string, unit: string) =>
-  process.stdout.write(`${name}: ${typeof value === "number" ? round(value) : value} ${unit}\n`);
-const round = (n: number) => (Number.isInteger(n) ? n : Number(n.toFixed(n < 10 ? 2 : 1)));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** mulberry32: a tiny seeded PRNG, so every run picks the same Services. */
@@ -77,23 +76,6 @@ function prng(seed: number) {
 }
 const random = prng(Number(values.seed));
 const pick = (n: number) => Math.floor(random() * n);
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i] ?? Number.NaN;
-}
-
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** Retry setup requests on transient failures (the API server is busy while we load it). */
 async function retry<T>(what: string, fn: () => Promise<T>, attempts = 5): Promise<T> {
@@ -111,13 +93,11 @@ async function retry<T>(what: string, fn: () => Promise<T>, attempts = 5): Promi
 // ---- the cluster -------------------------------------------------------------------------------
 
 let stateFile: string | undefined;
-let upProcess: ChildProcess | undefined;
 let tornDown = false;
 
 function teardown() {
   if (tornDown) return;
   tornDown = true;
-  if (upProcess !== undefined && upProcess.exitCode === null) upProcess.kill("SIGTERM");
   if (stateFile === undefined) return;
   log("tearing the cluster down");
   try {
@@ -135,25 +115,6 @@ process.on("SIGTERM", () => {
   teardown();
   process.exit(143);
 });
-
-function clusterUp(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(`${ROOT}tools/cluster/up.sh`, ["--watch-pid", String(process.pid)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    upProcess = child;
-    let out = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      const path = out.trim().split("\n").pop() ?? "";
-      if (code === 0 && path !== "") resolve(path);
-      else reject(new Error(`tools/cluster/up.sh exited with ${code}`));
-    });
-  });
-}
 
 // ---- the independent watcher -------------------------------------------------------------------
 
@@ -253,7 +214,7 @@ class SliceWatcher {
 async function main() {
   const started = performance.now();
   log("starting the cluster (tools/cluster/up.sh)");
-  stateFile = await clusterUp();
+  stateFile = (await clusterUp(["--watch-pid", String(process.pid)])).statePath;
   const state = JSON.parse(readFileSync(stateFile, "utf8")) as { kubeconfig: string; manualNodes: string[] };
   const node = state.manualNodes[0];
   if (node === undefined) throw new Error("the cluster has no manual node");

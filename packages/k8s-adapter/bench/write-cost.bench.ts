@@ -21,11 +21,15 @@
  * - `put` (the floor): a PUT of the whole object at its last resourceVersion — what the built-in
  *   EndpointSlice controller sends; zen-lead keeps small views, not whole objects, so it cannot.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
+import { figures, quantile } from "@zen-lead/test-cluster/figures";
+import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
+import { cpuMs } from "@zen-lead/test-cluster/process-stats";
+import { sleep } from "@zen-lead/test-cluster/wait";
 import { request } from "../src/index.ts";
 
 const { values } = parseArgs({
@@ -43,35 +47,12 @@ if (!(WRITES > 0) || !(ROUNDS > 0)) {
 }
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const NS = "write-cost";
-const TICKS_PER_S = 100; // USER_HZ on Linux
-
-const log = (line: string) => process.stderr.write(`[write-cost] ${line}\n`);
-const print = (name: string, value: number | string, unit = "") =>
-  process.stdout.write(
-    `${name}: ${typeof value === "number" ? round(value) : value}${unit ? ` ${unit}` : ""}\n`,
-  );
-const round = (n: number) => (Number.isInteger(n) ? n : Number(n.toFixed(n < 10 ? 2 : 1)));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
-
-/** utime + stime of a process, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-}
+const { log, print } = figures("write-cost");
 
 // ---- the cluster ---------------------------------------------------------------------------------
 
 let stateFile: string | undefined;
-let upProcess: ChildProcess | undefined;
 function teardown() {
-  if (upProcess !== undefined && upProcess.exitCode === null) upProcess.kill("SIGTERM");
   if (stateFile === undefined) return;
   const file = stateFile;
   stateFile = undefined;
@@ -82,25 +63,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     teardown();
     process.exit(130);
-  });
-}
-
-function clusterUp(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(`${ROOT}tools/cluster/up.sh`, ["--watch-pid", String(process.pid)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    upProcess = child;
-    let out = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      const path = out.trim().split("\n").pop() ?? "";
-      if (code === 0 && path !== "") resolve(path);
-      else reject(new Error(`tools/cluster/up.sh exited with ${code}`));
-    });
   });
 }
 
@@ -228,7 +190,7 @@ async function main() {
   let path = values.state;
   if (path === undefined) {
     log("starting the cluster (tools/cluster/up.sh)");
-    stateFile = await clusterUp();
+    stateFile = (await clusterUp(["--watch-pid", String(process.pid)])).statePath;
     path = stateFile;
   }
   const state = JSON.parse(readFileSync(path, "utf8")) as {

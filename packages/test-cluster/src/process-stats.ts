@@ -56,3 +56,17 @@ export function rssBytes(pid: number): number {
     return 0;
   }
 }
+
+/** Clock ticks per second in /proc/PID/stat (Linux's USER_HZ). */
+const TICKS_PER_S = 100;
+
+/** CPU time `pid` has used, user + system, in ms (0 when it is gone). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
