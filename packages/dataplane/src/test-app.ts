@@ -3,16 +3,61 @@
  * the failover check every failure kind shares.
  */
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { waitFor } from "@zen-lead/test-cluster";
-import { expect } from "vitest";
+import { type Controller, startController } from "@zen-lead/k8s-adapter";
+import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
+import { afterAll, beforeAll, expect } from "vitest";
 import { type AppOptions, agreedLeader, deployApp, serviceUrls } from "./app.ts";
-import type { DataplaneNode } from "./node.ts";
+import { type DataplaneNode, type NodeOptions, startNode } from "./node.ts";
 import { type Probe, type ProbeResult, tally } from "./probe.ts";
 
 export interface TrafficContext {
   readonly kc: KubeConfig;
   readonly node: DataplaneNode;
   readonly namespace: string;
+}
+
+/**
+ * A test file's data-plane node and controller: started in `beforeAll` (a fresh namespace named
+ * after `prefix`, the node with `options`, zen-lead watching that namespace), stopped in `afterAll`,
+ * which fails on any failure the node recorded. Returns the context its tests use.
+ */
+export function trafficNode(prefix: string, options: Omit<NodeOptions, "kc"> = {}): () => TrafficContext {
+  const kc = clusterConfig();
+  let context: TrafficContext | undefined;
+  let controller: Controller | undefined;
+  beforeAll(async () => {
+    const namespace = await testNamespace(prefix);
+    const node = await startNode({ kc, ...options });
+    controller = startController({ kc, namespaces: [namespace] });
+    context = { kc, node, namespace };
+  });
+  afterAll(async () => {
+    await controller?.stop();
+    const failures = context?.node.failures() ?? [];
+    await context?.node.stop();
+    expect(failures).toEqual([]);
+  });
+  return () => {
+    if (context === undefined) throw new Error("the data-plane node did not start");
+    return context;
+  };
+}
+
+/**
+ * Deploys app `name` and checks that in steady state 100 new connections to its leader Service
+ * are answered by the leader only; resolves with the leader.
+ */
+export async function expectSteadyLeader(context: TrafficContext, name: string): Promise<string> {
+  const { kc, node, namespace } = context;
+  await deployApp(kc, node, namespace, name);
+  const leader = await leaderOf(kc, namespace, name);
+  const probe = await leaderProbe(context, name);
+  const first = await probe.until(`${leader} to answer`, (r) => r.answer === leader);
+  const steady = await opened(probe, first.at, 100);
+  await probe.stop();
+  expect(steady.length).toBeGreaterThanOrEqual(100);
+  expectOnly(leader, steady, "steady state");
+  return leader;
 }
 
 /**

@@ -6,60 +6,25 @@
  * `./scripts/bench dataplane`.
  */
 import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
-import { type Controller, startController } from "@zen-lead/k8s-adapter";
-import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deployApp, serviceUrls } from "./app.ts";
-import { type DataplaneNode, startNode } from "./node.ts";
-import {
-  answered,
-  expectOnly,
-  failover,
-  leaderOf,
-  leaderProbe,
-  opened,
-  podNames,
-  type TrafficContext,
-} from "./test-app.ts";
+import { clusterConfig, waitFor } from "@zen-lead/test-cluster";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceUrls } from "./app.ts";
+import { answered, expectSteadyLeader, failover, podNames, trafficNode } from "./test-app.ts";
 
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const discovery = kc.makeApiClient(DiscoveryV1Api);
+// The conntrack setting keeps a reused source port from reaching a crashed pod through a stale
+// CLOSE entry (docs/dataplane.md): that is the kernel's, not zen-lead's, and the benchmark measures it.
+const context = trafficNode("traffic", { conntrackTcpCloseTimeoutSeconds: 1 });
 let namespace = "";
-let node: DataplaneNode | undefined;
-let controller: Controller | undefined;
-
-beforeAll(async () => {
-  namespace = await testNamespace("traffic");
-  // The conntrack setting keeps a reused source port from reaching a crashed pod through a
-  // stale CLOSE entry (docs/dataplane.md): that is the kernel's, not zen-lead's, and the
-  // benchmark measures it.
-  node = await startNode({ kc, conntrackTcpCloseTimeoutSeconds: 1 });
-  controller = startController({ kc, namespaces: [namespace] });
+beforeAll(() => {
+  namespace = context().namespace;
 });
-
-afterAll(async () => {
-  await controller?.stop();
-  const failures = node?.failures() ?? [];
-  await node?.stop();
-  expect(failures).toEqual([]);
-});
-
-function context(): TrafficContext {
-  if (node === undefined) throw new Error("the data-plane node did not start");
-  return { kc, node, namespace };
-}
 
 describe("traffic through the leader Service (kube-proxy nftables)", () => {
   it("in steady state reaches the leader only, while the source Service reaches every pod", async () => {
-    await deployApp(kc, context().node, namespace, "steady");
-    const leader = await leaderOf(kc, namespace, "steady");
-    const probe = await leaderProbe(context(), "steady");
-    const first = await probe.until(`${leader} to answer`, (r) => r.answer === leader);
-    const steady = await opened(probe, first.at, 100);
-    await probe.stop();
-    expect(steady.length).toBeGreaterThanOrEqual(100);
-    expectOnly(leader, steady, "steady state");
+    await expectSteadyLeader(context(), "steady");
 
     // The other pods are up and serving: through the source Service every pod answers.
     const source = await core.readNamespacedService({ namespace, name: "steady" });
