@@ -13,11 +13,12 @@
  * importing its KubeConfig used to load; the simulator, which main.js used to import for every
  * command).
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { figures, quantile, round } from "@zen-lead/test-cluster/figures";
 import { imageEnv, imageNodeFlags } from "./image-settings.ts";
+import { installPacked } from "./packed-cli.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const RUNS = Number(values.runs);
@@ -25,21 +26,7 @@ if (!(RUNS > 0)) {
   process.stderr.write("usage: footprint.bench.ts [--runs N]\n");
   process.exit(2);
 }
-const ROOT = join(import.meta.dirname, "../../..");
 const { log, print } = figures("footprint");
-
-async function installed(): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const child = spawn(join(ROOT, "scripts/install-packed"), [], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out.trim().split("\n").pop() ?? "") : reject(new Error("install-packed failed")),
-    );
-  });
-}
 
 interface Sample {
   readonly rss: number;
@@ -65,7 +52,7 @@ console.log(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heap
 
 async function main() {
   log("building and installing the packed CLI (scripts/install-packed)");
-  const project = await installed();
+  const project = await installPacked();
   const dist = (pkg: string, file: string) => join(project, "node_modules/@zen-lead", pkg, "dist", file);
   const rows: [string, string[]][] = [
     ["floor: node, nothing imported", []],

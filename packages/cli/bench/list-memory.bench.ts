@@ -15,8 +15,9 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { quantile } from "@zen-lead/test-cluster/figures";
+import { installPacked } from "./packed-cli.ts";
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +36,6 @@ if (!(PODS >= 0) || !(PAGE > 0) || !(RUNS > 0)) {
   process.exit(2);
 }
 const MIB = 2 ** 20;
-const ROOT = join(import.meta.dirname, "../../..");
 
 /** Pod `i` as the API server would serve it (~8 KB). */
 function pod(i: number) {
@@ -219,12 +219,6 @@ process.exit(0);
 `;
 
 /** The packed CLI's install (scripts/install-packed): its path. */
-async function installed(): Promise<string> {
-  const { stdout } = await promisify(execFile)(join(ROOT, "scripts/install-packed"), [], {
-    maxBuffer: 64 * MIB,
-  });
-  return stdout.trim().split("\n").at(-1) ?? "";
-}
 
 interface Sample {
   readonly rss: number;
@@ -233,8 +227,7 @@ interface Sample {
   readonly listMs: number;
 }
 
-const median = (xs: readonly number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
 
 const SETTINGS: readonly (readonly [string, Record<string, string>, readonly string[]])[] = [
   ["node defaults", {}, []],
@@ -271,7 +264,7 @@ async function measure(
 
 async function main(): Promise<void> {
   process.stderr.write("[lists] building and installing the packed CLI (scripts/install-packed)\n");
-  const project = await installed();
+  const project = await installPacked();
   const port = 18_000 + (process.pid % 1000);
   const server = spawn(
     process.execPath,

@@ -45,6 +45,7 @@ import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { cpuMs, rssBytes } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
 import { imageEnv, imageNodeFlags } from "./image-settings.ts";
+import { installPacked } from "./packed-cli.ts";
 
 const { values } = parseArgs({
   options: {
@@ -416,16 +417,7 @@ class LeaderWatch {
 async function zenLeadMain(): Promise<string> {
   if (values["from-source"]) return join(ROOT, "packages/cli/src/main.ts");
   log("building and installing the packed CLI (scripts/install-packed)");
-  const project = await new Promise<string>((resolve, reject) => {
-    const child = spawn(join(ROOT, "scripts/install-packed"), [], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out.trim().split("\n").pop() ?? "") : reject(new Error("install-packed failed")),
-    );
-  });
+  const project = await installPacked();
   return join(project, "node_modules/@zen-lead/cli/dist/main.js");
 }
 
