@@ -228,7 +228,8 @@ describe("owned objects converge whatever another writer did", () => {
 
   it("finds its slice again when another writer takes its managed-by label away, and puts it back", async () => {
     const uid = meta(await get(slicePath("web-leader-ipv4"))).uid;
-    // Out of zen-lead's label-selected watch, into the built-in mirroring controller's hands.
+    // Into the built-in mirroring controller's hands (still in zen-lead's watch, which selects on
+    // app.kubernetes.io/managed-by; a foreign slice at the name is found by name: the squatter test).
     await EDITS.mergePatch(slicePath("web-leader-ipv4"), {
       metadata: { labels: { "endpointslice.kubernetes.io/managed-by": "someone-else" } },
     });
