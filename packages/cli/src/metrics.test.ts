@@ -1,8 +1,8 @@
 /** The controller's metrics as a scrape shows them, fed the way the controller feeds them. */
 
-import type { Action } from "@zen-lead/core";
+import type { Action, ApplyAction, DesiredObject } from "@zen-lead/core";
 import { harness, nodeJson, podJson, serviceJson } from "@zen-lead/core/testing";
-import type { WriteAction, WriteResult } from "@zen-lead/k8s-adapter";
+import { createApplier, type WriteAction, type WriteResult } from "@zen-lead/k8s-adapter";
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.ts";
 
@@ -143,5 +143,45 @@ describe("controller metrics", () => {
     const text = await metrics.registry.metrics();
     expect(text).toContain('zen_lead_watch_restarts_total{kind="Pod"} 1');
     expect(text).toContain('zen_lead_relists_total{kind="Pod"} 1');
+  });
+
+  it("shows the applier's writes not yet done (waiting and in flight), 0 once it is idle", async () => {
+    const answers: (() => void)[] = [];
+    const held = () => new Promise<unknown>((resolve) => answers.push(() => resolve(undefined)));
+    const applier = createApplier(undefined, {
+      transport: {
+        create: async () => ({ object: await held() }),
+        apply: held,
+        replace: held,
+        get: held,
+        delete: async () => void (await held()),
+      },
+    });
+    const metrics = createMetrics({
+      state: () => undefined,
+      defaultMetrics: false,
+      writeQueue: () => applier.size,
+    });
+    const depth = async () =>
+      /^zen_lead_write_queue_depth (\d+)$/m.exec(await metrics.registry.metrics())?.[1];
+    expect(await depth()).toBe("0");
+    for (const name of ["a", "b", "c"]) {
+      const action: ApplyAction = {
+        type: "apply",
+        kind: "EndpointSlice",
+        namespace: "ns",
+        name,
+        create: false,
+        expectedUid: `uid-${name}`,
+        desired: {} as DesiredObject,
+        manifest: { kind: "EndpointSlice", metadata: { name, namespace: "ns" } },
+        source: "ns/svc",
+      };
+      applier.submit(action);
+    }
+    expect(await depth()).toBe("3");
+    for (const answer of answers.splice(0)) answer();
+    await applier.idle();
+    expect(await depth()).toBe("0");
   });
 });

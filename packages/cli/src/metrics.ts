@@ -78,6 +78,8 @@ export interface MetricsOptions {
   readonly defaultMetrics?: boolean;
   /** Whether every watch is live (read at scrape time). */
   readonly live?: () => boolean;
+  /** The applier's queue (read at scrape time): writes waiting, backing off included, and in flight. */
+  readonly writeQueue?: () => { readonly pending: number; readonly inFlight: number };
 }
 
 /** Sources opted in right now, `namespace/name` -> their decision's figures. */
@@ -241,6 +243,15 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     registers: [registry],
     collect() {
       this.set(options.live?.() === true ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "zen_lead_write_queue_depth",
+    help: "Writes zen-lead has yet to finish: waiting (backing off included) plus in flight. 0: the applier is idle.",
+    registers: [registry],
+    collect() {
+      const queue = options.writeQueue?.();
+      this.set(queue === undefined ? 0 : queue.pending + queue.inFlight);
     },
   });
   const handOvers = new Counter({

@@ -312,7 +312,11 @@ export async function run(args: readonly string[]): Promise<number> {
     else log.info({ notLive: liveness.notLive() }, "watches not live");
   });
   let controller: ReturnType<typeof startController> | undefined;
-  const metrics = createMetrics({ state: () => controller?.state(), live: () => liveness.live() });
+  const metrics = createMetrics({
+    state: () => controller?.state(),
+    live: () => liveness.live(),
+    writeQueue: () => controller?.writeQueue() ?? { pending: 0, inFlight: 0 },
+  });
   const requestsSub = onRequest(kc, (method, code) => metrics.onRequest(method, code));
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);

@@ -82,6 +82,8 @@ export interface Controller {
   readonly state: () => State | undefined;
   /** Whether every watch is live. */
   readonly liveness: WatchLiveness;
+  /** The applier's queue now: writes waiting (backing off included) and in flight. */
+  readonly writeQueue: () => { readonly pending: number; readonly inFlight: number };
   /**
    * Stop watching and writing; resolves when writes in flight are done. With `release`, then hand
    * the lease over at once (SIGTERM: a standby takes over within about one retry period).
@@ -184,6 +186,7 @@ export function startController(options: ControllerOptions): Controller {
   return {
     state: () => latest,
     liveness,
+    writeQueue: () => applier.size,
     async stop(stopOptions = {}) {
       loop.unsubscribe();
       for (const s of subscriptions) s.unsubscribe();
