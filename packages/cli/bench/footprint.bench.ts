@@ -17,7 +17,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { figures, quantile, round } from "@zen-lead/test-cluster/figures";
-import { imageEnv, imageNodeFlags } from "./image-settings.ts";
+import { imageEnv, imageNodeFlags } from "@zen-lead/test-cluster/image-settings";
 import { installPacked } from "./packed-cli.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });

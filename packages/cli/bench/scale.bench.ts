@@ -41,10 +41,10 @@ import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { request } from "@zen-lead/k8s-adapter";
 import { figures, pool, quantile, round } from "@zen-lead/test-cluster/figures";
+import { imageEnv, imageNodeFlags } from "@zen-lead/test-cluster/image-settings";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { cpuMs, rssBytes } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
-import { imageEnv, imageNodeFlags } from "./image-settings.ts";
 import { installPacked } from "./packed-cli.ts";
 
 const { values } = parseArgs({

@@ -6,21 +6,17 @@
  * replicas' memory (a scrape twice a second made the holder's bigger /metrics cost it 40 MB of
  * garbage in 30 s).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { request } from "@zen-lead/k8s-adapter";
+import {
+  freePort,
+  metricValue,
+  spawnZenLead,
+  type ZenLeadProcess,
+} from "@zen-lead/test-cluster/zen-lead-process";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
-
-const MAIN = join(import.meta.dirname, "../../cli/src/main.ts");
-
-/**
- * V8 flags of the image (deploy/Dockerfile's NODE_OPTIONS; a unit test keeps them equal): replicas
- * run as shipped, and the load phase compares their memory.
- */
-export const IMAGE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
 
 export interface ReplicaOptions {
   readonly name: string;
@@ -50,25 +46,16 @@ export interface Replica {
   writes(): number;
   /** Scrapes /metrics now (when running). */
   scrape(): Promise<void>;
-  /** A sample's value in the last scrape (`nodejs_heap_space_size_used_bytes{space="new"}`...), if any. */
-  metric(name: string): number | undefined;
+  /** A metric's value in the last scrape (the sum of its samples; 0 when absent). */
+  metric(name: string): number;
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
+/**
+ * Starts a replica: its TCP proxy, its kubeconfig pointing there, then `zen-lead run` from source
+ * with the image's Node flags and allocator settings (deploy/Dockerfile: replicas run as shipped,
+ * and the load phase compares their memory), its log appended to `DIR/NAME.log` across restarts.
+ */
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const proxy = await startTcpProxy({ host: "127.0.0.1", port: options.apiServerPort });
   const kubeconfig = join(options.dir, `${options.name}.kubeconfig`);
@@ -81,10 +68,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     { mode: 0o600 },
   );
   const logPath = join(options.dir, `${options.name}.log`);
-  const log = createWriteStream(logPath, { flags: "a" });
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
+  let child: ZenLeadProcess | undefined;
   /** Write totals of earlier incarnations, and the current one's last scrape. */
   let earlier = 0;
   let current = 0;
@@ -93,10 +78,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const scrape = async () => {
     if (child === undefined) return;
     try {
-      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      lastScrape = text;
-      const match = /^zen_lead_apply_duration_seconds_count (\d+)$/m.exec(text);
-      if (match?.[1] !== undefined) current = Math.max(current, Number(match[1]));
+      lastScrape = await child.metrics();
+      current = Math.max(current, metricValue(lastScrape, "zen_lead_apply_duration_seconds_count"));
     } catch {
       // Not up yet, or gone: the last scrape stands.
     }
@@ -112,71 +95,41 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       if (child !== undefined) return;
       earlier += current;
       current = 0;
-      const proc = spawn(
-        process.execPath,
-        [
-          ...IMAGE_NODE_FLAGS,
-          MAIN,
-          "run",
-          "--kubeconfig",
-          kubeconfig,
+      const proc = await spawnZenLead({
+        kubeconfig,
+        args: [
           "--lease-namespace",
           options.leaseNamespace,
           "--identity",
           options.name,
-          "--metrics-addr",
-          `127.0.0.1:${metricsPort}`,
-          "--health-addr",
-          `127.0.0.1:${healthPort}`,
           ...(options.extraArgs ?? []),
         ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
+        image: true,
+        logPath,
+        metricsPort,
+        healthPort,
+      });
       child = proc;
-      proc.stdout?.pipe(log, { end: false });
-      proc.stderr?.pipe(log, { end: false });
-      exited = new Promise((resolve) =>
-        proc.once("exit", () => {
-          if (child === proc) child = undefined;
-          resolve();
-        }),
-      );
-      for (let i = 0; i < 200 && child === proc; i++) {
-        const ok = await fetch(`http://127.0.0.1:${healthPort}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) return;
-        await sleep(100);
-      }
-      throw new Error(`replica ${options.name} did not come up (log: ${logPath})`);
+      void proc.exited.then(() => {
+        if (child === proc) child = undefined;
+      });
+      await proc.until("/healthz", 20_000).catch((error: unknown) => {
+        throw new Error(`replica ${options.name} did not come up: ${String(error)}`);
+      });
     },
     async signal(signal) {
       const proc = child;
       if (proc === undefined) return;
       await scrape(); // what it wrote until now: a SIGKILLed process cannot be asked afterwards
-      proc.kill(signal);
-      await exited;
+      await proc.stop(signal);
     },
-    ready: () =>
-      fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      ),
+    ready: async () => (await child?.healthy("/readyz")) === true,
     writes: () => earlier + current,
     scrape,
-    metric(name) {
-      const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      const match = new RegExp(`^${escaped} ([0-9.e+-]+)$`, "m").exec(lastScrape);
-      return match?.[1] === undefined ? undefined : Number(match[1]);
-    },
+    metric: (name) => metricValue(lastScrape, name),
     async close() {
-      if (child !== undefined) {
-        child.kill("SIGKILL");
-        await exited;
-      }
+      await child?.stop("SIGKILL");
       await proxy.close();
-      log.end();
     },
   };
   return replica;
