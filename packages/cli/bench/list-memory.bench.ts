@@ -6,8 +6,8 @@
  *   node packages/cli/bench/list-memory.bench.ts [--pods 20000] [--page 500] [--runs 3]
  *
  * A local HTTP server (a child process, so it is not measured) answers paged pod lists of `--pods`
- * pods of ~7 KB of JSON each (two containers with env, probes, resources, volumes, managedFields —
- * the scale bench's pod as the API server serves it). For each setting a fresh Node process lists
+ * pods of realistic size (realistic-pod.ts's `podAsServed`: the scale bench's pod as the API
+ * server serves it, ~9-10 KiB of JSON — printed). For each setting a fresh Node process lists
  * them through the adapter's own watch loop (`watchKind`: pages of `--page`, each parsed and
  * decoded into the core's views as it arrives), folds the resync into the core's state, keeps it,
  * and reports RSS, JS heap and the list's wall time after a full GC and 7 s of quiet — the median
@@ -18,6 +18,7 @@ import { createServer } from "node:http";
 import { parseArgs, promisify } from "node:util";
 import { quantile } from "@zen-lead/test-cluster/figures";
 import { installPacked } from "./packed-cli.ts";
+import { podAsServed } from "./realistic-pod.ts";
 
 const { values } = parseArgs({
   options: {
@@ -37,119 +38,13 @@ if (!(PODS >= 0) || !(PAGE > 0) || !(RUNS > 0)) {
 }
 const MIB = 2 ** 20;
 
-/** Pod `i` as the API server would serve it (~8 KB). */
+/** Pod `i` of the fixture: ten per Service, Services round robin over 20 namespaces and 10 nodes. */
 function pod(i: number) {
   const app = `s${Math.floor(i / 10)}`;
-  const env = (p: string, n: number) =>
-    Array.from({ length: n }, (_, k) => ({ name: `${p}_SETTING_${k}`, value: `value-${k}-${app}` }));
-  const probe = (path: string) => ({
-    httpGet: { path, port: "http", scheme: "HTTP" },
-    initialDelaySeconds: 5,
-    periodSeconds: 10,
-    timeoutSeconds: 2,
-    successThreshold: 1,
-    failureThreshold: 3,
-  });
-  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  const fields = (manager: string, n: number) => ({
-    manager,
-    operation: "Update",
-    apiVersion: "v1",
-    time: "2026-11-29T10:00:00Z",
-    fieldsType: "FieldsV1",
-    fieldsV1: Object.fromEntries(
-      Array.from({ length: n }, (_, k) => [`f:field${k}`, { ".": {}, [`k:{"name":"x${k}"}`]: {} }]),
-    ),
-  });
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name: `${app}-${i % 10}`,
-      namespace: `scale-${i % 20}`,
-      uid: `00000000-0000-0000-0000-${String(i).padStart(12, "0")}`,
-      resourceVersion: String(1000 + i),
-      creationTimestamp: "2026-11-29T10:00:00Z",
-      labels: {
-        app,
-        "pod-template-hash": "7c9f8d6b5",
-        "app.kubernetes.io/name": app,
-        "app.kubernetes.io/version": "1.24.3",
-        "app.kubernetes.io/part-of": "scale-bench",
-        team: `team-${i % 17}`,
-      },
-      annotations: {
-        "kubectl.kubernetes.io/restartedAt": "2026-11-01T10:00:00Z",
-        "prometheus.io/scrape": "true",
-        "prometheus.io/port": "9090",
-        "checksum/config": "5d41402abc4b2a76b9719d911017c592a5d41402abc4b2a76b9719d911017c592",
-      },
-      managedFields: [fields("scale-bench", 40), fields("kwok", 25)],
-    },
-    spec: {
-      nodeName: `kwok-node-${i % 10}`,
-      serviceAccountName: "default",
-      terminationGracePeriodSeconds: 30,
-      containers: [
-        {
-          name: "app",
-          image: `registry.invalid/${app}:1.24.3`,
-          ports: [
-            { name: "http", containerPort: 8080, protocol: "TCP" },
-            { name: "metrics", containerPort: 9090, protocol: "TCP" },
-          ],
-          env: env("APP", 12),
-          resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
-          readinessProbe: probe("/ready"),
-          livenessProbe: probe("/healthz"),
-          volumeMounts: [
-            { name: "config", mountPath: "/etc/app" },
-            { name: "tmp", mountPath: "/tmp" },
-          ],
-        },
-        {
-          name: "proxy",
-          image: "registry.invalid/proxy:2.1.0",
-          args: ["--listen=:15001", "--upstream=127.0.0.1:8080"],
-          env: env("PROXY", 6),
-          resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
-        },
-      ],
-      volumes: [
-        { name: "config", configMap: { name: `${app}-config` } },
-        { name: "tmp", emptyDir: {} },
-      ],
-    },
-    status: {
-      phase: "Running",
-      podIP: ip,
-      podIPs: [{ ip }],
-      hostIP: "10.0.0.1",
-      startTime: "2026-11-29T10:00:00Z",
-      conditions: [
-        "PodReadyToStartContainers",
-        "Initialized",
-        "Ready",
-        "ContainersReady",
-        "PodScheduled",
-      ].map((type) => ({
-        type,
-        status: "True",
-        lastProbeTime: null,
-        lastTransitionTime: "2026-11-29T10:00:01Z",
-      })),
-      containerStatuses: ["app", "proxy"].map((name) => ({
-        name,
-        ready: true,
-        restartCount: 0,
-        image: `registry.invalid/${name}`,
-        imageID: "",
-        containerID: `containerd://${i}${name}`,
-        started: true,
-        state: { running: { startedAt: "2026-11-29T10:00:01Z" } },
-      })),
-    },
-  };
+  return podAsServed(
+    { app, name: `${app}-${i % 10}`, node: `kwok-node-${i % 10}`, team: Math.floor(i / 10) % 17 },
+    { namespace: `scale-${Math.floor(i / 10) % 20}`, serial: i },
+  );
 }
 
 /** The fixture API server: paged pod lists, empty lists of anything else, watches that only bookmark. */
@@ -217,8 +112,6 @@ const m = process.memoryUsage();
 console.log(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, listMs, kept: state !== undefined }));
 process.exit(0);
 `;
-
-/** The packed CLI's install (scripts/install-packed): its path. */
 
 interface Sample {
   readonly rss: number;

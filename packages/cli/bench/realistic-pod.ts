@@ -5,7 +5,7 @@
  * what the scale bench creates on the real API server; `podAsServed` is that pod as the API server
  * then serves it (its defaults, the service-account token volume, managedFields of the creator and
  * of kwok, the status kwok writes), for the list-memory bench's fixture server. The scale bench
- * prints the size of a pod read back from the real server, to compare with `podAsServed`'s.
+ * prints the size of a pod read back from the real server beside `podAsServed`'s.
  */
 
 /** Where a pod belongs: its Service's app name (its `app` label), its own name, node, team. */
@@ -111,102 +111,114 @@ export function podManifest({ app, name, node, team }: PodPlace) {
   };
 }
 
-/** Who wrote a served pod's fields (managedFields), one entry per manager, with the fields' set. */
-function managedFields(manifest: object, status: object, time: string) {
-  return [
-    {
-      manager: "scale-bench",
-      operation: "Update",
-      apiVersion: "v1",
-      time,
-      fieldsType: "FieldsV1",
-      fieldsV1: fieldSet(manifest),
-    },
-    {
-      manager: "kwok",
-      operation: "Update",
-      apiVersion: "v1",
-      time,
-      fieldsType: "FieldsV1",
-      fieldsV1: { "f:status": { ".": {}, ...fieldSet(status) } },
-      subresource: "status",
-    },
-  ];
-}
-
-/** A list item's key in a field set: its merge key as the API server names it (`k:{...}`). */
-function itemKey(item: Record<string, unknown>): string {
-  for (const keys of [["name"], ["type"], ["containerPort", "protocol"], ["ip"]]) {
+/** A list item's merge key in a field set (`k:{...}`), as the API server names it; none: an atomic list. */
+function itemKey(item: unknown): string | undefined {
+  if (typeof item !== "object" || item === null) return undefined;
+  for (const keys of [["containerPort", "protocol"], ["mountPath"], ["name"], ["type"], ["ip"]]) {
     if (keys.every((k) => k in item))
-      return `k:${JSON.stringify(Object.fromEntries(keys.map((k) => [k, item[k]])))}`;
+      return `k:${JSON.stringify(Object.fromEntries(keys.map((k) => [k, (item as Record<string, unknown>)[k]])))}`;
   }
-  return `v:${JSON.stringify(item)}`;
+  return undefined;
 }
 
-/** The FieldsV1 set of an object (`f:field` per field, `k:{...}` per keyed list item). */
-function fieldSet(value: object): Record<string, unknown> {
+/** Fields whose node the API server does not mark as set itself (no `"."`): the object's top level, containers. */
+const UNMARKED: ReadonlySet<string> = new Set(["metadata", "spec", "status", "containers"]);
+
+/**
+ * The FieldsV1 set of `value`'s fields as managedFields records them: `f:field` per field, `k:{...}`
+ * per item of a keyed list, `{}` for scalars, atomic lists (no merge key) and empty objects.
+ */
+function fieldSet(value: object, atomic: ReadonlySet<string> = new Set()): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
-    if (Array.isArray(child) && child.every((c) => typeof c === "object" && c !== null))
-      out[`f:${key}`] = {
-        ".": {},
-        ...Object.fromEntries(child.map((c) => [itemKey(c), { ".": {}, ...fieldSet(c) }])),
-      };
-    else if (typeof child === "object" && child !== null && !Array.isArray(child))
-      out[`f:${key}`] = { ".": {}, ...fieldSet(child) };
-    else out[`f:${key}`] = {};
+    const mark = UNMARKED.has(key) ? {} : { ".": {} };
+    if (atomic.has(key) || typeof child !== "object" || child === null || Object.keys(child).length === 0) {
+      out[`f:${key}`] = {};
+    } else if (Array.isArray(child)) {
+      const keyed = child.map((c) => [itemKey(c), c] as const);
+      out[`f:${key}`] = keyed.every(([k]) => k !== undefined)
+        ? { ...mark, ...Object.fromEntries(keyed.map(([k, c]) => [k, { ".": {}, ...fieldSet(c, atomic) }])) }
+        : {};
+    } else out[`f:${key}`] = { ...mark, ...fieldSet(child, atomic) };
   }
   return out;
 }
 
-/** What the API server adds to a container: its defaults and the service-account token's mount. */
-function servedContainer<C extends { volumeMounts?: object[] }>(container: C) {
-  return {
-    ...container,
-    imagePullPolicy: "IfNotPresent",
-    terminationMessagePath: "/dev/termination-log",
-    terminationMessagePolicy: "File",
-    volumeMounts: [
-      ...(container.volumeMounts ?? []),
-      {
-        name: "kube-api-access-7x2kq",
-        readOnly: true,
-        mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
-      },
-    ],
-  };
-}
+/** A managedFields entry: `manager` last wrote `fields` with an Update. */
+const managed = (manager: string, fields: object, time: string, subresource?: string) => ({
+  manager,
+  operation: "Update",
+  apiVersion: "v1",
+  time,
+  fieldsType: "FieldsV1",
+  fieldsV1: fields,
+  ...(subresource === undefined ? {} : { subresource }),
+});
+
+const TOKEN_VOLUME = "kube-api-access-7x2kq";
 
 /**
- * `podManifest(place)` as the API server serves it once kwok runs it: uid, resourceVersion,
- * creationTimestamp, the server's spec defaults (DNS policy, scheduler, tolerations, the projected
- * service-account token volume), managedFields, and a Running, Ready status.
+ * `podManifest(place)` as the API server serves it once kwok runs it (checked against a real one:
+ * the scale bench prints both sizes): uid, resourceVersion, creationTimestamp; the server's spec
+ * defaults, which the creator's managedFields entry owns; what admission adds (the projected
+ * service-account token volume and its mounts, tolerations, priority), which nobody's entry owns;
+ * kwok's Running, Ready status and its entry (the status subresource).
  */
 export function podAsServed(place: PodPlace, { namespace, serial }: Served) {
   const manifest = podManifest(place);
+  const { labels, annotations } = manifest.metadata;
   const time = "2026-11-29T10:00:00Z";
   const ip = `10.${(serial >> 16) & 255}.${(serial >> 8) & 255}.${serial & 255}`;
+  const defaulted = {
+    metadata: manifest.metadata,
+    spec: {
+      ...manifest.spec,
+      containers: manifest.spec.containers.map((c) => ({
+        ...c,
+        imagePullPolicy: "IfNotPresent",
+        terminationMessagePath: "/dev/termination-log",
+        terminationMessagePolicy: "File",
+      })),
+      volumes: manifest.spec.volumes.map((v) =>
+        "configMap" in v ? { ...v, configMap: { ...v.configMap, defaultMode: 420 } } : v,
+      ),
+      restartPolicy: "Always",
+      dnsPolicy: "ClusterFirst",
+      serviceAccount: "default",
+      securityContext: {},
+      schedulerName: "default-scheduler",
+      enableServiceLinks: true,
+    },
+  };
   const status = {
     phase: "Running",
-    conditions: ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map(
-      (type) => ({ type, status: "True", lastProbeTime: null, lastTransitionTime: "2026-11-29T10:00:01Z" }),
-    ),
+    conditions: ["Initialized", "Ready", "ContainersReady"].map((type) => ({
+      type,
+      status: "True",
+      lastProbeTime: null,
+      lastTransitionTime: time,
+    })),
     hostIP: "10.0.0.1",
     hostIPs: [{ ip: "10.0.0.1" }],
     podIP: ip,
     podIPs: [{ ip }],
-    startTime: "2026-11-29T10:00:01Z",
+    startTime: time,
     containerStatuses: manifest.spec.containers.map((c) => ({
       name: c.name,
-      state: { running: { startedAt: "2026-11-29T10:00:01Z" } },
+      state: { running: { startedAt: time } },
       lastState: {},
       ready: true,
       restartCount: 0,
       image: c.image,
       imageID: "",
-      containerID: `containerd://${serial.toString(16).padStart(12, "0")}${c.name}`,
-      started: true,
     })),
+  };
+  // Recorded as atomic by the API server: no entry per item.
+  const atomic = new Set(["preferredDuringSchedulingIgnoredDuringExecution", "containerStatuses", "hostIPs"]);
+  const tokenMount = {
+    name: TOKEN_VOLUME,
+    readOnly: true,
+    mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
   };
   return {
     kind: "Pod",
@@ -216,16 +228,24 @@ export function podAsServed(place: PodPlace, { namespace, serial }: Served) {
       namespace,
       uid: `00000000-0000-4000-8000-${String(serial).padStart(12, "0")}`,
       resourceVersion: String(1000 + serial),
+      generation: 1,
       creationTimestamp: time,
-      managedFields: managedFields(manifest, status, time),
+      managedFields: [
+        managed("kwok", { "f:status": fieldSet(status, atomic) }, time, "status"),
+        // The name is the object's identity: no manager owns it.
+        managed("scale-bench", fieldSet({ ...defaulted, metadata: { labels, annotations } }, atomic), time),
+      ],
     },
     spec: {
-      ...manifest.spec,
-      containers: manifest.spec.containers.map(servedContainer),
+      ...defaulted.spec,
+      containers: defaulted.spec.containers.map((c) => ({
+        ...c,
+        volumeMounts: [...(("volumeMounts" in c && c.volumeMounts) || []), tokenMount],
+      })),
       volumes: [
-        ...manifest.spec.volumes,
+        ...defaulted.spec.volumes,
         {
-          name: "kube-api-access-7x2kq",
+          name: TOKEN_VOLUME,
           projected: {
             sources: [
               { serviceAccountToken: { expirationSeconds: 3607, path: "token" } },
@@ -242,11 +262,6 @@ export function podAsServed(place: PodPlace, { namespace, serial }: Served) {
           },
         },
       ],
-      restartPolicy: "Always",
-      dnsPolicy: "ClusterFirst",
-      serviceAccount: "default",
-      securityContext: {},
-      schedulerName: "default-scheduler",
       tolerations: ["not-ready", "unreachable"].map((taint) => ({
         key: `node.kubernetes.io/${taint}`,
         operator: "Exists",
@@ -254,9 +269,8 @@ export function podAsServed(place: PodPlace, { namespace, serial }: Served) {
         tolerationSeconds: 300,
       })),
       priority: 0,
-      enableServiceLinks: true,
       preemptionPolicy: "PreemptLowerPriority",
     },
-    status,
+    status: { ...status, qosClass: "Burstable" },
   };
 }
