@@ -126,12 +126,12 @@ const SETTINGS: readonly (readonly [string, Record<string, string>, readonly str
   ["node defaults", {}, []],
   ["--max-semi-space-size=8 (the image before this issue)", {}, ["--max-semi-space-size=8"]],
   [
-    "--max-semi-space-size=8, MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=65536 (the image now)",
+    "--max-semi-space-size=8, MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=65536",
     { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "65536" },
     ["--max-semi-space-size=8"],
   ],
   [
-    "the image now, plus --optimize-for-size",
+    "plus --optimize-for-size (the image now)",
     { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "65536" },
     ["--max-semi-space-size=8", "--optimize-for-size"],
   ],
