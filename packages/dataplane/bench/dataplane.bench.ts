@@ -3,9 +3,13 @@
  * asserts nothing about timing.
  *
  *   node packages/dataplane/bench/dataplane.bench.ts [--runs N] [--min-sync 0s,1s] [--interval MS]
+ *        [--controller process|in-process]
  *
  * Starts its own control plane (tools/cluster/up.sh, torn down at the end, on errors and on
- * SIGINT) and runs zen-lead in-process. For each kube-proxy min-sync period it starts a data-plane
+ * SIGINT) and runs zen-lead as users run it: `zen-lead run` in its own process with the image's
+ * Node and allocator settings, Events and all (`--controller process`, the default; its write
+ * traces read from its debug log), or in this script's process (`--controller in-process`: no
+ * Events, and this script's watchers and probes share its event loop). For each kube-proxy min-sync period it starts a data-plane
  * node (real kube-proxy, nftables mode, kernel-default conntrack timeouts), and for each failure
  * kind — crash (SIGKILL, the kubelet reports NotReady), graceful delete (the pods keep serving
  * 3 s after SIGTERM, as with a pre-stop delay), delete with grace period 0 — a 3-replica Deployment
@@ -41,6 +45,7 @@ import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
 import { figures, quantile } from "@zen-lead/test-cluster/figures";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { waitFor } from "@zen-lead/test-cluster/wait";
+import { spawnZenLead } from "@zen-lead/test-cluster/zen-lead-process";
 import { agreedLeader, deployApp, SERVICE_PORT } from "../src/app.ts";
 import { type DataplaneNode, httpUrl, type Probe, type ProbeResult, startNode } from "../src/index.ts";
 
@@ -49,14 +54,23 @@ const { values } = parseArgs({
     runs: { type: "string", default: "20" },
     "min-sync": { type: "string", default: "0s,1s" },
     interval: { type: "string", default: "10" },
+    controller: { type: "string", default: "process" },
   },
 });
 const RUNS = Number(values.runs);
 const MIN_SYNCS = values["min-sync"].split(",");
 const INTERVAL_MS = Number(values.interval);
 const QUIET_MS = 2000;
-if (!(RUNS > 0) || !(INTERVAL_MS > 0) || MIN_SYNCS.some((m) => !/^\d+(ms|s)$/.test(m))) {
-  process.stderr.write("usage: dataplane.bench.ts [--runs N] [--min-sync 0s,1s] [--interval MS]\n");
+const IN_PROCESS = values.controller === "in-process";
+if (
+  !(RUNS > 0) ||
+  !(INTERVAL_MS > 0) ||
+  MIN_SYNCS.some((m) => !/^\d+(ms|s)$/.test(m)) ||
+  !["process", "in-process"].includes(values.controller)
+) {
+  process.stderr.write(
+    "usage: dataplane.bench.ts [--runs N] [--min-sync 0s,1s] [--interval MS] [--controller process|in-process]\n",
+  );
   process.exit(2);
 }
 
@@ -170,14 +184,31 @@ class Watcher {
 
 interface SliceWrite {
   readonly namespace: string;
-  readonly service: string;
+  /** The source Service the leader slice serves. */
+  readonly source: string;
   /** The pod event that caused it reached zen-lead (NaN when not caused by a watch event). */
   readonly receivedAt: number;
   /** Its request started, and was answered. */
   readonly sentAt: number;
   readonly answeredAt: number;
 }
-const sliceWrites: SliceWrite[] = [];
+/** zen-lead's leader slice writes so far (set when zen-lead starts). */
+let sliceWrites: () => readonly SliceWrite[] = () => [];
+
+/** A leader slice write from `zen-lead run`'s debug log line for it (its trace in epoch ms). */
+function sliceWriteOf(line: Record<string, unknown>): SliceWrite[] {
+  const trace = line.trace as Record<string, number> | undefined;
+  if (line.kind !== "EndpointSlice" || trace?.answeredAt === undefined) return [];
+  return [
+    {
+      namespace: String(line.namespace),
+      source: String(line.service),
+      receivedAt: trace.receivedAt ?? Number.NaN,
+      sentAt: trace.sentAt ?? Number.NaN,
+      answeredAt: trace.answeredAt,
+    },
+  ];
+}
 const epoch = (t: number | undefined) => (t === undefined ? Number.NaN : performance.timeOrigin + t);
 
 // ---- one kind of failure, many runs ----------------------------------------------------------
@@ -267,8 +298,8 @@ async function failOnce(p: Phase, kind: Kind, probe: Probe): Promise<Sample> {
     return podChange && leaderSlice && sourceSlice ? { podChange, leaderSlice, sourceSlice } : undefined;
   });
 
-  const write = sliceWrites.find(
-    (w) => w.sentAt > failedAt && w.namespace === p.namespace && w.service === `${kind}-leader`,
+  const write = sliceWrites().find(
+    (w) => w.sentAt > failedAt && w.namespace === p.namespace && w.source === kind,
   );
 
   // What the client saw, by connection start: from the failure on.
@@ -434,6 +465,35 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+/** zen-lead, watching `namespaces`, in its own process or in this one (`--controller`). */
+async function startZenLead(kubeconfig: string, kc: KubeConfig, namespaces: readonly string[]) {
+  if (IN_PROCESS) {
+    const writes: SliceWrite[] = [];
+    const controller = startController({
+      kc,
+      namespaces,
+      onWriteResult: ({ action, trace }: WriteResult) => {
+        if (action.type !== "apply" || action.desired.kind !== "EndpointSlice" || trace === undefined) return;
+        writes.push({
+          namespace: action.namespace,
+          source: action.source.slice(action.source.indexOf("/") + 1),
+          receivedAt: epoch(trace.receivedAt),
+          sentAt: epoch(trace.sentAt),
+          answeredAt: epoch(trace.answeredAt),
+        });
+      },
+    });
+    cleanups.push(() => controller.stop());
+    sliceWrites = () => writes;
+    return;
+  }
+  const args = [...namespaces.flatMap((n) => ["--namespace", n]), "--lease-namespace", "default"];
+  const zenLead = await spawnZenLead({ kubeconfig, image: true, args: [...args, "--log-level", "debug"] });
+  cleanups.push(async () => void (await zenLead.stop()));
+  await zenLead.until("/readyz");
+  sliceWrites = () => zenLead.logLines().flatMap(sliceWriteOf);
+}
+
 async function main() {
   const started = now();
   const up = await clusterUp(["--watch-pid", String(process.pid)]);
@@ -442,21 +502,8 @@ async function main() {
   kc.loadFromFile(up.state.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const namespaces = MIN_SYNCS.map((m) => `bench-dp-${m}`);
-  const controller = startController({
-    kc,
-    namespaces,
-    onWriteResult: ({ action, trace }: WriteResult) => {
-      if (action.type !== "apply" || action.desired.kind !== "EndpointSlice" || trace === undefined) return;
-      sliceWrites.push({
-        namespace: action.namespace,
-        service: action.desired.labels["kubernetes.io/service-name"] ?? "",
-        receivedAt: epoch(trace.receivedAt),
-        sentAt: epoch(trace.sentAt),
-        answeredAt: epoch(trace.answeredAt),
-      });
-    },
-  });
-  cleanups.push(() => controller.stop());
+  await startZenLead(up.state.kubeconfig, kc, namespaces);
+  print("zen-lead", IN_PROCESS ? "in this process" : "zen-lead run, own process, the image's settings");
   print("runs per kind and min-sync period", RUNS);
   print("client interval", INTERVAL_MS, "ms");
 
