@@ -3,13 +3,16 @@
  * nothing about timing.
  *
  *   node packages/k8s-adapter/bench/failover.bench.ts [--services N] [--failovers N] [--flaps N]
- *        [--concurrency N] [--seed N]
+ *        [--concurrency N] [--seed N] [--controller process|in-process]
  *
  * Starts its own control plane (tools/cluster/up.sh, torn down at the end, on errors and on
  * SIGINT; `--watch-pid` covers a killed process). In one namespace it creates N opted-in Services,
  * each with 2 bare pods on the manual node whose status (Running, Ready, an IP) this script writes
- * as a kubelet would. It runs the controller in-process and an independent watcher of zen-lead's
- * EndpointSlices (its own client-node Watch, all namespaces). Then, one at a time:
+ * as a kubelet would. It runs zen-lead as users do (`--controller process`, the default: `zen-lead
+ * run` in its own process with the image's settings, Events included; its write results read from
+ * its debug log) or in this process (`--controller in-process`: `startController`, no Events), and
+ * an independent watcher of zen-lead's EndpointSlices (its own client-node Watch, all namespaces).
+ * Then, one at a time:
  *
  * - failover: the leader pod of a random Service is written NotReady (clock read just before the
  *   write) until the watcher sees that Service's slice name the other pod; then the old leader is
@@ -39,6 +42,7 @@ import {
 } from "@kubernetes/client-node";
 import { figures, pool, quantile } from "@zen-lead/test-cluster/figures";
 import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
+import { spawnZenLead } from "@zen-lead/test-cluster/zen-lead-process";
 import { type Controller, startController, type WriteResult, type WriteTrace } from "../src/index.ts";
 
 const { values } = parseArgs({
@@ -48,8 +52,13 @@ const { values } = parseArgs({
     flaps: { type: "string", default: "200" },
     concurrency: { type: "string", default: "20" },
     seed: { type: "string", default: "42" },
+    controller: { type: "string", default: "process" },
   },
 });
+if (!["process", "in-process"].includes(values.controller)) {
+  process.stderr.write("usage: failover.bench.ts [...] [--controller process|in-process]\n");
+  process.exit(2);
+}
 const SERVICES = Number(values.services);
 const FAILOVERS = Number(values.failovers);
 const FLAPS = Number(values.flaps);
@@ -211,6 +220,49 @@ class SliceWatcher {
 
 // ---- main --------------------------------------------------------------------------------------
 
+/** A write zen-lead made, as its result says: kind, outcome and (when sent) its trace. */
+interface Written {
+  readonly kind: string;
+  readonly status: string;
+  readonly trace?: WriteTrace;
+}
+
+/** zen-lead, watching NS, in its own process or in this one (`--controller`). */
+async function startZenLead(
+  kubeconfig: string,
+  kc: KubeConfig,
+): Promise<{ writes(): readonly Written[]; stop(): Promise<void> }> {
+  if (values.controller === "in-process") {
+    const writes: Written[] = [];
+    const controller: Controller = startController({
+      kc,
+      namespaces: [NS],
+      onWriteResult: ({ action, status, trace }: WriteResult) =>
+        void writes.push({ kind: action.kind, status, ...(trace !== undefined ? { trace } : {}) }),
+    });
+    return { writes: () => writes, stop: () => controller.stop() };
+  }
+  const args = ["--namespace", NS, "--lease-namespace", NS, "--log-level", "debug"];
+  const zenLead = await spawnZenLead({ kubeconfig, image: true, args });
+  await zenLead.until("/readyz");
+  return {
+    // Every write result is a log line with its kind and status (debug when it went well).
+    writes: () =>
+      zenLead.logLines().flatMap((line) =>
+        typeof line.kind === "string" && typeof line.status === "string"
+          ? [
+              {
+                kind: line.kind,
+                status: line.status,
+                ...(line.trace ? { trace: line.trace as WriteTrace } : {}),
+              },
+            ]
+          : [],
+      ),
+    stop: async () => void (await zenLead.stop()),
+  };
+}
+
 async function main() {
   const started = performance.now();
   log("starting the cluster (tools/cluster/up.sh)");
@@ -291,22 +343,11 @@ async function main() {
   const watcher = new SliceWatcher(kc);
   await watcher.start();
 
-  // ---- the controller, in-process ----
-  const writes: WriteResult[] = [];
-  /** Traces of leader slice writes caused by a watch event, while `tracing`. */
-  const traces: WriteTrace[] = [];
-  let tracing = false;
+  // ---- zen-lead ----
   const controllerStart = performance.now();
-  const controller: Controller = startController({
-    kc,
-    namespaces: [NS],
-    onWriteResult: (result) => {
-      writes.push(result);
-      const { trace } = result;
-      if (tracing && result.action.kind === "EndpointSlice" && trace?.receivedAt !== undefined)
-        traces.push(trace);
-    },
-  });
+  const zenLead = await startZenLead(state.kubeconfig, kc);
+  /** zen-lead's write results so far. */
+  const writes = () => zenLead.writes();
   try {
     const leaderOf = (i: number) => watcher.seen.get(`${NS}/s${i}-leader`)?.pod;
     for (;;) {
@@ -319,7 +360,7 @@ async function main() {
     const syncMs = performance.now() - controllerStart;
     log(`all ${SERVICES} leader slices have an endpoint after ${(syncMs / 1000).toFixed(1)} s`);
     await sleep(2000); // let the initial writes (leader Services, annotations) finish
-    const writesAfterSync = writes.length;
+    const writesAfterSync = writes().length;
 
     // ---- the floor: a slice this script owns, in a namespace the controller does not watch ----
     let floorSlice = await discovery.createNamespacedEndpointSlice({
@@ -358,9 +399,8 @@ async function main() {
     // ---- failovers, each followed by a floor sample (same load, same moment) ----
     const failoverMs: number[] = [];
     const floorMs: number[] = [];
-    const writesBeforeFailovers = writes.length;
+    const writesBeforeFailovers = writes().length;
     const failoverStart = performance.now();
-    tracing = true;
     for (let n = 0; n < FAILOVERS; n++) {
       const i = pick(SERVICES);
       const key = `${NS}/s${i}-leader`;
@@ -379,12 +419,15 @@ async function main() {
       if ((n + 1) % 50 === 0) log(`${n + 1}/${FAILOVERS} failovers`);
     }
     await sleep(2000); // let the last annotation patches land
-    tracing = false;
     const failoverPhaseMs = performance.now() - failoverStart;
-    const failoverWrites = writes.slice(writesBeforeFailovers);
+    const failoverWrites = writes().slice(writesBeforeFailovers);
+    /** Traces of the failovers' leader slice writes (each caused by a watch event). */
+    const traces = failoverWrites.flatMap((w) =>
+      w.kind === "EndpointSlice" && w.trace?.receivedAt !== undefined ? [w.trace] : [],
+    );
 
     // ---- steady state: non-leader pods flap, nothing should be written ----
-    const writesBeforeFlaps = writes.length;
+    const writesBeforeFlaps = writes().length;
     for (let n = 0; n < FLAPS; n++) {
       const i = pick(SERVICES);
       const [a, b] = podNames(i);
@@ -393,29 +436,28 @@ async function main() {
       await setReady(follower, true);
     }
     await sleep(2000);
-    const flapWrites = writes.slice(writesBeforeFlaps);
+    const flapWrites = writes().slice(writesBeforeFlaps);
 
     // ---- report ----
-    const done = (w: WriteResult) =>
-      w.status === "created" || w.status === "applied" || w.status === "deleted";
+    const done = (w: Written) => w.status === "created" || w.status === "applied" || w.status === "deleted";
     const fo = [...failoverMs].sort((x, y) => x - y);
     const fl = [...floorMs].sort((x, y) => x - y);
-    const perKind = (list: WriteResult[], kind: string) =>
-      list.filter((w) => done(w) && w.action.kind === kind).length;
+    const perKind = (list: readonly Written[], kind: string) =>
+      list.filter((w) => done(w) && w.kind === kind).length;
     print("services", SERVICES, "");
     print("pods", 2 * SERVICES, "");
     print("setup (Services, pods, pod status writes)", setupMs / 1000, "s");
     print("controller start to every leader slice seen", syncMs / 1000, "s");
     print("controller writes during initial sync", writesAfterSync, "writes");
-    const breakdown = (list: readonly WriteResult[]) => {
+    const breakdown = (list: readonly Written[]) => {
       const counts = new Map<string, number>();
       for (const w of list) {
-        const k = `${w.action.kind}/${w.status}`;
+        const k = `${w.kind}/${w.status}`;
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       return [...counts].map(([k, v]) => `${k}=${v}`).join(",") || "none";
     };
-    print("  initial sync writes by kind/status", breakdown(writes.slice(0, writesAfterSync)), "");
+    print("  initial sync writes by kind/status", breakdown(writes().slice(0, writesAfterSync)), "");
     print("failovers", fo.length, "");
     print("failover p50", quantile(fo, 0.5), "ms");
     print("failover p99", quantile(fo, 0.99), "ms");
@@ -490,7 +532,7 @@ async function main() {
     print("total runtime", (performance.now() - started) / 1000, "s");
     watcher.stop();
   } finally {
-    await controller.stop();
+    await zenLead.stop();
     watcher.stop();
   }
 }
