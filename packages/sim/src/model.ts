@@ -22,7 +22,16 @@ export type ApiObject = Readonly<Record<string, unknown>> & {
  * world model's changes (ClusterChange), which it carries out when they happen (world/world.ts).
  */
 export type WorldChange =
-  | { readonly type: "put"; readonly kind: Kind; readonly object: ApiObject }
+  | {
+      readonly type: "put";
+      readonly kind: Kind;
+      readonly object: ApiObject;
+      /**
+       * The object's key as the API model stores it (core `objectKey` of `storedNamespace` and
+       * name), when the producer built it already (a replay does, to track relists); else computed.
+       */
+      readonly key?: string;
+    }
   | { readonly type: "remove"; readonly kind: Kind; readonly namespace: string; readonly name: string }
   | ClusterChange
   /** The controller process restarts: its in-memory state is lost and rebuilt from fresh lists. */

@@ -89,6 +89,14 @@ interface Lane {
   isReady: boolean;
 }
 
+/** Which pod a lane follows: `key` is `namespace/name`. */
+export interface PodIdentity {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
 /** At most this many failovers per source wait for their slice; older ones never got one. */
 const MAX_PENDING = 8;
 
@@ -290,19 +298,16 @@ export class Trace {
     return this.#violations.length + this.#omitted.violations;
   }
 
-  /** A pod was stored (created or changed); `ready` says whether it is a Ready candidate now. */
-  podStored(
-    namespace: string,
-    name: string,
-    uid: string,
-    labels: Readonly<Record<string, string>>,
-    ready: boolean,
-    at: number,
-  ): void {
-    const key = `${namespace}/${name}`;
+  /**
+   * A pod was stored (created or changed); `ready` says whether it is a Ready candidate now. `pod`
+   * is the API model's record (its `key`, `namespace/name`, is the string the model stores it
+   * under: reusing it spares building and hashing one per event).
+   */
+  podStored(pod: PodIdentity, labels: Readonly<Record<string, string>>, ready: boolean, at: number): void {
+    const { key, namespace, name, uid } = pod;
     let lane = this.#current.get(key);
     if (lane !== undefined && lane !== null && lane.uid !== uid) {
-      this.podRemoved(namespace, name, at); // the name now holds another pod
+      this.podRemoved(pod, at); // the name now holds another pod
       lane = undefined;
     }
     if (lane === undefined) {
@@ -327,8 +332,8 @@ export class Trace {
   }
 
   /** A pod was deleted from the API: its lane and any open Ready interval end. */
-  podRemoved(namespace: string, name: string, at: number): void {
-    const key = `${namespace}/${name}`;
+  podRemoved(pod: Pick<PodIdentity, "key">, at: number): void {
+    const key = pod.key;
     const lane = this.#current.get(key);
     this.#current.delete(key);
     if (lane === undefined || lane === null) return;
