@@ -303,7 +303,7 @@ class Engine implements SimulationRun {
         case "event": {
           const source = `${action.source.namespace}/${action.source.name}`;
           if (action.leaderChange !== undefined) {
-            this.#trace.failover(source, action.leaderChange, at, this.#origin ?? at);
+            this.#trace.leaderChange(source, action.leaderChange, at, this.#origin ?? at);
           } else if (action.eventType === "Warning") {
             this.#trace.warning(source, action.reason, action.note, at);
           }
@@ -552,7 +552,7 @@ class Engine implements SimulationRun {
     const latency = trace.latency();
     const omitted = trace.omitted();
     return {
-      formatVersion: 1,
+      formatVersion: 2,
       name: this.#setup.name,
       source: this.#setup.source,
       seed: this.#setup.seed,
@@ -566,9 +566,10 @@ class Engine implements SimulationRun {
         events: this.#events,
         writes: trace.writeCount,
         failedWrites: trace.failedWrites,
+        leaderChanges: trace.leaderChangeCount,
         failovers: trace.failoverCount,
         decodeFailures: trace.decodeFailureCount,
-        ...(latency !== undefined ? { failoverLatencyMs: latency } : {}),
+        ...(latency !== undefined ? { publishLatencyMs: latency } : {}),
       },
       ...(omitted !== undefined ? { omitted } : {}),
     };
