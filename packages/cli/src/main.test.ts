@@ -67,7 +67,7 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     const json = zenLead("sim", scenario, "--json", "--report", html);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as { formatVersion: number; violations: unknown[] };
-    expect(report).toMatchObject({ formatVersion: 1, violations: [] });
+    expect(report).toMatchObject({ formatVersion: 2, violations: [] });
     expect(readFileSync(html, "utf8")).toMatch(/^<!DOCTYPE html>/i);
   });
 

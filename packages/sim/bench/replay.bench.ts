@@ -170,7 +170,8 @@ try {
   print("report-text-size", mb(text.length), "MB");
   print("sim-controller-events", report.stats.events, "events");
   print("sim-writes", report.stats.writes, "writes");
-  print("sim-leader-changes", report.stats.failovers, "changes");
+  print("sim-leader-changes", report.stats.leaderChanges, "changes");
+  print("sim-failovers", report.stats.failovers, "failovers");
   print("sim-violations", report.violations.length + (report.omitted?.violations ?? 0), "violations");
 } finally {
   if (!values.keep) await rm(dir, { recursive: true, force: true });

@@ -78,6 +78,11 @@ function stringField(value: unknown): string | undefined {
 
 type Json = Record<string, unknown>;
 
+/** The namespace the API model stores an object under: "" for cluster-scoped kinds, else `default` when absent. */
+export function storedNamespace(kind: Kind, metadata: ApiObject["metadata"]): string {
+  return CLUSTER_SCOPED.has(kind) ? "" : (stringField(metadata.namespace) ?? "default");
+}
+
 /** The value as a JSON object, or `{}` when it is not one (API JSON read without trusting it). */
 export function record(value: unknown): Json {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
@@ -137,10 +142,18 @@ export class ApiModel {
     return `uid-${++this.#uids}`;
   }
 
-  #keep(kind: Kind, namespace: string, name: string, raw: ApiObject, sourceVersion: string | undefined) {
+  /** Stores `raw` under `key` (the one string built for it: a Map hashes a string once). */
+  #keep(
+    kind: Kind,
+    key: string,
+    namespace: string,
+    name: string,
+    raw: ApiObject,
+    sourceVersion: string | undefined,
+  ) {
     const stored: StoredObject = {
       kind,
-      key: objectKey(namespace, name),
+      key,
       namespace,
       name,
       raw,
@@ -149,7 +162,7 @@ export class ApiModel {
       resourceVersion: this.#resourceVersion,
       sourceVersion,
     };
-    this.#store(kind).set(stored.key, stored);
+    this.#store(kind).set(key, stored);
     return stored;
   }
 
@@ -157,14 +170,16 @@ export class ApiModel {
    * A world change: store the object as given, filling in what an API server would (namespace
    * `default` for namespaced kinds, uid, creationTimestamp) and a fresh resourceVersion. A put
    * that would change nothing — the same source resourceVersion again, or (without one) the same
-   * content — is ignored, as a relist of unchanged objects must be.
+   * content — is ignored, as a relist of unchanged objects must be. `key`, when the caller has
+   * built it already (`objectKey(storedNamespace(kind, metadata), name)`), is used as given: a
+   * string hashed once serves every lookup.
    */
-  put(kind: Kind, object: ApiObject, now: number): ApiChange | undefined {
+  put(kind: Kind, object: ApiObject, now: number, key?: string): ApiChange | undefined {
     const meta = object.metadata;
-    const namespace = CLUSTER_SCOPED.has(kind) ? "" : (stringField(meta.namespace) ?? "default");
+    const namespace = storedNamespace(kind, meta);
     const name = meta.name;
-    const store = this.#store(kind);
-    const previous = store.get(objectKey(namespace, name));
+    key ??= objectKey(namespace, name);
+    const previous = this.#store(kind).get(key);
     const sourceVersion = stringField(meta.resourceVersion);
     if (previous !== undefined && sourceVersion !== undefined && previous.sourceVersion === sourceVersion) {
       return undefined;
@@ -179,14 +194,14 @@ export class ApiModel {
       stringField(meta.creationTimestamp) ??
       stringField(previousMeta?.creationTimestamp) ??
       formatTimestamp(now);
-    metadata.resourceVersion = String(previous?.resourceVersion ?? 0);
     if (previous !== undefined && sourceVersion === undefined) {
+      metadata.resourceVersion = String(previous.resourceVersion);
       const same = { ...object, metadata };
       if (deepEqual(same, previous.raw)) return undefined;
     }
     metadata.resourceVersion = String(++this.#resourceVersion);
     const raw = { ...object, metadata } as ApiObject;
-    const stored = this.#keep(kind, namespace, name, raw, sourceVersion);
+    const stored = this.#keep(kind, key, namespace, name, raw, sourceVersion);
     return { type: previous === undefined ? "ADDED" : "MODIFIED", object: stored };
   }
 
@@ -255,7 +270,14 @@ export class ApiModel {
       return { verb, status: 200, injected: false, unchanged: true, stored: previous };
     }
     metadata.resourceVersion = String(++this.#resourceVersion);
-    const stored = this.#keep(action.kind, action.namespace, action.name, body as ApiObject, undefined);
+    const stored = this.#keep(
+      action.kind,
+      previous?.key ?? objectKey(action.namespace, action.name),
+      action.namespace,
+      action.name,
+      body as ApiObject,
+      undefined,
+    );
     return {
       verb,
       status: previous === undefined ? 201 : 200,

@@ -17,7 +17,7 @@ describe("runSimulation", () => {
     const web = service(report);
     expect(web.leaderService).toBe("default/web-leader");
     expect(web.leadership).toEqual([{ pod: "web-0", from: 0, reason: "Elected" }]);
-    expect(web.failovers).toEqual([
+    expect(web.leaderChanges).toEqual([
       { at: 0, to: "web-0", cause: "Elected", triggerAt: 0, sliceAt: 5, latencyMs: 5 },
     ]);
     expect(report.writes.map((w) => [w.at, w.verb, w.kind, w.object, w.status])).toEqual([
@@ -45,7 +45,7 @@ describe("runSimulation", () => {
       }),
     );
     const web = service(report);
-    expect(web.failovers[1]).toEqual({
+    expect(web.leaderChanges[1]).toEqual({
       at: 10_020,
       from: "web-0",
       to: "web-1",
@@ -59,7 +59,7 @@ describe("runSimulation", () => {
       { pod: "web-1", from: 10_020, reason: "LeaderNotReady" },
     ]);
     expect(web.pods[0]?.ready).toEqual([{ from: 0, to: 10_000 }]);
-    expect(report.stats.failoverLatencyMs).toEqual({ count: 2, min: 7, mean: 17, max: 27 });
+    expect(report.stats.publishLatencyMs).toEqual({ count: 2, min: 7, mean: 17, max: 27 });
     expect(report.violations).toEqual([]);
   });
 
@@ -76,7 +76,7 @@ describe("runSimulation", () => {
     });
     const report = run.finish(10_000);
     const web = service(report);
-    expect(web.failovers.map((f) => [f.from, f.to, f.cause])).toEqual([
+    expect(web.leaderChanges.map((f) => [f.from, f.to, f.cause])).toEqual([
       [undefined, "web-0", "Elected"],
       ["web-0", "web-1", "LeaderDeleted"],
       ["web-1", "web-2", "LeaderNotReady"],
@@ -107,7 +107,7 @@ describe("runSimulation", () => {
       expect(gap).toBeLessThanOrEqual(200 * 2 ** n);
     });
     const web = service(report);
-    const failover = web.failovers[1];
+    const failover = web.leaderChanges[1];
     expect(failover?.to).toBe("web-1");
     expect(failover?.sliceAt).toBeGreaterThanOrEqual(3_000);
     expect(report.stats.failedWrites).toBe(failed.length);
@@ -136,14 +136,14 @@ describe("runSimulation", () => {
     );
     const web = service(report);
     // The delete is dropped with the watch; the relist at 8 s reveals it.
-    expect(web.failovers[1]).toMatchObject({
+    expect(web.leaderChanges[1]).toMatchObject({
       at: 8_000,
       from: "web-0",
       to: "web-1",
       cause: "LeaderDeleted",
       triggerAt: 6_000,
     });
-    expect(web.failovers[1]?.latencyMs).toBe(2_005);
+    expect(web.leaderChanges[1]?.latencyMs).toBe(2_005);
     expect(web.pods.find((p) => p.pod === "web-0")?.deleted).toBe(6_000);
     expect(report.violations).toEqual([]);
   });
@@ -164,7 +164,7 @@ describe("runSimulation", () => {
       }),
     );
     const web = service(report);
-    expect(web.failovers[1]).toMatchObject({
+    expect(web.leaderChanges[1]).toMatchObject({
       at: 1_005,
       from: "web-0",
       to: "web-1",

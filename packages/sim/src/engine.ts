@@ -26,6 +26,7 @@ import {
   isFailure,
   type Kind,
   membersOf,
+  objectKey,
   type PodView,
   reconcileActions,
   type State,
@@ -144,8 +145,11 @@ class Engine implements SimulationRun {
   #state: State | undefined;
   /** Trigger time of the event the controller is processing (undefined: its own timer fired). */
   #origin: number | undefined;
-  /** `Kind:namespace/name` -> resourceVersion of the controller's own kinds, as last delivered to it. */
-  readonly #delivered = new Map<string, number>();
+  /**
+   * Per kind the controller writes, `namespace/name` -> resourceVersion as last delivered to it
+   * (keyed by the API model's own key strings, hashed once).
+   */
+  readonly #delivered = { Service: new Map<string, number>(), EndpointSlice: new Map<string, number>() };
   /** The resourceVersion the controller had seen of a write's object when it asked for the write. */
   readonly #seenAtAsk = new WeakMap<WriteAction, number | undefined>();
   #failure: { error: unknown } | undefined;
@@ -192,9 +196,9 @@ class Engine implements SimulationRun {
   }
 
   /** A world change stores an object: it disturbs the cluster, and the controller will watch it. */
-  #put(kind: Kind, object: ApiObject): void {
+  #put(kind: Kind, object: ApiObject, key?: string): void {
     this.#lastDisturbance = Math.max(this.#lastDisturbance, this.#clock.frame);
-    const accepted = this.#model.put(kind, object, this.#clock.now);
+    const accepted = this.#model.put(kind, object, this.#clock.now, key);
     if (accepted !== undefined) this.#accepted(accepted);
   }
 
@@ -233,7 +237,8 @@ class Engine implements SimulationRun {
         },
       });
     this.#controller = { events, subscription, applier };
-    this.#delivered.clear();
+    this.#delivered.Service.clear();
+    this.#delivered.EndpointSlice.clear();
     this.#watch.clear();
     // A fresh process lists every kind, then watches from the lists' resourceVersion.
     for (const kind of LIST_ORDER) this.#list(kind, origin);
@@ -266,7 +271,7 @@ class Engine implements SimulationRun {
     const objects: Decoded[] = [];
     for (const stored of this.#model.list(kind)) {
       objects.push(stored.view);
-      if (isOwnedKind(kind)) this.#delivered.set(`${kind}:${stored.key}`, stored.resourceVersion);
+      if (isOwnedKind(kind)) this.#delivered[kind].set(stored.key, stored.resourceVersion);
     }
     this.#watch.listed(kind, this.#model.resourceVersion);
     this.#send({ type: "resync", kind, objects }, origin);
@@ -290,15 +295,15 @@ class Engine implements SimulationRun {
       switch (action.type) {
         case "apply":
         case "delete": {
-          const key = `${action.kind}:${action.namespace}/${action.name}`;
-          this.#seenAtAsk.set(action, this.#delivered.get(key));
+          const delivered = this.#delivered[action.kind];
+          this.#seenAtAsk.set(action, delivered.get(objectKey(action.namespace, action.name)));
           applier.submit(action);
           break;
         }
         case "event": {
           const source = `${action.source.namespace}/${action.source.name}`;
           if (action.leaderChange !== undefined) {
-            this.#trace.failover(source, action.leaderChange, at, this.#origin ?? at);
+            this.#trace.leaderChange(source, action.leaderChange, at, this.#origin ?? at);
           } else if (action.eventType === "Warning") {
             this.#trace.warning(source, action.reason, action.note, at);
           }
@@ -355,20 +360,13 @@ class Engine implements SimulationRun {
   #tracePod(change: ApiChange): void {
     const stored = change.object;
     if (change.type === "DELETED") {
-      this.#trace.podRemoved(stored.namespace, stored.name, this.#clock.frame);
+      this.#trace.podRemoved(stored, this.#clock.frame);
       return;
     }
     const view = stored.view;
     const pod = isFailure(view) ? undefined : (view as PodView);
     const labels = pod?.labels ?? (record(stored.raw.metadata.labels) as Record<string, string>);
-    this.#trace.podStored(
-      stored.namespace,
-      stored.name,
-      stored.uid,
-      labels,
-      pod !== undefined && isCandidate(pod),
-      this.#clock.frame,
-    );
+    this.#trace.podStored(stored, labels, pod !== undefined && isCandidate(pod), this.#clock.frame);
   }
 
   /** (a) on every object the API model stores. */
@@ -409,15 +407,15 @@ class Engine implements SimulationRun {
     for (let item = this.#watch.take(now); item !== undefined; item = this.#watch.take(now)) {
       const { change } = item;
       const stored = change.object;
-      const ownKey = isOwnedKind(stored.kind) ? `${stored.kind}:${stored.key}` : undefined;
+      const delivered = isOwnedKind(stored.kind) ? this.#delivered[stored.kind] : undefined;
       if (change.type === "DELETED") {
-        if (ownKey !== undefined) this.#delivered.delete(ownKey);
+        delivered?.delete(stored.key);
         this.#send(
           { type: "delete", kind: stored.kind, namespace: stored.namespace, name: stored.name },
           item.acceptedAt,
         );
       } else {
-        if (ownKey !== undefined) this.#delivered.set(ownKey, stored.resourceVersion);
+        delivered?.set(stored.key, stored.resourceVersion);
         this.#send({ type: "upsert", object: stored.view }, item.acceptedAt);
       }
     }
@@ -473,7 +471,7 @@ class Engine implements SimulationRun {
     this.#lastDisturbance = Math.max(this.#lastDisturbance, now);
     switch (change.type) {
       case "put":
-        this.#put(change.kind, change.object);
+        this.#put(change.kind, change.object, change.key);
         break;
       case "remove":
         this.#remove(change.kind, change.namespace, change.name);
@@ -554,7 +552,7 @@ class Engine implements SimulationRun {
     const latency = trace.latency();
     const omitted = trace.omitted();
     return {
-      formatVersion: 1,
+      formatVersion: 2,
       name: this.#setup.name,
       source: this.#setup.source,
       seed: this.#setup.seed,
@@ -568,9 +566,10 @@ class Engine implements SimulationRun {
         events: this.#events,
         writes: trace.writeCount,
         failedWrites: trace.failedWrites,
+        leaderChanges: trace.leaderChangeCount,
         failovers: trace.failoverCount,
         decodeFailures: trace.decodeFailureCount,
-        ...(latency !== undefined ? { failoverLatencyMs: latency } : {}),
+        ...(latency !== undefined ? { publishLatencyMs: latency } : {}),
       },
       ...(omitted !== undefined ? { omitted } : {}),
     };

@@ -21,7 +21,7 @@ export {
   type ClusterChange,
   DEFAULT_API_BEHAVIOUR,
   type DecodeFailureRecord,
-  type Failover,
+  type LeaderChangeRecord,
   type LeadershipPeriod,
   type PodAction,
   type PodLane,

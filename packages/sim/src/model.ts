@@ -22,7 +22,16 @@ export type ApiObject = Readonly<Record<string, unknown>> & {
  * world model's changes (ClusterChange), which it carries out when they happen (world/world.ts).
  */
 export type WorldChange =
-  | { readonly type: "put"; readonly kind: Kind; readonly object: ApiObject }
+  | {
+      readonly type: "put";
+      readonly kind: Kind;
+      readonly object: ApiObject;
+      /**
+       * The object's key as the API model stores it (core `objectKey` of `storedNamespace` and
+       * name), when the producer built it already (a replay does, to track relists); else computed.
+       */
+      readonly key?: string;
+    }
   | { readonly type: "remove"; readonly kind: Kind; readonly namespace: string; readonly name: string }
   | ClusterChange
   /** The controller process restarts: its in-memory state is lost and rebuilt from fresh lists. */
@@ -143,11 +152,14 @@ export interface LeadershipPeriod {
   readonly reason: string;
 }
 
-/** Leadership taken from a sitting leader: to another pod, or to none. */
-export interface Failover {
+/**
+ * A change of leader (a `LeaderChanged` Event): the first election, a failover (leadership taken
+ * from a sitting leader, to another pod or to none), or a leader chosen after a time without one.
+ */
+export interface LeaderChangeRecord {
   /** When zen-lead decided (the virtual time of the event that caused it). */
   readonly at: number;
-  /** The deposed leader's and the new one's pod names; absent: none. */
+  /** The previous leader's and the new one's pod names; absent: none (`from` absent: not a failover). */
   readonly from?: string;
   readonly to?: string;
   /** Why (a core LeaderReason, e.g. LeaderNotReady). */
@@ -192,7 +204,8 @@ export interface ServiceReport {
   readonly leaderService?: string;
   readonly totals: ServiceTotals;
   readonly leadership: readonly LeadershipPeriod[];
-  readonly failovers: readonly Failover[];
+  /** Every change of leader, in order (bounded by the limits; `totals.leaderChanges` counts all). */
+  readonly leaderChanges: readonly LeaderChangeRecord[];
   readonly pods: readonly PodLane[];
   /** Warning reasons raised for this Service, in order, with their times. */
   readonly warnings: readonly { readonly at: number; readonly reason: string; readonly message: string }[];
@@ -248,7 +261,7 @@ export interface DecodeFailureRecord {
 
 /** What a run reports: deterministic for the same Simulation (JSON schema: docs/simulator.md). */
 export interface SimReport {
-  readonly formatVersion: 1;
+  readonly formatVersion: 2;
   readonly name: string;
   readonly source: "scenario" | "replay";
   readonly seed: number;
@@ -265,11 +278,17 @@ export interface SimReport {
     readonly events: number;
     readonly writes: number;
     readonly failedWrites: number;
+    /** LeaderChanged events: every change of leader, first elections included (the Services' `totals.leaderChanges` summed). */
+    readonly leaderChanges: number;
+    /** Of those, the failovers: leadership taken from a sitting leader (the Services' `totals.failovers` summed). */
     readonly failovers: number;
     /** The controller's `report` actions (DecodeFailed), every one, listed or not. */
     readonly decodeFailures: number;
-    /** Over every failover whose slice was published (including any left out of the lists). */
-    readonly failoverLatencyMs?: {
+    /**
+     * Trigger to slice accepted (ms), over every leader change whose slice was published
+     * (including any left out of the lists).
+     */
+    readonly publishLatencyMs?: {
       readonly count: number;
       readonly min: number;
       readonly mean: number;
@@ -286,7 +305,7 @@ export interface SimReport {
 /** The report's bounded lists, in the order reports print them. */
 export const OMISSION_KEYS = [
   "leadership",
-  "failovers",
+  "leaderChanges",
   "warnings",
   "pods",
   "readyIntervals",

@@ -106,7 +106,7 @@ describe("simulationFromLog", () => {
     const { header, records } = parseEventLog(lines);
     const report = runSimulation(simulationFromLog(header, records));
     const web = report.services.find((s) => s.service === "default/web");
-    expect(web?.failovers.map((f) => [f.at, f.from, f.to, f.cause, f.latencyMs])).toEqual([
+    expect(web?.leaderChanges.map((f) => [f.at, f.from, f.to, f.cause, f.latencyMs])).toEqual([
       [0, undefined, "a", "Elected", 5],
       [5_005, "a", "b", "LeaderNotReady", 10],
       [9_005, "b", undefined, "LeaderDeleted", 10],
@@ -126,11 +126,13 @@ describe("replaying a synthetic log", () => {
     const report = runSimulation(simulationFromLog(header, records));
     expect(report.services).toHaveLength(4);
     expect(report.stats.failovers).toBeGreaterThan(20);
-    expect(report.services.every((s) => s.failovers.some((f) => f.from !== undefined))).toBe(true);
+    // Every Service's first election is a leader change, not a failover.
+    expect(report.stats.leaderChanges).toBeGreaterThanOrEqual(report.stats.failovers + 4);
+    expect(report.services.every((s) => s.leaderChanges.some((f) => f.from !== undefined))).toBe(true);
     // One watch and one write (10 ms), more when the slice's previous write is still in flight or
     // when the controller's rate limit holds it: this log changes leaders faster than 50 writes/s.
-    expect(report.stats.failoverLatencyMs?.min).toBeGreaterThanOrEqual(5);
-    expect(report.stats.failoverLatencyMs?.max).toBeLessThan(200);
+    expect(report.stats.publishLatencyMs?.min).toBeGreaterThanOrEqual(5);
+    expect(report.stats.publishLatencyMs?.max).toBeLessThan(200);
     // The shell's token bucket (burst 100, then 50/s): never more writes in a second than that.
     const at = report.writes.map((w) => w.at);
     for (const start of at) {
@@ -207,14 +209,16 @@ describe("replaying a log with a malformed pod", () => {
     ]);
     expect(report.stats.decodeFailures).toBe(3);
     // The pod was never the leader: nothing else changes, nothing breaks.
-    expect(report.services[0]?.failovers.map((f) => f.to)).toEqual(["a"]);
+    expect(report.services[0]?.leaderChanges.map((f) => f.to)).toEqual(["a"]);
     expect(report.violations).toEqual([]);
   });
 
   it("shows them in the text, JSON and HTML reports, the same bytes every time", () => {
     const report = replay();
     const text = renderText(report);
-    expect(text).toMatch(/^ {2}\d+ events, \d+ writes \(0 failed\), 1 leader change, 3 decode failures$/m);
+    expect(text).toMatch(
+      /^ {2}\d+ events, \d+ writes \(0 failed\), 1 leader change \(0 failovers\), 3 decode failures$/m,
+    );
     const section = text.slice(text.indexOf("Decode failures ("), text.indexOf("\nViolations"));
     expect(section.split("\n")).toEqual([
       "Decode failures (3 reports)",

@@ -22,6 +22,7 @@
  * kind's current objects and the relist being read, and the run holds only the current cluster.
  */
 import { LABELS, MANAGED_BY, objectKey, parseTimestamp, SLICE_MANAGED_BY } from "@zen-lead/core";
+import { storedNamespace } from "./api-model.ts";
 import { type RunOptions, type SimulationRun, type SimulationSetup, startSimulation } from "./engine.ts";
 import type { LoggedKind, LogHeader, LogRecord } from "./event-log/index.ts";
 import {
@@ -57,10 +58,9 @@ export function isZenLeadObject(kind: LoggedKind, object: ApiObject): boolean {
   return false;
 }
 
-function keyOf(kind: LoggedKind, object: ApiObject): { namespace: string; name: string; key: string } {
-  const ns = object.metadata.namespace;
-  const namespace = kind === "Node" ? "" : typeof ns === "string" && ns !== "" ? ns : "default";
-  return { namespace, name: object.metadata.name, key: objectKey(namespace, object.metadata.name) };
+/** The object's key as the API model stores it (core `objectKey`). */
+function keyOf(kind: LoggedKind, object: ApiObject): string {
+  return objectKey(storedNamespace(kind, object.metadata), object.metadata.name);
 }
 
 /**
@@ -117,15 +117,15 @@ export class LogCompiler {
         if (this.#inInitial && !this.#listed.has(kind)) {
           this.#listed.add(kind);
           for (const object of listed) {
-            keys.add(keyOf(kind, object).key);
+            keys.add(keyOf(kind, object));
             this.initial.push({ kind, object });
           }
           return;
         }
         this.#inInitial = false;
         this.#listed.add(kind);
-        const now = new Set<string>();
-        for (const object of listed) now.add(keyOf(kind, object).key);
+        const listedKeys = listed.map((object) => keyOf(kind, object));
+        const now = new Set(listedKeys);
         for (const key of keys) {
           if (now.has(key)) continue;
           const slash = key.indexOf("/");
@@ -133,7 +133,9 @@ export class LogCompiler {
           const name = slash === -1 ? key : key.slice(slash + 1);
           out.push({ at: t, change: { type: "remove", kind, namespace, name } });
         }
-        for (const object of listed) out.push({ at: t, change: { type: "put", kind, object } });
+        listed.forEach((object, i) => {
+          out.push({ at: t, change: { type: "put", kind, object, key: listedKeys[i] as string } });
+        });
         this.#known.set(kind, now);
         return;
       }
@@ -150,16 +152,18 @@ export class LogCompiler {
         }
         this.#inInitial = false;
         if (this.#own(kind, object)) return;
-        this.#keys(kind).add(keyOf(kind, object).key);
-        out.push({ at: t, change: { type: "put", kind, object } });
+        const key = keyOf(kind, object);
+        this.#keys(kind).add(key);
+        out.push({ at: t, change: { type: "put", kind, object, key } });
         return;
       }
       case "DELETED": {
         this.#inInitial = false;
         const object = record.object as ApiObject;
         if (this.#own(kind, object)) return;
-        const { namespace, name, key } = keyOf(kind, object);
-        this.#keys(kind).delete(key);
+        const namespace = storedNamespace(kind, object.metadata);
+        const name = object.metadata.name;
+        this.#keys(kind).delete(objectKey(namespace, name));
         out.push({ at: t, change: { type: "remove", kind, namespace, name } });
         return;
       }

@@ -7,7 +7,7 @@
  */
 import type {
   DecodeFailureRecord,
-  Failover,
+  LeaderChangeRecord,
   LeadershipPeriod,
   PodLane,
   ServiceReport,
@@ -32,7 +32,8 @@ function pick<T extends object>(value: T, keys: readonly (keyof T)[]): Json {
 }
 
 const period = (p: LeadershipPeriod) => pick(p, ["pod", "from", "to", "reason"]);
-const failover = (f: Failover) => pick(f, ["at", "from", "to", "cause", "triggerAt", "sliceAt", "latencyMs"]);
+const leaderChange = (f: LeaderChangeRecord) =>
+  pick(f, ["at", "from", "to", "cause", "triggerAt", "sliceAt", "latencyMs"]);
 const lane = (p: PodLane): Json => ({
   ...pick(p, ["pod", "created", "deleted"]),
   ready: p.ready.map((r) => pick(r, ["from", "to"])),
@@ -50,7 +51,7 @@ function service(s: ServiceReport): Json {
     ...(s.leaderService !== undefined ? { leaderService: s.leaderService } : {}),
     totals: totals(s.totals),
     leadership: s.leadership.map(period),
-    failovers: s.failovers.map(failover),
+    leaderChanges: s.leaderChanges.map(leaderChange),
     pods: s.pods.map(lane),
     warnings: s.warnings.map((w) => pick(w, ["at", "reason", "message"])),
   };
@@ -72,10 +73,11 @@ export function reportJson(report: SimReport): Json {
       events: stats.events,
       writes: stats.writes,
       failedWrites: stats.failedWrites,
+      leaderChanges: stats.leaderChanges,
       failovers: stats.failovers,
       decodeFailures: stats.decodeFailures,
-      ...(stats.failoverLatencyMs !== undefined
-        ? { failoverLatencyMs: pick(stats.failoverLatencyMs, ["count", "min", "mean", "max"]) }
+      ...(stats.publishLatencyMs !== undefined
+        ? { publishLatencyMs: pick(stats.publishLatencyMs, ["count", "min", "mean", "max"]) }
         : {}),
     },
     services: report.services.map(service),

@@ -1,5 +1,5 @@
 /**
- * The report for people: per source Service its leader timeline, failovers with their latency,
+ * The report for people: per source Service its leader timeline, leader changes (failovers and first elections) with their latency,
  * warnings and pods; then the writes, the objects the controller could not decode, and the
  * violations. Plain text, one fact per line, in a fixed order: the same report renders to the same
  * bytes on any machine (no locale, no time zone; see time-format.ts), so a rendered report can be
@@ -7,7 +7,7 @@
  */
 import {
   type DecodeFailureRecord,
-  type Failover,
+  type LeaderChangeRecord,
   OMISSION_KEYS,
   type ServiceReport,
   type ServiceTotals,
@@ -29,7 +29,7 @@ function decodeFailureLine(d: DecodeFailureRecord): string {
   return `    ${pad(formatOffset(d.at), 11)}  ${d.object}  ${d.reason}: ${d.message}${repeated}`;
 }
 
-function failoverLine(f: Failover): string {
+function leaderChangeLine(f: LeaderChangeRecord): string {
   const parts = [
     pad(formatOffset(f.at), 11),
     `${f.from ?? "(none)"} -> ${f.to ?? "(none)"}`,
@@ -67,8 +67,8 @@ function serviceSection(s: ServiceReport): string[] {
     lines.push(`    ${span}  ${p.pod}  (${p.reason})`);
   }
   lines.push("  Leader changes");
-  if (s.failovers.length === 0) lines.push("    (none)");
-  for (const f of s.failovers) lines.push(failoverLine(f));
+  if (s.leaderChanges.length === 0) lines.push("    (none)");
+  for (const f of s.leaderChanges) lines.push(leaderChangeLine(f));
   lines.push("  Warnings");
   if (s.warnings.length === 0) lines.push("    (none)");
   for (const w of s.warnings) lines.push(`    ${pad(formatOffset(w.at), 11)}  ${w.reason}: ${w.message}`);
@@ -98,12 +98,12 @@ export function renderText(report: SimReport): string {
   lines.push(`  start ${at(0)}`);
   lines.push(`  end   ${at(report.endAt)}`);
   lines.push(
-    `  ${plural(stats.events, "event")}, ${plural(stats.writes, "write")} (${stats.failedWrites} failed), ${plural(stats.failovers, "leader change")}, ${plural(stats.decodeFailures, "decode failure")}`,
+    `  ${plural(stats.events, "event")}, ${plural(stats.writes, "write")} (${stats.failedWrites} failed), ${plural(stats.leaderChanges, "leader change")} (${plural(stats.failovers, "failover")}), ${plural(stats.decodeFailures, "decode failure")}`,
   );
-  const latency = stats.failoverLatencyMs;
+  const latency = stats.publishLatencyMs;
   if (latency !== undefined) {
     lines.push(
-      `  publish latency over ${latency.count}: min ${formatDuration(latency.min)}, mean ${formatDuration(latency.mean)}, max ${formatDuration(latency.max)}`,
+      `  publish latency over ${plural(latency.count, "leader change")}: min ${formatDuration(latency.min)}, mean ${formatDuration(latency.mean)}, max ${formatDuration(latency.max)}`,
     );
   }
   lines.push(`  ${report.violations.length + (report.omitted?.violations ?? 0)} violations`);

@@ -52,7 +52,7 @@ describe("reports", () => {
     expect(renderJson(busyRun(12))).not.toBe(renderJson(first));
   });
 
-  it("render the leader timeline, failovers with latency, writes and violations as text", () => {
+  it("render the leader timeline, leader changes with latency, writes and violations as text", () => {
     const report = runSimulation(
       testSimulation({
         api: { watchLatencyMs: 20, writeLatencyMs: 7 },
@@ -73,8 +73,8 @@ describe("reports", () => {
       "zen-lead simulation: test (scenario, seed 1)",
       "  start +0.000s (2025-01-01T00:00:00.000Z)",
       "  end   +60.000s (2025-01-01T00:01:00.000Z)",
-      "  9 events, 4 writes (0 failed), 2 leader changes, 0 decode failures",
-      "  publish latency over 2: min 7ms, mean 17ms, max 27ms",
+      "  9 events, 4 writes (0 failed), 2 leader changes (1 failover), 0 decode failures",
+      "  publish latency over 2 leader changes: min 7ms, mean 17ms, max 27ms",
       "  0 violations",
       "",
       "Service default/web -> default/web-leader",
@@ -118,9 +118,10 @@ describe("reports", () => {
       "events",
       "writes",
       "failedWrites",
+      "leaderChanges",
       "failovers",
       "decodeFailures",
-      "failoverLatencyMs",
+      "publishLatencyMs",
     ]);
     expect(json.decodeFailures).toEqual([]);
     expect(json.startedAt).toBe("2025-01-01T00:00:00.000Z");
@@ -129,12 +130,13 @@ describe("reports", () => {
       "leaderService",
       "totals",
       "leadership",
-      "failovers",
+      "leaderChanges",
       "pods",
       "warnings",
     ]);
     expect(json.services[0].totals).toEqual({ leaderChanges: 1, failovers: 0, leaderlessMs: 0, writes: 2 });
-    expect(json.services[0].failovers[0]).toEqual({
+    expect(json.stats).toMatchObject({ leaderChanges: 1, failovers: 0 });
+    expect(json.services[0].leaderChanges[0]).toEqual({
       at: 0,
       to: "web-0",
       cause: "Elected",
@@ -166,25 +168,28 @@ describe("reports", () => {
       });
     }
     const report = runSimulation(testSimulation({ timeline }), {
-      limits: { writes: 4, failovers: 3, leadership: 2, readyIntervals: 2 },
+      limits: { writes: 4, leaderChanges: 3, leadership: 2, readyIntervals: 2 },
     });
     const web = report.services[0];
     expect(report.writes).toHaveLength(4);
-    expect(web?.failovers).toHaveLength(3);
+    expect(web?.leaderChanges).toHaveLength(3);
     expect(web?.leadership).toHaveLength(2);
-    const { failovers } = report.stats;
-    expect(failovers).toBeGreaterThan(20);
-    expect(report.stats.failoverLatencyMs?.count).toBe(failovers);
+    const { leaderChanges } = report.stats;
+    expect(leaderChanges).toBeGreaterThan(20);
+    expect(report.stats.publishLatencyMs?.count).toBe(leaderChanges);
     const omitted = report.omitted;
-    expect(omitted).toMatchObject({ writes: report.stats.writes - 4, failovers: failovers - 3 });
+    expect(omitted).toMatchObject({ writes: report.stats.writes - 4, leaderChanges: leaderChanges - 3 });
     expect(omitted?.leadership).toBeGreaterThan(10);
     expect(omitted?.readyIntervals).toBeGreaterThan(10);
     // A Service's totals count everything too, and agree with the whole run's.
-    expect(web?.totals).toMatchObject({ leaderChanges: failovers, writes: report.stats.writes });
-    // Each of the 20 NotReady turns took leadership from a sitting leader.
+    expect(web?.totals).toMatchObject({ leaderChanges, writes: report.stats.writes });
+    // Each of the 20 NotReady turns took leadership from a sitting leader: the one Service's
+    // failovers are the run's; its leader changes count the elections (the first one) too.
     expect(web?.totals.failovers).toBe(20);
+    expect(report.stats.failovers).toBe(20);
+    expect(leaderChanges).toBeGreaterThan(20);
     expect(renderText(report)).toContain(
-      `Not listed (report limits; the stats count them): ${omitted?.leadership} leadership, ${failovers - 3} failovers`,
+      `Not listed (report limits; the stats count them): ${omitted?.leadership} leadership, ${leaderChanges - 3} leaderChanges`,
     );
   });
 });

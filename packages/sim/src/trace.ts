@@ -1,6 +1,6 @@
 /**
  * What a run records for its report, as it happens: per source Service the leadership periods,
- * failovers (with when their slice was published), warnings; pod lanes; every write; invariant
+ * leader changes (with when their slice was published), warnings; pod lanes; every write; invariant
  * violations; objects the controller could not decode. Memory is bounded whatever the run's
  * length: each list keeps its first items up to a limit and counts the rest (`omitted`), while the
  * stats count everything — so a replay of a million-event log reports in constant memory, and a
@@ -9,8 +9,8 @@
 import { type Decision, type LeaderChange, selectorMatches } from "@zen-lead/core";
 import {
   type DecodeFailureRecord,
-  type Failover,
   isFailedWrite,
+  type LeaderChangeRecord,
   type LeadershipPeriod,
   type PodLane,
   type ReportOmissions,
@@ -27,7 +27,7 @@ export interface ReportLimits {
   /** Per source Service. */
   readonly leadership: number;
   /** Per source Service. */
-  readonly failovers: number;
+  readonly leaderChanges: number;
   /** Per source Service. */
   readonly warnings: number;
   /** Pod lanes in the whole run. */
@@ -43,7 +43,7 @@ export const DEFAULT_LIMITS: ReportLimits = {
   writes: 5_000,
   violations: 1_000,
   leadership: 200,
-  failovers: 200,
+  leaderChanges: 200,
   warnings: 200,
   pods: 2_000,
   readyIntervals: 50,
@@ -52,12 +52,12 @@ export const DEFAULT_LIMITS: ReportLimits = {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** A failover whose slice has not been seen yet. */
+/** A leader change whose slice has not been seen yet. */
 interface PendingSlice {
   readonly to: string | undefined;
   readonly triggerAt: number;
   /** The listed record to complete (undefined when the list was full: the stats still count it). */
-  readonly record: Mutable<Failover> | undefined;
+  readonly record: Mutable<LeaderChangeRecord> | undefined;
 }
 
 interface SourceTrace {
@@ -69,7 +69,7 @@ interface SourceTrace {
   /** The leader's pod uid, and its open period (undefined when the list was full). */
   leaderUid: string | undefined;
   open: Mutable<LeadershipPeriod> | undefined;
-  readonly failovers: Mutable<Failover>[];
+  readonly leaderChanges: Mutable<LeaderChangeRecord>[];
   pending: PendingSlice[];
   readonly warnings: { readonly at: number; readonly reason: string; readonly message: string }[];
   readonly totals: Mutable<ServiceTotals>;
@@ -89,7 +89,15 @@ interface Lane {
   isReady: boolean;
 }
 
-/** At most this many failovers per source wait for their slice; older ones never got one. */
+/** Which pod a lane follows: `key` is `namespace/name`. */
+export interface PodIdentity {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** At most this many leader changes per source wait for their slice; older ones never got one. */
 const MAX_PENDING = 8;
 
 /**
@@ -108,7 +116,7 @@ export class Trace {
     writes: 0,
     violations: 0,
     leadership: 0,
-    failovers: 0,
+    leaderChanges: 0,
     warnings: 0,
     pods: 0,
     readyIntervals: 0,
@@ -124,6 +132,8 @@ export class Trace {
   /** Of those, the ones that failed (`isFailedWrite`). */
   failedWrites = 0;
   /** Every LeaderChanged, listed or not. */
+  leaderChangeCount = 0;
+  /** Of those, the failovers (leadership taken from a sitting leader). */
   failoverCount = 0;
   readonly #latency = { count: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: 0 };
 
@@ -143,7 +153,7 @@ export class Trace {
         leadership: [],
         leaderUid: undefined,
         open: undefined,
-        failovers: [],
+        leaderChanges: [],
         pending: [],
         warnings: [],
         totals: { leaderChanges: 0, failovers: 0, leaderlessMs: 0, writes: 0 },
@@ -185,14 +195,17 @@ export class Trace {
     source.leadership.push(source.open);
   }
 
-  /** A LeaderChanged event: a failover, whose slice is still to be published. */
-  failover(key: string, change: LeaderChange, at: number, triggerAt: number): void {
+  /** A LeaderChanged event (a failover when it had a leader), whose slice is still to be published. */
+  leaderChange(key: string, change: LeaderChange, at: number, triggerAt: number): void {
     const source = this.#source(key);
-    this.failoverCount++;
+    this.leaderChangeCount++;
     source.totals.leaderChanges++;
-    if (change.from !== undefined) source.totals.failovers++;
-    let record: Mutable<Failover> | undefined;
-    if (source.failovers.length < this.#limits.failovers) {
+    if (change.from !== undefined) {
+      this.failoverCount++;
+      source.totals.failovers++;
+    }
+    let record: Mutable<LeaderChangeRecord> | undefined;
+    if (source.leaderChanges.length < this.#limits.leaderChanges) {
       record = {
         at,
         ...(change.from !== undefined ? { from: change.from } : {}),
@@ -200,15 +213,15 @@ export class Trace {
         cause: change.cause,
         triggerAt,
       };
-      source.failovers.push(record);
-    } else this.#omitted.failovers++;
+      source.leaderChanges.push(record);
+    } else this.#omitted.leaderChanges++;
     source.pending.push({ to: change.to, triggerAt, record });
     if (source.pending.length > MAX_PENDING) source.pending.shift();
   }
 
   /**
    * The API accepted a slice for this source naming `pod` (undefined: no endpoint). It completes
-   * the latest failover to that pod; earlier ones still waiting were superseded before theirs was.
+   * the latest leader change to that pod; earlier ones still waiting were superseded before theirs was.
    */
   sliceWritten(key: string, pod: string | undefined, at: number): void {
     const source = this.#sources.get(key);
@@ -290,19 +303,16 @@ export class Trace {
     return this.#violations.length + this.#omitted.violations;
   }
 
-  /** A pod was stored (created or changed); `ready` says whether it is a Ready candidate now. */
-  podStored(
-    namespace: string,
-    name: string,
-    uid: string,
-    labels: Readonly<Record<string, string>>,
-    ready: boolean,
-    at: number,
-  ): void {
-    const key = `${namespace}/${name}`;
+  /**
+   * A pod was stored (created or changed); `ready` says whether it is a Ready candidate now. `pod`
+   * is the API model's record (its `key`, `namespace/name`, is the string the model stores it
+   * under: reusing it spares building and hashing one per event).
+   */
+  podStored(pod: PodIdentity, labels: Readonly<Record<string, string>>, ready: boolean, at: number): void {
+    const { key, namespace, name, uid } = pod;
     let lane = this.#current.get(key);
     if (lane !== undefined && lane !== null && lane.uid !== uid) {
-      this.podRemoved(namespace, name, at); // the name now holds another pod
+      this.podRemoved(pod, at); // the name now holds another pod
       lane = undefined;
     }
     if (lane === undefined) {
@@ -327,8 +337,8 @@ export class Trace {
   }
 
   /** A pod was deleted from the API: its lane and any open Ready interval end. */
-  podRemoved(namespace: string, name: string, at: number): void {
-    const key = `${namespace}/${name}`;
+  podRemoved(pod: Pick<PodIdentity, "key">, at: number): void {
+    const key = pod.key;
     const lane = this.#current.get(key);
     this.#current.delete(key);
     if (lane === undefined || lane === null) return;
@@ -366,7 +376,7 @@ export class Trace {
         ...(source.leaderService !== undefined ? { leaderService: source.leaderService } : {}),
         totals: { ...source.totals, leaderlessMs: source.totals.leaderlessMs + open },
         leadership: source.leadership.map((p) => ({ ...p })),
-        failovers: source.failovers.map((f) => ({ ...f })),
+        leaderChanges: source.leaderChanges.map((f) => ({ ...f })),
         pods,
         warnings: source.warnings.map((w) => ({ ...w })),
       };
@@ -391,7 +401,7 @@ export class Trace {
   }
 
   /**
-   * Trigger-to-slice latency (ms) over every failover whose slice was published, the mean rounded
+   * Trigger-to-slice latency (ms) over every leader change whose slice was published, the mean rounded
    * to µs; undefined when none was.
    */
   latency(): { count: number; min: number; mean: number; max: number } | undefined {

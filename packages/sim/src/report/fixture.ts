@@ -7,7 +7,7 @@ import type { SimReport } from "../model.ts";
 
 /** The sample report (module comment). */
 export const SAMPLE_REPORT: SimReport = {
-  formatVersion: 1,
+  formatVersion: 2,
   name: "rolling-restart-with-api-faults",
   source: "scenario",
   seed: 42,
@@ -23,7 +23,7 @@ export const SAMPLE_REPORT: SimReport = {
         { pod: "shop/web-2", from: 31_045, to: 44_000, reason: "LeaderTerminating" },
         { pod: "shop/web-0", from: 44_400, reason: "LeaderDeleted" },
       ],
-      failovers: [
+      leaderChanges: [
         {
           at: 15_005,
           from: "shop/web-0",
@@ -68,7 +68,7 @@ export const SAMPLE_REPORT: SimReport = {
         { pod: "payments/api-7d9f-abcde", from: 50, to: 20_000, reason: "Elected" },
         { pod: "payments/api-7d9f-fghij", from: 20_900, reason: "LeaderNotRunning" },
       ],
-      failovers: [
+      leaderChanges: [
         {
           at: 20_010,
           from: "payments/api-7d9f-abcde",
@@ -198,7 +198,7 @@ export const SAMPLE_REPORT: SimReport = {
       lastAt: 40_005,
     },
   ],
-  stats: { events: 137, writes: 11, failedWrites: 3, failovers: 5, decodeFailures: 4 },
+  stats: { events: 137, writes: 11, failedWrites: 3, leaderChanges: 5, failovers: 5, decodeFailures: 4 },
 };
 
 /** How many leadership periods the sample has, over all Services. */

@@ -1,7 +1,7 @@
 /**
  * Opens the rendered report in headless Chromium (Debian's package, driven by playwright-core;
  * Playwright never downloads a browser here) and checks what a person would see: one drawn
- * leadership bar per period on its pod's lane, the failover markers, the cross where a pod could
+ * leadership bar per period on its pod's lane, the leader-change markers, the cross where a pod could
  * not be decoded, and no network traffic.
  * Chromium must be installed (scripts/ensure-chromium.sh); a missing browser fails the test.
  */
@@ -163,15 +163,15 @@ describe("the HTML report in Chromium", () => {
         expect(mid).toBeLessThan(label?.bottom ?? Number.NaN);
       }
 
-      // Failover markers are drawn (line with a height) and the timeline is visible on screen.
-      const failovers = await page.evaluate(() =>
+      // Leader-change markers are drawn (line with a height) and the timeline is visible on screen.
+      const changes = await page.evaluate(() =>
         Array.from(
-          (globalThis as unknown as { document: Doc }).document.querySelectorAll("g.failover line"),
+          (globalThis as unknown as { document: Doc }).document.querySelectorAll("g.leader-change line"),
           (l) => l.getBBox().height,
         ),
       );
-      expect(failovers).toHaveLength(SAMPLE_REPORT.services.reduce((n, s) => n + s.failovers.length, 0));
-      for (const h of failovers) expect(h).toBeGreaterThan(0);
+      expect(changes).toHaveLength(SAMPLE_REPORT.services.reduce((n, s) => n + s.leaderChanges.length, 0));
+      for (const h of changes) expect(h).toBeGreaterThan(0);
       await expect(page.locator("svg.timeline").first().isVisible()).resolves.toBe(true);
       await expect(page.locator("section.violations td").first().textContent()).resolves.toBe("+52.000s");
 

@@ -5,7 +5,7 @@ import { SAMPLE_PERIODS, SAMPLE_REPORT } from "./fixture.ts";
 import { escapeHtml, renderHtml } from "./html.ts";
 
 const EMPTY: SimReport = {
-  formatVersion: 1,
+  formatVersion: 2,
   name: "empty",
   source: "replay",
   seed: 0,
@@ -14,14 +14,14 @@ const EMPTY: SimReport = {
   writes: [],
   violations: [],
   decodeFailures: [],
-  stats: { events: 0, writes: 0, failedWrites: 0, failovers: 0, decodeFailures: 0 },
+  stats: { events: 0, writes: 0, failedWrites: 0, leaderChanges: 0, failovers: 0, decodeFailures: 0 },
 };
 
 function service(overrides: Partial<ServiceReport> & Pick<ServiceReport, "service">): ServiceReport {
   return {
     totals: { leaderChanges: 0, failovers: 0, leaderlessMs: 0, writes: 0 },
     leadership: [],
-    failovers: [],
+    leaderChanges: [],
     pods: [],
     warnings: [],
     ...overrides,
@@ -71,7 +71,7 @@ describe("renderHtml", () => {
           service: `ns/${evil}`,
           leaderService: `ns/${evil}-leader`,
           leadership: [{ pod: `ns/${evil}`, from: 0, to: 500, reason: evil }],
-          failovers: [
+          leaderChanges: [
             {
               at: 500,
               from: `ns/${evil}`,
@@ -168,13 +168,15 @@ describe("renderHtml", () => {
     expect(new Set(web).size).toBe(3);
   });
 
-  it("draws failover markers labelled with latency and cause, and warning markers", () => {
+  it("draws leader-change markers labelled with latency and cause, and warning markers", () => {
     const html = renderHtml(SAMPLE_REPORT);
-    const failovers = tags(html, "g", "failover");
-    expect(failovers).toHaveLength(5);
+    const changes = tags(html, "g", "leader-change");
+    expect(changes).toHaveLength(5);
+    // Those that took leadership from a sitting leader are failovers (here all: none is a first election).
+    expect(tags(html, "g", "leader-change failover")).toHaveLength(5);
     expect(html).toContain(">180ms · LeaderNotReady</text>");
     expect(html).toContain(">no slice · LeaderNotReady</text>");
-    expect(tags(html, "g", "failover unaccepted")).toHaveLength(1);
+    expect(tags(html, "g", "leader-change failover unaccepted")).toHaveLength(1);
     expect(tags(html, "g", "warning")).toHaveLength(3);
     // Ready intervals: one band each.
     const readyBands = SAMPLE_REPORT.services.flatMap((s) => s.pods.flatMap((p) => p.ready)).length;
@@ -230,7 +232,7 @@ describe("renderHtml", () => {
   it("renders a Service with nothing observed, and a zero-length run", () => {
     const html = renderHtml({ ...EMPTY, services: [service({ service: "a/b" })] });
     expect(html).toContain("No pods observed for this Service.");
-    expect(html).toContain("No failovers.");
+    expect(html).toContain("No leader changes.");
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
   });
 
@@ -296,7 +298,7 @@ describe("renderHtml", () => {
   });
 
   it("caps table rows with a note", () => {
-    const failovers = Array.from({ length: 30 }, (_, i) => ({
+    const leaderChanges = Array.from({ length: 30 }, (_, i) => ({
       at: i * 10 + 5,
       cause: "LeaderNotReady",
       triggerAt: i * 10,
@@ -304,10 +306,12 @@ describe("renderHtml", () => {
       latencyMs: 8,
     }));
     const html = renderHtml(
-      { ...EMPTY, endAt: 400, services: [service({ service: "a/b", failovers })] },
+      { ...EMPTY, endAt: 400, services: [service({ service: "a/b", leaderChanges })] },
       { maxTableRows: 10 },
     );
     expect(html).toContain("Showing the first 10 of 30 rows.");
-    expect(tags(html, "g", "failover")).toHaveLength(30);
+    expect(tags(html, "g", "leader-change")).toHaveLength(30);
+    // None had a sitting leader to take over from: elections, not failovers.
+    expect(tags(html, "g", "leader-change failover")).toHaveLength(0);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Renders a SimReport as one self-contained HTML page: inline CSS and inline SVG only, no scripts,
  * no fonts or images to fetch (a Content-Security-Policy forbids any). Per Service an SVG timeline
- * shows one lane per pod (existence, Ready intervals, leadership bars), failover and warning
- * markers, and a cross where a pod could not be decoded; tables list failovers, leadership periods
+ * shows one lane per pod (existence, Ready intervals, leadership bars), leader-change and warning
+ * markers, and a cross where a pod could not be decoded; tables list leader changes, leadership periods
  * and warnings; the run's writes are summarised, invariant violations stand out in red, and the
  * objects the controller could not decode are listed.
  *
@@ -11,8 +11,8 @@
  */
 import {
   type DecodeFailureRecord,
-  type Failover,
   isFailedWrite,
+  type LeaderChangeRecord,
   type LeadershipPeriod,
   type PodLane,
   type ServiceReport,
@@ -119,7 +119,7 @@ function timeDomain(report: SimReport): number {
       see(p.from);
       see(p.to);
     }
-    for (const f of s.failovers) {
+    for (const f of s.leaderChanges) {
       see(f.at);
       see(f.triggerAt);
       see(f.sliceAt);
@@ -268,8 +268,8 @@ function frameFor(scale: Scale, lanes: readonly Lane[], laneOf: ReadonlyMap<stri
 
 /**
  * One Service's timeline as an SVG element (lines joined by "\n"): lanes and grid, lane labels,
- * pod existence and Ready intervals, failover latency windows, leadership bars, decode-failure
- * crosses, failover markers, warning and violation markers, the axis — in that order (later ones
+ * pod existence and Ready intervals, publish latency windows, leadership bars, decode-failure
+ * crosses, leader-change markers, warning and violation markers, the axis — in that order (later ones
  * are drawn on top).
  */
 function svgTimeline(
@@ -286,10 +286,10 @@ function svgTimeline(
     ...laneBackgrounds(frame),
     ...laneLabels(lanes, frame),
     ...podIntervals(lanes, frame),
-    ...latencyWindows(service.failovers, frame),
+    ...latencyWindows(service.leaderChanges, frame),
     ...leadershipBars(service.leadership, report.endAt, frame),
     ...decodeFailureCrosses(service.service, report.decodeFailures, lanes, frame),
-    ...failoverMarkers(service.failovers, frame),
+    ...leaderChangeMarkers(service.leaderChanges, frame),
     ...warningAndViolationMarkers(service.warnings, report.violations, frame),
     ...axis(frame),
     `</svg>`,
@@ -303,7 +303,7 @@ function svgHeader(service: ServiceReport, index: number, lanes: readonly Lane[]
   return [
     `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-labelledby="${id}-svg-title ${id}-svg-desc">`,
     `<title id="${id}-svg-title">Timeline of ${esc(service.service)}</title>`,
-    `<desc id="${id}-svg-desc">${plural(lanes.length, "pod lane")}, ${plural(service.leadership.length, "leadership period")}, ${plural(service.failovers.length, "failover")}, ${plural(service.warnings.length, "warning")}; virtual time from +0s to ${formatOffset(frame.scale.end, 1)}.</desc>`,
+    `<desc id="${id}-svg-desc">${plural(lanes.length, "pod lane")}, ${plural(service.leadership.length, "leadership period")}, ${plural(service.leaderChanges.length, "leader change")}, ${plural(service.warnings.length, "warning")}; virtual time from +0s to ${formatOffset(frame.scale.end, 1)}.</desc>`,
   ];
 }
 
@@ -374,10 +374,10 @@ function podIntervals(lanes: readonly Lane[], frame: Frame): string[] {
   return out;
 }
 
-/** Failover latency windows (behind the bars): trigger → slice accepted, across every lane. */
-function latencyWindows(failovers: readonly Failover[], frame: Frame): string[] {
+/** Publish latency windows (behind the bars): trigger → slice accepted, across every lane. */
+function latencyWindows(changes: readonly LeaderChangeRecord[], frame: Frame): string[] {
   const out = [`<g class="latency-windows">`];
-  for (const f of failovers) {
+  for (const f of changes) {
     if (!isFiniteNumber(f.sliceAt) || f.sliceAt <= f.triggerAt) continue;
     const s = frame.span(f.triggerAt, f.sliceAt);
     out.push(
@@ -436,13 +436,13 @@ function decodeFailureCrosses(
 }
 
 /**
- * A marker per failover, its label staggered over LABEL_ROWS rows in time order (a label that
+ * A marker per leader change, its label staggered over LABEL_ROWS rows in time order (a label that
  * fits nowhere is left to the tooltip).
  */
-function failoverMarkers(failovers: readonly Failover[], frame: Frame): string[] {
-  const out = [`<g class="failovers">`];
+function leaderChangeMarkers(changes: readonly LeaderChangeRecord[], frame: Frame): string[] {
+  const out = [`<g class="leader-changes">`];
   const rowEnds: number[] = Array.from({ length: LABEL_ROWS }, () => -Infinity);
-  const ordered = failovers.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
+  const ordered = changes.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
   for (const { f, i } of ordered) {
     const fx = frame.scale.x(f.at);
     const label = `${isFiniteNumber(f.latencyMs) ? formatDuration(f.latencyMs) : "no slice"} · ${f.cause}`;
@@ -452,7 +452,7 @@ function failoverMarkers(failovers: readonly Failover[], frame: Frame): string[]
     const row = rowEnds.findIndex((end) => left > end + 6);
     const top = row >= 0 ? 8 + row * LABEL_ROW_H : LANES_TOP - 4;
     out.push(
-      `<g ${failoverAttributes(f)}><title>${esc(failoverTip(f, i))}</title>`,
+      `<g ${leaderChangeAttributes(f)}><title>${esc(leaderChangeTip(f, i))}</title>`,
       `<line x1="${num(fx)}" x2="${num(fx)}" y1="${num(top)}" y2="${num(frame.lanesBottom)}"/>`,
       `<circle cx="${num(fx)}" cy="${num(top + 2)}" r="2.5"/>`,
     );
@@ -468,10 +468,13 @@ function failoverMarkers(failovers: readonly Failover[], frame: Frame): string[]
   return out;
 }
 
-/** A failover marker's class and data attributes (for tests and readers of the HTML). */
-function failoverAttributes(f: Failover): string {
+/**
+ * A leader-change marker's class (`failover` too when it took leadership from a sitting leader)
+ * and data attributes (for tests and readers of the HTML).
+ */
+function leaderChangeAttributes(f: LeaderChangeRecord): string {
   return [
-    `class="failover${isFiniteNumber(f.sliceAt) ? "" : " unaccepted"}"`,
+    `class="leader-change${f.from !== undefined ? " failover" : ""}${isFiniteNumber(f.sliceAt) ? "" : " unaccepted"}"`,
     `data-at="${esc(String(f.at))}"`,
     f.from === undefined ? "" : `data-from="${esc(f.from)}"`,
     f.to === undefined ? "" : `data-to="${esc(f.to)}"`,
@@ -482,9 +485,9 @@ function failoverAttributes(f: Failover): string {
     .join(" ");
 }
 
-/** A failover's tooltip: the `i`th (0-based) failover of its Service, in full. */
-function failoverTip(f: Failover, i: number): string {
-  return `Failover #${i + 1} decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatDuration(f.latencyMs)}` : ""}`;
+/** A leader change's tooltip: the `i`th (0-based) leader change of its Service, in full. */
+function leaderChangeTip(f: LeaderChangeRecord, i: number): string {
+  return `Leader change #${i + 1} (${f.from !== undefined ? "failover" : "election"}) decided at ${formatOffset(f.at)}: ${f.from ?? "(none)"} → ${f.to ?? "(none)"}; cause ${f.cause}; triggered ${formatOffset(f.triggerAt)}; slice ${isFiniteNumber(f.sliceAt) ? `accepted ${formatOffset(f.sliceAt)}` : "never accepted"}${isFiniteNumber(f.latencyMs) ? `; latency ${formatDuration(f.latencyMs)}` : ""}`;
 }
 
 /** In the marker row: the Service's warnings (amber triangles) and run-wide violations (red diamonds). */
@@ -557,12 +560,12 @@ export function table(
   return out.join("\n");
 }
 
-function failoverTable(failovers: readonly Failover[], maxRows: number): string {
-  if (failovers.length === 0) return `<p class="muted">No failovers.</p>`;
+function leaderChangeTable(changes: readonly LeaderChangeRecord[], maxRows: number): string {
+  if (changes.length === 0) return `<p class="muted">No leader changes.</p>`;
   return table(
-    "Failovers",
+    "Leader changes",
     ["#", "decided", "from", "to", "cause", "triggered", "slice accepted", "latency"],
-    failovers.map((f, i) => {
+    changes.map((f, i) => {
       const accepted = isFiniteNumber(f.sliceAt);
       const row = {
         cells: [
@@ -579,7 +582,7 @@ function failoverTable(failovers: readonly Failover[], maxRows: number): string 
       return accepted ? row : { ...row, cls: "bad-row" };
     }),
     maxRows,
-    "failovers",
+    "leader changes",
   );
 }
 
@@ -749,22 +752,24 @@ function compare(a: string, b: string): number {
 // Sections and page
 
 function serviceSummary(service: ServiceReport, lanes: number): string {
-  const latencies = service.failovers
+  const latencies = service.leaderChanges
     .map((f) => f.latencyMs)
     .filter(isFiniteNumber)
     .sort((a, b) => a - b);
-  const never = service.failovers.filter((f) => !isFiniteNumber(f.sliceAt)).length;
+  const never = service.leaderChanges.filter((f) => !isFiniteNumber(f.sliceAt)).length;
   const parts = [
     plural(lanes, "pod"),
     plural(service.leadership.length, "leadership period"),
-    plural(service.failovers.length, "failover"),
+    plural(service.totals.leaderChanges, "leader change"),
+    plural(service.totals.failovers, "failover"),
   ];
   if (latencies.length > 0) {
     const p50 = latencies[Math.ceil(latencies.length / 2) - 1] ?? 0;
     const max = latencies[latencies.length - 1] ?? 0;
-    parts.push(`failover latency p50 ${formatDuration(p50)}, max ${formatDuration(max)}`);
+    parts.push(`publish latency p50 ${formatDuration(p50)}, max ${formatDuration(max)}`);
   }
-  if (never > 0) parts.push(`<strong class="bad">${plural(never, "failover")} never got a slice</strong>`);
+  if (never > 0)
+    parts.push(`<strong class="bad">${plural(never, "leader change")} never got a slice</strong>`);
   parts.push(`${formatDuration(service.totals.leaderlessMs)} without a leader`);
   parts.push(
     service.warnings.length > 0
@@ -800,7 +805,7 @@ function serviceSection(
     `<div class="figure">`,
     svgTimeline(service, index, report, scale, lanes, laneOf),
     `</div>`,
-    failoverTable(service.failovers, options.maxTableRows),
+    leaderChangeTable(service.leaderChanges, options.maxTableRows),
     leadershipTable(service.leadership, report.endAt, options.maxTableRows),
     warningTable(service.warnings, options.maxTableRows),
     `</section>`,
@@ -847,7 +852,7 @@ section { margin-top: 28px; padding-top: 12px; border-top: 1px solid var(--line)
 .sw.exists { background: #e5e7eb; border-color: #9ca3af; }
 .sw.ready { background: #bbf7d0; border-color: #16a34a; }
 .sw.leadership { background: #1d4ed8; }
-.sw.failover { width: 3px; background: #c2410c; }
+.sw.leader-change { width: 3px; background: #c2410c; }
 .sw.latency { background: rgba(234, 88, 12, 0.15); border-color: #fdba74; }
 .sw.warning { width: 0; height: 0; border: 6px solid transparent; border-bottom: 11px solid #eab308; border-top: 0; border-radius: 0; }
 .sw.decode-failure { width: 12px; height: 12px; border: 0; background: linear-gradient(45deg, transparent 42%, #b45309 42% 58%, transparent 58%), linear-gradient(-45deg, transparent 42%, #b45309 42% 58%, transparent 58%); }
@@ -865,11 +870,11 @@ svg .exists { fill: #e5e7eb; stroke: #9ca3af; stroke-width: 0.5; }
 svg .ready { fill: #bbf7d0; stroke: #16a34a; stroke-width: 0.5; }
 svg .leadership { fill: #1d4ed8; stroke: #1e3a8a; stroke-width: 0.5; }
 svg .latency { fill: #ea580c; fill-opacity: 0.15; }
-svg .failover line { stroke: #c2410c; stroke-width: 1.5; stroke-dasharray: 4 3; }
-svg .failover circle { fill: #c2410c; }
-svg .failover text { fill: #9a3412; font-size: 11px; }
-svg .failover.unaccepted line, svg .failover.unaccepted circle { stroke: var(--bad); fill: var(--bad); }
-svg .failover.unaccepted text { fill: var(--bad); font-weight: 600; }
+svg .leader-change line { stroke: #c2410c; stroke-width: 1.5; stroke-dasharray: 4 3; }
+svg .leader-change circle { fill: #c2410c; }
+svg .leader-change text { fill: #9a3412; font-size: 11px; }
+svg .leader-change.unaccepted line, svg .leader-change.unaccepted circle { stroke: var(--bad); fill: var(--bad); }
+svg .leader-change.unaccepted text { fill: var(--bad); font-weight: 600; }
 svg .warning path { fill: #eab308; stroke: #854d0e; stroke-width: 1; }
 svg .decode-failure path { fill: none; stroke: #b45309; stroke-width: 2; }
 svg .violation path { fill: var(--bad); stroke: #7f1d1d; stroke-width: 1; }
@@ -892,7 +897,7 @@ export function legend(): string {
     item("exists", "pod exists"),
     item("ready", "pod Ready"),
     item("leadership", "leader (in the leader slice)"),
-    item("failover", "failover (label: latency · cause)"),
+    item("leader-change", "leader change: an election or a failover (label: latency · cause)"),
     item("latency", "trigger → slice accepted"),
     item("warning", "warning"),
     item("decode-failure", "pod could not be decoded"),
@@ -922,6 +927,7 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
     stat(report.stats.events, "events"),
     stat(report.stats.writes, "writes"),
     stat(report.stats.failedWrites, "failed writes", report.stats.failedWrites > 0 ? "bad" : undefined),
+    stat(report.stats.leaderChanges, "leader changes"),
     stat(report.stats.failovers, "failovers"),
     stat(report.violations.length, "violations", report.violations.length > 0 ? "bad" : undefined),
     stat(
@@ -936,7 +942,7 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
       `<nav aria-label="Services"><ul>`,
       ...report.services.map(
         (s, i) =>
-          `<li><a href="#svc-${i}">${esc(s.service)}</a> — ${plural(s.failovers.length, "failover")}</li>`,
+          `<li><a href="#svc-${i}">${esc(s.service)}</a> — ${plural(s.totals.leaderChanges, "leader change")}, ${plural(s.totals.failovers, "failover")}</li>`,
       ),
       `<li><a href="#decode-failures">Decode failures</a></li>`,
       `<li><a href="#writes">Writes</a></li>`,

@@ -22,8 +22,8 @@ export function leaderAt(service: ServiceReport, at: number): string | undefined
 }
 
 /** Failovers that moved leadership away from a sitting leader (the first election is not one). */
-export function countedFailovers(service: ServiceReport): ServiceReport["failovers"] {
-  return service.failovers.filter((f) => f.from !== undefined);
+export function countedFailovers(service: ServiceReport): ServiceReport["leaderChanges"] {
+  return service.leaderChanges.filter((f) => f.from !== undefined);
 }
 
 /**

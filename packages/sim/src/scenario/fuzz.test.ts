@@ -7,11 +7,11 @@
  * fast-check prints the seed and the shrunk scenario; the message carries it as YAML, ready to
  * save as a scenario file.
  */
-import { DEFAULT_OPTIONS } from "@zen-lead/core";
+import { DEFAULT_OPTIONS, isTransient } from "@zen-lead/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import type { ServiceReport, SimReport, Simulation } from "../model.ts";
+import type { ServiceReport, SimReport, Simulation, WriteRecord } from "../model.ts";
 import { compileScenario, decodeScenario, runScenario, ScenarioError, type ScenarioRun } from "./index.ts";
 
 const DEPLOYMENTS = ["alpha", "beta"] as const;
@@ -179,21 +179,50 @@ function lastActivity(sim: Simulation, report: SimReport): number {
 }
 
 /**
- * When the core's last retry of a refused write is due. A refusal nothing in the world explains
- * (an injected 409) is final for the shell, as for the real one: the core asks again when the
- * write's suppression window ends — 30 s, doubling each time the same write is refused again (up to
- * 16×; found by seed -779449755: a Service update refused three times, retried 60 s after the third).
+ * Longest a write can take from the core's ask to its first arrival at the API server in these
+ * runs: the queue's wait for the key's write in flight plus the write latency (at most 300 ms each
+ * here; the rate limit is never reached).
  */
-function retriesDue(report: SimReport): number {
+const ASK_TO_ARRIVAL_MS = 1_000;
+
+/** The core's suppression window after `repeats` refused repeats of one write (reconcile.ts). */
+const windowMs = (repeats: number) => DEFAULT_OPTIONS.inflightTtlMs * 2 ** Math.min(repeats, 4);
+
+/**
+ * When the core's last retry of a refused write is due, by the core's rule (reconcile.ts,
+ * timers.ts): a write refused for good (a 409: nothing in the world explains an injected one) is
+ * asked for again when its suppression window ends, 30 s after it was asked; the window doubles
+ * (up to 16×) only when the *same* write is refused again, and starts at 30 s for any other write
+ * (new content, or a new observation of the object). From the report a refused write counts as a
+ * repeat of the key's previous refused one when it asks the same (verb) and was asked no sooner
+ * than that one's window let it (an ask is timed by its first attempt; 429s and 5xx are the
+ * queue's retries of the same ask). One asked sooner was another write. A success ends the series.
+ */
+function retriesDue(writes: readonly WriteRecord[]): number {
   let due = 0;
-  const refusals = new Map<string, number>();
-  for (const w of report.writes) {
+  /** Per key, the first attempt's time of the ask in progress (after transient failures). */
+  const asking = new Map<string, number>();
+  /** Per key, its last refused ask. */
+  const refused = new Map<string, { verb: string; askedAt: number; repeats: number }>();
+  for (const w of writes) {
     const key = `${w.kind}:${w.object}`;
+    const askedAt = asking.get(key) ?? w.at;
+    if (isTransient(w.status)) {
+      asking.set(key, askedAt);
+      continue;
+    }
+    asking.delete(key);
     if (w.status === 409) {
-      const n = (refusals.get(key) ?? 0) + 1;
-      refusals.set(key, n);
-      due = Math.max(due, w.at + DEFAULT_OPTIONS.inflightTtlMs * 2 ** Math.min(n - 1, 4));
-    } else if (w.status < 300) refusals.delete(key);
+      const last = refused.get(key);
+      const repeat =
+        last !== undefined &&
+        last.verb === w.verb &&
+        askedAt >= last.askedAt + windowMs(last.repeats) - ASK_TO_ARRIVAL_MS;
+      const repeats = repeat ? last.repeats + 1 : 0;
+      refused.set(key, { verb: w.verb, askedAt, repeats });
+      // From the answer (the core's window runs from the ask, earlier): an upper bound by the queue's backoff.
+      due = Math.max(due, w.at + windowMs(repeats));
+    } else if (w.status < 300) refused.delete(key);
   }
   return due;
 }
@@ -270,7 +299,8 @@ describe("random scenarios", () => {
         const raw = scenarioOf(c, faults);
         check(raw, (sim, report) => {
           const minReady = c.minReady === undefined ? 0 : 15_000;
-          const quietAfter = Math.max(lastActivity(sim, report) + minReady, retriesDue(report)) + 15_000;
+          const quietAfter =
+            Math.max(lastActivity(sim, report) + minReady, retriesDue(report.writes)) + 15_000;
           return problems(sim, report, quietAfter);
         });
       }),
@@ -338,5 +368,26 @@ describe("random scenarios", () => {
     expect(problems(sim, broken(lost), 30_000).join()).toMatch(/nobody leads/);
     // A write when nothing changed.
     expect(problems(sim, report, 10_000).join()).toMatch(/writes after 10000 ms/);
+  });
+
+  it("allow a refused write's retries the core's window: doubling only for the same write refused again", () => {
+    const w = (at: number, status: number, verb: WriteRecord["verb"] = "update"): WriteRecord => ({
+      at,
+      verb,
+      kind: "EndpointSlice",
+      object: "default/alpha-leader",
+      status,
+      source: "default/alpha",
+    });
+    // The same update refused at its every retry: 30 s, then 60 s, then 120 s.
+    expect(retriesDue([w(0, 409), w(30_100, 409), w(90_200, 409)])).toBe(90_200 + 120_000);
+    // Another write refused within the first one's window is a new write: 30 s again, not 60 s.
+    expect(retriesDue([w(0, 409), w(5_000, 409)])).toBe(35_000);
+    // Another request (a create, then an update) is a new write too.
+    expect(retriesDue([w(0, 409, "create"), w(30_100, 409)])).toBe(60_100);
+    // A success ends the series.
+    expect(retriesDue([w(0, 409), w(30_100, 200), w(60_200, 409)])).toBe(90_200);
+    // Transient failures are the queue's retries of one ask: the ask is timed by its first attempt.
+    expect(retriesDue([w(0, 500), w(2_000, 429), w(9_000, 409), w(30_100, 409)])).toBe(30_100 + 60_000);
   });
 });

@@ -15,12 +15,12 @@ function run(f: RunFigures): Json {
     failedWrites: f.failedWrites,
     violations: f.violations,
     decodeFailures: f.decodeFailures,
-    ...(f.failoverLatencyMs !== undefined
+    ...(f.publishLatencyMs !== undefined
       ? {
-          failoverLatencyMs: {
-            count: f.failoverLatencyMs.count,
-            mean: f.failoverLatencyMs.mean,
-            max: f.failoverLatencyMs.max,
+          publishLatencyMs: {
+            count: f.publishLatencyMs.count,
+            mean: f.publishLatencyMs.mean,
+            max: f.publishLatencyMs.max,
           },
         }
       : {}),
@@ -30,7 +30,7 @@ function run(f: RunFigures): Json {
 /** The comparison as a JSON value, with both runs' reports. */
 export function comparisonJson(c: Comparison): Json {
   return {
-    formatVersion: 1,
+    formatVersion: 2,
     name: c.name,
     ...(c.epochMs !== undefined ? { epochMs: c.epochMs, startedAt: formatAbsolute(c.epochMs, 0) } : {}),
     endAt: c.endAt,

@@ -36,7 +36,8 @@ describe("a what-if replay of a crash-looping night", () => {
       expect(c.totals[side]).toMatchObject({
         writes: report.stats.writes,
         failedWrites: report.stats.failedWrites,
-        leaderChanges: report.stats.failovers,
+        leaderChanges: report.stats.leaderChanges,
+        failovers: report.stats.failovers,
         violations: 0,
         decodeFailures: report.stats.decodeFailures,
       });
@@ -108,7 +109,7 @@ describe("a what-if replay of a crash-looping night", () => {
       "failedWrites",
       "violations",
       "decodeFailures",
-      "failoverLatencyMs",
+      "publishLatencyMs",
     ]);
     expect(parsed.services[1]).toEqual({
       service: "shop/web",
