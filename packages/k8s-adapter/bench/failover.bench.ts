@@ -42,7 +42,7 @@ import {
 } from "@kubernetes/client-node";
 import { figures, pool, quantile } from "@zen-lead/test-cluster/figures";
 import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
-import { spawnZenLead } from "@zen-lead/test-cluster/zen-lead-process";
+import { spawnZenLead, writesIdle } from "@zen-lead/test-cluster/zen-lead-process";
 import { type Controller, startController, type WriteResult, type WriteTrace } from "../src/index.ts";
 
 const { values } = parseArgs({
@@ -231,7 +231,7 @@ interface Written {
 async function startZenLead(
   kubeconfig: string,
   kc: KubeConfig,
-): Promise<{ writes(): readonly Written[]; stop(): Promise<void> }> {
+): Promise<{ writes(): readonly Written[]; idle(): Promise<void>; stop(): Promise<void> }> {
   if (values.controller === "in-process") {
     const writes: Written[] = [];
     const controller: Controller = startController({
@@ -240,7 +240,13 @@ async function startZenLead(
       onWriteResult: ({ action, status, trace }: WriteResult) =>
         void writes.push({ kind: action.kind, status, ...(trace !== undefined ? { trace } : {}) }),
     });
-    return { writes: () => writes, stop: () => controller.stop() };
+    const idle = async () => {
+      for (let quiet = 0; quiet < 2; await sleep(250)) {
+        const { pending, inFlight } = controller.writeQueue();
+        quiet = pending + inFlight === 0 ? quiet + 1 : 0;
+      }
+    };
+    return { writes: () => writes, idle, stop: () => controller.stop() };
   }
   const args = ["--namespace", NS, "--lease-namespace", NS, "--log-level", "debug"];
   const zenLead = await spawnZenLead({ kubeconfig, image: true, args });
@@ -259,6 +265,7 @@ async function startZenLead(
             ]
           : [],
       ),
+    idle: async () => void (await writesIdle(zenLead)),
     stop: async () => void (await zenLead.stop()),
   };
 }
@@ -359,7 +366,7 @@ async function main() {
     }
     const syncMs = performance.now() - controllerStart;
     log(`all ${SERVICES} leader slices have an endpoint after ${(syncMs / 1000).toFixed(1)} s`);
-    await sleep(2000); // let the initial writes (leader Services, annotations) finish
+    await zenLead.idle(); // the initial writes (leader Services, annotations) done
     const writesAfterSync = writes().length;
 
     // ---- the floor: a slice this script owns, in a namespace the controller does not watch ----
@@ -418,7 +425,7 @@ async function main() {
       await sleep(10);
       if ((n + 1) % 50 === 0) log(`${n + 1}/${FAILOVERS} failovers`);
     }
-    await sleep(2000); // let the last annotation patches land
+    await zenLead.idle(); // the last annotation patches landed
     const failoverPhaseMs = performance.now() - failoverStart;
     const failoverWrites = writes().slice(writesBeforeFailovers);
     /** Traces of the failovers' leader slice writes (each caused by a watch event). */

@@ -11,12 +11,12 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { figures, round } from "@zen-lead/test-cluster/figures";
 import { cpuMs, rssBytes } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
-import { metricValue, type ZenLeadProcess } from "@zen-lead/test-cluster/zen-lead-process";
+import { metricValue, writesIdle, type ZenLeadProcess } from "@zen-lead/test-cluster/zen-lead-process";
 import { deleteLeaderObjects } from "./leader-objects.ts";
 import type { LeaderWatch } from "./leader-watch.ts";
 import type { ScaleOptions } from "./options.ts";
 import { workloadNamespaces } from "./workload.ts";
-import { writesIdle, type ZenLeads } from "./zen-lead.ts";
+import type { ZenLeads } from "./zen-lead.ts";
 
 const { log, print } = figures("scale");
 const MIB = 2 ** 20;

@@ -67,25 +67,3 @@ export async function rssMedian(pid: number, seconds: number): Promise<number> {
 
 /** A metric in MiB (a byte count such as `nodejs_heap_size_used_bytes`). */
 export const mib = (text: string, name: string): number => metricValue(text, name) / MIB;
-
-/**
- * Polls /metrics every 250 ms until zen-lead's applier is idle — `zen_lead_write_queue_depth` 0 on
- * two scrapes in a row — and resolves with performance.now() at the first of them. Rejects when the
- * metric is missing (a CLI without it) or after `timeoutMs`.
- */
-export async function writesIdle(z: ZenLeadProcess, timeoutMs = 600_000): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  let idleSince: number | undefined;
-  for (;;) {
-    const at = performance.now();
-    const text = await z.metrics();
-    if (!/^zen_lead_write_queue_depth /m.test(text))
-      throw new Error("zen-lead's /metrics has no zen_lead_write_queue_depth");
-    if (metricValue(text, "zen_lead_write_queue_depth") === 0) {
-      if (idleSince !== undefined) return idleSince;
-      idleSince = at;
-    } else idleSince = undefined;
-    if (at > deadline) throw new Error(`zen-lead's writes not done after ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
-}
