@@ -181,7 +181,7 @@ describe("zen-lead run on a real cluster", () => {
     expect(collisions.map((l) => [l.level, l.msg])).toEqual([
       [
         40,
-        "EndpointSlice squat-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched",
+        "EndpointSlice squat-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched (no leader is published for this Service meanwhile)",
       ],
     ]);
   });

@@ -7,7 +7,7 @@ import { type DesiredObject, desiredObjects, familiesOf, sourceRef } from "./des
 import { type ElectionInput, elect, isCandidate, type LeaderRecord, memberWithUid } from "./elect.ts";
 import { ANNOTATIONS, LABELS } from "./labels.ts";
 import { leaderSliceName } from "./names.ts";
-import { isOwnedBy, isZenLeadSlice, ownerUid, servedSource, strayFor } from "./ownership.ts";
+import { isOwnedAt, isOwnedBy, isZenLeadSlice, ownerUid, servedSource, strayFor } from "./ownership.ts";
 import { mapGet, mapKeys } from "./persistent-map.ts";
 import type { OwnedView } from "./plan.ts";
 import { isLeaderReason, type LeaderReason, type Warning } from "./reasons.ts";
@@ -28,9 +28,15 @@ import { type EndpointSliceView, objectKey, type PodView, type ServiceView } fro
  * with): those claiming to serve it whose controller reference carries `sourceUid`, and the stray
  * slices (`strayFor`) whose controller reference is the leader Service among them, by uid.
  */
-export function observedOwned(state: State, source: string, sourceUid: string): OwnedView[] {
+export function observedOwned(
+  state: State,
+  source: string,
+  sourceUid: string,
+  wanted: readonly DesiredObject[] = [],
+): OwnedView[] {
   const keys = mapGet(state.owned, source);
   const out: OwnedView[] = [];
+  if (wanted.length !== 0) ownedAtWantedNames(state, source, sourceUid, wanted, out);
   if (keys === undefined) return out;
   let strays: EndpointSliceView[] | undefined;
   let leaderService: ServiceView | undefined;
@@ -38,7 +44,7 @@ export function observedOwned(state: State, source: string, sourceUid: string): 
     const colon = key.indexOf(":");
     const objKey = key.slice(colon + 1);
     const view = key.startsWith("Service:") ? mapGet(state.services, objKey) : mapGet(state.slices, objKey);
-    if (view === undefined) continue;
+    if (view === undefined || out.includes(view)) continue;
     if (ownerUid(view) === sourceUid && servedSource(view) === source) {
       out.push(view);
       if (view.kind === "Service") leaderService = view;
@@ -55,6 +61,27 @@ export function observedOwned(state: State, source: string, sourceUid: string): 
     }
   }
   return out;
+}
+
+/**
+ * Adds to `out` the objects at the names the source wants (`wanted`: its desired objects) that are
+ * its own by controller reference whatever their labels (`isOwnedAt`): another writer took zen-lead's
+ * labels away, so they are not indexed as its own, and the write that follows puts the labels back.
+ */
+function ownedAtWantedNames(
+  state: State,
+  source: string,
+  sourceUid: string,
+  wanted: readonly DesiredObject[],
+  out: OwnedView[],
+): void {
+  const name = source.slice(source.indexOf("/") + 1);
+  for (const d of wanted) {
+    const objKey = objectKey(d.namespace, d.name);
+    const view = d.kind === "Service" ? mapGet(state.services, objKey) : mapGet(state.slices, objKey);
+    if (view !== undefined && servedSource(view) !== source && isOwnedAt(view, d.namespace, name, sourceUid))
+      out.push(view);
+  }
 }
 
 /**
@@ -124,7 +151,14 @@ function missingReason(state: State, namespace: string, leader: LeaderRecord): L
   return "LeaderDeleted";
 }
 
-const collision = (message: string): Warning => ({ reason: "NameCollision", message });
+/**
+ * A NameCollision: the source is blocked, so the note says what that means for the user too — no
+ * leader published, the leader objects zen-lead made for it removed (docs/semantics.md).
+ */
+const collision = (message: string): Warning => ({
+  reason: "NameCollision",
+  message: `${message} (no leader is published for this Service meanwhile)`,
+});
 
 /** Why an object at a name this source wants is not this source's to write, if it is not. */
 function heldBy(
@@ -133,7 +167,7 @@ function heldBy(
   what: string,
   object: ServiceView | EndpointSliceView,
 ): Warning | undefined {
-  if (isOwnedBy(object, svc)) return undefined;
+  if (isOwnedBy(object, svc) || isOwnedAt(object, svc.namespace, svc.name, svc.uid)) return undefined;
   const claimed = servedSource(object);
   if (claimed === objectKey(svc.namespace, svc.name)) {
     return collision(

@@ -1,13 +1,16 @@
 /**
  * Which objects are zen-lead's: ownership is identity, not labels (docs/semantics.md, "Ownership").
- * An object is zen-lead's for source Service S when, all at once,
+ * An object is zen-lead's for source Service S when its only controller ownerReference is the v1
+ * Service S, with S's current uid, and
  *
- * - its only controller ownerReference is the v1 Service S, with S's current uid, and
- * - it carries `app.kubernetes.io/managed-by: zen-lead` and `zen-lead.io/source-service: S`.
+ * - it carries `app.kubernetes.io/managed-by: zen-lead` and `zen-lead.io/source-service: S`, or
+ * - it sits at a name S wants now (its leader Service, the slice of one of its IP families): there
+ *   nothing but zen-lead makes an object S controls (the built-in controller's slices have
+ *   generated names), so labels another writer took away are drift, put back — never a reason to
+ *   treat zen-lead's own leader objects as foreign and block the source (`isOwnedAt`).
  *
- * Labels alone prove nothing (anyone can set them) and a uid alone says nothing about intent;
- * anything else — even with the right name, even with zen-lead's labels — is foreign: never
- * updated, never deleted.
+ * Labels alone prove nothing (anyone can set them); anything else — even with the right name, even
+ * with zen-lead's labels — is foreign: never updated, never deleted.
  */
 import { LABELS, MANAGED_BY, SLICE_MANAGED_BY } from "./labels.ts";
 import { type EndpointSliceView, type OwnerRef, objectKey, type ServiceView } from "./views.ts";
@@ -74,6 +77,28 @@ export function isOwnedBy(view: ServiceView | EndpointSliceView, source: Service
     view.namespace === source.namespace &&
     servedSource(view) === objectKey(source.namespace, source.name) &&
     ownerUid(view) === source.uid
+  );
+}
+
+/**
+ * Is this object, found at a name source `namespace/name` (uid `uid`) wants now, zen-lead's own
+ * whatever its labels? Its single controller reference is that v1 Service, by uid. Only for
+ * objects at wanted names (see the module comment); elsewhere the labels are needed too.
+ */
+export function isOwnedAt(
+  view: ServiceView | EndpointSliceView,
+  namespace: string,
+  name: string,
+  uid: string,
+): boolean {
+  const ref = controllerRef(view);
+  return (
+    view.namespace === namespace &&
+    ref !== undefined &&
+    ref.kind === "Service" &&
+    ref.apiVersion === "v1" &&
+    ref.name === name &&
+    ref.uid === uid
   );
 }
 

@@ -202,7 +202,7 @@ export function advance(
     let observed: OwnedView[] | undefined;
     if (next.leading) {
       if (takeover) {
-        observed = observedOwned(next, source, uid);
+        observed = observedOwned(next, source, uid, after?.desired);
         actions.push(...eventsFor(publishedLeader(next, observed), [], after));
       } else if (after !== before) {
         const events = eventsFor(after?.previousLeader, before?.warnings ?? [], after);
@@ -212,7 +212,7 @@ export function advance(
     if (!next.leading) continue; // a standby writes nothing
     if (after !== undefined && after.desired === undefined) continue; // frozen: no writes
     if (!takeover && settled(state, next, source, before, after, inflight)) continue;
-    observed ??= observedOwned(next, source, uid);
+    observed ??= observedOwned(next, source, uid, after?.desired);
     const writes = plan(after?.desired ?? [], observed, source);
     let written: Set<string> | undefined;
     for (const w of writes) {

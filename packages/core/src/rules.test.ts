@@ -493,7 +493,7 @@ describe("ownership", () => {
       {
         eventType: "Warning",
         reason: "NameCollision",
-        note: "EndpointSlice web-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched",
+        note: "EndpointSlice web-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched (no leader is published for this Service meanwhile)",
       },
     ]);
     // Blocked: its own leader Service goes (it would name a leader that gets no traffic), the
@@ -512,15 +512,56 @@ describe("ownership", () => {
 
   it.each([
     ["another Service's controller reference", { owner: { name: "other", uid: "uid-svc-default-other" } }],
-    ["zen-lead's labels naming another source", { source: "other" }],
     ["no controller reference", { owner: { name: "web", uid: "uid-svc-default-web", controller: false } }],
-    ["no managed-by label", { managedBy: null }],
+    ["no managed-by label and no controller reference", { managedBy: null, owner: null }],
   ] as const)("treats a slice with %s as foreign: never updated, never deleted", (_, spec) => {
     const { h } = cluster([["web-0", { created: 1 }]]);
     h.remove("EndpointSlice", "default", "web-leader-ipv4");
     const foreign = h.upsert("EndpointSlice", sliceJson("web-leader-ipv4", spec));
     expect(writesOf(foreign).filter((w) => w.kind === "EndpointSlice")).toEqual([]);
     expect(events(foreign).map((e) => e.reason)).toEqual(["NameCollision"]);
+  });
+
+  it.each([
+    ["its managed-by label", { managedBy: null }],
+    ["its managed-by label changed", { managedBy: "someone-else" }],
+    ["its source-service label naming another source", { source: "other" }],
+  ] as const)(
+    "puts back %s on its own slice at its name (controller reference by uid): no block, nothing deleted",
+    (_, spec) => {
+      // The label taken away, the slice leaves the slice watch (a delete); the create that follows is
+      // refused and the shell follows the name: the same slice, zen-lead's by its controller reference.
+      const { h } = cluster([["web-0", { created: 1 }]]);
+      h.remove("EndpointSlice", "default", "web-leader-ipv4");
+      const found = h.upsert("EndpointSlice", sliceJson("web-leader-ipv4", spec));
+      expect(events(found)).toEqual([]);
+      const writes = writesOf(found);
+      expect(writes.map((w) => `${w.type} ${w.kind}/${w.name}`)).toEqual([
+        "apply EndpointSlice/web-leader-ipv4",
+      ]);
+      const [update] = writes;
+      expect(update?.type === "apply" && !update.create && update.expectedUid).toBe(
+        "uid-slice-default-web-leader-ipv4",
+      );
+      expect(update?.type === "apply" && update.desired.labels["app.kubernetes.io/managed-by"]).toBe(
+        "zen-lead",
+      );
+    },
+  );
+
+  it("puts back zen-lead's labels on its own leader Service (controller reference by uid): no block, nothing deleted", () => {
+    const { h, first } = cluster([["web-0", { created: 1 }]]);
+    const manifest = serviceManifest(first) as { metadata: Record<string, unknown> };
+    const stripped = {
+      ...manifest,
+      metadata: { ...manifest.metadata, uid: "uid-leader", labels: {} },
+      spec: { ...(manifest as unknown as { spec: object }).spec, clusterIP: "10.96.0.10" },
+    };
+    const found = h.upsert("Service", stripped);
+    expect(events(found)).toEqual([]);
+    const writes = writesOf(found);
+    expect(writes.map((w) => `${w.type} ${w.kind}/${w.name}`)).toEqual(["apply Service/web-leader"]);
+    expect(writes[0]?.type === "apply" && writes[0].expectedUid).toBe("uid-leader");
   });
 
   it("never deletes an object carrying zen-lead's labels and an ownerReference to an unrelated Service", () => {
@@ -606,7 +647,7 @@ describe("ownership", () => {
     const again = h.upsert("Service", serviceJson("web", { uid: "uid-web-2" }));
     expect(writesOf(again)).toEqual([]);
     expect(events(again).find((e) => e.reason === "NameCollision")?.note).toBe(
-      "Service web-leader belongs to an earlier Service web (uid uid-svc-default-web); it is left to the garbage collector",
+      "Service web-leader belongs to an earlier Service web (uid uid-svc-default-web); it is left to the garbage collector (no leader is published for this Service meanwhile)",
     );
     h.remove("EndpointSlice", "default", "web-leader-ipv4");
     const collected = h.remove("Service", "default", "web-leader");
@@ -636,7 +677,7 @@ describe("incumbency for leader Service names", () => {
       {
         source: { name: "dup-a" },
         reason: "NameCollision",
-        note: "Service shared is held by Service dup-b, which keeps it",
+        note: "Service shared is held by Service dup-b, which keeps it (no leader is published for this Service meanwhile)",
       },
     ]);
   });
@@ -665,7 +706,7 @@ describe("incumbency for leader Service names", () => {
       const actions = h.sync();
       expect(new Set(writesOf(actions).map((w) => w.source))).toEqual(new Set([`default/${winner}`]));
       expect(events(actions).find((e) => e.reason === "NameCollision")?.note).toBe(
-        `leader Service name shared is also wanted by Service ${winner}, which was created first and gets it`,
+        `leader Service name shared is also wanted by Service ${winner}, which was created first and gets it (no leader is published for this Service meanwhile)`,
       );
     }
   });

@@ -243,6 +243,33 @@ describe("owned objects converge whatever another writer did", () => {
   });
 });
 
+describe("zen-lead's labels taken away from its own objects (a mistyped `kubectl label`)", () => {
+  const cases = [
+    ["the slice", slicePath, "web-leader-ipv4", "app.kubernetes.io/managed-by"],
+    ["the slice", slicePath, "web-leader-ipv4", "zen-lead.io/source-service"],
+    ["the leader Service", servicePath, "web-leader", "app.kubernetes.io/managed-by"],
+    ["the leader Service", servicePath, "web-leader", "zen-lead.io/source-service"],
+  ] as const;
+  for (const [what, path, name, label] of cases) {
+    it(`puts ${label} back on ${what}: the same objects, no NameCollision, the leader Service never deleted`, async () => {
+      const objects = {
+        slice: meta(await get(slicePath("web-leader-ipv4"))).uid,
+        service: meta(await get(servicePath("web-leader"))).uid,
+      };
+      const value = meta(await get(path(name))).labels?.[label];
+      // The slice leaves zen-lead's slice watch when its managed-by label goes: found again by name.
+      await EDITS.mergePatch(path(name), { metadata: { labels: { [label]: null } } });
+      await waitFor(`${label} put back on ${what}`, async () => {
+        const now = await get(path(name));
+        return meta(now).labels?.[label] === value ? now : undefined;
+      });
+      expect(meta(await get(slicePath("web-leader-ipv4"))).uid).toBe(objects.slice);
+      expect(meta(await get(servicePath("web-leader"))).uid).toBe(objects.service);
+      expect(await warnings("web", "NameCollision")).toEqual([]);
+    });
+  }
+});
+
 describe("another controller's EndpointSlice for the leader Service", () => {
   const slicesOf = async (service: string) =>
     (
@@ -441,7 +468,7 @@ describe("every collision is seen and said", () => {
       return found.length > 0 ? found : undefined;
     });
     expect(collision[0]?.note).toBe(
-      "EndpointSlice squat-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched",
+      "EndpointSlice squat-leader-ipv4 exists and is not zen-lead's for this Service; leaving it untouched (no leader is published for this Service meanwhile)",
     );
     // No leader Service naming a leader that gets no traffic.
     await waitFor("no squat-leader Service", async () =>
@@ -516,7 +543,7 @@ describe("every collision is seen and said", () => {
       const found = await warnings("dup-a", "NameCollision");
       return found.length > 0 ? found : undefined;
     });
-    expect(collision[0]?.note).toBe("Service shared is held by Service dup-b, which keeps it");
+    expect(collision[0]?.note).toBe("Service shared is held by Service dup-b, which keeps it (no leader is published for this Service meanwhile)");
     const now = await get(servicePath("shared"));
     expect([meta(now).uid, spec(now).clusterIP]).toEqual([meta(held).uid, spec(held).clusterIP]);
     expect(meta(now).labels?.["zen-lead.io/source-service"]).toBe("dup-b");
