@@ -543,7 +543,9 @@ describe("every collision is seen and said", () => {
       const found = await warnings("dup-a", "NameCollision");
       return found.length > 0 ? found : undefined;
     });
-    expect(collision[0]?.note).toBe("Service shared is held by Service dup-b, which keeps it (no leader is published for this Service meanwhile)");
+    expect(collision[0]?.note).toBe(
+      "Service shared is held by Service dup-b, which keeps it (no leader is published for this Service meanwhile)",
+    );
     const now = await get(servicePath("shared"));
     expect([meta(now).uid, spec(now).clusterIP]).toEqual([meta(held).uid, spec(held).clusterIP]);
     expect(meta(now).labels?.["zen-lead.io/source-service"]).toBe("dup-b");
