@@ -116,6 +116,34 @@ describe("simulationFromLog", () => {
     expect(web?.totals).toEqual({ leaderChanges: 3, failovers: 2, leaderlessMs: 39_000 - 9_005, writes: 6 });
     expect(report.violations).toEqual([]);
   });
+
+  it.each([
+    ["an enabled value zen-lead refuses", "yes"],
+    ["opted out", "false"],
+  ])("counts no time without a leader for a Service %s", (_, enabled) => {
+    const refused = svc({
+      metadata: {
+        name: "web",
+        namespace: "default",
+        uid: "svc-1",
+        annotations: { "zen-lead.io/enabled": enabled },
+      },
+    });
+    const { header, records } = parseEventLog(
+      log([
+        { t: 0, kind: "Service", type: "RELIST_START" },
+        { t: 0, kind: "Service", type: "ADDED", object: refused },
+        { t: 0, kind: "Service", type: "RELIST_END" },
+        { t: 1, kind: "Pod", type: "RELIST_START" },
+        { t: 1, kind: "Pod", type: "ADDED", object: pod("a", true, "10") },
+        { t: 1, kind: "Pod", type: "RELIST_END" },
+        { t: 30_000, kind: "Pod", type: "BOOKMARK" },
+      ]),
+    );
+    const report = runSimulation(simulationFromLog(header, records));
+    const web = report.services.find((s) => s.service === "default/web");
+    expect(web?.totals.leaderlessMs ?? 0).toBe(0);
+  });
 });
 
 describe("replaying a synthetic log", () => {

@@ -175,8 +175,9 @@ export class Trace {
       if (decision.basis !== undefined) source.selector = decision.basis.service.selector;
     }
     const leader = decision?.leader;
-    // Without a decision (the Service is gone or opted out) it wants no leader: that is not leaderless.
-    const leaderless = decision !== undefined && leader === undefined;
+    // A Service that is gone or not opted in (no decision, or one that is not opted in: opted out,
+    // or an `enabled` value zen-lead refused) wants no leader: that is not leaderless.
+    const leaderless = decision?.optedIn === true && leader === undefined;
     if (leaderless) source.leaderlessSince ??= at;
     else if (source.leaderlessSince !== undefined) {
       source.totals.leaderlessMs += at - source.leaderlessSince;
