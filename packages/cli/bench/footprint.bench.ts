@@ -15,12 +15,18 @@
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { parseArgs, promisify } from "node:util";
+import { promisify } from "node:util";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { figures, quantile, round } from "@zen-lead/test-cluster/figures";
 import { imageEnv, imageNodeFlags } from "@zen-lead/test-cluster/image-settings";
 import { installPacked } from "./packed-cli.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+const values = benchArgs(
+  "footprint.bench.ts",
+  "footprint.bench.ts [--runs N]",
+  { runs: { type: "string", default: "5" } },
+  ["runs"],
+);
 const RUNS = Number(values.runs);
 if (!(RUNS > 0)) {
   process.stderr.write("usage: footprint.bench.ts [--runs N]\n");

@@ -15,20 +15,24 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { parseArgs, promisify } from "node:util";
+import { promisify } from "node:util";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { quantile } from "@zen-lead/test-cluster/figures";
 import { installPacked } from "./packed-cli.ts";
 import { podAsServed } from "./realistic-pod.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  "list-memory.bench.ts",
+  "list-memory.bench.ts [--pods N] [--page N] [--runs N]",
+  {
     pods: { type: "string", default: "20000" },
     page: { type: "string", default: "500" },
     runs: { type: "string", default: "3" },
     role: { type: "string" },
     port: { type: "string" },
   },
-});
+  ["pods", "page", "runs"],
+);
 const PODS = Number(values.pods);
 const PAGE = Number(values.page);
 const RUNS = Number(values.runs);

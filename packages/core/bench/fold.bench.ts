@@ -16,7 +16,8 @@
  * Throughput is per CPU second of the process (user + system, GC threads included): on a shared
  * machine, wall time would also count the other processes' turns.
  */
-import { parseArgs } from "node:util";
+
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import {
   type Action,
   advance,
@@ -34,8 +35,10 @@ import {
 import { podJson, serviceJson } from "../src/testing/index.ts";
 import { ReferenceFold } from "./reference-fold.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  "fold.bench.ts",
+  "fold.bench.ts [--events N] [--services N] [--pods-per-service N] [--namespaces N] [--small-services N] [--runs N] [--seed N]",
+  {
     services: { type: "string", default: "10000" },
     "pods-per-service": { type: "string", default: "10" },
     events: { type: "string", default: "1000000" },
@@ -44,7 +47,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     seed: { type: "string", default: "42" },
   },
-});
+  ["services", "pods-per-service", "events", "namespaces", "small-services", "runs"],
+);
 const PODS = Number(values["pods-per-service"]);
 const EVENTS = Number(values.events);
 const RUNS = Number(values.runs);

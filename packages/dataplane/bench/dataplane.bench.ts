@@ -32,7 +32,6 @@
  * own latency for one slice change with no controller in between.
  */
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import {
   CoreV1Api,
   DiscoveryV1Api,
@@ -42,6 +41,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { figures, quantile } from "@zen-lead/test-cluster/figures";
 import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { waitFor } from "@zen-lead/test-cluster/wait";
@@ -49,14 +49,17 @@ import { spawnZenLead } from "@zen-lead/test-cluster/zen-lead-process";
 import { agreedLeader, deployApp, SERVICE_PORT } from "../src/app.ts";
 import { type DataplaneNode, httpUrl, type Probe, type ProbeResult, startNode } from "../src/index.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  "dataplane.bench.ts",
+  "dataplane.bench.ts [--runs N] [--min-sync 0s,1s] [--interval MS] [--controller process|in-process]",
+  {
     runs: { type: "string", default: "20" },
     "min-sync": { type: "string", default: "0s,1s" },
     interval: { type: "string", default: "10" },
     controller: { type: "string", default: "process" },
   },
-});
+  ["runs", "interval"],
+);
 const RUNS = Number(values.runs);
 const MIN_SYNCS = values["min-sync"].split(",");
 const INTERVAL_MS = Number(values.interval);

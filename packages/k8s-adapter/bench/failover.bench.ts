@@ -31,7 +31,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import {
   CoreV1Api,
   DiscoveryV1Api,
@@ -40,13 +39,16 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { figures, pool, quantile } from "@zen-lead/test-cluster/figures";
 import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { spawnZenLead, writesIdle } from "@zen-lead/test-cluster/zen-lead-process";
 import { type Controller, startController, type WriteResult, type WriteTrace } from "../src/index.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  "failover.bench.ts",
+  "failover.bench.ts [--services N] [--failovers N] [--flaps N] [--concurrency N] [--seed N] [--controller process|in-process]",
+  {
     services: { type: "string", default: "1000" },
     failovers: { type: "string", default: "200" },
     flaps: { type: "string", default: "200" },
@@ -54,7 +56,8 @@ const { values } = parseArgs({
     seed: { type: "string", default: "42" },
     controller: { type: "string", default: "process" },
   },
-});
+  ["services", "failovers", "flaps", "concurrency"],
+);
 if (!["process", "in-process"].includes(values.controller)) {
   process.stderr.write("usage: failover.bench.ts [...] [--controller process|in-process]\n");
   process.exit(2);

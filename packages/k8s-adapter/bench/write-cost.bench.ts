@@ -24,21 +24,24 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { figures, quantile } from "@zen-lead/test-cluster/figures";
 import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { cpuMs } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
 import { request } from "../src/index.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  "write-cost.bench.ts",
+  "write-cost.bench.ts [--writes N] [--rounds N] [--state FILE]",
+  {
     writes: { type: "string", default: "300" },
     rounds: { type: "string", default: "3" },
     state: { type: "string" },
   },
-});
+  ["writes", "rounds"],
+);
 const WRITES = Number(values.writes);
 const ROUNDS = Number(values.rounds);
 if (!(WRITES > 0) || !(ROUNDS > 0)) {

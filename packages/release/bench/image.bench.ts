@@ -15,8 +15,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { waitFor } from "@zen-lead/test-cluster/wait";
 import { ROOT, succeed } from "../src/commands.ts";
 import { consumerProject } from "../src/consumer-project.ts";
@@ -25,7 +25,12 @@ import { unpackImage } from "../src/oci-image.ts";
 import { startContainer } from "../src/runc.ts";
 import { installServiceAccount, writeServiceAccountVolume } from "../src/service-account.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+const values = benchArgs(
+  "image.bench.ts",
+  "image.bench.ts [--runs N]",
+  { runs: { type: "string", default: "5" } },
+  ["runs"],
+);
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) {
   console.error(`image.bench: --runs must be a positive integer, got ${JSON.stringify(values.runs)}`);

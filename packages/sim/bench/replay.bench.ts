@@ -16,15 +16,17 @@ import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { createGunzip } from "node:zlib";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { openEventLog, syntheticLog, writeLogLines } from "../src/event-log/index.ts";
 import { replayEventLog } from "../src/replay.ts";
 import { renderJson } from "../src/report-json.ts";
 import { renderText } from "../src/report-text.ts";
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  "replay.bench.ts",
+  "replay.bench.ts [--events N] [--services N] [--pods-per-service N] [--seed N] [--gzip] [--keep] [--runs N]",
+  {
     events: { type: "string", default: "1000000" },
     services: { type: "string", default: "100" },
     "pods-per-service": { type: "string", default: "10" },
@@ -33,7 +35,8 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
     runs: { type: "string", default: "1" },
   },
-});
+  ["events", "services", "pods-per-service", "runs"],
+);
 const RUNS = Number(values.runs);
 const EVENTS = Number(values.events);
 const SERVICES = Number(values.services);

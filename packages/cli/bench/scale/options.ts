@@ -2,7 +2,7 @@
  * The scale bench's command line (`./scripts/bench scale ...`), parsed and checked: a wrong flag
  * prints the usage and exits 2.
  */
-import { parseArgs } from "node:util";
+import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 
 export interface ScaleOptions {
   /** Opted-in Services. Default 2,000. */
@@ -38,8 +38,10 @@ const USAGE =
 
 /** This process's arguments as ScaleOptions; exits 2 with the usage on a bad one. */
 export function scaleOptions(): ScaleOptions {
-  const { values } = parseArgs({
-    options: {
+  const values = benchArgs(
+    "scale.bench.ts",
+    "scale.bench.ts [--services N] [--pods N] [--namespaces N] [--nodes N] [--qps QPS:BURST,...|default] [--idle-seconds N] [--load-seconds N] [--flips N] [--failovers N] [--state FILE] [--keep] [--from-source]",
+    {
       services: { type: "string", default: "2000" },
       pods: { type: "string", default: "40000" },
       namespaces: { type: "string", default: "20" },
@@ -53,7 +55,8 @@ export function scaleOptions(): ScaleOptions {
       keep: { type: "boolean", default: false },
       "from-source": { type: "boolean", default: false },
     },
-  });
+    ["services", "pods", "namespaces", "nodes", "idle-seconds", "load-seconds", "flips", "failovers"],
+  );
   const services = Number(values.services);
   const options: ScaleOptions = {
     services,

@@ -1,0 +1,29 @@
+/**
+ * A benchmark's flags as a user types them (`./scripts/bench NAME ...`): node:util's `parseArgs`
+ * (strict: no unknown flag, no positional argument), and every option named in `counts` must be a
+ * whole number (digits only). A flag that is unknown or lacks its value, or a count that is not
+ * one, is said in one line on stderr — `NAME: REASON (usage: USAGE)` — with exit code 2: never a
+ * stack trace, and never a run that starts a cluster and then waits forever on `NaN`.
+ */
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+
+export function benchArgs<const T extends ParseArgsOptionsConfig>(
+  name: string,
+  usage: string,
+  options: T,
+  counts: readonly (keyof T & string)[] = [],
+): ReturnType<typeof parseArgs<{ options: T }>>["values"] {
+  try {
+    const { values } = parseArgs({ options });
+    for (const key of counts) {
+      const value = (values as Record<string, unknown>)[key];
+      if (typeof value !== "string" || !/^\d+$/.test(value))
+        throw new Error(`--${key} must be a whole number, got ${JSON.stringify(value)}`);
+    }
+    return values;
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    process.stderr.write(`${name}: ${reason} (usage: ${usage})\n`);
+    process.exit(2);
+  }
+}
