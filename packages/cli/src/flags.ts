@@ -3,9 +3,9 @@
  * variables (a flag wins), values checked up front (a bad one is a usage error: one line, exit 2),
  * and the KubeConfig (`--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config).
  */
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseDuration } from "@zen-lead/core";
 import { KubeConfig } from "./kube-config.ts";
 import { UsageError } from "./usage-error.ts";
@@ -101,5 +101,25 @@ export function loadKubeConfig(
     }
     kc.setCurrentContext(context);
   }
+  // A file that parses but is no kubeconfig (say, any text file) has no cluster to talk to.
+  if (kc.getCurrentCluster() === null) {
+    const source = path === undefined ? "the kubeconfig" : `--kubeconfig ${path}`;
+    throw new UsageError(`zen-lead: ${source}: no current cluster (is it a kubeconfig?)`);
+  }
   return kc;
+}
+
+/** Throws unless `path` can be written: its directory exists and is writable (checked before a long run). */
+export function writableFile(flag: string, path: string): void {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) {
+    throw new Error(`${flag} ${path}: is a directory, not a file`);
+  }
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error("not a directory");
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const why = (error as { code?: string }).code === "ENOENT" ? "does not exist" : "cannot be written";
+    throw new Error(`${flag} ${path}: directory ${dir} ${why}`);
+  }
 }

@@ -148,7 +148,7 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     );
   }, 60_000);
 
-  it("refuses a bad --set, a Service the log does not have, --compare alone and an unwritable --report, in one line with exit 2", async () => {
+  it("refuses a bad --set, a Service the log does not have, --compare alone and an unwritable --report or --out, in one line with exit 2", async () => {
     const cases = [
       [
         ["replay", crashloopLog, "--set", "web:sticky=maybe"],
@@ -162,6 +162,11 @@ describe("zen-lead", { timeout: 60_000 }, () => {
       [
         ["replay", crashloopLog, "--report", "/nonexistent-dir/x.html"],
         "--report /nonexistent-dir/x.html: directory /nonexistent-dir does not exist",
+      ],
+      [["replay", crashloopLog, "--report", tmpdir()], `--report ${tmpdir()}: is a directory, not a file`],
+      [
+        ["record", "--out", "/nonexistent-dir/x.jsonl"],
+        "--out /nonexistent-dir/x.jsonl: directory /nonexistent-dir does not exist",
       ],
     ] as const;
     const results = await Promise.all(cases.map(([args]) => zenLeadAsync(args)));
@@ -217,10 +222,18 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     const home = mkdtempSync(join(tmpdir(), "zen-lead-home-"));
     const bad = join(home, "bad.yaml");
     writeFileSync(bad, "garbage: [\n");
+    const text = join(home, "notes.txt");
+    writeFileSync(text, "just some text\n");
     const nowhere = { KUBECONFIG: "", HOME: home, KUBERNETES_SERVICE_HOST: "" };
     const cases = [
       [["status", "--kubeconfig", "/nonexistent"], {}, "zen-lead: --kubeconfig /nonexistent: no such file"],
       [["run", "--kubeconfig", bad], {}, `zen-lead: --kubeconfig ${bad}: `],
+      [
+        ["status", "--kubeconfig", text],
+        {},
+        `zen-lead: --kubeconfig ${text}: no current cluster (is it a kubeconfig?)`,
+      ],
+      [["record", "--out", join(home, "x.jsonl"), "--kubeconfig", text], {}, "no current cluster"],
       [["run"], nowhere, "zen-lead: no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod"],
       [["status"], nowhere, "zen-lead: no kubeconfig: "],
     ] as const;

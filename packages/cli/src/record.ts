@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { formatTimestamp, type Kind } from "@zen-lead/core";
 import { kubeTransport, type WatchTransport, watchKind } from "@zen-lead/k8s-adapter";
 import { type ApiObject, createEventLogWriter, type LogRecord } from "@zen-lead/sim";
-import { flagOrEnv, loadKubeConfig, nameFlag } from "./flags.ts";
+import { flagOrEnv, loadKubeConfig, nameFlag, writableFile } from "./flags.ts";
 import { usage } from "./usage-error.ts";
 
 /** `zen-lead record --help`. */
@@ -79,6 +79,7 @@ export async function record(args: readonly string[]): Promise<number> {
     }
     if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`);
     if (values.out === undefined || values.out === "") throw new Error("--out FILE is required");
+    writableFile("--out", values.out);
     opts = {
       out: values.out,
       namespaces: [...new Set((values.namespace ?? []).map((ns) => nameFlag("namespace", ns)))],

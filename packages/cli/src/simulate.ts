@@ -4,9 +4,7 @@
  * `replay --set` replays the log as if Services had other zen-lead annotations; with `--compare`
  * it replays it twice and prints both runs side by side (docs/cli.md, "What if").
  */
-import { accessSync, constants, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   type AnnotationOverride,
@@ -32,14 +30,15 @@ import {
   type SimReport,
   whatIfName,
 } from "@zen-lead/sim";
+import { writableFile } from "./flags.ts";
 import { UsageError, usage } from "./usage-error.ts";
 
 /** `zen-lead sim --help`. */
 export const SIM_HELP = `usage: zen-lead sim SCENARIO.yaml [--json] [--report FILE.html]
 
 Runs a failover scenario (docs/scenarios.md) through zen-lead's core on virtual time against an
-in-memory API server and reports who led when, every failover and its latency, every write, and
-any broken invariant. Exits 1 when the scenario's expectations are not met or an invariant broke.
+in-memory API server and reports who led when, every leader change (failovers among them) and
+when its slice was published, every write, and any broken invariant. Exits 1 when the scenario's expectations are not met or an invariant broke.
 
   --json            print the report as JSON (schema: docs/simulator.md)
   --report FILE     also write an HTML timeline to FILE`;
@@ -83,18 +82,6 @@ function parse(command: "sim" | "replay", args: readonly string[]) {
     return { file: positionals[0] as string, ...values, set: values.set ?? [] };
   } catch (error) {
     throw usage(command, error);
-  }
-}
-
-/** Throws unless `path` can be written: its directory exists and is writable (checked before a long run). */
-function writableFile(flag: string, path: string): void {
-  const dir = dirname(resolve(path));
-  try {
-    if (!statSync(dir).isDirectory()) throw new Error("not a directory");
-    accessSync(dir, constants.W_OK);
-  } catch (error) {
-    const why = (error as { code?: string }).code === "ENOENT" ? "does not exist" : "cannot be written";
-    throw new Error(`${flag} ${path}: directory ${dir} ${why}`);
   }
 }
 

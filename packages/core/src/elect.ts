@@ -5,6 +5,7 @@
  */
 import type { LeaderConfig } from "./config.ts";
 import type { LeaderReason, Warning } from "./reasons.ts";
+import { formatDuration } from "./time.ts";
 import type { PodView } from "./views.ts";
 
 export interface LeaderRecord {
@@ -183,7 +184,7 @@ export function elect(input: ElectionInput): ElectionResult {
   }
   more.push({
     reason: "MinReadyNotMet",
-    message: `${candidates} Ready pod(s), none Ready for ${config.minReadyMs}ms yet; no leader until one is`,
+    message: `${candidates} Ready pod(s), none Ready for ${formatDuration(config.minReadyMs)} yet; no leader until one is`,
   });
   return {
     leader: undefined,

@@ -57,6 +57,7 @@ export {
 export { type DecisionChange, isSynced, step } from "./step.ts";
 export {
   type DurationReading,
+  formatDuration,
   formatTimestamp,
   parseDuration,
   parseTimestamp,

@@ -200,7 +200,9 @@ describe("choosing a new leader", () => {
     h.upsert("Service", svc);
     const first = h.sync();
     expect(sliceOf(first)?.endpoints).toEqual([]);
-    expect(events(first).map((e) => e.reason)).toContain("MinReadyNotMet");
+    expect(events(first).find((e) => e.reason === "MinReadyNotMet")?.note).toBe(
+      "1 Ready pod(s), none Ready for 30s yet; no leader until one is",
+    );
     expect(h.timer("default/web")).toBe(125_000);
     h.settle(first);
     expect(writesOf(h.at(124))).toEqual([]);

@@ -1,7 +1,8 @@
 /**
  * @zen-lead/sim — zen-lead's decisions on virtual time: replay an event log recorded from a real
  * cluster, or run a scenario, through the core's own operator against an in-memory API server, and
- * report who led when, every failover and its latency, every write, and any broken invariant.
+ * report who led when, every leader change (failovers among them) and when its slice was published,
+ * every write, and any broken invariant.
  * Deterministic: the same input gives the same report, byte for byte. See docs/simulator.md.
  */
 export { type ApiChange, ApiModel, type StoredObject, type WriteOutcome } from "./api-model.ts";

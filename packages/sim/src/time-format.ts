@@ -18,23 +18,5 @@ export function formatAbsolute(epochMs: number, ms: number): string {
   return Number.isNaN(at.getTime()) ? `(invalid time ${epochMs}+${ms})` : at.toISOString();
 }
 
-/**
- * A duration the way scenario files, annotations and flags write one (Go's `time.Duration`
- * style): `0s`, `250ms`, `20.333ms`, `1.5s`, `1m30s`, `2h0m5s`. Milliseconds in, at most three
- * decimals (microseconds) out.
- */
-export function formatDuration(ms: number): string {
-  const rounded = Math.round(ms * 1000) / 1000;
-  if (rounded === 0) return "0s";
-  const sign = rounded < 0 ? "-" : "";
-  let rest = Math.abs(rounded);
-  if (rest < 1000) return `${sign}${rest}ms`;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const s = `${Number((rest / 1000).toFixed(3))}s`;
-  if (h > 0) return `${sign}${h}h${m}m${s}`;
-  if (m > 0) return `${sign}${m}m${s}`;
-  return `${sign}${s}`;
-}
+/** Durations: the core's one format (Go's `time.Duration` style), shared with its messages. */
+export { formatDuration } from "@zen-lead/core";
