@@ -90,6 +90,17 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     expect(l.stderr).toMatch(
       /^\S+late\.yaml: timeline\[1\]\.readiness: web#0 \(default\/web-\S+\) is already deleted at 20s\n$/,
     );
+    // An expectation naming a pod the run never had is the scenario's mistake too.
+    const ghost = join(dir, "ghost.yaml");
+    writeFileSync(
+      ghost,
+      `name: ghost\ndeployments: [{ name: web, replicas: 2 }]\nservices:\n  - { name: web, annotations: { zen-lead.io/enabled: "true" }, selector: { app: web }, ports: [{ port: 80 }] }\nexpect:\n  leaderAt: [{ at: 1s, service: web, pod: "web#9" }]\n`,
+    );
+    const g = zenLead("sim", ghost);
+    expect([g.code, g.stdout]).toEqual([2, ""]);
+    expect(g.stderr).toMatch(
+      /^zen-lead sim: \S+ghost\.yaml: expect\.leaderAt\[0\]: web#9 does not exist .*\n$/,
+    );
   });
 
   it("replays a log deterministically, byte for byte, whatever the time zone", () => {

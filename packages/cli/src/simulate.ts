@@ -123,8 +123,12 @@ export async function sim(args: readonly string[]): Promise<number> {
       return asUsage(error);
     }
   })();
+  const { invalid, unmet } = checkExpectations(scenario, report, pods);
+  if (invalid.length > 0) {
+    const more = invalid.length > 1 ? ` (and ${invalid.length - 1} more)` : "";
+    throw new UsageError(`zen-lead sim: ${opts.file}: ${invalid[0]}${more}`);
+  }
   await emit(json ? renderJson(report) : renderText(report), htmlPath, () => renderHtml(report));
-  const unmet = checkExpectations(scenario, report, pods);
   for (const problem of unmet) console.error(`zen-lead sim: expectation not met: ${problem}`);
   return unmet.length > 0 || report.violations.length > 0 ? 1 : 0;
 }

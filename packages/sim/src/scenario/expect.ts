@@ -27,12 +27,27 @@ export function countedFailovers(service: ServiceReport): ServiceReport["leaderC
 }
 
 /**
- * The scenario's expectations against the report of its run; `pods` (the run's, see runScenario)
- * names the pods the expectations refer to by ordinal. One line per unmet expectation.
+ * What checking a scenario's expectations found, one line each: `invalid`, expectations that name
+ * a pod the run never had (the scenario's own mistake, like any other reference to a pod it does
+ * not define: docs/scenarios.md); `unmet`, expectations the run did not meet.
  */
-export function checkExpectations(scenario: Scenario, report: SimReport, pods: PodDirectory): string[] {
+export interface ExpectationCheck {
+  readonly invalid: readonly string[];
+  readonly unmet: readonly string[];
+}
+
+/**
+ * The scenario's expectations against the report of its run; `pods` (the run's, see runScenario)
+ * names the pods the expectations refer to by ordinal.
+ */
+export function checkExpectations(
+  scenario: Scenario,
+  report: SimReport,
+  pods: PodDirectory,
+): ExpectationCheck {
   const e = scenario.expect;
   const problems: string[] = [];
+  const invalid: string[] = [];
   const aliases = new Map<string, string>();
   for (const p of pods.created) if (p.alias !== undefined) aliases.set(p.pod, p.alias);
   const label = (reported: string) => {
@@ -42,7 +57,7 @@ export function checkExpectations(scenario: Scenario, report: SimReport, pods: P
   const resolve = (where: string, ref: StaticPodRef): string | undefined => {
     const r = pods.resolve(ref);
     if ("error" in r) {
-      problems.push(`${where}: ${r.error}`);
+      invalid.push(`${where}: ${r.error}`);
       return undefined;
     }
     return r.pod;
@@ -152,5 +167,5 @@ export function checkExpectations(scenario: Scenario, report: SimReport, pods: P
       `expect.writesAtMost[${i}]: ${writes.length} writes${window}, expected at most ${count} (${shown}${writes.length > 4 ? "; ..." : ""})`,
     );
   });
-  return problems;
+  return { invalid, unmet: problems };
 }
