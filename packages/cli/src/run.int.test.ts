@@ -333,6 +333,26 @@ describe("zen-lead run on a real cluster", () => {
     );
   });
 
+  it("status says why a Service it is asked about is not opted in: none by that name, or a refused value", async () => {
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name: "maybe", annotations: { "zen-lead.io/enabled": "yes" } },
+        spec: { selector: { app: "maybe" }, ports: [{ port: 80 }] },
+      },
+    });
+    const refused = zenLead("status", "-n", namespace, "maybe");
+    expect([refused.code, refused.stdout]).toEqual([2, ""]);
+    expect(refused.stderr.trim()).toBe(
+      `zen-lead status: Service ${namespace}/maybe is not opted in to zen-lead: zen-lead.io/enabled is "yes", and only "true" opts in`,
+    );
+    const missing = zenLead("status", "-n", namespace, "nosuch");
+    expect([missing.code, missing.stderr.trim()]).toEqual([
+      2,
+      `zen-lead status: there is no Service ${namespace}/nosuch`,
+    ]);
+  });
+
   it("exits 0 within 10 s of SIGTERM, releasing the lease", async () => {
     const started = Date.now();
     const code = await zl?.stop("SIGTERM");

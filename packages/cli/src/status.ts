@@ -272,9 +272,17 @@ export async function status(args: readonly string[]): Promise<number> {
   const rows = await statusRows(kc, opts.namespace, opts.service);
   if (rows.length === 0) {
     if (opts.service !== undefined) {
-      throw new UsageError(
-        `zen-lead status: Service ${opts.namespace}/${opts.service} is not opted in to zen-lead`,
-      );
+      const key = `${opts.namespace}/${opts.service}`;
+      const svc = await getObject(kc, "/api/v1", "services", opts.namespace ?? "default", opts.service);
+      const enabled = svc?.metadata?.annotations?.[ANNOTATIONS.enabled];
+      // Say why: no such Service, or an opt-in value zen-lead refuses (its InvalidAnnotation Event).
+      const why =
+        svc === undefined
+          ? `there is no Service ${key}`
+          : enabled !== undefined && enabled !== "false"
+            ? `Service ${key} is not opted in to zen-lead: ${ANNOTATIONS.enabled} is ${JSON.stringify(enabled)}, and only "true" opts in`
+            : `Service ${key} is not opted in to zen-lead`;
+      throw new UsageError(`zen-lead status: ${why}`);
     }
     console.log(
       `No Services opted in to zen-lead${opts.namespace === undefined ? "" : ` in ${opts.namespace}`}.`,

@@ -623,11 +623,13 @@ export async function runDemo(args: readonly string[]): Promise<number> {
       const state = JSON.parse(readFileSync(statePath, "utf8")) as { kubeconfig: string };
       console.log("\nthe control plane is still up (the controller stopped with the demo):");
       console.log(`  kubeconfig: ${state.kubeconfig}`);
+      // The project's own Node (24, which runs the .ts sources), so the lines work in a fresh shell.
+      const node = process.execPath;
       console.log(
-        `  controller: node packages/cli/src/main.ts run --kubeconfig ${state.kubeconfig} -n ${DEFAULT_NAMESPACE}`,
+        `  controller: ${node} packages/cli/src/main.ts run --kubeconfig ${state.kubeconfig} -n ${DEFAULT_NAMESPACE}`,
       );
       console.log(
-        `  status:     node packages/cli/src/main.ts status --kubeconfig ${state.kubeconfig} -n ${DEFAULT_NAMESPACE}`,
+        `  status:     ${node} packages/cli/src/main.ts status --kubeconfig ${state.kubeconfig} -n ${DEFAULT_NAMESPACE}`,
       );
       console.log(`  tear down:  tools/cluster/down.sh ${statePath}`);
     }
