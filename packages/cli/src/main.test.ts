@@ -229,6 +229,19 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     });
   }, 60_000);
 
+  it("records nothing from an API server that cannot be reached: one line, exit 1 (only run keeps retrying)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zen-lead-record-"));
+    const kubeconfig = join(dir, "dead.kubeconfig");
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{ name: dead, cluster: { server: "https://127.0.0.1:1" } }]\ncontexts: [{ name: dead, context: { cluster: dead, user: u } }]\ncurrent-context: dead\nusers: [{ name: u, user: { token: t } }]\n`,
+    );
+    const r = await zenLeadAsync(["record", "--out", join(dir, "x.jsonl"), "--kubeconfig", kubeconfig]);
+    expect([r.code, r.stdout]).toEqual([1, ""]);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^zen-lead record: cannot list \w+s: /);
+  }, 60_000);
+
   it("refuses a kubeconfig that is missing or unreadable, and no kubeconfig at all, in one line with exit 2", async () => {
     const home = mkdtempSync(join(tmpdir(), "zen-lead-home-"));
     const bad = join(home, "bad.yaml");

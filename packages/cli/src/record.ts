@@ -122,9 +122,23 @@ export async function record(args: readonly string[]): Promise<number> {
     /** Items of lists in progress, by collection path. */
     const listing = new Map<string, ApiObject[]>();
     const real = kubeTransport(kc);
+    /** The first full list of this kind is in: later failures are retried, as `run` does. */
+    let listed = false;
     const tap: WatchTransport = {
       async list(path, query, signal) {
-        const page = await real.list(path, query, signal);
+        let page: Awaited<ReturnType<WatchTransport["list"]>>;
+        try {
+          page = await real.list(path, query, signal);
+        } catch (error) {
+          // Nothing recorded yet: an API server that cannot be reached (or refuses) is said once, exit 1.
+          if (!listed) {
+            failure ??= new Error(
+              `cannot list ${kind}s: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+            );
+            stop("list failed");
+          }
+          throw error;
+        }
         const items = query.continue === undefined ? [] : (listing.get(path) ?? []);
         for (const item of page.items) {
           const o = apiObject(item);
@@ -135,6 +149,7 @@ export async function record(args: readonly string[]): Promise<number> {
           return page;
         }
         listing.delete(path);
+        listed = true;
         const ns = namespaceOf(path);
         for (const [key, o] of store) if (ns === undefined || o.metadata.namespace === ns) store.delete(key);
         for (const o of items) store.set(keyOf(o), o);
@@ -179,7 +194,10 @@ export async function record(args: readonly string[]): Promise<number> {
     return watchKind(kc, kind, {
       transport: tap,
       ...(opts.namespaces.length > 0 ? { namespaces: opts.namespaces } : {}),
-      onDiagnostic: (line) => console.error(`zen-lead record: ${kind}: ${line}`),
+      // Once recording has failed, its one line says it all.
+      onDiagnostic: (line) => {
+        if (failure === undefined) console.error(`zen-lead record: ${kind}: ${line}`);
+      },
     }).subscribe();
   });
 
