@@ -56,6 +56,8 @@ export interface ControllerMetrics {
   onEvent(event: EventAction): void;
   /** A write's outcome: its duration, failures, drift corrected or not, a failover's latency. */
   onWriteResult(result: WriteResult): void;
+  /** zen-lead created again an object of `kind` that another writer had deleted (`Recreations`). */
+  onRecreated(kind: string): void;
   /** A watch loop's diagnostic: relists and re-watches count by kind. */
   onDiagnostic(detail: WatchDiagnostic): void;
   /** A request to the API server was answered (`code` 0: no answer). */
@@ -156,7 +158,7 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
   });
   const driftCorrected = new Counter({
     name: "zen_lead_drift_corrected_total",
-    help: "Owned objects another writer had changed that zen-lead replaced to correct them, and stray EndpointSlices another controller made for a leader Service that zen-lead deleted, by kind.",
+    help: "Owned objects another writer had changed that zen-lead replaced to correct them, or had deleted that zen-lead created again, and stray EndpointSlices another controller made for a leader Service that zen-lead deleted, by kind.",
     labelNames: ["kind"] as const,
     registers: [registry],
   });
@@ -310,6 +312,9 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
         const ms = to(trace) - (from(trace) ?? Number.NaN);
         if (Number.isFinite(ms)) failoverStages.observe({ stage }, Math.max(0, ms) / 1000);
       }
+    },
+    onRecreated(kind) {
+      driftCorrected.inc({ kind });
     },
     onRequest(method, code) {
       requests.inc({ method, code: String(code) });

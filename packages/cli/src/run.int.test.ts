@@ -305,6 +305,34 @@ describe("zen-lead run on a real cluster", () => {
     expect((await get(metricsUrl)).body).toContain('zen_lead_drift_corrected_total{kind="EndpointSlice"} 1');
   });
 
+  it("creates its leader Service again when someone deletes it, and says so (info line, drift metric)", async () => {
+    const counted = async () => {
+      const line = (await get(metricsUrl)).body
+        .split("\n")
+        .find((l) => l.startsWith('zen_lead_drift_corrected_total{kind="Service"}'));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    const before = await counted();
+    const old = await core.readNamespacedService({ namespace, name: "cli-leader" });
+    await core.deleteNamespacedService({ namespace, name: "cli-leader" });
+    const again = await waitFor("cli-leader created again", async () => {
+      const now = await core.readNamespacedService({ namespace, name: "cli-leader" }).catch(() => undefined);
+      return now !== undefined && now.metadata?.uid !== old.metadata?.uid ? now : undefined;
+    });
+    expect(again.spec?.selector).toBeUndefined();
+    await waitFor("the info line", () =>
+      zl
+        ?.logLines()
+        .find(
+          (l) =>
+            l.name === "cli-leader" &&
+            l.kind === "Service" &&
+            l.msg === "created the object again: another writer had deleted it",
+        ),
+    );
+    expect(await counted()).toBe(before + 1);
+  });
+
   it("status shows a blocked source as blocked, whatever other warning stands beside it", async () => {
     await discovery.createNamespacedEndpointSlice({
       namespace,

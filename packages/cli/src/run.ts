@@ -32,6 +32,7 @@ import {
   nameFlag,
 } from "./flags.ts";
 import { createMetrics } from "./metrics.ts";
+import { Recreations } from "./recreations.ts";
 import { closeServer, serve } from "./serve.ts";
 import { usage } from "./usage-error.ts";
 
@@ -312,6 +313,7 @@ export async function run(args: readonly string[]): Promise<number> {
     else log.info({ notLive: liveness.notLive() }, "watches not live");
   });
   let controller: ReturnType<typeof startController> | undefined;
+  const recreations = new Recreations();
   const metrics = createMetrics({
     state: () => controller?.state(),
     live: () => liveness.live(),
@@ -349,6 +351,8 @@ export async function run(args: readonly string[]): Promise<number> {
     },
     onWriteResult: (result) => {
       metrics.onWriteResult(result);
+      const recreated = recreations.see(result);
+      if (recreated) metrics.onRecreated(result.action.kind);
       const { action } = result;
       const service = action.source.slice(action.source.indexOf("/") + 1);
       const fields = {
@@ -383,6 +387,7 @@ export async function run(args: readonly string[]): Promise<number> {
       } else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
       else if (result.status === "replaced")
         log.info(fields, "write replaced the object: another writer's fields removed");
+      else if (recreated) log.info(fields, "created the object again: another writer had deleted it");
       else log.debug(fields, `write ${result.status}`);
     },
     onDiagnostic: (line, detail) => {
