@@ -25,8 +25,10 @@ import { type EndpointSliceView, objectKey, type PodView, type ServiceView } fro
 
 /**
  * The objects observed that are zen-lead's for a source (what `plan` compares the desired objects
- * with): those claiming to serve it whose controller reference carries `sourceUid`, and the stray
- * slices (`strayFor`) whose controller reference is the leader Service among them, by uid.
+ * with): those claiming to serve it whose controller reference carries `sourceUid`, the stray
+ * slices (`strayFor`) whose controller reference is the leader Service among them, by uid, and —
+ * given the source's desired objects (`wanted`) — the objects at their names that are its own by
+ * controller reference whatever their labels (`isOwnedAt`).
  */
 export function observedOwned(
   state: State,
