@@ -17,7 +17,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { benchArgs } from "@zen-lead/test-cluster/bench-args";
-import { figures, quantile, round } from "@zen-lead/test-cluster/figures";
+import { figures, MIB, quantile, round } from "@zen-lead/test-cluster/figures";
 import { imageEnv, imageNodeFlags } from "@zen-lead/test-cluster/image-settings";
 import { installPacked } from "./packed-cli.ts";
 
@@ -105,7 +105,7 @@ async function main() {
       ),
     };
     floor ??= s;
-    const mib = (n: number) => n / 2 ** 20;
+    const mib = (n: number) => n / MIB;
     print(`${name}: RSS`, mib(s.rss), "MiB");
     print(`${name}: RSS over the floor`, mib(s.rss - floor.rss), "MiB");
     print(`${name}: JS heap used / total`, `${round(mib(s.heapUsed))} / ${round(mib(s.heapTotal))}`, "MiB");

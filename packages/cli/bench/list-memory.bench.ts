@@ -17,7 +17,7 @@ import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { promisify } from "node:util";
 import { benchArgs } from "@zen-lead/test-cluster/bench-args";
-import { quantile } from "@zen-lead/test-cluster/figures";
+import { MIB, quantile } from "@zen-lead/test-cluster/figures";
 import { installPacked } from "./packed-cli.ts";
 import { podAsServed } from "./realistic-pod.ts";
 
@@ -40,7 +40,6 @@ if (!(PODS >= 0) || !(PAGE > 0) || !(RUNS > 0)) {
   process.stderr.write("usage: list-memory.bench.ts [--pods N] [--page N] [--runs N]\n");
   process.exit(2);
 }
-const MIB = 2 ** 20;
 
 /** Pod `i` of the fixture: ten per Service, Services round robin over 20 namespaces and 10 nodes. */
 function pod(i: number) {

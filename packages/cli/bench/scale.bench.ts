@@ -42,9 +42,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { KubeConfig } from "@kubernetes/client-node";
 import { request } from "@zen-lead/k8s-adapter";
+import { BenchRun } from "@zen-lead/test-cluster/bench-run";
 import { figures } from "@zen-lead/test-cluster/figures";
 import { imageEnv, imageNodeFlags } from "@zen-lead/test-cluster/image-settings";
-import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import type { ZenLeadProcess } from "@zen-lead/test-cluster/zen-lead-process";
 import { podAsServed } from "./realistic-pod.ts";
 import { adopt } from "./scale/adoption.ts";
@@ -59,40 +59,22 @@ import { ZenLeads, zenLeadMain } from "./scale/zen-lead.ts";
 const options = scaleOptions();
 const { log, print } = figures("scale");
 
-let statePath: string | undefined;
-let ownCluster = false;
-let zenLeads: ZenLeads | undefined;
-async function teardown() {
-  await zenLeads?.stopAll().catch(() => undefined);
-  if (ownCluster && statePath !== undefined && !options.keep) {
-    const path = statePath;
-    statePath = undefined;
-    await clusterDown(path).catch((error: unknown) => log(String(error)));
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    log(`${signal}: tearing down`);
-    void teardown().then(() => process.exit(130));
-  });
-}
+const bench = new BenchRun(log);
 
 async function main() {
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), "zen-lead-scale-"));
-  if (options.state !== undefined) statePath = options.state;
-  else {
+  let statePath = options.state;
+  if (statePath === undefined) {
     log(`starting a control plane with ${options.nodes} kwok nodes (tools/cluster/up.sh)`);
-    // --watch-pid takes the cluster down with this process: not when it is to be kept.
-    const watchPid = options.keep ? [] : ["--watch-pid", String(process.pid)];
-    const up = await clusterUp([...watchPid, "--nodes", String(options.nodes)]);
-    statePath = up.statePath;
-    ownCluster = true;
+    statePath = (await bench.cluster(["--nodes", String(options.nodes)], options.keep)).statePath;
+    if (options.keep) log(`the cluster is kept: --state ${statePath}`);
   }
   const state = JSON.parse(readFileSync(statePath, "utf8")) as { kubeconfig: string; nodes: string[] };
   const kc = new KubeConfig();
   kc.loadFromFile(state.kubeconfig);
-  zenLeads = new ZenLeads(await zenLeadMain(options.fromSource), state.kubeconfig, dir);
+  const zenLeads = new ZenLeads(await zenLeadMain(options.fromSource), state.kubeconfig, dir);
+  bench.defer(() => zenLeads.stopAll());
   const pods = options.services * options.podsPerService;
   print("zen-lead", options.fromSource ? "from source (node strips types)" : "packed CLI, as installed");
   print("node flags", imageNodeFlags().join(" ") || "none");
@@ -142,15 +124,6 @@ async function main() {
   await measureLoad(kc, options, z, watch, idle);
   watch.stop();
   print("total runtime", (performance.now() - started) / 1000, "s");
-  if (options.keep && ownCluster) log(`cluster kept: --state ${statePath}`);
 }
 
-main()
-  .catch((error: unknown) => {
-    log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await teardown();
-    process.exit();
-  });
+bench.run(main);

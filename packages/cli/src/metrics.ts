@@ -13,8 +13,8 @@ import {
   type ReportAction,
   type State,
 } from "@zen-lead/core";
-import type { WatchDiagnostic, WriteResult, WriteTrace } from "@zen-lead/k8s-adapter";
-import { keyOf } from "@zen-lead/k8s-adapter";
+import type { TraceStage, WatchDiagnostic, WriteResult } from "@zen-lead/k8s-adapter";
+import { keyOf, stageMs, TRACE_STAGES } from "@zen-lead/k8s-adapter";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** From 1 ms: the core decides in microseconds, the write takes milliseconds. */
@@ -25,22 +25,6 @@ export const LATENCY_BUCKETS: readonly number[] = [
 /** From 50 µs: decoding and folding one event take tens of microseconds, a request milliseconds. */
 export const STAGE_BUCKETS: readonly number[] = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-];
-
-/**
- * The stages of a failover's slice write (the latency budget), each from one `WriteTrace` moment
- * to the next; `reaction` is zen-lead's own share, event received to request sent.
- */
-const STAGES: readonly (readonly [
-  string,
-  (t: WriteTrace) => number | undefined,
-  (t: WriteTrace) => number,
-])[] = [
-  ["decode", (t) => t.receivedAt, (t) => t.decodedAt ?? Number.NaN],
-  ["fold", (t) => t.decodedAt, (t) => t.foldedAt ?? Number.NaN],
-  ["queue", (t) => t.foldedAt, (t) => t.sentAt],
-  ["request", (t) => t.sentAt, (t) => t.answeredAt],
-  ["reaction", (t) => t.receivedAt, (t) => t.sentAt],
 ];
 
 const FAILED: ReadonlySet<string> = new Set(["conflict", "retrying", "rejected"]);
@@ -308,8 +292,8 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
       failover.observe(Math.max(0, now() - started) / 1000);
       const trace = result.trace;
       if (trace === undefined) return;
-      for (const [stage, from, to] of STAGES) {
-        const ms = to(trace) - (from(trace) ?? Number.NaN);
+      for (const stage of Object.keys(TRACE_STAGES) as TraceStage[]) {
+        const ms = stageMs(trace, stage);
         if (Number.isFinite(ms)) failoverStages.observe({ stage }, Math.max(0, ms) / 1000);
       }
     },

@@ -42,8 +42,8 @@ import {
 } from "@kubernetes/client-node";
 import { startController, type WriteResult } from "@zen-lead/k8s-adapter";
 import { benchArgs } from "@zen-lead/test-cluster/bench-args";
+import { BenchRun } from "@zen-lead/test-cluster/bench-run";
 import { figures, quantile } from "@zen-lead/test-cluster/figures";
-import { clusterDown, clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { waitFor } from "@zen-lead/test-cluster/wait";
 import { spawnZenLead } from "@zen-lead/test-cluster/zen-lead-process";
 import { agreedLeader, deployApp, SERVICE_PORT } from "../src/app.ts";
@@ -59,18 +59,14 @@ const values = benchArgs(
     controller: { type: "string", default: "process" },
   },
   ["runs", "interval"],
+  { controller: ["process", "in-process"] },
 );
 const RUNS = Number(values.runs);
 const MIN_SYNCS = values["min-sync"].split(",");
 const INTERVAL_MS = Number(values.interval);
 const QUIET_MS = 2000;
 const IN_PROCESS = values.controller === "in-process";
-if (
-  !(RUNS > 0) ||
-  !(INTERVAL_MS > 0) ||
-  MIN_SYNCS.some((m) => !/^\d+(ms|s)$/.test(m)) ||
-  !["process", "in-process"].includes(values.controller)
-) {
+if (!(RUNS > 0) || !(INTERVAL_MS > 0) || MIN_SYNCS.some((m) => !/^\d+(ms|s)$/.test(m))) {
   process.stderr.write(
     "usage: dataplane.bench.ts [--runs N] [--min-sync 0s,1s] [--interval MS] [--controller process|in-process]\n",
   );
@@ -450,23 +446,7 @@ function report(prefix: string, samples: readonly Sample[]) {
 
 // ---- main ------------------------------------------------------------------------------------
 
-let statePath: string | undefined;
-let stopping: Promise<void> | undefined;
-const cleanups: (() => Promise<void>)[] = [];
-async function teardown() {
-  stopping ??= (async () => {
-    for (const step of cleanups.reverse())
-      await step().catch((error: unknown) => log(`teardown: ${String(error)}`));
-    if (statePath !== undefined) await clusterDown(statePath).catch((error: unknown) => log(String(error)));
-  })();
-  return stopping;
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    log(`${signal}: tearing down`);
-    void teardown().then(() => process.exit(130));
-  });
-}
+const bench = new BenchRun(log);
 
 /** zen-lead, watching `namespaces`, in its own process or in this one (`--controller`). */
 async function startZenLead(kubeconfig: string, kc: KubeConfig, namespaces: readonly string[]) {
@@ -486,21 +466,20 @@ async function startZenLead(kubeconfig: string, kc: KubeConfig, namespaces: read
         });
       },
     });
-    cleanups.push(() => controller.stop());
+    bench.defer(() => controller.stop());
     sliceWrites = () => writes;
     return;
   }
   const args = [...namespaces.flatMap((n) => ["--namespace", n]), "--lease-namespace", "default"];
   const zenLead = await spawnZenLead({ kubeconfig, image: true, args: [...args, "--log-level", "debug"] });
-  cleanups.push(async () => void (await zenLead.stop()));
+  bench.defer(() => zenLead.stop());
   await zenLead.until("/readyz");
   sliceWrites = () => zenLead.logLines().flatMap(sliceWriteOf);
 }
 
 async function main() {
   const started = now();
-  const up = await clusterUp(["--watch-pid", String(process.pid)]);
-  statePath = up.statePath;
+  const up = await bench.cluster();
   const kc = new KubeConfig();
   kc.loadFromFile(up.state.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
@@ -516,12 +495,11 @@ async function main() {
     const node = await startNode({ kc, minSyncPeriod, log });
     const watcher = new Watcher(kc, namespace);
     await watcher.start();
-    const stopPhase = async () => {
+    const stopPhase = bench.defer(async () => {
       watcher.stop();
       await node.stop();
       await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    };
-    cleanups.push(stopPhase);
+    });
     const p: Phase = { kc, node, namespace, watcher };
     const probeFor = (url: string) => node.probe([url], { intervalMs: INTERVAL_MS });
 
@@ -566,18 +544,9 @@ async function main() {
     }
     const failures = node.failures();
     if (failures.length > 0) log(`node problems: ${failures.join("; ")}`);
-    cleanups.pop();
     await stopPhase();
   }
   print("total runtime", (now() - started) / 1000, "s");
 }
 
-main()
-  .catch((error: unknown) => {
-    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await teardown();
-    process.exit();
-  });
+bench.run(main);

@@ -28,8 +28,6 @@
  * pod's watch event reached zen-lead, was decoded, folded, the write sent and answered. Printed per
  * stage (p50, p99); "reaction" is event received -> request sent (goal: p50 <= 2 ms, p99 <= 10 ms).
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   CoreV1Api,
@@ -40,10 +38,17 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { benchArgs } from "@zen-lead/test-cluster/bench-args";
+import { BenchRun } from "@zen-lead/test-cluster/bench-run";
 import { figures, pool, quantile } from "@zen-lead/test-cluster/figures";
-import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { spawnZenLead, writesIdle } from "@zen-lead/test-cluster/zen-lead-process";
-import { type Controller, startController, type WriteResult, type WriteTrace } from "../src/index.ts";
+import {
+  type Controller,
+  stageMs,
+  startController,
+  type TraceStage,
+  type WriteResult,
+  type WriteTrace,
+} from "../src/index.ts";
 
 const values = benchArgs(
   "failover.bench.ts",
@@ -57,17 +62,13 @@ const values = benchArgs(
     controller: { type: "string", default: "process" },
   },
   ["services", "failovers", "flaps", "concurrency"],
+  { controller: ["process", "in-process"] },
 );
-if (!["process", "in-process"].includes(values.controller)) {
-  process.stderr.write("usage: failover.bench.ts [...] [--controller process|in-process]\n");
-  process.exit(2);
-}
 const SERVICES = Number(values.services);
 const FAILOVERS = Number(values.failovers);
 const FLAPS = Number(values.flaps);
 const CONCURRENCY = Number(values.concurrency);
 const SLICE_SELECTOR = "endpointslice.kubernetes.io/managed-by=controller.zen-lead.io";
-const ROOT = new URL("../../../", import.meta.url).pathname;
 const NS = "bench";
 const { log, print } = figures("failover");
 const FLOOR_NS = "bench-floor";
@@ -102,31 +103,7 @@ async function retry<T>(what: string, fn: () => Promise<T>, attempts = 5): Promi
   }
 }
 
-// ---- the cluster -------------------------------------------------------------------------------
-
-let stateFile: string | undefined;
-let tornDown = false;
-
-function teardown() {
-  if (tornDown) return;
-  tornDown = true;
-  if (stateFile === undefined) return;
-  log("tearing the cluster down");
-  try {
-    execFileSync(`${ROOT}tools/cluster/down.sh`, [stateFile], { stdio: ["ignore", "ignore", "inherit"] });
-  } catch (error) {
-    log(`down.sh failed: ${(error as Error).message}`);
-  }
-}
-
-process.on("SIGINT", () => {
-  teardown();
-  process.exit(130);
-});
-process.on("SIGTERM", () => {
-  teardown();
-  process.exit(143);
-});
+const bench = new BenchRun(log);
 
 // ---- the independent watcher -------------------------------------------------------------------
 
@@ -276,8 +253,7 @@ async function startZenLead(
 async function main() {
   const started = performance.now();
   log("starting the cluster (tools/cluster/up.sh)");
-  stateFile = (await clusterUp(["--watch-pid", String(process.pid)])).statePath;
-  const state = JSON.parse(readFileSync(stateFile, "utf8")) as { kubeconfig: string; manualNodes: string[] };
+  const { state } = await bench.cluster();
   const node = state.manualNodes[0];
   if (node === undefined) throw new Error("the cluster has no manual node");
   log(`cluster up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -352,208 +328,171 @@ async function main() {
   // ---- the watcher (independent of the controller: own client, own watch) ----
   const watcher = new SliceWatcher(kc);
   await watcher.start();
+  bench.defer(() => watcher.stop());
 
   // ---- zen-lead ----
   const controllerStart = performance.now();
   const zenLead = await startZenLead(state.kubeconfig, kc);
+  bench.defer(() => zenLead.stop());
   /** zen-lead's write results so far. */
   const writes = () => zenLead.writes();
-  try {
-    const leaderOf = (i: number) => watcher.seen.get(`${NS}/s${i}-leader`)?.pod;
-    for (;;) {
-      const ready = indexes.filter((i) => leaderOf(i) !== undefined).length;
-      if (ready === SERVICES) break;
-      if (performance.now() - controllerStart > 300_000)
-        throw new Error(`only ${ready} leader slices after 300 s`);
-      await sleep(250);
-    }
-    const syncMs = performance.now() - controllerStart;
-    log(`all ${SERVICES} leader slices have an endpoint after ${(syncMs / 1000).toFixed(1)} s`);
-    await zenLead.idle(); // the initial writes (leader Services, annotations) done
-    const writesAfterSync = writes().length;
-
-    // ---- the floor: a slice this script owns, in a namespace the controller does not watch ----
-    let floorSlice = await discovery.createNamespacedEndpointSlice({
-      namespace: FLOOR_NS,
-      body: {
-        metadata: {
-          name: FLOOR_SLICE,
-          labels: {
-            "endpointslice.kubernetes.io/managed-by": "controller.zen-lead.io",
-            "kubernetes.io/service-name": FLOOR_SLICE,
-          },
-        },
-        addressType: "IPv4",
-        endpoints: [{ addresses: ["10.251.0.1"], conditions: { ready: true } }],
-        ports: [{ name: "web", port: 8080, protocol: "TCP" }],
-      },
-    });
-    let floorAddress = "10.251.0.1";
-    const floorKey = `${FLOOR_NS}/${FLOOR_SLICE}`;
-    const floorSample = async (): Promise<number> => {
-      const address = floorAddress === "10.251.0.1" ? "10.251.0.2" : "10.251.0.1";
-      floorSlice.endpoints = [{ addresses: [address], conditions: { ready: true } }];
-      const seen = watcher.until(floorKey, (s) => s.address === address);
-      const t0 = performance.now();
-      floorSlice = await discovery.replaceNamespacedEndpointSlice({
-        namespace: FLOOR_NS,
-        name: FLOOR_SLICE,
-        body: floorSlice,
-      });
-      floorAddress = address;
-      return (await seen) - t0;
-    };
-    // warm up both paths once (connections, first-use costs)
-    await floorSample();
-
-    // ---- failovers, each followed by a floor sample (same load, same moment) ----
-    const failoverMs: number[] = [];
-    const floorMs: number[] = [];
-    const writesBeforeFailovers = writes().length;
-    const failoverStart = performance.now();
-    for (let n = 0; n < FAILOVERS; n++) {
-      const i = pick(SERVICES);
-      const key = `${NS}/s${i}-leader`;
-      const leader = leaderOf(i);
-      const [a, b] = podNames(i);
-      const other = leader === a ? b : a;
-      if (leader === undefined) throw new Error(`s${i} has no leader`);
-      const seen = watcher.until(key, (s) => s.pod === other);
-      const t0 = performance.now();
-      await setReady(leader, false);
-      failoverMs.push((await seen) - t0);
-      await sleep(20);
-      await setReady(leader, true); // sticky: no failover back
-      floorMs.push(await floorSample());
-      await sleep(10);
-      if ((n + 1) % 50 === 0) log(`${n + 1}/${FAILOVERS} failovers`);
-    }
-    await zenLead.idle(); // the last annotation patches landed
-    const failoverPhaseMs = performance.now() - failoverStart;
-    const failoverWrites = writes().slice(writesBeforeFailovers);
-    /** Traces of the failovers' leader slice writes (each caused by a watch event). */
-    const traces = failoverWrites.flatMap((w) =>
-      w.kind === "EndpointSlice" && w.trace?.receivedAt !== undefined ? [w.trace] : [],
-    );
-
-    // ---- steady state: non-leader pods flap, nothing should be written ----
-    const writesBeforeFlaps = writes().length;
-    for (let n = 0; n < FLAPS; n++) {
-      const i = pick(SERVICES);
-      const [a, b] = podNames(i);
-      const follower = leaderOf(i) === a ? b : a;
-      await setReady(follower, false);
-      await setReady(follower, true);
-    }
-    await sleep(2000);
-    const flapWrites = writes().slice(writesBeforeFlaps);
-
-    // ---- report ----
-    const done = (w: Written) => w.status === "created" || w.status === "applied" || w.status === "deleted";
-    const fo = [...failoverMs].sort((x, y) => x - y);
-    const fl = [...floorMs].sort((x, y) => x - y);
-    const perKind = (list: readonly Written[], kind: string) =>
-      list.filter((w) => done(w) && w.kind === kind).length;
-    print("services", SERVICES, "");
-    print("pods", 2 * SERVICES, "");
-    print("setup (Services, pods, pod status writes)", setupMs / 1000, "s");
-    print("controller start to every leader slice seen", syncMs / 1000, "s");
-    print("controller writes during initial sync", writesAfterSync, "writes");
-    const breakdown = (list: readonly Written[]) => {
-      const counts = new Map<string, number>();
-      for (const w of list) {
-        const k = `${w.kind}/${w.status}`;
-        counts.set(k, (counts.get(k) ?? 0) + 1);
-      }
-      return [...counts].map(([k, v]) => `${k}=${v}`).join(",") || "none";
-    };
-    print("  initial sync writes by kind/status", breakdown(writes().slice(0, writesAfterSync)), "");
-    print("failovers", fo.length, "");
-    print("failover p50", quantile(fo, 0.5), "ms");
-    print("failover p99", quantile(fo, 0.99), "ms");
-    print("failover max", fo[fo.length - 1] ?? Number.NaN, "ms");
-    print("failover mean", fo.reduce((s, x) => s + x, 0) / fo.length, "ms");
-    print("floor samples", fl.length, "");
-    print("floor p50", quantile(fl, 0.5), "ms");
-    print("floor p99", quantile(fl, 0.99), "ms");
-    print("floor max", fl[fl.length - 1] ?? Number.NaN, "ms");
-    print("ratio failover p99 / floor p99", quantile(fo, 0.99) / quantile(fl, 0.99), "x (goal <= 3)");
-    print("ratio failover p50 / floor p50", quantile(fo, 0.5) / quantile(fl, 0.5), "x");
-    print(
-      "API writes per failover",
-      failoverWrites.filter(done).length / fo.length,
-      "writes (goal: 1 slice + at most 1 Service patch)",
-    );
-    print(
-      "  EndpointSlice writes per failover",
-      perKind(failoverWrites, "EndpointSlice") / fo.length,
-      "writes",
-    );
-    print("  Service writes per failover", perKind(failoverWrites, "Service") / fo.length, "writes");
-    print(
-      "  write results not done (conflict/retrying/rejected)",
-      failoverWrites.filter((w) => !done(w)).length,
-      "",
-    );
-    const stage = (
-      name: string,
-      from: (t: WriteTrace) => number | undefined,
-      to: (t: WriteTrace) => number,
-    ) => {
-      const xs = traces.map((t) => to(t) - (from(t) ?? Number.NaN)).filter(Number.isFinite);
-      xs.sort((x, y) => x - y);
-      print(`  ${name} p50`, quantile(xs, 0.5), "ms");
-      print(`  ${name} p99`, quantile(xs, 0.99), "ms");
-    };
-    print("latency budget: failover slice writes traced", traces.length, "");
-    stage(
-      "decode (event received -> decoded)",
-      (t) => t.receivedAt,
-      (t) => t.decodedAt ?? Number.NaN,
-    );
-    stage(
-      "fold (decoded -> actions out)",
-      (t) => t.decodedAt,
-      (t) => t.foldedAt ?? Number.NaN,
-    );
-    stage(
-      "queue (actions out -> request sent)",
-      (t) => t.foldedAt,
-      (t) => t.sentAt,
-    );
-    stage(
-      "reaction (event received -> request sent; goal p50 <= 2, p99 <= 10)",
-      (t) => t.receivedAt,
-      (t) => t.sentAt,
-    );
-    stage(
-      "request (sent -> answered)",
-      (t) => t.sentAt,
-      (t) => t.answeredAt,
-    );
-    stage(
-      "event received -> answered",
-      (t) => t.receivedAt,
-      (t) => t.answeredAt,
-    );
-    print("failover phase", failoverPhaseMs / 1000, "s");
-    print("steady-state non-leader flaps", FLAPS, "flaps (NotReady then Ready)");
-    print("steady-state controller writes", flapWrites.length, "writes (goal 0)");
-    print("total runtime", (performance.now() - started) / 1000, "s");
-    watcher.stop();
-  } finally {
-    await zenLead.stop();
-    watcher.stop();
+  const leaderOf = (i: number) => watcher.seen.get(`${NS}/s${i}-leader`)?.pod;
+  for (;;) {
+    const ready = indexes.filter((i) => leaderOf(i) !== undefined).length;
+    if (ready === SERVICES) break;
+    if (performance.now() - controllerStart > 300_000)
+      throw new Error(`only ${ready} leader slices after 300 s`);
+    await sleep(250);
   }
+  const syncMs = performance.now() - controllerStart;
+  log(`all ${SERVICES} leader slices have an endpoint after ${(syncMs / 1000).toFixed(1)} s`);
+  await zenLead.idle(); // the initial writes (leader Services, annotations) done
+  const writesAfterSync = writes().length;
+
+  // ---- the floor: a slice this script owns, in a namespace the controller does not watch ----
+  let floorSlice = await discovery.createNamespacedEndpointSlice({
+    namespace: FLOOR_NS,
+    body: {
+      metadata: {
+        name: FLOOR_SLICE,
+        labels: {
+          "endpointslice.kubernetes.io/managed-by": "controller.zen-lead.io",
+          "kubernetes.io/service-name": FLOOR_SLICE,
+        },
+      },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.251.0.1"], conditions: { ready: true } }],
+      ports: [{ name: "web", port: 8080, protocol: "TCP" }],
+    },
+  });
+  let floorAddress = "10.251.0.1";
+  const floorKey = `${FLOOR_NS}/${FLOOR_SLICE}`;
+  const floorSample = async (): Promise<number> => {
+    const address = floorAddress === "10.251.0.1" ? "10.251.0.2" : "10.251.0.1";
+    floorSlice.endpoints = [{ addresses: [address], conditions: { ready: true } }];
+    const seen = watcher.until(floorKey, (s) => s.address === address);
+    const t0 = performance.now();
+    floorSlice = await discovery.replaceNamespacedEndpointSlice({
+      namespace: FLOOR_NS,
+      name: FLOOR_SLICE,
+      body: floorSlice,
+    });
+    floorAddress = address;
+    return (await seen) - t0;
+  };
+  // warm up both paths once (connections, first-use costs)
+  await floorSample();
+
+  // ---- failovers, each followed by a floor sample (same load, same moment) ----
+  const failoverMs: number[] = [];
+  const floorMs: number[] = [];
+  const writesBeforeFailovers = writes().length;
+  const failoverStart = performance.now();
+  for (let n = 0; n < FAILOVERS; n++) {
+    const i = pick(SERVICES);
+    const key = `${NS}/s${i}-leader`;
+    const leader = leaderOf(i);
+    const [a, b] = podNames(i);
+    const other = leader === a ? b : a;
+    if (leader === undefined) throw new Error(`s${i} has no leader`);
+    const seen = watcher.until(key, (s) => s.pod === other);
+    const t0 = performance.now();
+    await setReady(leader, false);
+    failoverMs.push((await seen) - t0);
+    await sleep(20);
+    await setReady(leader, true); // sticky: no failover back
+    floorMs.push(await floorSample());
+    await sleep(10);
+    if ((n + 1) % 50 === 0) log(`${n + 1}/${FAILOVERS} failovers`);
+  }
+  await zenLead.idle(); // the last annotation patches landed
+  const failoverPhaseMs = performance.now() - failoverStart;
+  const failoverWrites = writes().slice(writesBeforeFailovers);
+  /** Traces of the failovers' leader slice writes (each caused by a watch event). */
+  const traces = failoverWrites.flatMap((w) =>
+    w.kind === "EndpointSlice" && w.trace?.receivedAt !== undefined ? [w.trace] : [],
+  );
+
+  // ---- steady state: non-leader pods flap, nothing should be written ----
+  const writesBeforeFlaps = writes().length;
+  for (let n = 0; n < FLAPS; n++) {
+    const i = pick(SERVICES);
+    const [a, b] = podNames(i);
+    const follower = leaderOf(i) === a ? b : a;
+    await setReady(follower, false);
+    await setReady(follower, true);
+  }
+  await sleep(2000);
+  const flapWrites = writes().slice(writesBeforeFlaps);
+
+  // ---- report ----
+  const done = (w: Written) => w.status === "created" || w.status === "applied" || w.status === "deleted";
+  const fo = [...failoverMs].sort((x, y) => x - y);
+  const fl = [...floorMs].sort((x, y) => x - y);
+  const perKind = (list: readonly Written[], kind: string) =>
+    list.filter((w) => done(w) && w.kind === kind).length;
+  print("services", SERVICES, "");
+  print("pods", 2 * SERVICES, "");
+  print("setup (Services, pods, pod status writes)", setupMs / 1000, "s");
+  print("controller start to every leader slice seen", syncMs / 1000, "s");
+  print("controller writes during initial sync", writesAfterSync, "writes");
+  const breakdown = (list: readonly Written[]) => {
+    const counts = new Map<string, number>();
+    for (const w of list) {
+      const k = `${w.kind}/${w.status}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return [...counts].map(([k, v]) => `${k}=${v}`).join(",") || "none";
+  };
+  print("  initial sync writes by kind/status", breakdown(writes().slice(0, writesAfterSync)), "");
+  print("failovers", fo.length, "");
+  print("failover p50", quantile(fo, 0.5), "ms");
+  print("failover p99", quantile(fo, 0.99), "ms");
+  print("failover max", fo[fo.length - 1] ?? Number.NaN, "ms");
+  print("failover mean", fo.reduce((s, x) => s + x, 0) / fo.length, "ms");
+  print("floor samples", fl.length, "");
+  print("floor p50", quantile(fl, 0.5), "ms");
+  print("floor p99", quantile(fl, 0.99), "ms");
+  print("floor max", fl[fl.length - 1] ?? Number.NaN, "ms");
+  print("ratio failover p99 / floor p99", quantile(fo, 0.99) / quantile(fl, 0.99), "x (goal <= 3)");
+  print("ratio failover p50 / floor p50", quantile(fo, 0.5) / quantile(fl, 0.5), "x");
+  print(
+    "API writes per failover",
+    failoverWrites.filter(done).length / fo.length,
+    "writes (goal: 1 slice + at most 1 Service patch)",
+  );
+  print(
+    "  EndpointSlice writes per failover",
+    perKind(failoverWrites, "EndpointSlice") / fo.length,
+    "writes",
+  );
+  print("  Service writes per failover", perKind(failoverWrites, "Service") / fo.length, "writes");
+  print(
+    "  write results not done (conflict/retrying/rejected)",
+    failoverWrites.filter((w) => !done(w)).length,
+    "",
+  );
+  print("latency budget: failover slice writes traced", traces.length, "");
+  const stage = (name: string, ms: (t: WriteTrace) => number) => {
+    const xs = traces.map(ms).filter(Number.isFinite);
+    xs.sort((x, y) => x - y);
+    print(`  ${name} p50`, quantile(xs, 0.5), "ms");
+    print(`  ${name} p99`, quantile(xs, 0.99), "ms");
+  };
+  const labels: Record<TraceStage, string> = {
+    decode: "decode (event received -> decoded)",
+    fold: "fold (decoded -> actions out)",
+    queue: "queue (actions out -> request sent)",
+    reaction: "reaction (event received -> request sent; goal p50 <= 2, p99 <= 10)",
+    request: "request (sent -> answered)",
+  };
+  for (const [s, label] of Object.entries(labels) as [TraceStage, string][])
+    stage(label, (t) => stageMs(t, s));
+  stage("event received -> answered", (t) => t.answeredAt - (t.receivedAt ?? Number.NaN));
+  print("failover phase", failoverPhaseMs / 1000, "s");
+  print("steady-state non-leader flaps", FLAPS, "flaps (NotReady then Ready)");
+  print("steady-state controller writes", flapWrites.length, "writes (goal 0)");
+  print("total runtime", (performance.now() - started) / 1000, "s");
 }
 
-main()
-  .catch((error: unknown) => {
-    log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    teardown();
-    // the controller's and the watcher's sockets may still hold the loop open
-    setTimeout(() => process.exit(), 100).unref();
-  });
+bench.run(main);

@@ -21,13 +21,12 @@
  * - `put` (the floor): a PUT of the whole object at its last resourceVersion — what the built-in
  *   EndpointSlice controller sends; zen-lead keeps small views, not whole objects, so it cannot.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { KubeConfig } from "@kubernetes/client-node";
 import { benchArgs } from "@zen-lead/test-cluster/bench-args";
+import { BenchRun } from "@zen-lead/test-cluster/bench-run";
 import { figures, quantile } from "@zen-lead/test-cluster/figures";
-import { clusterUp } from "@zen-lead/test-cluster/lifecycle";
 import { cpuMs } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
 import { request } from "../src/index.ts";
@@ -48,26 +47,10 @@ if (!(WRITES > 0) || !(ROUNDS > 0)) {
   process.stderr.write("usage: write-cost.bench.ts [--writes N] [--rounds N] [--state FILE]\n");
   process.exit(2);
 }
-const ROOT = new URL("../../../", import.meta.url).pathname;
 const NS = "write-cost";
 const { log, print } = figures("write-cost");
 
-// ---- the cluster ---------------------------------------------------------------------------------
-
-let stateFile: string | undefined;
-function teardown() {
-  if (stateFile === undefined) return;
-  const file = stateFile;
-  stateFile = undefined;
-  log("tearing the cluster down");
-  execFileSync(`${ROOT}tools/cluster/down.sh`, [file], { stdio: ["ignore", "ignore", "inherit"] });
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    teardown();
-    process.exit(130);
-  });
-}
+const bench = new BenchRun(log);
 
 // ---- the methods -----------------------------------------------------------------------------------
 
@@ -193,8 +176,7 @@ async function main() {
   let path = values.state;
   if (path === undefined) {
     log("starting the cluster (tools/cluster/up.sh)");
-    stateFile = (await clusterUp(["--watch-pid", String(process.pid)])).statePath;
-    path = stateFile;
+    path = (await bench.cluster()).statePath;
   }
   const state = JSON.parse(readFileSync(path, "utf8")) as {
     kubeconfig: string;
@@ -290,12 +272,4 @@ async function main() {
   await request(kc, "DELETE", `/api/v1/namespaces/${NS}`).catch(() => undefined);
 }
 
-main()
-  .catch((error: unknown) => {
-    log(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    teardown();
-    setTimeout(() => process.exit(), 100).unref();
-  });
+bench.run(main);

@@ -106,6 +106,28 @@ export interface WriteTrace {
   readonly answeredAt: number;
 }
 
+/**
+ * The latency budget of a write, stage by stage: each from one `WriteTrace` moment to another
+ * (`decode`, `fold`, `queue`, `request` follow each other; `reaction` is zen-lead's own share,
+ * event received to request sent). What the `zen_lead_failover_stage_seconds` histogram and the
+ * failover bench report.
+ */
+export const TRACE_STAGES = {
+  decode: ["receivedAt", "decodedAt"],
+  fold: ["decodedAt", "foldedAt"],
+  queue: ["foldedAt", "sentAt"],
+  request: ["sentAt", "answeredAt"],
+  reaction: ["receivedAt", "sentAt"],
+} as const satisfies Record<string, readonly [keyof WriteTrace, keyof WriteTrace]>;
+
+export type TraceStage = keyof typeof TRACE_STAGES;
+
+/** How long `stage` took in `trace`, ms; NaN when the trace lacks either moment (a write no watch event caused). */
+export function stageMs(trace: WriteTrace, stage: TraceStage): number {
+  const [from, to] = TRACE_STAGES[stage];
+  return (trace[to] ?? Number.NaN) - (trace[from] ?? Number.NaN);
+}
+
 /** What happened before the applier: the `WriteTrace` stages a caller knows, handed to `submit`. */
 export type WriteCause = Pick<WriteTrace, "receivedAt" | "decodedAt" | "foldedAt">;
 

@@ -59,19 +59,24 @@ const ownSlice = {
   endpoints: [],
 };
 
+/** The initial lists of the Service `web` and its two Ready pods, a (older) and b. */
+const INITIAL_LISTS = [
+  { t: 0, kind: "Service", type: "RELIST_START" },
+  { t: 0, kind: "Service", type: "ADDED", object: svc() },
+  { t: 0, kind: "Service", type: "RELIST_END" },
+  { t: 1, kind: "Pod", type: "RELIST_START" },
+  { t: 1, kind: "Pod", type: "ADDED", object: pod("a", true, "10") },
+  { t: 1, kind: "Pod", type: "ADDED", object: pod("b", true, "11", "2024-12-31T23:30:00Z") },
+  { t: 1, kind: "Pod", type: "RELIST_END" },
+];
+
 function log(records: object[]): string[] {
   return [HEADER, ...records.map((r) => JSON.stringify(r))];
 }
 
 describe("simulationFromLog", () => {
   const lines = log([
-    { t: 0, kind: "Service", type: "RELIST_START" },
-    { t: 0, kind: "Service", type: "ADDED", object: svc() },
-    { t: 0, kind: "Service", type: "RELIST_END" },
-    { t: 1, kind: "Pod", type: "RELIST_START" },
-    { t: 1, kind: "Pod", type: "ADDED", object: pod("a", true, "10") },
-    { t: 1, kind: "Pod", type: "ADDED", object: pod("b", true, "11", "2024-12-31T23:30:00Z") },
-    { t: 1, kind: "Pod", type: "RELIST_END" },
+    ...INITIAL_LISTS,
     { t: 2, kind: "EndpointSlice", type: "RELIST_START" },
     { t: 2, kind: "EndpointSlice", type: "ADDED", object: ownSlice },
     { t: 2, kind: "EndpointSlice", type: "RELIST_END" },
@@ -198,13 +203,7 @@ describe("replaying a log with a malformed pod", () => {
     metadata: { ...p.metadata, creationTimestamp: "yesterday" },
   });
   const lines = log([
-    { t: 0, kind: "Service", type: "RELIST_START" },
-    { t: 0, kind: "Service", type: "ADDED", object: svc() },
-    { t: 0, kind: "Service", type: "RELIST_END" },
-    { t: 1, kind: "Pod", type: "RELIST_START" },
-    { t: 1, kind: "Pod", type: "ADDED", object: pod("a", true, "10") },
-    { t: 1, kind: "Pod", type: "ADDED", object: pod("b", true, "11", "2024-12-31T23:30:00Z") },
-    { t: 1, kind: "Pod", type: "RELIST_END" },
+    ...INITIAL_LISTS,
     { t: 5_000, kind: "Pod", type: "MODIFIED", object: mangled("12", badConditions) },
     { t: 6_000, kind: "Pod", type: "MODIFIED", object: mangled("13", badConditions) },
     { t: 7_000, kind: "Pod", type: "MODIFIED", object: mangled("14", badCreated) },

@@ -12,7 +12,7 @@ import { benchArgs } from ${JSON.stringify(MODULE)};
 const values = benchArgs("x.bench.ts", "x.bench.ts [--services N] [--mode M]", {
   services: { type: "string", default: "10" },
   mode: { type: "string", default: "a" },
-}, ["services"]);
+}, ["services"], { mode: ["a", "b"] });
 console.log(JSON.stringify(values));`;
   const run = spawnSync(process.execPath, ["--input-type=module", "-e", script, "--", ...args], {
     encoding: "utf8",
@@ -22,16 +22,17 @@ console.log(JSON.stringify(values));`;
 
 describe("benchArgs", () => {
   it("gives the flags, defaults filled in", () => {
-    const run = parse(["--services", "3"]);
+    const run = parse(["--services", "3", "--mode", "b"]);
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ services: "3", mode: "a" });
+    expect(JSON.parse(run.stdout)).toEqual({ services: "3", mode: "b" });
   });
 
   it.each([
     [["--servics", "3"], "x.bench.ts: Unknown option '--servics'"],
     [["--services"], "x.bench.ts: Option '--services <value>' argument missing"],
     [["--services", "abc"], 'x.bench.ts: --services must be a whole number, got "abc"'],
-    [["--services", "-5"], "x.bench.ts: "],
+    [["--services", "-5"], "x.bench.ts: Option '--services' argument is ambiguous."],
+    [["--mode", "c"], 'x.bench.ts: --mode must be a or b, got "c"'],
     [["stray"], "x.bench.ts: Unexpected argument 'stray'"],
   ])("refuses %j in one line with exit code 2", (args, start) => {
     const run = parse(args);

@@ -1,8 +1,8 @@
 /**
  * A benchmark's flags as a user types them (`./scripts/bench NAME ...`): node:util's `parseArgs`
- * (strict: no unknown flag, no positional argument), and every option named in `counts` must be a
- * whole number (digits only). A flag that is unknown or lacks its value, or a count that is not
- * one, is said in one line on stderr — `NAME: REASON (usage: USAGE)` — with exit code 2: never a
+ * (strict: no unknown flag, no positional argument); every option named in `counts` must be a
+ * whole number (digits only), and one named in `choices` one of its values. A flag that is unknown
+ * or lacks its value, or a value that is not what it must be, is said in one line on stderr — `NAME: REASON (usage: USAGE)` — with exit code 2: never a
  * stack trace, and never a run that starts a cluster and then waits forever on `NaN`.
  */
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
@@ -12,6 +12,7 @@ export function benchArgs<const T extends ParseArgsOptionsConfig>(
   usage: string,
   options: T,
   counts: readonly (keyof T & string)[] = [],
+  choices: Partial<Record<keyof T & string, readonly string[]>> = {},
 ): ReturnType<typeof parseArgs<{ options: T }>>["values"] {
   try {
     const { values } = parseArgs({ options });
@@ -19,6 +20,11 @@ export function benchArgs<const T extends ParseArgsOptionsConfig>(
       const value = (values as Record<string, unknown>)[key];
       if (typeof value !== "string" || !/^\d+$/.test(value))
         throw new Error(`--${key} must be a whole number, got ${JSON.stringify(value)}`);
+    }
+    for (const [key, allowed = []] of Object.entries(choices) as [string, readonly string[] | undefined][]) {
+      const value = (values as Record<string, unknown>)[key];
+      if (typeof value === "string" && !allowed.includes(value))
+        throw new Error(`--${key} must be ${allowed.join(" or ")}, got ${JSON.stringify(value)}`);
     }
     return values;
   } catch (error) {

@@ -4,6 +4,9 @@
  * they share. No vitest here.
  */
 
+/** Bytes in a MiB, for memory figures. */
+export const MIB = 2 ** 20;
+
 /** A figure as printed: integers as they are, below 10 two decimals, else one. */
 export function round(n: number): number {
   return Number.isInteger(n) ? n : Number(n.toFixed(n < 10 ? 2 : 1));

@@ -73,6 +73,15 @@ export interface ZenLeadProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** A log line as JSON, or `{ unparsed }` when it is not JSON. */
+function logLine(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { unparsed: line };
+  }
+}
+
 /** Spawns `node [image flags] MAIN run --kubeconfig K --metrics-addr ... --health-addr ... ARGS`. */
 export async function spawnZenLead(options: ZenLeadOptions): Promise<ZenLeadProcess> {
   const metricsPort = options.metricsPort ?? (await freePort());
@@ -98,6 +107,9 @@ export async function spawnZenLead(options: ZenLeadOptions): Promise<ZenLeadProc
     },
   );
   let output = "";
+  /** `output`'s complete lines up to `parsedUpTo`, parsed. */
+  const parsed: Record<string, unknown>[] = [];
+  let parsedUpTo = 0;
   const file = options.logPath === undefined ? undefined : createWriteStream(options.logPath, { flags: "a" });
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -126,17 +138,17 @@ export async function spawnZenLead(options: ZenLeadOptions): Promise<ZenLeadProc
     metricsUrl,
     healthUrl,
     output: () => output,
-    logLines: () =>
-      output
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => {
-          try {
-            return JSON.parse(l) as Record<string, unknown>;
-          } catch {
-            return { unparsed: l };
-          }
-        }),
+    logLines() {
+      // Parsed once per line: tests and benches poll this while the log grows.
+      const end = output.lastIndexOf("\n") + 1;
+      if (end > parsedUpTo) {
+        for (const line of output.slice(parsedUpTo, end).split("\n"))
+          if (line !== "") parsed.push(logLine(line));
+        parsedUpTo = end;
+      }
+      const tail = output.slice(parsedUpTo);
+      return tail === "" ? [...parsed] : [...parsed, logLine(tail)];
+    },
     metrics: async () => (await fetch(metricsUrl)).text(),
     healthy,
     async until(path, timeoutMs = 60_000) {

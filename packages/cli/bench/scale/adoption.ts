@@ -8,7 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { figures, round } from "@zen-lead/test-cluster/figures";
+import { figures, MIB, round } from "@zen-lead/test-cluster/figures";
 import { cpuMs, rssBytes } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
 import { metricValue, writesIdle, type ZenLeadProcess } from "@zen-lead/test-cluster/zen-lead-process";
@@ -19,7 +19,6 @@ import { workloadNamespaces } from "./workload.ts";
 import type { ZenLeads } from "./zen-lead.ts";
 
 const { log, print } = figures("scale");
-const MIB = 2 ** 20;
 
 /**
  * Adopts with `setting` (`QPS:BURST`, or `default`), the `n`th adoption of the run; prints its

@@ -9,7 +9,7 @@
 import { performance } from "node:perf_hooks";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { request } from "@zen-lead/k8s-adapter";
-import { figures, pool, quantile } from "@zen-lead/test-cluster/figures";
+import { figures, MIB, pool, quantile } from "@zen-lead/test-cluster/figures";
 import { cpuMs, rssBytes } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
 import type { ZenLeadProcess } from "@zen-lead/test-cluster/zen-lead-process";
@@ -20,7 +20,6 @@ import { workloadNames } from "./workload.ts";
 import { mib } from "./zen-lead.ts";
 
 const { log, print } = figures("scale");
-const MIB = 2 ** 20;
 
 /** Runs the load and the failovers alone against `z`; prints their figures. */
 export async function measureLoad(

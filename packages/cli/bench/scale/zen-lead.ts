@@ -5,14 +5,13 @@
  * and from its /metrics.
  */
 import { join } from "node:path";
-import { figures, quantile } from "@zen-lead/test-cluster/figures";
+import { figures, MIB, quantile } from "@zen-lead/test-cluster/figures";
 import { rssBytes } from "@zen-lead/test-cluster/process-stats";
 import { sleep } from "@zen-lead/test-cluster/wait";
 import { metricValue, spawnZenLead, type ZenLeadProcess } from "@zen-lead/test-cluster/zen-lead-process";
 import { installPacked } from "../packed-cli.ts";
 
 const { log } = figures("scale");
-const MIB = 2 ** 20;
 
 /** The script to run: the source entry, or the packed CLI's `dist/main.js` once installed. */
 export async function zenLeadMain(fromSource: boolean): Promise<string> {
