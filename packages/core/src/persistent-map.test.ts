@@ -125,7 +125,7 @@ function expectMatches<V>(m: PersistentMap<V>, model: ReadonlyMap<string, V>): v
   expect([...mapKeys(m)]).toEqual(order);
   expect([...mapValues(m)]).toEqual(order.map((k) => model.get(k)));
   expect([...mapEntries(m)]).toEqual(order.map((k) => [k, model.get(k)]));
-  // Canonical structure: the same contents built in one go give a deeply equal map.
+  // Deep equality compares contents: the same entries built in one go give an equal map.
   expect(m).toEqual(mapFromEntries(model));
 }
 
@@ -241,7 +241,7 @@ describe("PersistentMap basics", () => {
     expect([...it2].length).toBe(PLAIN.length - 1);
   });
 
-  it("handles collision nodes: grow, shrink to a leaf, and vanish", () => {
+  it("keeps keys of one and the same hash apart: added, iterated in key order, removed", () => {
     let m = emptyMap<number>();
     const model = new Map<string, number>();
     for (const [i, k] of COLLIDING_A.entries()) {
@@ -308,6 +308,66 @@ describe("PersistentMap vs a native Map model", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  // Versions form a tree: any earlier version may be read or written again, in any order. The
+  // implementation keeps one native Map per tree and reroots it to the version read (or gives a far
+  // version a copy of its own); none of that may show.
+  it("agrees on every version of a version tree, read and written in random order, even frozen", () => {
+    const step = fc.record({
+      from: fc.nat(),
+      key,
+      value: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+      read: fc.nat(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 100, maxLength: 400 }), fc.boolean(), (steps, freeze) => {
+        const versions: [PersistentMap<number>, Map<string, number>][] = [[emptyMap(), new Map()]];
+        for (const s of steps) {
+          // Mostly the newest version (a fold), sometimes an old one (a branch).
+          const at = s.from % 4 === 0 ? s.from % versions.length : versions.length - 1;
+          const [base, model] = versions[at] as [PersistentMap<number>, Map<string, number>];
+          const next = s.value === undefined ? mapRemove(base, s.key) : mapSet(base, s.key, s.value);
+          const nextModel = new Map(model);
+          if (s.value === undefined) nextModel.delete(s.key);
+          else nextModel.set(s.key, s.value);
+          if (freeze) Object.freeze(next);
+          versions.push([next, nextModel]);
+          // A read of any version, far or near, between writes.
+          const [old, oldModel] = versions[s.read % versions.length] as [
+            PersistentMap<number>,
+            Map<string, number>,
+          ];
+          expect(old.size).toBe(oldModel.size);
+          expect(mapGet(old, s.key)).toBe(oldModel.get(s.key));
+        }
+        for (const [version, model] of versions) expectMatches(version, model);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("agrees across many writes to one map, every kept version included", () => {
+    // Past the point where the native Map is copied (4,096 writes plus twice its size).
+    const keys = POOL.slice(0, 20);
+    let m = mapFromEntries(keys.map((k, i) => [k, i] as const));
+    const model = new Map(keys.map((k, i) => [k, i] as const));
+    const kept: [PersistentMap<number>, Map<string, number>][] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const k = keys[(i * 7) % keys.length] as string;
+      // Every key is removed now and then (i % 3 and i * 7 % 20 go through all their pairs).
+      if (i % 3 === 2) {
+        m = mapRemove(m, k);
+        model.delete(k);
+      } else {
+        m = mapSet(m, k, i);
+        model.set(k, i);
+      }
+      if (i % 250 === 0) kept.push([m, new Map(model)]);
+    }
+    expectMatches(m, model);
+    for (const [version, snapshot] of kept.reverse()) expectMatches(version, snapshot);
+    expectMatches(m, model);
   });
 
   it("agrees with arbitrary string keys (any UTF-16 code units)", () => {
