@@ -13,7 +13,15 @@
  * A log that cannot be read or is malformed is the user's input, not a crash: its one-line reason
  * (`FILE:LINE: reason`, the library's EventLogError) on stderr and exit code 2, as `zen-lead replay`.
  */
-import { advance, type ClusterEvent, type Decoded, decode, fromWatch, initialState, type State } from "@zen-lead/core";
+import {
+  advance,
+  type ClusterEvent,
+  type Decoded,
+  decode,
+  fromWatch,
+  initialState,
+  type State,
+} from "@zen-lead/core";
 import { EventLogError, type LoggedKind, openEventLog } from "@zen-lead/sim";
 
 const path = process.argv[2] ?? new URL("leader-failover.jsonl.gz", import.meta.url).pathname;
