@@ -202,6 +202,13 @@ export interface ServiceReport {
   readonly service: string;
   /** `namespace/name` of its leader Service; absent when zen-lead never decided one. */
   readonly leaderService?: string;
+  /**
+   * Whether zen-lead's last decision for it opted it in (`zen-lead.io/enabled: "true"`, semantics.md
+   * "Opt-in"). False for a Service listed only for its warnings (an `enabled` value zen-lead refused)
+   * or opted out before the run ended: zen-lead follows no pods of a Service that is not opted in,
+   * so its `pods` are those seen while it was (none if it never was).
+   */
+  readonly optedIn: boolean;
   readonly totals: ServiceTotals;
   readonly leadership: readonly LeadershipPeriod[];
   /** Every change of leader, in order (bounded by the limits; `totals.leaderChanges` counts all). */
