@@ -61,6 +61,11 @@ export type ClusterChange =
       readonly annotations: Readonly<Record<string, string | null>>;
       readonly where?: readonly (string | number)[];
     }
+  /**
+   * Another writer (a `kubectl label ... app.kubernetes.io/managed-by-`) removes zen-lead's labels
+   * from the objects zen-lead owns for the source Service (`namespace/name`), keeping everything else.
+   */
+  | { readonly type: "stripLabels"; readonly service: string }
   /** A Deployment of the WorldSpec (`namespace/name`) rolls out a new pod template. */
   | { readonly type: "rollingUpdate"; readonly deployment: string }
   /** A Deployment of the WorldSpec is scaled to `replicas`. */
