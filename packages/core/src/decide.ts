@@ -27,11 +27,13 @@ import { type EndpointSliceView, objectKey, type PodView, type ServiceView } fro
 export type WantedName = Pick<DesiredObject, "kind" | "namespace" | "name">;
 
 /**
- * The names a source with leader Service `leaderName` wants: that Service and the slice of each of
- * the source's IP families. Reading a leader back (a restart, a standby) looks there too, so that
- * zen-lead's own objects whose labels another writer removed still tell who leads.
+ * The names a source Service with leader Service `leaderName` (its config's `leaderServiceName`)
+ * wants: that Service and the slice of each of the source's IP families — where an object
+ * controlled by the source by uid is zen-lead's whatever its labels (`isOwnedAt`). Reading a leader
+ * back (a restart) looks there too, so that zen-lead's own objects whose labels another writer
+ * removed still tell who leads.
  */
-function wantedNames(svc: ServiceView, leaderName: string): WantedName[] {
+export function wantedNames(svc: ServiceView, leaderName: string): WantedName[] {
   const out: WantedName[] = [{ kind: "Service", namespace: svc.namespace, name: leaderName }];
   for (const family of familiesOf(svc)) {
     out.push({ kind: "EndpointSlice", namespace: svc.namespace, name: leaderSliceName(leaderName, family) });

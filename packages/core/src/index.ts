@@ -13,7 +13,7 @@ export type {
   ReportAction,
 } from "./actions.ts";
 export { type LeaderConfig, readSourceConfig, type SourceConfig } from "./config.ts";
-export { decide, observedOwned, publishedLeader } from "./decide.ts";
+export { decide, observedOwned, publishedLeader, type WantedName, wantedNames } from "./decide.ts";
 export { decode, decodeEndpointSlice, decodeNode, decodePod, decodeService } from "./decode.ts";
 export { type DesiredObject, type DesiredService, type DesiredSlice, desiredObjects } from "./desired.ts";
 export {

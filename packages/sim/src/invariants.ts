@@ -15,7 +15,6 @@ import {
   isOwnedAt,
   isOwnedBy,
   LABELS,
-  leaderSliceName,
   type OwnedView,
   objectKey,
   plan,
@@ -25,6 +24,7 @@ import {
   SLICE_MANAGED_BY,
   type State,
   servedSource,
+  wantedNames,
 } from "@zen-lead/core";
 import type { ApiModel, StoredObject } from "./api-model.ts";
 
@@ -67,11 +67,11 @@ export function leaderCandidateViolation(state: State, decision: Decision | unde
 }
 
 /**
- * The sources in the API model that want a leader, by the names of the objects they want (their
- * leader Service and its slice of each IP family, as `kind:namespace/name`): the names where the
- * core counts an object as the source's by its controller reference alone (`isOwnedAt`).
+ * The sources in the API model that want a leader, by the names of the objects they want (core
+ * `wantedNames`, as `kind:namespace/name`): the names where the core counts an object as the
+ * source's by its controller reference alone (`isOwnedAt`).
  */
-function wantedNames(model: ApiModel): Map<string, ServiceView[]> {
+function sourcesByWantedName(model: ApiModel): Map<string, ServiceView[]> {
   const out = new Map<string, ServiceView[]>();
   const want = (key: string, svc: ServiceView) => {
     const list = out.get(key);
@@ -83,10 +83,8 @@ function wantedNames(model: ApiModel): Map<string, ServiceView[]> {
     const svc = stored.view as ServiceView;
     const config = readSourceConfig(svc);
     if (!config.optedIn || !config.usable) continue;
-    const name = config.config.leaderServiceName;
-    want(`Service:${objectKey(svc.namespace, name)}`, svc);
-    for (const family of ["IPv4", "IPv6"] as const) {
-      want(`EndpointSlice:${objectKey(svc.namespace, leaderSliceName(name, family))}`, svc);
+    for (const { kind, namespace, name } of wantedNames(svc, config.config.leaderServiceName)) {
+      want(`${kind}:${objectKey(namespace, name)}`, svc);
     }
   }
   return out;
@@ -106,7 +104,7 @@ export function ownedInApi(model: ApiModel): Map<string, OwnedView[]> {
   for (const stored of model.list("Service")) {
     if (!isFailure(stored.view)) services.set(stored.key, stored.view as ServiceView);
   }
-  const wanted = wantedNames(model);
+  const wanted = sourcesByWantedName(model);
   const out = new Map<string, OwnedView[]>();
   for (const kind of ["Service", "EndpointSlice"] as const) {
     for (const stored of model.list(kind)) {
