@@ -270,6 +270,24 @@ describe("zen-lead", { timeout: 60_000 }, () => {
     });
   });
 
+  it("refuses a negative number after a numeric flag as it refuses --flag=-N: the flag's own reason, exit 2", async () => {
+    const forms = [["--kube-api-qps", "-5"], ["--kube-api-qps=-5"]];
+    const results = await Promise.all(forms.map((form) => zenLeadAsync(["run", "--identity", "a", ...form])));
+    for (const r of results) {
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        'zen-lead run: --kube-api-qps: "-5" is not a positive number (see zen-lead run --help)\n',
+      );
+    }
+    // A dash-leading value of a flag that is not numeric: parseArgs' own advice, in one line.
+    const ns = await zenLeadAsync(["record", "--out", "x.jsonl", "-n", "-x"]);
+    expect(ns.code).toBe(2);
+    expect(ns.stderr).toBe(
+      "zen-lead record: Option '-n' argument is ambiguous. To specify an option argument starting with a dash use '--namespace=-XYZ' or '-n-XYZ'. (see zen-lead record --help)\n",
+    );
+  }, 60_000);
+
   it("reads run's flags from ZEN_LEAD_* variables, a flag winning", async () => {
     const [bad, badNamespace, flagWins, badWatchTimeout] = await Promise.all([
       zenLeadAsync(["run"], { ZEN_LEAD_LEASE_DURATION: "never" }),

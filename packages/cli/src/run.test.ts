@@ -34,4 +34,21 @@ describe("zen-lead run's configuration", () => {
       '--kube-api-qps: "fast" is not a positive number',
     );
   });
+
+  it("refuses a negative or non-numeric value of every numeric flag alike, written --flag V or --flag=V", () => {
+    const cases = [
+      ["kube-api-qps", "-5", "is not a positive number"],
+      ["kube-api-qps", "-fast", "is not a positive number"],
+      ["kube-api-burst", "-1", "is not a positive integer"],
+      ["lease-duration", "-15s", "is not a positive duration"],
+      ["renew-deadline", "-10s", "is not a positive duration"],
+      ["retry-period", "-2", "is not a positive duration"],
+      ["watch-timeout", "-30s", "is not a positive duration"],
+    ] as const;
+    for (const [flag, value, reason] of cases) {
+      const message = `zen-lead run: --${flag}: ${JSON.stringify(value)} ${reason} (see zen-lead run --help)`;
+      expect(() => parseRunConfig(["--identity", "a", `--${flag}`, value], {})).toThrow(message);
+      expect(() => parseRunConfig(["--identity", "a", `--${flag}=${value}`], {})).toThrow(message);
+    }
+  });
 });

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { parseArgs } from "node:util";
 import { isSynced } from "@zen-lead/core";
 import {
   createEventRecorder,
@@ -32,6 +31,7 @@ import {
   nameFlag,
 } from "./flags.ts";
 import { createMetrics } from "./metrics.ts";
+import { parseFlags } from "./parse-flags.ts";
 import { Recreations } from "./recreations.ts";
 import { closeServer, serve } from "./serve.ts";
 import { usage } from "./usage-error.ts";
@@ -85,6 +85,16 @@ const OPTIONS = {
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
+
+/** The flags whose value is a number or a duration: `--kube-api-qps -5` is their value, refused as such. */
+const NUMERIC_FLAGS = [
+  "lease-duration",
+  "renew-deadline",
+  "retry-period",
+  "watch-timeout",
+  "kube-api-qps",
+  "kube-api-burst",
+] as const;
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -143,7 +153,10 @@ export function parseRunConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): RunConfig | undefined {
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true });
+    const { values, positionals } = parseFlags(
+      { args, options: OPTIONS, allowPositionals: true },
+      NUMERIC_FLAGS,
+    );
     if (values.help) return undefined;
     if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const get = (flag: keyof typeof OPTIONS & string) => {

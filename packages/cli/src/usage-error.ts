@@ -15,5 +15,9 @@ export function usage(command: string, error: unknown): UsageError {
     const end = text.indexOf("'. ");
     if (end > 0) text = text.slice(0, end + 1);
   }
+  // A value starting with a dash after a non-numeric flag (`-n -x`): parseArgs's last line says how
+  // to write it, which the first ("argument is ambiguous") does not.
+  const lines = (error instanceof Error ? error.message : "").split("\n");
+  if (text.endsWith("argument is ambiguous.") && lines.length > 1) text = `${text} ${lines.at(-1)}`;
   return new UsageError(`zen-lead ${command}: ${text} (see zen-lead ${command} --help)`);
 }

@@ -23,18 +23,36 @@ import {
 import { parseTimestamp } from "./time.ts";
 import { type EndpointSliceView, objectKey, type PodView, type ServiceView } from "./views.ts";
 
+/** Where a source wants an object: a desired object, or only its name (`wantedNames`). */
+export type WantedName = Pick<DesiredObject, "kind" | "namespace" | "name">;
+
+/**
+ * The names a source Service with leader Service `leaderName` (its config's `leaderServiceName`)
+ * wants: that Service and the slice of each of the source's IP families — where an object
+ * controlled by the source by uid is zen-lead's whatever its labels (`isOwnedAt`). Reading a leader
+ * back (a restart) looks there too, so that zen-lead's own objects whose labels another writer
+ * removed still tell who leads.
+ */
+export function wantedNames(svc: ServiceView, leaderName: string): WantedName[] {
+  const out: WantedName[] = [{ kind: "Service", namespace: svc.namespace, name: leaderName }];
+  for (const family of familiesOf(svc)) {
+    out.push({ kind: "EndpointSlice", namespace: svc.namespace, name: leaderSliceName(leaderName, family) });
+  }
+  return out;
+}
+
 /**
  * The objects observed that are zen-lead's for a source (what `plan` compares the desired objects
  * with): those claiming to serve it whose controller reference carries `sourceUid`, the stray
  * slices (`strayFor`) whose controller reference is the leader Service among them, by uid, and —
- * given the source's desired objects (`wanted`) — the objects at their names that are its own by
- * controller reference whatever their labels (`isOwnedAt`).
+ * given the source's desired objects or just their names (`wanted`) — the objects at those names
+ * that are its own by controller reference whatever their labels (`isOwnedAt`).
  */
 export function observedOwned(
   state: State,
   source: string,
   sourceUid: string,
-  wanted: readonly DesiredObject[] = [],
+  wanted: readonly WantedName[] = [],
 ): OwnedView[] {
   const keys = mapGet(state.owned, source);
   const out: OwnedView[] = [];
@@ -74,7 +92,7 @@ function ownedAtWantedNames(
   state: State,
   source: string,
   sourceUid: string,
-  wanted: readonly DesiredObject[],
+  wanted: readonly WantedName[],
   out: OwnedView[],
 ): void {
   const name = source.slice(source.indexOf("/") + 1);
@@ -131,12 +149,14 @@ export function publishedLeader(state: State, observed: readonly OwnedView[]): L
  */
 function asPublished(
   state: State,
-  source: string,
-  sourceUid: string,
+  svc: ServiceView,
+  leaderName: string,
   leader: LeaderRecord | undefined,
 ): LeaderRecord | undefined {
   if (leader === undefined) return undefined;
-  const service = observedOwned(state, source, sourceUid).find((o) => o.kind === "Service");
+  const source = objectKey(svc.namespace, svc.name);
+  const wanted: WantedName[] = [{ kind: "Service", namespace: svc.namespace, name: leaderName }];
+  const service = observedOwned(state, source, svc.uid, wanted).find((o) => o.kind === "Service");
   const annotations = service?.kind === "Service" ? service.annotations : {};
   if (annotations[ANNOTATIONS.leaderPodUid] !== leader.podUid) return leader;
   const since = parseTimestamp(annotations[ANNOTATIONS.leaderSince] ?? "");
@@ -367,7 +387,9 @@ export function decideAfter(
   // Read the leader back only when zen-lead has no memory of this source (a restart): its own
   // slice may still name a leader it has since dropped, its write not yet echoed.
   const current =
-    previous !== undefined ? previous.leader : publishedLeader(state, observedOwned(state, source, svc.uid));
+    previous !== undefined
+      ? previous.leader
+      : publishedLeader(state, observedOwned(state, source, svc.uid, wantedNames(svc, leaderServiceName)));
   // The previous count stands for the same members, and moves by the change for changed ones.
   let candidates: number | undefined;
   if (reusable !== undefined && previous !== undefined) {
@@ -399,7 +421,9 @@ export function decideAfter(
   if (candidates !== undefined) input.candidates = candidates;
   if (currentPod !== undefined) input.currentPod = currentPod;
   const election = elect(input);
-  const leader = state.leading ? election.leader : asPublished(state, source, svc.uid, election.leader);
+  const leader = state.leading
+    ? election.leader
+    : asPublished(state, svc, leaderServiceName, election.leader);
   const leaderPod = election.leaderPod;
   const zone =
     leaderPod?.nodeName !== undefined && state.nodes.size !== 0

@@ -13,7 +13,7 @@ export type {
   ReportAction,
 } from "./actions.ts";
 export { type LeaderConfig, readSourceConfig, type SourceConfig } from "./config.ts";
-export { decide, observedOwned, publishedLeader } from "./decide.ts";
+export { decide, observedOwned, publishedLeader, type WantedName, wantedNames } from "./decide.ts";
 export { decode, decodeEndpointSlice, decodeNode, decodePod, decodeService } from "./decode.ts";
 export { type DesiredObject, type DesiredService, type DesiredSlice, desiredObjects } from "./desired.ts";
 export {
@@ -38,7 +38,7 @@ export { type Manifest, manifestOf, replacementOf } from "./manifest.ts";
 export { driftOf, matches } from "./matches.ts";
 export { defaultLeaderServiceName, isDns1035Label, leaderSliceName } from "./names.ts";
 export { type OperatorOptions, reconcileActions } from "./operator.ts";
-export { isOwnedBy, isZenLeadSlice, servedSource } from "./ownership.ts";
+export { isOwnedAt, isOwnedBy, isZenLeadSlice, servedSource } from "./ownership.ts";
 export { emptyMap, mapEntries, mapGet, mapKeys, mapValues, type PersistentMap } from "./persistent-map.ts";
 export { type OwnedView, plan } from "./plan.ts";
 export { isLeaderReason, type LeaderReason, type Warning, type WarningReason } from "./reasons.ts";

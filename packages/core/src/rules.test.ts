@@ -303,6 +303,46 @@ describe("after a controller restart", () => {
     });
   });
 
+  it("reads the leader back from its own objects whose labels were removed: no move, the labels put back", () => {
+    const { h } = cluster([
+      ["web-0", { created: 1 }],
+      ["web-1", { created: 2, ips: ["10.0.0.2"] }],
+    ]);
+    // web-1 leads although web-0 is older: a fresh election would pick web-0.
+    const preferred = { "zen-lead.io/enabled": "true", "zen-lead.io/preferred-leader": "web-1" };
+    h.settle(h.upsert("Service", serviceJson("web", { annotations: preferred })));
+    h.settle(h.upsert("Service", serviceJson("web")));
+    expect(h.decision("default/web")?.leader?.podName).toBe("web-1");
+
+    // Someone removed zen-lead's labels from its leader Service and slice; then zen-lead restarted.
+    const fresh = harness();
+    fresh.at(500);
+    const uids = new Map<string, unknown>();
+    for (const o of h.objects()) {
+      const meta = (o.raw as { metadata: Json }).metadata;
+      uids.set(`${o.kind}/${meta.name}`, meta.uid);
+      if (typeof meta.name === "string" && meta.name.startsWith("web-leader")) meta.labels = {};
+      fresh.upsert(o.kind, o.raw);
+    }
+    const actions = fresh.sync();
+    expect(fresh.decision("default/web")?.leader).toMatchObject({
+      podName: "web-1",
+      reason: "PreferredLeader",
+    });
+    expect(events(actions)).toEqual([]);
+    // Only the labels are written back, on the same objects (uid preconditions).
+    const writes = writesOf(actions).map(
+      (w) =>
+        `${w.type} ${w.kind}/${w.name} ${w.type === "apply" && w.expectedUid === uids.get(`${w.kind}/${w.name}`)}`,
+    );
+    expect(writes.sort()).toEqual([
+      "apply EndpointSlice/web-leader-ipv4 true",
+      "apply Service/web-leader true",
+    ]);
+    expect(endpointPod(actions)).toBe("web-1");
+    expect(leaderServiceOf(actions)?.labels["app.kubernetes.io/managed-by"]).toBe("zen-lead");
+  });
+
   it("reads back a leader published without a reason (an older zen-lead) as Restored, and records one", () => {
     const { h } = cluster([["web-0", { created: 1 }]]);
     const fresh = harness();

@@ -6,7 +6,7 @@
  *   ./scripts/faults [--only NAME,...] [--services N] [--failovers N] [--grace DURATION]
  *                    [--load-services N] [--load-pods N] [--load-rate N] [--load-seconds N]
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "@zen-lead/test-cluster/bench-args";
 import { FAULTS, type Fault, formatResult, loadFault, runFault } from "./faults.ts";
 import { startSuite } from "./suite.ts";
 
@@ -27,19 +27,32 @@ async function main(): Promise<number> {
   let failovers: number;
   let graceMs: number;
   try {
-    const { values } = parseArgs({
-      options: {
-        only: { type: "string" },
-        services: { type: "string", default: "20" },
-        failovers: { type: "string", default: "4" },
-        grace: { type: "string", default: "25" },
-        "load-services": { type: "string", default: "200" },
-        "load-pods": { type: "string", default: "3" },
-        "load-rate": { type: "string", default: "50" },
-        "load-seconds": { type: "string", default: "60" },
-        help: { type: "boolean", short: "h", default: false },
+    const numeric = [
+      "services",
+      "failovers",
+      "grace",
+      "load-services",
+      "load-pods",
+      "load-rate",
+      "load-seconds",
+    ] as const;
+    const { values } = parseFlags(
+      {
+        args: process.argv.slice(2),
+        options: {
+          only: { type: "string" },
+          services: { type: "string", default: "20" },
+          failovers: { type: "string", default: "4" },
+          grace: { type: "string", default: "25" },
+          "load-services": { type: "string", default: "200" },
+          "load-pods": { type: "string", default: "3" },
+          "load-rate": { type: "string", default: "50" },
+          "load-seconds": { type: "string", default: "60" },
+          help: { type: "boolean", short: "h", default: false },
+        },
       },
-    });
+      numeric,
+    );
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -61,7 +74,7 @@ async function main(): Promise<number> {
     if (unknown !== undefined) throw new Error(`--only: no fault named ${JSON.stringify(unknown)}`);
     faults = only === undefined ? all : all.filter((f) => only.includes(f.name));
   } catch (error) {
-    console.error(`faults: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`faults: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
     return 2;
   }
 

@@ -237,4 +237,31 @@ describe("the examples (docs/library.md), run against the installed packages", (
     expect(changes[1]?.[2]).toBe(changes[0]?.[4]);
     expect(changes.every((c) => !Number.isNaN(Date.parse(c[0] ?? "")))).toBe(true);
   });
+
+  it("who-led-when.ts: a malformed or missing log is one line on stderr and exit 2, no stack trace", async () => {
+    const header = JSON.stringify({
+      format: "zen-lead/event-log",
+      version: 1,
+      recordedAt: "2026-01-01T00:00:00Z",
+      source: { cluster: "test", namespaces: null, recorder: "zen-lead 0.1.0" },
+    });
+    const dir = workDir({
+      "truncated.jsonl": `${header}\n{"t":0,"kind":"Pod","type":"ADDED"\n`,
+      "not-a-log.jsonl": "hello\n",
+      "backwards.jsonl": `${header}\n{"t":5,"kind":"Node","type":"RELIST_START"}\n{"t":1,"kind":"Node","type":"RELIST_END"}\n`,
+    });
+    cpSync(join(ROOT, "examples", "who-led-when.ts"), join(dir, "who-led-when.ts"));
+    for (const [file, reason] of [
+      ["truncated.jsonl", /^who-led-when: truncated\.jsonl:2: invalid JSON/],
+      ["not-a-log.jsonl", /^who-led-when: not-a-log\.jsonl:1: not a zen-lead event log/],
+      ["backwards.jsonl", /^who-led-when: backwards\.jsonl:3: "t" went backwards/],
+      ["missing.jsonl", /^who-led-when: missing\.jsonl: cannot open/],
+    ] as const) {
+      const out = await run(node, ["who-led-when.ts", file], { cwd: dir });
+      expect(out.code, file).toBe(2);
+      expect(out.stdout, file).toBe("");
+      expect(out.stderr.trimEnd().split("\n"), file).toHaveLength(1);
+      expect(out.stderr, file).toMatch(reason);
+    }
+  });
 });

@@ -478,6 +478,7 @@ class Engine implements SimulationRun {
         break;
       case "pod":
       case "annotate":
+      case "stripLabels":
       case "rollingUpdate":
       case "scale":
       case "drainNode":

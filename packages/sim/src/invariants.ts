@@ -1,8 +1,8 @@
 /**
  * The properties every run is checked against (docs/simulator.md, "Invariants"). The engine calls
  * these at the moments they must hold; each returns the violation's message, or nothing. They read
- * the core's own functions (isCandidate, plan, servedSource), so the simulator judges zen-lead by
- * the rules zen-lead itself states, against the API model's ground truth.
+ * the core's own functions (isCandidate, plan, and its ownership rule: isOwnedBy, isOwnedAt), so the
+ * simulator judges zen-lead by the rules zen-lead itself states, against the API model's ground truth.
  */
 import {
   type Action,
@@ -12,13 +12,19 @@ import {
   type EndpointSliceView,
   isCandidate,
   isFailure,
+  isOwnedAt,
+  isOwnedBy,
   LABELS,
   type OwnedView,
+  objectKey,
   plan,
   podOf,
+  readSourceConfig,
+  type ServiceView,
   SLICE_MANAGED_BY,
   type State,
   servedSource,
+  wantedNames,
 } from "@zen-lead/core";
 import type { ApiModel, StoredObject } from "./api-model.ts";
 
@@ -60,14 +66,61 @@ export function leaderCandidateViolation(state: State, decision: Decision | unde
   return undefined;
 }
 
-/** zen-lead's owned objects in the API model, by the source they serve. */
+/**
+ * The sources in the API model that want a leader, by the names of the objects they want (core
+ * `wantedNames`, as `kind:namespace/name`): the names where the core counts an object as the
+ * source's by its controller reference alone (`isOwnedAt`).
+ */
+function sourcesByWantedName(model: ApiModel): Map<string, ServiceView[]> {
+  const out = new Map<string, ServiceView[]>();
+  const want = (key: string, svc: ServiceView) => {
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [svc]);
+    else list.push(svc);
+  };
+  for (const stored of model.list("Service")) {
+    if (isFailure(stored.view)) continue;
+    const svc = stored.view as ServiceView;
+    const config = readSourceConfig(svc);
+    if (!config.optedIn || !config.usable) continue;
+    for (const { kind, namespace, name } of wantedNames(svc, config.config.leaderServiceName)) {
+      want(`${kind}:${objectKey(namespace, name)}`, svc);
+    }
+  }
+  return out;
+}
+
+/**
+ * zen-lead's objects in the API model, by the source (`namespace/name`) they are zen-lead's for,
+ * by the core's ownership rule (core ownership.ts, docs/semantics.md "Ownership is identity"): its
+ * labels and controller reference name the source, with the uid of the source Service in the API
+ * (`isOwnedBy`); or it sits at a name the source wants and its controller reference is that Service
+ * by uid, whatever its labels (`isOwnedAt`: labels another writer took away are drift). Objects
+ * whose labels name a source the API no longer has stay that source's: nothing else removes them
+ * (the API model has no garbage collector), so `converged` expects zen-lead to.
+ */
 export function ownedInApi(model: ApiModel): Map<string, OwnedView[]> {
+  const services = new Map<string, ServiceView>();
+  for (const stored of model.list("Service")) {
+    if (!isFailure(stored.view)) services.set(stored.key, stored.view as ServiceView);
+  }
+  const wanted = sourcesByWantedName(model);
   const out = new Map<string, OwnedView[]>();
   for (const kind of ["Service", "EndpointSlice"] as const) {
     for (const stored of model.list(kind)) {
       if (isFailure(stored.view)) continue;
       const view = stored.view as OwnedView;
-      const source = servedSource(view);
+      const claimed = servedSource(view);
+      const claimedSource = claimed === undefined ? undefined : services.get(claimed);
+      let source: string | undefined;
+      if (claimed !== undefined && (claimedSource === undefined || isOwnedBy(view, claimedSource))) {
+        source = claimed;
+      } else {
+        const at = wanted
+          .get(`${kind}:${stored.key}`)
+          ?.find((svc) => isOwnedAt(view, svc.namespace, svc.name, svc.uid));
+        if (at !== undefined) source = objectKey(at.namespace, at.name);
+      }
       if (source === undefined) continue;
       let list = out.get(source);
       if (list === undefined) {
@@ -83,15 +136,14 @@ export function ownedInApi(model: ApiModel): Map<string, OwnedView[]> {
 /** The leader each source's slice publishes in the API model (first slice by name with an endpoint). */
 export function publishedLeaders(model: ApiModel): Map<string, { podName: string; podUid: string }> {
   const out = new Map<string, { podName: string; podUid: string }>();
-  const slices: EndpointSliceView[] = [];
-  for (const list of ownedInApi(model).values()) {
-    for (const view of list) if (view.kind === "EndpointSlice") slices.push(view);
+  const slices: { source: string; slice: EndpointSliceView }[] = [];
+  for (const [source, list] of ownedInApi(model)) {
+    for (const view of list) if (view.kind === "EndpointSlice") slices.push({ source, slice: view });
   }
-  slices.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const slice of slices) {
-    const source = servedSource(slice);
+  slices.sort((a, b) => (a.slice.name < b.slice.name ? -1 : a.slice.name > b.slice.name ? 1 : 0));
+  for (const { source, slice } of slices) {
     const endpoint = slice.endpoints.find((e) => e.podName !== undefined && e.podUid !== undefined);
-    if (source === undefined || out.has(source) || endpoint?.podName === undefined) continue;
+    if (out.has(source) || endpoint?.podName === undefined) continue;
     out.set(source, { podName: endpoint.podName, podUid: endpoint.podUid ?? "" });
   }
   return out;

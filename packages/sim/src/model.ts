@@ -61,6 +61,11 @@ export type ClusterChange =
       readonly annotations: Readonly<Record<string, string | null>>;
       readonly where?: readonly (string | number)[];
     }
+  /**
+   * Another writer (a `kubectl label ... app.kubernetes.io/managed-by-`) removes zen-lead's labels
+   * from the objects zen-lead owns for the source Service (`namespace/name`), keeping everything else.
+   */
+  | { readonly type: "stripLabels"; readonly service: string }
   /** A Deployment of the WorldSpec (`namespace/name`) rolls out a new pod template. */
   | { readonly type: "rollingUpdate"; readonly deployment: string }
   /** A Deployment of the WorldSpec is scaled to `replicas`. */
@@ -202,6 +207,13 @@ export interface ServiceReport {
   readonly service: string;
   /** `namespace/name` of its leader Service; absent when zen-lead never decided one. */
   readonly leaderService?: string;
+  /**
+   * Whether zen-lead's last decision for it opted it in (`zen-lead.io/enabled: "true"`, semantics.md
+   * "Opt-in"). False for a Service listed only for its warnings (an `enabled` value zen-lead refused)
+   * or opted out before the run ended: zen-lead follows no pods of a Service that is not opted in,
+   * so its `pods` are those seen while it was (none if it never was).
+   */
+  readonly optedIn: boolean;
   readonly totals: ServiceTotals;
   readonly leadership: readonly LeadershipPeriod[];
   /** Every change of leader, in order (bounded by the limits; `totals.leaderChanges` counts all). */

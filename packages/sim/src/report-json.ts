@@ -49,6 +49,7 @@ function service(s: ServiceReport): Json {
   return {
     service: s.service,
     ...(s.leaderService !== undefined ? { leaderService: s.leaderService } : {}),
+    optedIn: s.optedIn,
     totals: totals(s.totals),
     leadership: s.leadership.map(period),
     leaderChanges: s.leaderChanges.map(leaderChange),

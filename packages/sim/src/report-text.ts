@@ -15,6 +15,9 @@ import {
 } from "./model.ts";
 import { formatAbsolute, formatDuration, formatOffset } from "./time-format.ts";
 
+/** How every rendering marks a Service whose last decision did not opt it in (ServiceReport.optedIn). */
+export const NOT_OPTED_IN = "not opted in";
+
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + " ".repeat(width - text.length);
 }
@@ -58,7 +61,10 @@ export function totalsLine(t: ServiceTotals): string {
 
 function serviceSection(s: ServiceReport): string[] {
   const lines: string[] = [];
-  lines.push(`Service ${s.service}${s.leaderService !== undefined ? ` -> ${s.leaderService}` : ""}`);
+  const optedOut = s.optedIn ? "" : `  (${NOT_OPTED_IN})`;
+  lines.push(
+    `Service ${s.service}${s.leaderService !== undefined ? ` -> ${s.leaderService}` : ""}${optedOut}`,
+  );
   lines.push(`  ${totalsLine(s.totals)}`);
   lines.push("  Leaders");
   if (s.leadership.length === 0) lines.push("    (never had a leader)");
@@ -73,7 +79,8 @@ function serviceSection(s: ServiceReport): string[] {
   if (s.warnings.length === 0) lines.push("    (none)");
   for (const w of s.warnings) lines.push(`    ${pad(formatOffset(w.at), 11)}  ${w.reason}: ${w.message}`);
   lines.push("  Pods");
-  if (s.pods.length === 0) lines.push("    (none)");
+  if (s.pods.length === 0)
+    lines.push(s.optedIn ? "    (none)" : "    (not opted in: zen-lead follows none of its pods)");
   const width = Math.max(0, ...s.pods.map((p) => p.pod.length));
   for (const p of s.pods) {
     const life = `created ${formatOffset(p.created)}${p.deleted !== undefined ? `, deleted ${formatOffset(p.deleted)}` : ""}`;

@@ -128,6 +128,7 @@ describe("reports", () => {
     expect(Object.keys(json.services[0])).toEqual([
       "service",
       "leaderService",
+      "optedIn",
       "totals",
       "leadership",
       "leaderChanges",

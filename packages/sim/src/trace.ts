@@ -65,6 +65,8 @@ interface SourceTrace {
   readonly namespace: string;
   leaderService: string | undefined;
   selector: Readonly<Record<string, string>> | undefined;
+  /** Its last decision's `optedIn` (a deleted Service keeps what it was). */
+  optedIn: boolean;
   readonly leadership: Mutable<LeadershipPeriod>[];
   /** The leader's pod uid, and its open period (undefined when the list was full). */
   leaderUid: string | undefined;
@@ -150,6 +152,7 @@ export class Trace {
         namespace: slash === -1 ? "" : key.slice(0, slash),
         leaderService: undefined,
         selector: undefined,
+        optedIn: false,
         leadership: [],
         leaderUid: undefined,
         open: undefined,
@@ -169,6 +172,7 @@ export class Trace {
     const source = this.#sources.get(key) ?? (decision === undefined ? undefined : this.#source(key));
     if (source === undefined) return;
     if (decision !== undefined) {
+      source.optedIn = decision.optedIn;
       if (decision.leaderServiceName !== undefined) {
         source.leaderService = `${decision.source.namespace}/${decision.leaderServiceName}`;
       }
@@ -375,6 +379,7 @@ export class Trace {
       return {
         service: key,
         ...(source.leaderService !== undefined ? { leaderService: source.leaderService } : {}),
+        optedIn: source.optedIn,
         totals: { ...source.totals, leaderlessMs: source.totals.leaderlessMs + open },
         leadership: source.leadership.map((p) => ({ ...p })),
         leaderChanges: source.leaderChanges.map((f) => ({ ...f })),

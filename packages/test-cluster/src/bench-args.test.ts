@@ -12,7 +12,7 @@ import { benchArgs } from ${JSON.stringify(MODULE)};
 const values = benchArgs("x.bench.ts", "x.bench.ts [--services N] [--mode M]", {
   services: { type: "string", default: "10" },
   mode: { type: "string", default: "a" },
-}, ["services"], { mode: ["a", "b"] });
+}, ["services"], { mode: ["a", "b"] }, process.argv.slice(1)); // node -e: argv[1] is the first argument
 console.log(JSON.stringify(values));`;
   const run = spawnSync(process.execPath, ["--input-type=module", "-e", script, "--", ...args], {
     encoding: "utf8",
@@ -31,7 +31,10 @@ describe("benchArgs", () => {
     [["--servics", "3"], "x.bench.ts: Unknown option '--servics'"],
     [["--services"], "x.bench.ts: Option '--services <value>' argument missing"],
     [["--services", "abc"], 'x.bench.ts: --services must be a whole number, got "abc"'],
-    [["--services", "-5"], "x.bench.ts: Option '--services' argument is ambiguous."],
+    [["--services", "-5"], 'x.bench.ts: --services must be a whole number, got "-5"'],
+    [["--services=-5"], 'x.bench.ts: --services must be a whole number, got "-5"'],
+    [["--services", "-abc"], 'x.bench.ts: --services must be a whole number, got "-abc"'],
+    [["--services=1.5"], 'x.bench.ts: --services must be a whole number, got "1.5"'],
     [["--mode", "c"], 'x.bench.ts: --mode must be a or b, got "c"'],
     [["stray"], "x.bench.ts: Unexpected argument 'stray'"],
   ])("refuses %j in one line with exit code 2", (args, start) => {

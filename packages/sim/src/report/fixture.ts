@@ -16,6 +16,7 @@ export const SAMPLE_REPORT: SimReport = {
     {
       service: "shop/web",
       leaderService: "shop/web-leader",
+      optedIn: true,
       totals: { leaderChanges: 3, failovers: 3, leaderlessMs: 745, writes: 7 },
       leadership: [
         { pod: "shop/web-0", from: 120, to: 15_000, reason: "Elected" },
@@ -63,6 +64,7 @@ export const SAMPLE_REPORT: SimReport = {
     {
       service: "payments/api",
       leaderService: "payments/api-leader",
+      optedIn: true,
       totals: { leaderChanges: 2, failovers: 2, leaderlessMs: 8_900, writes: 4 },
       leadership: [
         { pod: "payments/api-7d9f-abcde", from: 50, to: 20_000, reason: "Elected" },

@@ -19,6 +19,7 @@ const EMPTY: SimReport = {
 
 function service(overrides: Partial<ServiceReport> & Pick<ServiceReport, "service">): ServiceReport {
   return {
+    optedIn: true,
     totals: { leaderChanges: 0, failovers: 0, leaderlessMs: 0, writes: 0 },
     leadership: [],
     leaderChanges: [],

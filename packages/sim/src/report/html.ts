@@ -20,7 +20,7 @@ import {
   type Violation,
   type WriteRecord,
 } from "../model.ts";
-import { plural } from "../report-text.ts";
+import { NOT_OPTED_IN, plural } from "../report-text.ts";
 import { formatDuration, formatOffset } from "../time-format.ts";
 
 /** How much the page draws (the report's own lists are bounded by the run's limits). */
@@ -284,7 +284,7 @@ function svgTimeline(
   return [
     ...svgHeader(service, index, lanes, frame),
     ...laneBackgrounds(frame),
-    ...laneLabels(lanes, frame),
+    ...laneLabels(service, lanes, frame),
     ...podIntervals(lanes, frame),
     ...latencyWindows(service.leaderChanges, frame),
     ...leadershipBars(service.leadership, report.endAt, frame),
@@ -325,11 +325,14 @@ function laneBackgrounds(frame: Frame): string[] {
 }
 
 /** Each lane's (shortened) pod name with its full name as a tooltip; a note when there is no pod. */
-function laneLabels(lanes: readonly Lane[], frame: Frame): string[] {
+function laneLabels(service: ServiceReport, lanes: readonly Lane[], frame: Frame): string[] {
   const out = [`<g class="lane-labels">`];
   if (lanes.length === 0) {
+    const note = service.optedIn
+      ? "No pods observed for this Service."
+      : `Not opted in: zen-lead follows none of its pods.`;
     out.push(
-      `<text class="empty" x="${GUTTER + 8}" y="${num(frame.laneY(0) + LANE_H / 2 + 4)}">No pods observed for this Service.</text>`,
+      `<text class="empty" x="${GUTTER + 8}" y="${num(frame.laneY(0) + LANE_H / 2 + 4)}">${note}</text>`,
     );
   }
   lanes.forEach((lane, i) => {
@@ -758,7 +761,8 @@ function serviceSummary(service: ServiceReport, lanes: number): string {
     .sort((a, b) => a - b);
   const never = service.leaderChanges.filter((f) => !isFiniteNumber(f.sliceAt)).length;
   const parts = [
-    plural(lanes, "pod"),
+    ...(service.optedIn ? [] : [`<strong>${NOT_OPTED_IN}</strong>`]),
+    service.optedIn || lanes > 0 ? plural(lanes, "pod") : "no pods followed",
     plural(service.leadership.length, "leadership period"),
     plural(service.totals.leaderChanges, "leader change"),
     plural(service.totals.failovers, "failover"),
@@ -942,7 +946,7 @@ export function renderHtml(report: SimReport, options: HtmlOptions = {}): string
       `<nav aria-label="Services"><ul>`,
       ...report.services.map(
         (s, i) =>
-          `<li><a href="#svc-${i}">${esc(s.service)}</a> — ${plural(s.totals.leaderChanges, "leader change")}, ${plural(s.totals.failovers, "failover")}</li>`,
+          `<li><a href="#svc-${i}">${esc(s.service)}</a> — ${plural(s.totals.leaderChanges, "leader change")}, ${plural(s.totals.failovers, "failover")}${s.optedIn ? "" : ` (${NOT_OPTED_IN})`}</li>`,
       ),
       `<li><a href="#decode-failures">Decode failures</a></li>`,
       `<li><a href="#writes">Writes</a></li>`,

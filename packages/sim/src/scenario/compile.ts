@@ -98,6 +98,8 @@ function translate(entry: TimelineEntry): TimedChange[] {
           where: [...where, "annotations"],
         }),
       ];
+    case "stripLabels":
+      return [at({ type: "stripLabels", service: f.service })];
     case "restartController":
       return [at({ type: "controllerRestart" })];
     case "watchGap":

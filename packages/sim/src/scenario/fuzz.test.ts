@@ -36,6 +36,7 @@ const cluster = fc.record({
 
 const chaosFault = fc.oneof(
   deployment.map((d) => ({ crashLeader: d })),
+  deployment.map((d) => ({ stripLabels: d })),
   fc.record({ leaderOf: deployment, grace }).map((deletePod) => ({ deletePod })),
   fc.record({ pod: alias, grace }).map((deletePod) => ({ deletePod })),
   fc.record({ leaderOf: deployment, ready: fc.boolean() }).map((readiness) => ({ readiness })),

@@ -169,7 +169,7 @@ describe("bad scenarios: timeline entries", () => {
     [
       "no fault",
       withTimeline("  - at: 10s\n"),
-      "scenario.yaml: timeline[0]: expected one fault (crashLeader, deletePod, readiness, flap, rollingUpdate, drainNode, annotate, restartController, watchGap, apiLatency, apiFailures, scale)",
+      "scenario.yaml: timeline[0]: expected one fault (crashLeader, stripLabels, deletePod, readiness, flap, rollingUpdate, drainNode, annotate, restartController, watchGap, apiLatency, apiFailures, scale)",
     ],
     [
       "two faults",

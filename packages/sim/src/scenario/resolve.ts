@@ -309,6 +309,8 @@ function resolveFault(entry: TimelineEntryInput, name: FaultName, path: Path, cx
     case "crashLeader": {
       return { type: "crashLeader", service: cx.serviceRef(path, entry.crashLeader ?? "") };
     }
+    case "stripLabels":
+      return { type: "stripLabels", service: cx.serviceRef(path, entry.stripLabels ?? "") };
     case "deletePod": {
       const d = entry.deletePod ?? {};
       return { type: "deletePod", target: cx.target(path, d), graceMs: d.grace ?? DEFAULT_GRACE_MS };

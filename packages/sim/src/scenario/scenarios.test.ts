@@ -27,6 +27,7 @@ describe("shipped scenarios", () => {
       "fault-watch-gap.yaml",
       "fault-api-latency.yaml",
       "fault-write-failures.yaml",
+      "fault-labels-stripped.yaml",
     ]) {
       expect(files).toContain(name);
     }

@@ -158,6 +158,7 @@ const failureCode = oneOfNumbers([409, 429, 500]);
 
 export const FAULTS = {
   crashLeader: serviceRef,
+  stripLabels: serviceRef,
   deletePod: deletePodC,
   readiness: targeted("{pod|leaderOf, ready}", { ready: bool }, {}),
   flap: targeted("{pod|leaderOf, times, every}", { times: int(1, 1000), every: positiveDuration }, {}),

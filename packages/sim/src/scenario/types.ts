@@ -31,6 +31,8 @@ export type PodRef =
 
 export type Fault =
   | { readonly type: "crashLeader"; readonly service: string }
+  /** Another writer removes zen-lead's labels from its leader Service and slices for `service`. */
+  | { readonly type: "stripLabels"; readonly service: string }
   | { readonly type: "deletePod"; readonly target: PodRef; readonly graceMs: number }
   | { readonly type: "readiness"; readonly target: PodRef; readonly ready: boolean }
   | { readonly type: "flap"; readonly target: PodRef; readonly times: number; readonly everyMs: number }

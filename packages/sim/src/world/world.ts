@@ -19,10 +19,10 @@
  * Names, uids and template hashes are drawn from the seed in the order things are created, so a
  * run stays a pure function of its Simulation. docs/scenarios.md describes the model for authors.
  */
-import { formatTimestamp, isFailure, type Kind, type PodView, selectorMatches } from "@zen-lead/core";
+import { formatTimestamp, isFailure, type Kind, LABELS, type PodView, selectorMatches } from "@zen-lead/core";
 import { type ApiModel, record, type StoredObject } from "../api-model.ts";
 import { mulberry32 } from "../event-log/synthetic.ts";
-import { publishedLeaders } from "../invariants.ts";
+import { ownedInApi, publishedLeaders } from "../invariants.ts";
 import type { ApiObject, ClusterChange, PodAction, PodTarget, TimedChange } from "../model.ts";
 import { formatDuration } from "../time-format.ts";
 import type { VirtualClock } from "../virtual-clock.ts";
@@ -40,6 +40,13 @@ import type { DeploymentSpec, PodRef, WorldSpec } from "./spec.ts";
 export const REPLACEMENT_DELAY_MS = 500;
 /** The grace period of a drained pod when the drain names none: at least this, or the pod's own. */
 const MIN_DRAIN_GRACE_MS = 30_000;
+/** The labels zen-lead writes on its objects, which the `stripLabels` fault removes. */
+const ZEN_LEAD_LABELS: readonly string[] = [
+  LABELS.managedBy,
+  LABELS.sourceService,
+  LABELS.serviceName,
+  LABELS.sliceManagedBy,
+];
 /** The grace period of a bare pod (the API server's default). */
 const BARE_POD_GRACE_MS = 30_000;
 
@@ -270,6 +277,9 @@ export class World implements PodDirectory {
       case "annotate":
         this.#annotate(change.service, change.annotations, change.where ?? []);
         return;
+      case "stripLabels":
+        this.#stripLabels(change.service);
+        return;
       case "rollingUpdate":
         this.#rollingUpdate(this.#deployment(change.deployment));
         return;
@@ -398,6 +408,25 @@ export class World implements PodDirectory {
       else svc.annotations[key] = value;
     }
     this.#host.put("Service", serviceObject(svc.object, svc.annotations));
+  }
+
+  /**
+   * Removes zen-lead's labels from its objects for `source` (core ownership, as the invariants see
+   * it), as `kubectl label` would: a new resourceVersion, everything else kept. zen-lead still owns
+   * them by their controller reference at the names it wants, and puts the labels back.
+   */
+  #stripLabels(source: string): void {
+    const api = this.#host.api;
+    for (const view of ownedInApi(api).get(source) ?? []) {
+      const stored = api.get(view.kind, view.namespace, view.name);
+      if (stored === undefined) continue;
+      const { resourceVersion: _, labels, ...metadata } = stored.raw.metadata;
+      const kept = Object.entries(record(labels)).filter(([key]) => !ZEN_LEAD_LABELS.includes(key));
+      this.#host.put(view.kind, {
+        ...stored.raw,
+        metadata: { ...metadata, labels: Object.fromEntries(kept) },
+      });
+    }
   }
 
   /** Annotation values with `{{<deployment>#<n>}}` replaced by that pod's name (it must exist now). */
