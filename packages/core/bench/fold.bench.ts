@@ -66,8 +66,14 @@ interface Run {
   readonly writes: readonly Action[];
 }
 
+/**
+ * The core folds the stream from a freshly loaded state (not timed), as the reference starts
+ * fresh: a controller keeps no old state, and one kept across runs would hold the later versions
+ * of the state's maps alive (persistent-map.ts), which is not what a controller pays.
+ */
 function foldCore(l: Loaded, stream: Stream, raw: boolean): Run & { readonly state: State } {
-  let s = l.state;
+  let s = load(l.cluster).state;
+  gc?.();
   const writes: Action[] = [];
   const { events, json } = stream;
   const start = process.cpuUsage();
