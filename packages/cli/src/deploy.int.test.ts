@@ -3,11 +3,10 @@
  * rendered object passes a server-side dry-run, and the chart's own ServiceAccount and RBAC are
  * enough for `zen-lead run` to do its job, and no more (it cannot write a pod).
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   ApiException,
   CoreV1Api,
@@ -15,59 +14,25 @@ import {
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
-  loadAllYaml,
   type V1PodTemplateSpec,
 } from "@kubernetes/client-node";
 import { kubeLeaseApi, statusOf } from "@zen-lead/k8s-adapter";
 import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildHelm, CHART, helmTemplate, helmRun as runHelm } from "./testing/helm.ts";
 
-const run = promisify(execFile);
-const root = join(import.meta.dirname, "..", "..", "..");
-const chart = join(root, "deploy", "helm", "zen-lead");
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const objects = KubernetesObjectApi.makeApiClient(kc);
 
 let helm = "";
 
-/** tools/helm/build.sh: the helm binary (built from its Go module the first time; minutes). */
-async function buildHelm(): Promise<string> {
-  try {
-    const { stdout } = await run(join(root, "tools", "helm", "build.sh"), [], {
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 1_500_000,
-    });
-    const path = stdout.trim().split("\n").pop() ?? "";
-    if (path === "") throw new Error("tools/helm/build.sh printed no path");
-    return path;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? "";
-    const reason = stderr.trim().split("\n").slice(-5).join("\n");
-    throw new Error(`helm could not be built (tools/helm/build.sh): ${reason || String(error)}`);
-  }
-}
-
-async function helmRun(...args: string[]): Promise<string> {
-  try {
-    return (await run(helm, args, { maxBuffer: 16 * 1024 * 1024 })).stdout;
-  } catch (error) {
-    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`helm ${args.join(" ")} failed:\n${stdout}${stderr}`);
-  }
-}
+/** `helm ...args` with the built helm. */
+const helmRun = (...args: string[]) => runHelm(helm, ...args);
 
 /** `helm template` of the chart as objects. `set` entries go to --set-json (values as JSON). */
-async function render(release: string, namespace: string, set: Record<string, unknown> = {}) {
-  const flags = Object.entries(set).flatMap(([key, value]) => [
-    "--set-json",
-    `${key}=${JSON.stringify(value)}`,
-  ]);
-  const text = await helmRun("template", release, chart, "--namespace", namespace, ...flags);
-  return (loadAllYaml(text) as (KubernetesObject | null)[]).filter(
-    (o): o is KubernetesObject => o !== null && o !== undefined,
-  );
-}
+const render = (release: string, namespace: string, set: Record<string, unknown> = {}) =>
+  helmTemplate(helm, release, namespace, set);
 
 const kinds = (list: readonly KubernetesObject[]) => list.map((o) => o.kind).sort();
 const named = (list: readonly KubernetesObject[], kind: string) => list.filter((o) => o.kind === kind);
@@ -96,10 +61,10 @@ beforeAll(async () => {
 
 describe("the Helm chart", () => {
   it("passes helm lint, with default values and with every option on", async () => {
-    await helmRun("lint", chart, "--strict");
+    await helmRun("lint", CHART, "--strict");
     await helmRun(
       "lint",
-      chart,
+      CHART,
       "--strict",
       "--set-json",
       'watchNamespaces=["a","b"]',

@@ -1,6 +1,13 @@
 /** The controller's metrics as a scrape shows them, fed the way the controller feeds them. */
 
-import type { Action, ApplyAction, DesiredObject } from "@zen-lead/core";
+import {
+  type Action,
+  type ApplyAction,
+  type ClusterEvent,
+  type DesiredObject,
+  decode,
+  fromWatch,
+} from "@zen-lead/core";
 import { harness, nodeJson, podJson, serviceJson } from "@zen-lead/core/testing";
 import { createApplier, type WriteAction, type WriteResult } from "@zen-lead/k8s-adapter";
 import { describe, expect, it } from "vitest";
@@ -39,7 +46,9 @@ describe("controller metrics", () => {
       'zen_lead_leader_changes_total{namespace="default",service="web",reason="Elected"} 1',
     );
     expect(text).toContain("zen_lead_failover_latency_seconds_count 0");
-    // A failover: one sample, from the decision to the slice write's success; a retry is not one.
+    // A failover: one sample, from the leader's deletion (as the watch showed it) to the slice
+    // write's success; a retry is not one.
+    metrics.onClusterEvent({ type: "delete", kind: "Pod", namespace: "default", name: "web-1" });
     const failover = h.remove("Pod", "default", "web-1");
     metrics.onActions(failover);
     for (const a of failover) if (a.type === "event") metrics.onEvent(a);
@@ -123,6 +132,84 @@ describe("controller metrics", () => {
     expect(count("reaction", "0.0005")).toBe("0");
     // Only the slice write of a failover: the leader Service's write is not timed.
     expect(text).toContain('zen_lead_failover_stage_seconds_count{stage="request"} 1');
+  });
+
+  describe("times each failover from when its old leader stopped serving", () => {
+    /** web-1 leads; `stop` is how it stops, seen at 10 s; zen-lead decides at 26 s; writes land 50 ms later. */
+    async function failover(
+      stop: (h: ReturnType<typeof cluster>, see: (e: ClusterEvent) => void) => Action[],
+    ) {
+      const h = cluster();
+      let now = 10_000;
+      const metrics = createMetrics({ state: () => h.state, now: () => now, defaultMetrics: false });
+      h.settle(h.sync());
+      const actions = stop(h, (event) => metrics.onClusterEvent(event));
+      now = 26_000; // e.g. a standby that saw it taking over the Lease once it expired
+      metrics.onActions(actions);
+      now += 50;
+      for (const a of actions) if (a.type === "apply") metrics.onWriteResult(written(a, "applied"));
+      const text = await metrics.registry.metrics();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+      return {
+        sum: value("zen_lead_failover_latency_seconds_sum"),
+        count: value("zen_lead_failover_latency_seconds_count"),
+        unmeasured: value("zen_lead_failovers_unmeasured_total"),
+      };
+    }
+
+    it("a leader deleted, as the watch showed it: from then", async () => {
+      const r = await failover((h, see) => {
+        const event: ClusterEvent = { type: "delete", kind: "Pod", namespace: "default", name: "web-1" };
+        see(event);
+        return h.send(event);
+      });
+      expect(r).toEqual({ sum: 16.05, count: 1, unmeasured: 0 });
+    });
+
+    it("a leader turning NotReady, as the watch showed it: from then", async () => {
+      const r = await failover((h, see) => {
+        const event = fromWatch("Pod", "MODIFIED", podJson("web-1", { created: 1, ready: false }));
+        see(event);
+        return h.send(event);
+      });
+      expect(r).toEqual({ sum: 16.05, count: 1, unmeasured: 0 });
+    });
+
+    it("a leader terminating, seen only in a list: from the end of its deletionTimestamp's second", async () => {
+      const r = await failover((h, see) => {
+        const pods = ["web-1", "web-2", "web-3"].map((n) =>
+          decode("Pod", podJson(n, { created: 1, ...(n === "web-1" ? { deleting: 4 } : {}) })),
+        );
+        const event: ClusterEvent = { type: "resync", kind: "Pod", objects: pods };
+        see(event);
+        return h.send(event);
+      });
+      // Stopped at 4 s (4.999 s at the latest): 26.05 - 4.999.
+      expect(r.count).toBe(1);
+      expect(r.sum).toBeCloseTo(21.051, 6);
+    });
+
+    it("a leader gone while nobody watched: no sample, counted as unmeasured", async () => {
+      const r = await failover((h, see) => {
+        const pods = ["web-2", "web-3"].map((n) => decode("Pod", podJson(n, { created: 1 })));
+        const event: ClusterEvent = { type: "resync", kind: "Pod", objects: pods };
+        see(event);
+        return h.send(event);
+      });
+      expect(r).toEqual({ sum: 0, count: 0, unmeasured: 1 });
+    });
+
+    it("a switchover zen-lead chose (preferred leader): from its decision", async () => {
+      const r = await failover((h) =>
+        h.upsert(
+          "Service",
+          serviceJson("web", {
+            annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/preferred-leader": "web-2" },
+          }),
+        ),
+      );
+      expect(r).toEqual({ sum: 0.05, count: 1, unmeasured: 0 });
+    });
   });
 
   it("counts requests to the API server by method and status code", async () => {

@@ -7,6 +7,7 @@
 
 import {
   type Action,
+  type ClusterEvent,
   decisionEntries,
   type EventAction,
   isSynced,
@@ -16,6 +17,7 @@ import {
 import type { TraceStage, WatchDiagnostic, WriteResult } from "@zen-lead/k8s-adapter";
 import { keyOf, stageMs, TRACE_STAGES } from "@zen-lead/k8s-adapter";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { FailoverClock } from "./failover-clock.ts";
 
 /** From 1 ms: the core decides in microseconds, the write takes milliseconds. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -30,11 +32,26 @@ export const STAGE_BUCKETS: readonly number[] = [
 const FAILED: ReadonlySet<string> = new Set(["conflict", "retrying", "rejected"]);
 const DONE: ReadonlySet<string> = new Set(["created", "applied", "replaced", "drifted"]);
 
+/**
+ * Leader changes because the leader stopped serving: their latency starts when it stopped
+ * (failover-clock.ts). The others (PreferredLeader, BetterCandidate, LeaderNoLongerSelected) are
+ * zen-lead's own choice on the event it just folded: their latency starts at that decision.
+ */
+const STOPPED: ReadonlySet<string> = new Set([
+  "LeaderTerminating",
+  "LeaderNotRunning",
+  "LeaderNotReady",
+  "LeaderLostIP",
+  "LeaderDeleted",
+]);
+
 /** The controller's metrics (`zen_lead_*` on `/metrics`) and the callbacks that feed them. */
 export interface ControllerMetrics {
   /** What `/metrics` serves (Prometheus text format). */
   readonly registry: Registry;
-  /** A batch of the core's actions: a failover's slice write starts its latency clock. */
+  /** A cluster event on its way to the fold: when pods stopped serving (failover-clock.ts). */
+  onClusterEvent(event: ClusterEvent): void;
+  /** A batch of the core's actions: a failover's slice write is timed from its old leader's stop. */
   onActions(actions: readonly Action[]): void;
   /** An Event announced: a leader change counts by source and reason. */
   onEvent(event: EventAction): void;
@@ -100,12 +117,18 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
 
   const failover = new Histogram({
     name: "zen_lead_failover_latency_seconds",
-    help: "One sample per failover (a leader replaced, or lost): from the decision to its slice write's success.",
+    help: "One sample per failover (a leader replaced, or lost): from the moment the old leader stopped serving (as the cluster recorded it or a watch first showed it; for a switchover, the decision) to its slice write's success. A failover whose start nobody recorded is counted in zen_lead_failovers_unmeasured_total instead.",
     buckets: [...LATENCY_BUCKETS],
     registers: [registry],
   });
-  /** Slice key -> when the batch asking for it (with a leader change) came out of the core. */
-  const pendingFailover = new Map<string, number>();
+  const unmeasured = new Counter({
+    name: "zen_lead_failovers_unmeasured_total",
+    help: "Failovers published whose old leader stopped serving at a moment nobody recorded (NotReady or deleted while no replica watched): no latency sample.",
+    registers: [registry],
+  });
+  const clock = new FailoverClock();
+  /** Slice key -> when its failover started (epoch ms; undefined: unknown) for the batch asking for it. */
+  const pendingFailover = new Map<string, number | undefined>();
 
   const failoverStages = new Histogram({
     name: "zen_lead_failover_stage_seconds",
@@ -254,18 +277,24 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
 
   return {
     registry,
+    onClusterEvent(event) {
+      clock.see(event, now());
+    },
     onActions(actions) {
       const t = now();
       // A failover moves traffic away from a leader: a first election is not one.
-      const changed = new Set<string>();
+      const changed = new Map<string, number | undefined>();
       for (const a of actions) {
-        if (a.type === "event" && a.leaderChange?.from !== undefined)
-          changed.add(`${a.source.namespace}/${a.source.name}`);
+        const change = a.type === "event" ? a.leaderChange : undefined;
+        if (a.type !== "event" || change?.from === undefined) continue;
+        const { namespace, name } = a.source;
+        const start = STOPPED.has(change.cause) ? clock.stoppedAt(namespace, change.from, t) : t;
+        changed.set(`${namespace}/${name}`, start);
       }
       if (changed.size === 0) return;
       for (const a of actions) {
         if (a.type === "apply" && a.kind === "EndpointSlice" && changed.has(a.source))
-          pendingFailover.set(keyOf(a), t);
+          pendingFailover.set(keyOf(a), changed.get(a.source));
       }
     },
     onEvent(event) {
@@ -285,11 +314,12 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
         result.action.type === "delete" && result.action.stray === true && result.status === "deleted";
       if (result.status === "replaced" || strayGone) driftCorrected.inc({ kind: result.action.kind });
       if (result.status === "drifted") driftNotCorrected.inc({ kind: result.action.kind });
+      if (!pendingFailover.has(result.key) || result.status === "retrying") return;
       const started = pendingFailover.get(result.key);
-      if (started === undefined || result.status === "retrying") return;
       pendingFailover.delete(result.key);
       if (!DONE.has(result.status)) return;
-      failover.observe(Math.max(0, now() - started) / 1000);
+      if (started === undefined) unmeasured.inc();
+      else failover.observe(Math.max(0, now() - started) / 1000);
       const trace = result.trace;
       if (trace === undefined) return;
       for (const stage of Object.keys(TRACE_STAGES) as TraceStage[]) {

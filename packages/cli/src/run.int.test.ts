@@ -381,6 +381,48 @@ describe("zen-lead run on a real cluster", () => {
     ]);
   });
 
+  it.each([
+    {
+      name: "badport",
+      spec: { ports: [{ name: "web", port: 80, targetPort: "nosuch" }] },
+      lastReason: "NamedPortUnresolved",
+    },
+    {
+      name: "v6only",
+      spec: { ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv6"], ports: [{ name: "web", port: 80 }] },
+      lastReason: "\\S+", // the core's warning for a leader with no address of the family, if it has one
+    },
+  ])(
+    "status blames no one for the endpoint zen-lead leaves out on purpose ($name): no note, SINCE as published",
+    async ({ name, spec, lastReason }) => {
+      await core.createNamespacedService({
+        namespace,
+        body: {
+          metadata: { name, annotations: { "zen-lead.io/enabled": "true" } },
+          spec: { selector: labels, ...spec },
+        },
+      });
+      const since = await waitFor(`${name}-leader's leader-since`, async () => {
+        const svc = await core
+          .readNamespacedService({ namespace, name: `${name}-leader` })
+          .catch(() => undefined);
+        return svc?.metadata?.annotations?.["zen-lead.io/leader-since"];
+      });
+      const out = zenLead("status", "-n", namespace, name);
+      expect(out.code, out.stderr).toBe(0);
+      const lines = out.stdout.trim().split("\n");
+      expect(
+        lines.filter((l) => l.startsWith("note:")),
+        out.stdout,
+      ).toEqual([]);
+      expect(lines[1]).toMatch(
+        new RegExp(
+          `^${namespace}\\s+${name}\\s+${name}-leader\\s+<none>\\s+${since} \\(\\w+\\)\\s+3\\s+${lastReason}$`,
+        ),
+      );
+    },
+  );
+
   it("exits 0 within 10 s of SIGTERM, releasing the lease", async () => {
     const started = Date.now();
     const code = await zl?.stop("SIGTERM");

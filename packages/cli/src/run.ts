@@ -350,6 +350,7 @@ export async function run(args: readonly string[]): Promise<number> {
     qps: config.kubeApiQps,
     burst: config.kubeApiBurst,
     beforeLeading: () => void recorder.readBack(config.namespaces),
+    onClusterEvent: (event) => metrics.onClusterEvent(event),
     onActions: (actions) => {
       metrics.onActions(actions);
       for (const a of actions) {

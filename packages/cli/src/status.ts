@@ -60,16 +60,17 @@ export interface StatusRow {
   readonly leaderService: string;
   /** The leader pod, undefined when there is none. */
   readonly leader: string | undefined;
-  /** The `leader-since` annotation (RFC 3339). */
+  /** Its leader Service's `leader-since` annotation (RFC 3339), shown whether or not it routes anywhere. */
   readonly since: string | undefined;
   /** Ready candidate pods. */
   readonly ready: number;
   /** The reason of zen-lead's latest Event on the Service. */
   readonly lastReason: string | undefined;
   /**
-   * Set when the pod receiving the leader traffic is not the one zen-lead would choose now (it is
-   * gone, NotReady, ... — `why` — and `next` would lead, undefined for none): zen-lead has not
-   * moved it, so it is not running, not leading, or cannot reach the cluster.
+   * Set when the pod receiving the leader traffic is not the one zen-lead would publish now (it is
+   * gone, NotReady, ... — `why` — and `next` would receive it, undefined for none): zen-lead has
+   * not moved it, so it is not running, not leading, or cannot reach the cluster. Unset when zen-lead
+   * publishes no endpoint on purpose (a standing warning says why, in `lastReason`).
    */
   readonly stale?: { readonly why: string; readonly next: string | undefined };
 }
@@ -189,9 +190,14 @@ export async function statusRows(
       const receiving = owned.flatMap((o) =>
         o.kind === "EndpointSlice" && isZenLeadSlice(o) ? o.endpoints : [],
       )[0]?.podName;
-      const next = decision?.leader?.podName;
+      // Whom zen-lead would publish: its wanted slice's endpoint, not the elected leader, as it
+      // publishes no endpoint on purpose at times (a named port the leader lacks, no address of
+      // the Service's family): that is a standing warning, not a controller that is not running.
+      const next = (decision?.desired ?? []).flatMap((o) =>
+        o.kind === "EndpointSlice" ? o.endpoints : [],
+      )[0]?.podName;
       const stale =
-        blocked || decision === undefined || receiving === next
+        blocked || decision?.desired === undefined || receiving === next
           ? undefined
           : { why: receiving === undefined ? "no endpoint" : gone(state, ns, receiving), next };
       const annotations = leaderService?.kind === "Service" ? leaderService.annotations : {};
@@ -208,7 +214,7 @@ export async function statusRows(
         service: name,
         leaderService: leaderService?.name ?? "",
         leader: blocked ? "<blocked>" : receiving,
-        since: blocked || receiving === undefined ? undefined : annotations[ANNOTATIONS.leaderSince],
+        since: blocked ? undefined : annotations[ANNOTATIONS.leaderSince],
         ready: decision?.candidates ?? 0,
         lastReason: warning?.reason ?? annotations[ANNOTATIONS.leaderReason] ?? latest?.reason,
         ...(stale !== undefined ? { stale } : {}),

@@ -46,6 +46,8 @@ export interface ControllerOptions {
    */
   readonly elector?: LeaderElector;
   readonly scheduler?: SchedulerLike;
+  /** Every cluster event (watch event, list, tick, leadership) right before the fold takes it. */
+  readonly onClusterEvent?: (event: ClusterEvent) => void;
   /** Every batch of actions the core asks for, written or not. */
   readonly onActions?: (actions: readonly Action[]) => void;
   /**
@@ -162,6 +164,7 @@ export function startController(options: ControllerOptions): Controller {
     .pipe(
       tap((event) => {
         arrived = arrivals.get(event);
+        options.onClusterEvent?.(event);
       }),
       reconcileActions({
         scheduler,
