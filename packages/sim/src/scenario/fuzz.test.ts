@@ -186,13 +186,17 @@ function lastActivity(sim: Simulation, report: SimReport): number {
 const ASK_TO_ARRIVAL_MS = 1_000;
 
 /** The core's suppression window after `repeats` refused repeats of one write (reconcile.ts). */
-const windowMs = (repeats: number) => DEFAULT_OPTIONS.inflightTtlMs * 2 ** Math.min(repeats, 4);
+const windowMs = (repeats: number) =>
+  Math.min(
+    DEFAULT_OPTIONS.inflightTtlMs * 2 ** Math.min(repeats, 4),
+    DEFAULT_OPTIONS.inflightMaxMs ?? Number.POSITIVE_INFINITY,
+  );
 
 /**
  * When the core's last retry of a refused write is due, by the core's rule (reconcile.ts,
  * timers.ts): a write refused for good (a 409: nothing in the world explains an injected one) is
  * asked for again when its suppression window ends, 30 s after it was asked; the window doubles
- * (up to 16×) only when the *same* write is refused again, and starts at 30 s for any other write
+ * (up to 16×, capped at `inflightMaxMs`, 30 s by default) only when the *same* write is refused again, and starts at 30 s for any other write
  * (new content, or a new observation of the object). From the report a refused write counts as a
  * repeat of the key's previous refused one when it asks the same (verb) and was asked no sooner
  * than that one's window let it (an ask is timed by its first attempt; 429s and 5xx are the
