@@ -66,6 +66,15 @@ export interface MetricsOptions {
   readonly live?: () => boolean;
   /** The applier's queue (read at scrape time): writes waiting, backing off included, and in flight. */
   readonly writeQueue?: () => { readonly pending: number; readonly inFlight: number };
+  /**
+   * Warnings standing on source Services that the shell, not a decision, knows of (read at scrape
+   * time): a write the API server refuses (`WriteRejected`, refusals.ts).
+   */
+  readonly shellWarnings?: () => Iterable<{
+    readonly namespace: string;
+    readonly service: string;
+    readonly reason: string;
+  }>;
 }
 
 /** Sources opted in right now, `namespace/name` -> their decision's figures. */
@@ -210,11 +219,12 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
   });
   new Gauge({
     name: "zen_lead_source_warnings",
-    help: "1 for each warning standing on an opted-in Service (NameCollision, NoReadyPods, ...), by reason.",
+    help: "1 for each warning standing on a Service (NameCollision, NoReadyPods, WriteRejected, ...), by reason.",
     labelNames: ["namespace", "service", "reason"] as const,
     registers: [registry],
     collect() {
       this.reset();
+      for (const w of options.shellWarnings?.() ?? []) this.set(w, 1);
       const state = options.state();
       if (state === undefined) return;
       for (const [, d] of decisionEntries(state)) {

@@ -327,7 +327,8 @@ describe("zen-lead run on a real cluster", () => {
           (l) =>
             l.name === "cli-leader" &&
             l.kind === "Service" &&
-            l.msg === "created the object again: another writer had deleted it",
+            l.msg ===
+              `created the object again: another writer had deleted it; it has a new ClusterIP, ${again.spec?.clusterIP}: clients that kept the old one must resolve its name again`,
         ),
     );
     expect(await counted()).toBe(before + 1);

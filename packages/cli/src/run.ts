@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { isSynced } from "@zen-lead/core";
+import { decisionOf, isSynced, type State } from "@zen-lead/core";
 import {
   createEventRecorder,
   createLeaderElector,
@@ -18,6 +18,7 @@ import {
   kubeLeaseApi,
   onRequest,
   startController,
+  type WriteAction,
   type WriteTrace,
 } from "@zen-lead/k8s-adapter";
 import { pino } from "pino";
@@ -33,6 +34,7 @@ import {
 } from "./flags.ts";
 import { createMetrics } from "./metrics.ts";
 import { Recreations } from "./recreations.ts";
+import { Refusals, refusalNote } from "./refusals.ts";
 import { closeServer, serve } from "./serve.ts";
 import { usage } from "./usage-error.ts";
 
@@ -215,6 +217,23 @@ export function epochTrace(trace: WriteTrace): Record<string, number> {
   return out;
 }
 
+/**
+ * Why zen-lead deletes one of its objects, for the info line every deletion gets: its Service opted
+ * out or went, or no longer needs it (another leader name, an IP family it no longer serves).
+ */
+export function deletionReason(action: WriteAction, state: State | undefined): string {
+  const decision = state === undefined ? undefined : decisionOf(state, action.source);
+  if (decision === undefined || !decision.optedIn)
+    return `Service ${action.source} is not opted in to zen-lead (any more), or is gone`;
+  return `Service ${action.source} no longer needs it (its leader Service's name or its IP families changed)`;
+}
+
+/** The ClusterIP of a Service as the server answered a write, if any. */
+function clusterIPOf(object: unknown): string | undefined {
+  const ip = (object as { spec?: { clusterIP?: unknown } } | undefined)?.spec?.clusterIP;
+  return typeof ip === "string" && ip !== "" ? ip : undefined;
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -314,14 +333,20 @@ export async function run(args: readonly string[]): Promise<number> {
   });
   let controller: ReturnType<typeof startController> | undefined;
   const recreations = new Recreations();
+  const refusals = new Refusals();
   const metrics = createMetrics({
     state: () => controller?.state(),
     live: () => liveness.live(),
     writeQueue: () => controller?.writeQueue() ?? { pending: 0, inFlight: 0 },
+    shellWarnings: () =>
+      refusals
+        .standing(Date.now())
+        .map((r) => ({ namespace: r.action.namespace, service: r.service, reason: "WriteRejected" })),
   });
   const requestsSub = onRequest(kc, (method, code) => metrics.onRequest(method, code));
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);
+    if (!leading) refusals.clear();
     log.info(
       { lease: `${config.leaseNamespace}/${config.leaseName}`, leading },
       leading ? "lease acquired" : "not leading",
@@ -352,7 +377,8 @@ export async function run(args: readonly string[]): Promise<number> {
     onWriteResult: (result) => {
       metrics.onWriteResult(result);
       const recreated = recreations.see(result);
-      if (recreated) metrics.onRecreated(result.action.kind);
+      if (recreated === "another-writer") metrics.onRecreated(result.action.kind);
+      const refusal = refusals.see(result, Date.now());
       const { action } = result;
       const service = action.source.slice(action.source.indexOf("/") + 1);
       const fields = {
@@ -384,11 +410,39 @@ export async function run(args: readonly string[]): Promise<number> {
         log.warn(fields, note);
         const source = { namespace: action.namespace, name: service };
         recorder.record({ type: "event", source, eventType: "Warning", reason: "StrayEndpointSlice", note });
-      } else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
+      } else if (refusal?.type === "refused") {
+        // Said once per distinct refusal; the core asks again every 30 s (counted, at debug).
+        const note = refusalNote(refusal.refusal);
+        log.warn(fields, note);
+        const uid = action.type === "apply" ? action.desired.owner.uid : undefined;
+        const source = { namespace: action.namespace, name: service, ...(uid !== undefined ? { uid } : {}) };
+        recorder.record({ type: "event", source, eventType: "Warning", reason: "WriteRejected", note });
+      } else if (refusal?.type === "repeated")
+        log.debug({ ...fields, refusals: refusal.refusal.count }, "write rejected again");
+      else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
       else if (result.status === "replaced")
         log.info(fields, "write replaced the object: another writer's fields removed");
-      else if (recreated) log.info(fields, "created the object again: another writer had deleted it");
-      else log.debug(fields, `write ${result.status}`);
+      else if (action.type === "delete" && result.status === "deleted")
+        log.info(
+          fields,
+          `deleted ${action.kind} ${action.name}: ${deletionReason(action, controller?.state())}`,
+        );
+      else if (recreated !== undefined) {
+        const by = recreated === "zen-lead" ? "zen-lead had deleted it" : "another writer had deleted it";
+        const ip = action.kind === "Service" ? clusterIPOf(result.object) : undefined;
+        const newIP =
+          ip === undefined
+            ? ""
+            : `; it has a new ClusterIP, ${ip}: clients that kept the old one must resolve its name again`;
+        log.info(fields, `created the object again: ${by}${newIP}`);
+      } else log.debug(fields, `write ${result.status}`);
+      if (refusal?.type === "lifted") {
+        const { count, since } = refusal.refusal;
+        log.info(
+          { ...fields, refusals: count, refusedForMs: Date.now() - since },
+          `${action.kind} ${action.name} written: the API server accepts it again after refusing it ${count} time(s)`,
+        );
+      }
     },
     onDiagnostic: (line, detail) => {
       metrics.onDiagnostic(detail);
