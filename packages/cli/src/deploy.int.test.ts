@@ -181,6 +181,10 @@ describe("the Helm chart", () => {
     const alerts = rule.spec.groups.flatMap((g) => g.rules);
     expect(alerts.length).toBeGreaterThanOrEqual(5);
     expect(alerts.every((a) => a.expr.includes('job="zl-zen-lead-metrics"'))).toBe(true);
+    // A refusal stands in a gauge while it lasts: the alert must not depend on how often it is retried.
+    expect(alerts.find((a) => a.alert === "ZenLeadWritesRejected")?.expr).toBe(
+      'max by (namespace, service) (zen_lead_source_warnings{job="zl-zen-lead-metrics",reason="WriteRejected"}) > 0',
+    );
     // Monitoring is off by default.
     const defaults = await render("zl", "ops");
     expect(named(defaults, "ServiceMonitor")).toHaveLength(0);

@@ -52,6 +52,8 @@ export interface ControllerMetrics {
   setLeading(leading: boolean): void;
   /** The holder handed the Lease over because its watches were not live for too long. */
   onHandOver(): void;
+  /** A Lease request failed with this HTTP status (0: no answer). */
+  onLeaseError(code: number): void;
 }
 
 /** Where the scrape-time gauges read from. */
@@ -255,6 +257,12 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     help: "Times this replica handed the Lease over because its watches had not seen the cluster for longer than the renew deadline.",
     registers: [registry],
   });
+  const leaseErrors = new Counter({
+    name: "zen_lead_lease_errors_total",
+    help: "Lease requests that failed, by HTTP status (0: no answer; 401/403: refused for good, the operator must fix RBAC or --lease-name).",
+    labelNames: ["code"] as const,
+    registers: [registry],
+  });
   const isLeader = new Gauge({
     name: "zen_lead_is_leader",
     help: "1 while this replica holds the lease (and may write), else 0.",
@@ -325,6 +333,9 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     },
     onHandOver() {
       handOvers.inc();
+    },
+    onLeaseError(code) {
+      leaseErrors.inc({ code: String(code) });
     },
   };
 }

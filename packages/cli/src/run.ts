@@ -14,10 +14,13 @@ import {
   DEFAULT_BURST,
   DEFAULT_QPS,
   type DriftReport,
+  isPermanentRefusal,
   kubeEventSink,
   kubeLeaseApi,
   onRequest,
+  PERMANENT_REFUSAL_MAX_BACKOFF_MS,
   startController,
+  statusOf,
   type WriteAction,
   type WriteTrace,
 } from "@zen-lead/k8s-adapter";
@@ -234,6 +237,12 @@ function clusterIPOf(object: unknown): string | undefined {
   return typeof ip === "string" && ip !== "" ? ip : undefined;
 }
 
+/** What a replica refused its Lease (401, 403) says, once: what is refused and what to fix. */
+export function leaseRefusalNote(namespace: string, name: string, error: unknown): string {
+  const retryS = PERMANENT_REFUSAL_MAX_BACKOFF_MS / 1000;
+  return `the API server refuses the Lease ${namespace}/${name} (HTTP ${statusOf(error)}): this replica cannot lead, and no leader Service is kept while no replica leads; give zen-lead's ServiceAccount get, create and update on leases (coordination.k8s.io) in ${namespace}, or set --lease-namespace/--lease-name to a Lease it may use; asking again every ${retryS} s`;
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -264,6 +273,8 @@ export async function run(args: readonly string[]): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
 
+  /** The Lease's refusal (401, 403) last said, so that its repeats are not. */
+  let leaseRefusal: string | undefined;
   // Whether every watch is live: /readyz, and the Lease (a replica blind to the cluster does not
   // hold it; one whose watches come back tries at once).
   const liveness = createWatchLiveness();
@@ -275,7 +286,19 @@ export async function run(args: readonly string[]): Promise<number> {
     leaseDurationMs: config.leaseDurationMs,
     renewDeadlineMs: config.renewDeadlineMs,
     retryPeriodMs: config.retryPeriodMs,
-    onError: (error) => log.warn({ lease: config.leaseName, err: errorText(error) }, "lease request failed"),
+    onError: (error) => {
+      const lease = `${config.leaseNamespace}/${config.leaseName}`;
+      metrics.onLeaseError(statusOf(error));
+      if (!isPermanentRefusal(error)) {
+        log.warn({ lease, err: errorText(error) }, "lease request failed");
+        return;
+      }
+      // Only the operator can fix this: said once (again if the refusal changes), then counted.
+      const err = errorText(error);
+      if (err === leaseRefusal) log.debug({ lease, err }, "lease request refused again");
+      else log.warn({ lease, err }, leaseRefusalNote(config.leaseNamespace, config.leaseName, error));
+      leaseRefusal = err;
+    },
     blindForMs: () => liveness.blindForMs(),
     wake$: liveness.live$.pipe(filter(Boolean)),
     onHandOver: (blindForMs) => {
@@ -347,6 +370,10 @@ export async function run(args: readonly string[]): Promise<number> {
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);
     if (!leading) refusals.clear();
+    if (leading && leaseRefusal !== undefined) {
+      log.info({ lease: `${config.leaseNamespace}/${config.leaseName}` }, "the Lease is no longer refused");
+      leaseRefusal = undefined;
+    }
     log.info(
       { lease: `${config.leaseNamespace}/${config.leaseName}`, leading },
       leading ? "lease acquired" : "not leading",
