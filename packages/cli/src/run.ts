@@ -14,6 +14,7 @@ import {
   DEFAULT_BURST,
   DEFAULT_QPS,
   type DriftReport,
+  isNamespaceTerminating,
   isPermanentRefusal,
   kubeEventSink,
   kubeLeaseApi,
@@ -321,6 +322,14 @@ export async function run(args: readonly string[]): Promise<number> {
         return;
       }
       const { namespace, name } = problem.action.source;
+      // The namespace is going away, and the Service with it: nobody will read that Event.
+      if (problem.kind === "api-error" && isNamespaceTerminating(problem.error)) {
+        log.debug(
+          { namespace, service: name, reason: problem.action.reason },
+          "event not recorded: namespace terminating",
+        );
+        return;
+      }
       log.warn(
         {
           namespace,
@@ -405,7 +414,9 @@ export async function run(args: readonly string[]): Promise<number> {
       metrics.onWriteResult(result);
       const recreated = recreations.see(result);
       if (recreated === "another-writer") metrics.onRecreated(result.action.kind);
-      const refusal = refusals.see(result, Date.now());
+      // A write into a namespace being deleted: nothing there is worth keeping, or saying.
+      const terminating = result.status === "rejected" && isNamespaceTerminating(result.error);
+      const refusal = terminating ? undefined : refusals.see(result, Date.now());
       const { action } = result;
       const service = action.source.slice(action.source.indexOf("/") + 1);
       const fields = {
@@ -437,7 +448,8 @@ export async function run(args: readonly string[]): Promise<number> {
         log.warn(fields, note);
         const source = { namespace: action.namespace, name: service };
         recorder.record({ type: "event", source, eventType: "Warning", reason: "StrayEndpointSlice", note });
-      } else if (refusal?.type === "refused") {
+      } else if (terminating) log.debug(fields, "write not made: namespace terminating");
+      else if (refusal?.type === "refused") {
         // Said once per distinct refusal; the core asks again every 30 s (counted, at debug).
         const note = refusalNote(refusal.refusal);
         log.warn(fields, note);
@@ -535,10 +547,11 @@ export async function run(args: readonly string[]): Promise<number> {
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
+  // The watches stop now: that is no news (no "watches not live" line).
+  liveSub.unsubscribe();
   await controller.stop({ release: true });
   recorder.close();
   leadingSub.unsubscribe();
-  liveSub.unsubscribe();
   requestsSub();
   await Promise.all(open.map(closeServer));
   clearTimeout(deadline);

@@ -53,6 +53,7 @@ export {
 } from "./events.ts";
 export {
   ApiError,
+  isNamespaceTerminating,
   type Method,
   onRequest,
   openStream,
