@@ -202,6 +202,13 @@ function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
   return a.port === b.port && a.host === b.host;
 }
 
+/** Warnings the shell makes of a write's outcome: logged with the write's fields, not again as Events. */
+const SAID_WITH_THE_WRITE: ReadonlySet<string> = new Set([
+  "WriteRejected",
+  "DriftNotCorrected",
+  "StrayEndpointSlice",
+]);
+
 /** Write outcomes worth a warning: the write failed, or did not bring the object where it should be. */
 const WARN_STATUSES: ReadonlySet<string> = new Set(["conflict", "rejected", "retrying", "drifted"]);
 
@@ -342,7 +349,7 @@ export async function run(args: readonly string[]): Promise<number> {
     },
     // Said once per real occurrence: a standing warning read back from the cluster is not re-logged.
     onOutcome: (event, outcome) => {
-      if (outcome === "already-recorded") return;
+      if (outcome === "already-recorded" || SAID_WITH_THE_WRITE.has(event.reason)) return;
       const { namespace, name } = event.source;
       const change = event.leaderChange;
       if (change !== undefined) {

@@ -374,7 +374,7 @@ describe("random scenarios", () => {
     expect(problems(sim, report, 10_000).join()).toMatch(/writes after 10000 ms/);
   });
 
-  it("allow a refused write's retries the core's window: doubling only for the same write refused again", () => {
+  it("allow a refused write's retries the core's window: 30 s, never longer (the doubling is capped)", () => {
     const w = (at: number, status: number, verb: WriteRecord["verb"] = "update"): WriteRecord => ({
       at,
       verb,
@@ -383,8 +383,8 @@ describe("random scenarios", () => {
       status,
       source: "default/alpha",
     });
-    // The same update refused at its every retry: 30 s, then 60 s, then 120 s.
-    expect(retriesDue([w(0, 409), w(30_100, 409), w(90_200, 409)])).toBe(90_200 + 120_000);
+    // The same update refused at its every retry: 30 s each time (the window's doubling is capped at 30 s).
+    expect(retriesDue([w(0, 409), w(30_100, 409), w(60_200, 409)])).toBe(60_200 + 30_000);
     // Another write refused within the first one's window is a new write: 30 s again, not 60 s.
     expect(retriesDue([w(0, 409), w(5_000, 409)])).toBe(35_000);
     // Another request (a create, then an update) is a new write too.
@@ -392,6 +392,6 @@ describe("random scenarios", () => {
     // A success ends the series.
     expect(retriesDue([w(0, 409), w(30_100, 200), w(60_200, 409)])).toBe(90_200);
     // Transient failures are the queue's retries of one ask: the ask is timed by its first attempt.
-    expect(retriesDue([w(0, 500), w(2_000, 429), w(9_000, 409), w(30_100, 409)])).toBe(30_100 + 60_000);
+    expect(retriesDue([w(0, 500), w(2_000, 429), w(9_000, 409), w(30_100, 409)])).toBe(30_100 + 30_000);
   });
 });
