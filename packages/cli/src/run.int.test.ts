@@ -301,7 +301,12 @@ describe("zen-lead run on a real cluster", () => {
       labelSelector: "kubernetes.io/service-name=cli-leader",
     });
     expect(slices.items.map((i) => i.metadata?.name)).toEqual(["cli-leader-ipv4"]);
-    expect(zl?.logLines().filter((l) => l.name === name && l.level === 40)).toHaveLength(1);
+    // The Event may be visible before the log line has come through the pipe.
+    const warned = await waitFor("the warn line", () => {
+      const said = zl?.logLines().filter((l) => l.name === name && l.level === 40) ?? [];
+      return said.length > 0 ? said : undefined;
+    });
+    expect(warned).toHaveLength(1);
     expect((await get(metricsUrl)).body).toContain('zen_lead_drift_corrected_total{kind="EndpointSlice"} 1');
   });
 

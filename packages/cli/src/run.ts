@@ -209,8 +209,8 @@ const SAID_WITH_THE_WRITE: ReadonlySet<string> = new Set([
   "StrayEndpointSlice",
 ]);
 
-/** Write outcomes worth a warning: the write failed, or did not bring the object where it should be. */
-const WARN_STATUSES: ReadonlySet<string> = new Set(["conflict", "rejected", "retrying", "drifted"]);
+/** Write outcomes worth a warning: the write failed, or did not bring the object where it should be (a refusal: `Refusals`). */
+const WARN_STATUSES: ReadonlySet<string> = new Set(["conflict", "retrying", "drifted"]);
 
 /** The note of a DriftNotCorrected Event: which fields of which object, kept so by whom. */
 export function driftNote(kind: string, name: string, drift: DriftReport | undefined): string {
