@@ -18,6 +18,7 @@ import {
 } from "@kubernetes/client-node";
 import { kubeLeaseApi, statusOf } from "@zen-lead/k8s-adapter";
 import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
+import { metricValue, spawnZenLead } from "@zen-lead/test-cluster/zen-lead-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHelm, CHART, helmTemplate, helmRun as runHelm } from "./testing/helm.ts";
 
@@ -146,6 +147,10 @@ describe("the Helm chart", () => {
     const alerts = rule.spec.groups.flatMap((g) => g.rules);
     expect(alerts.length).toBeGreaterThanOrEqual(5);
     expect(alerts.every((a) => a.expr.includes('job="zl-zen-lead-metrics"'))).toBe(true);
+    // A refusal stands in a gauge while it lasts: the alert must not depend on how often it is retried.
+    expect(alerts.find((a) => a.alert === "ZenLeadWritesRejected")?.expr).toBe(
+      'max by (namespace, service) (zen_lead_source_warnings{job="zl-zen-lead-metrics",reason="WriteRejected"}) > 0',
+    );
     // Monitoring is off by default.
     const defaults = await render("zl", "ops");
     expect(named(defaults, "ServiceMonitor")).toHaveLength(0);
@@ -344,6 +349,46 @@ describe.each([
     });
     // Nothing it needed was refused: no 403 in its logs (writes, watches, Lease, Events).
     expect(output).not.toMatch(/forbidden|"status":403|\b403\b/i);
+  });
+
+  it("with a --lease-name the RBAC does not allow, says so once at warn with what to fix, counts each refusal and asks again ever more slowly", async () => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), "zen-lead-sa-")), "kubeconfig");
+    writeFileSync(kubeconfig, saKc.exportConfig());
+    const z = await spawnZenLead({
+      kubeconfig,
+      args: [
+        ...["--namespace", namespace, "--lease-namespace", namespace, "--lease-name", "not-allowed"],
+        ...["--identity", `denied-${namespace}`, "--log-level", "debug"],
+      ],
+    });
+    try {
+      // Refused at 0, 2, 6, 14 s (then every 30 s); every 2 s without the backoff.
+      await waitFor("four refused Lease requests", async () =>
+        metricValue(await z.metrics(), "zen_lead_lease_errors_total", 'code="403"') >= 4 ? true : undefined,
+      );
+      const lines = z.logLines();
+      const said = lines.filter((l) => String(l.msg).startsWith("the API server refuses the Lease"));
+      expect(said.map((l) => [l.level, l.msg])).toEqual([
+        [
+          40,
+          `the API server refuses the Lease ${namespace}/not-allowed (HTTP 403): this replica cannot lead, and no leader Service is kept while no replica leads; give zen-lead's ServiceAccount get, create and update on leases (coordination.k8s.io) in ${namespace}, or set --lease-namespace/--lease-name to a Lease it may use; asking again every 30 s`,
+        ],
+      ]);
+      expect(lines.filter((l) => l.msg === "lease request failed")).toEqual([]);
+      // The repeats, at debug: each waits at least twice as long as the one before (times in ms).
+      const times = lines
+        .filter((l) => l === said[0] || l.msg === "lease request refused again")
+        .map((l) => Date.parse(String(l.time)));
+      const gaps = times.slice(1, 4).map((t, i) => t - (times[i] ?? 0));
+      expect(gaps.length).toBe(3);
+      expect(
+        gaps.every((gap, i) => gap >= 2_000 * 2 ** i - 50),
+        `gaps ${gaps.join(", ")} ms`,
+      ).toBe(true);
+      expect(metricValue(await z.metrics(), "zen_lead_is_leader")).toBe(0);
+    } finally {
+      await z.stop();
+    }
   });
 
   it("is least privilege: the identity cannot patch or delete a pod", async () => {

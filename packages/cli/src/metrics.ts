@@ -69,6 +69,8 @@ export interface ControllerMetrics {
   setLeading(leading: boolean): void;
   /** The holder handed the Lease over because its watches were not live for too long. */
   onHandOver(): void;
+  /** A Lease request failed with this HTTP status (0: no answer). */
+  onLeaseError(code: number): void;
 }
 
 /** Where the scrape-time gauges read from. */
@@ -83,6 +85,15 @@ export interface MetricsOptions {
   readonly live?: () => boolean;
   /** The applier's queue (read at scrape time): writes waiting, backing off included, and in flight. */
   readonly writeQueue?: () => { readonly pending: number; readonly inFlight: number };
+  /**
+   * Warnings standing on source Services that the shell, not a decision, knows of (read at scrape
+   * time): a write the API server refuses (`WriteRejected`, refusals.ts).
+   */
+  readonly shellWarnings?: () => Iterable<{
+    readonly namespace: string;
+    readonly service: string;
+    readonly reason: string;
+  }>;
 }
 
 /** Sources opted in right now, `namespace/name` -> their decision's figures. */
@@ -233,11 +244,12 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
   });
   new Gauge({
     name: "zen_lead_source_warnings",
-    help: "1 for each warning standing on an opted-in Service (NameCollision, NoReadyPods, ...), by reason.",
+    help: "1 for each warning standing on a Service (NameCollision, NoReadyPods, WriteRejected, ...), by reason.",
     labelNames: ["namespace", "service", "reason"] as const,
     registers: [registry],
     collect() {
       this.reset();
+      for (const w of options.shellWarnings?.() ?? []) this.set(w, 1);
       const state = options.state();
       if (state === undefined) return;
       for (const [, d] of decisionEntries(state)) {
@@ -266,6 +278,12 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
   const handOvers = new Counter({
     name: "zen_lead_lease_handovers_total",
     help: "Times this replica handed the Lease over because its watches had not seen the cluster for longer than the renew deadline.",
+    registers: [registry],
+  });
+  const leaseErrors = new Counter({
+    name: "zen_lead_lease_errors_total",
+    help: "Lease requests that failed, by HTTP status (0: no answer; 401/403: refused for good, the operator must fix RBAC or --lease-name).",
+    labelNames: ["code"] as const,
     registers: [registry],
   });
   const isLeader = new Gauge({
@@ -345,6 +363,9 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     },
     onHandOver() {
       handOvers.inc();
+    },
+    onLeaseError(code) {
+      leaseErrors.inc({ code: String(code) });
     },
   };
 }

@@ -4,18 +4,22 @@ import { Recreations } from "./recreations.ts";
 describe("Recreations", () => {
   it("tells a create of an object this process wrote before from a first create", () => {
     const r = new Recreations();
-    expect(r.see({ key: "Service:ns/web-leader", status: "created" })).toBe(false);
-    expect(r.see({ key: "Service:ns/web-leader", status: "applied" })).toBe(false);
+    expect(r.see({ key: "Service:ns/web-leader", status: "created" })).toBeUndefined();
+    expect(r.see({ key: "Service:ns/web-leader", status: "applied" })).toBeUndefined();
     // Someone deleted it; zen-lead creates it again.
-    expect(r.see({ key: "Service:ns/web-leader", status: "created" })).toBe(true);
+    expect(r.see({ key: "Service:ns/web-leader", status: "created" })).toBe("another-writer");
   });
 
-  it("does not count what zen-lead deleted itself, nor a create that did not happen", () => {
+  it("tells what zen-lead deleted itself and made again from another writer's deletion, and ignores a create that did not happen", () => {
     const r = new Recreations();
-    r.see({ key: "EndpointSlice:ns/web-leader-ipv4", status: "created" });
-    r.see({ key: "EndpointSlice:ns/web-leader-ipv4", status: "deleted" }); // opted out
-    expect(r.see({ key: "EndpointSlice:ns/web-leader-ipv4", status: "created" })).toBe(false); // opted in again
-    expect(r.see({ key: "EndpointSlice:ns/other-ipv4", status: "conflict" })).toBe(false);
-    expect(r.see({ key: "EndpointSlice:ns/other-ipv4", status: "created" })).toBe(false);
+    r.see({ key: "Service:ns/web-leader", status: "created" });
+    r.see({ key: "Service:ns/web-leader", status: "deleted" }); // opted out
+    expect(r.see({ key: "Service:ns/web-leader", status: "created" })).toBe("zen-lead"); // opted in again
+    expect(r.see({ key: "Service:ns/web-leader", status: "applied" })).toBeUndefined();
+    // Deleted by an earlier process (opted out while this one was stopped), then opted in again.
+    r.see({ key: "Service:ns/old-leader", status: "deleted" });
+    expect(r.see({ key: "Service:ns/old-leader", status: "created" })).toBe("zen-lead");
+    expect(r.see({ key: "EndpointSlice:ns/other-ipv4", status: "conflict" })).toBeUndefined();
+    expect(r.see({ key: "EndpointSlice:ns/other-ipv4", status: "created" })).toBeUndefined();
   });
 });

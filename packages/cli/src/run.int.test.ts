@@ -301,7 +301,12 @@ describe("zen-lead run on a real cluster", () => {
       labelSelector: "kubernetes.io/service-name=cli-leader",
     });
     expect(slices.items.map((i) => i.metadata?.name)).toEqual(["cli-leader-ipv4"]);
-    expect(zl?.logLines().filter((l) => l.name === name && l.level === 40)).toHaveLength(1);
+    // The Event may be visible before the log line has come through the pipe.
+    const warned = await waitFor("the warn line", () => {
+      const said = zl?.logLines().filter((l) => l.name === name && l.level === 40) ?? [];
+      return said.length > 0 ? said : undefined;
+    });
+    expect(warned).toHaveLength(1);
     expect((await get(metricsUrl)).body).toContain('zen_lead_drift_corrected_total{kind="EndpointSlice"} 1');
   });
 
@@ -327,7 +332,8 @@ describe("zen-lead run on a real cluster", () => {
           (l) =>
             l.name === "cli-leader" &&
             l.kind === "Service" &&
-            l.msg === "created the object again: another writer had deleted it",
+            l.msg ===
+              `created the object again: another writer had deleted it; it has a new ClusterIP, ${again.spec?.clusterIP}: clients that kept the old one must resolve its name again`,
         ),
     );
     expect(await counted()).toBe(before + 1);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { isSynced } from "@zen-lead/core";
+import { decisionOf, isSynced, type State } from "@zen-lead/core";
 import {
   createEventRecorder,
   createLeaderElector,
@@ -13,10 +13,15 @@ import {
   DEFAULT_BURST,
   DEFAULT_QPS,
   type DriftReport,
+  isNamespaceTerminating,
+  isPermanentRefusal,
   kubeEventSink,
   kubeLeaseApi,
   onRequest,
+  PERMANENT_REFUSAL_MAX_BACKOFF_MS,
   startController,
+  statusOf,
+  type WriteAction,
   type WriteTrace,
 } from "@zen-lead/k8s-adapter";
 import { pino } from "pino";
@@ -33,6 +38,7 @@ import {
 import { createMetrics } from "./metrics.ts";
 import { parseFlags } from "./parse-flags.ts";
 import { Recreations } from "./recreations.ts";
+import { Refusals, refusalNote } from "./refusals.ts";
 import { closeServer, serve } from "./serve.ts";
 import { usage } from "./usage-error.ts";
 
@@ -209,8 +215,15 @@ function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
   return a.port === b.port && a.host === b.host;
 }
 
-/** Write outcomes worth a warning: the write failed, or did not bring the object where it should be. */
-const WARN_STATUSES: ReadonlySet<string> = new Set(["conflict", "rejected", "retrying", "drifted"]);
+/** Warnings the shell makes of a write's outcome: logged with the write's fields, not again as Events. */
+const SAID_WITH_THE_WRITE: ReadonlySet<string> = new Set([
+  "WriteRejected",
+  "DriftNotCorrected",
+  "StrayEndpointSlice",
+]);
+
+/** Write outcomes worth a warning: the write failed, or did not bring the object where it should be (a refusal: `Refusals`). */
+const WARN_STATUSES: ReadonlySet<string> = new Set(["conflict", "retrying", "drifted"]);
 
 /** The note of a DriftNotCorrected Event: which fields of which object, kept so by whom. */
 export function driftNote(kind: string, name: string, drift: DriftReport | undefined): string {
@@ -226,6 +239,29 @@ export function epochTrace(trace: WriteTrace): Record<string, number> {
   for (const [stage, at] of Object.entries(trace))
     if (typeof at === "number") out[stage] = Math.round((performance.timeOrigin + at) * 1000) / 1000;
   return out;
+}
+
+/**
+ * Why zen-lead deletes one of its objects, for the info line every deletion gets: its Service opted
+ * out or went, or no longer needs it (another leader name, an IP family it no longer serves).
+ */
+export function deletionReason(action: WriteAction, state: State | undefined): string {
+  const decision = state === undefined ? undefined : decisionOf(state, action.source);
+  if (decision === undefined || !decision.optedIn)
+    return `Service ${action.source} is not opted in to zen-lead (any more), or is gone`;
+  return `Service ${action.source} no longer needs it (its leader Service's name or its IP families changed)`;
+}
+
+/** The ClusterIP of a Service as the server answered a write, if any. */
+function clusterIPOf(object: unknown): string | undefined {
+  const ip = (object as { spec?: { clusterIP?: unknown } } | undefined)?.spec?.clusterIP;
+  return typeof ip === "string" && ip !== "" ? ip : undefined;
+}
+
+/** What a replica refused its Lease (401, 403) says, once: what is refused and what to fix. */
+export function leaseRefusalNote(namespace: string, name: string, error: unknown): string {
+  const retryS = PERMANENT_REFUSAL_MAX_BACKOFF_MS / 1000;
+  return `the API server refuses the Lease ${namespace}/${name} (HTTP ${statusOf(error)}): this replica cannot lead, and no leader Service is kept while no replica leads; give zen-lead's ServiceAccount get, create and update on leases (coordination.k8s.io) in ${namespace}, or set --lease-namespace/--lease-name to a Lease it may use; asking again every ${retryS} s`;
 }
 
 function errorText(error: unknown): string {
@@ -258,6 +294,8 @@ export async function run(args: readonly string[]): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
 
+  /** The Lease's refusal (401, 403) last said, so that its repeats are not. */
+  let leaseRefusal: string | undefined;
   // Whether every watch is live: /readyz, and the Lease (a replica blind to the cluster does not
   // hold it; one whose watches come back tries at once).
   const liveness = createWatchLiveness();
@@ -269,7 +307,19 @@ export async function run(args: readonly string[]): Promise<number> {
     leaseDurationMs: config.leaseDurationMs,
     renewDeadlineMs: config.renewDeadlineMs,
     retryPeriodMs: config.retryPeriodMs,
-    onError: (error) => log.warn({ lease: config.leaseName, err: errorText(error) }, "lease request failed"),
+    onError: (error) => {
+      const lease = `${config.leaseNamespace}/${config.leaseName}`;
+      metrics.onLeaseError(statusOf(error));
+      if (!isPermanentRefusal(error)) {
+        log.warn({ lease, err: errorText(error) }, "lease request failed");
+        return;
+      }
+      // Only the operator can fix this: said once (again if the refusal changes), then counted.
+      const err = errorText(error);
+      if (err === leaseRefusal) log.debug({ lease, err }, "lease request refused again");
+      else log.warn({ lease, err }, leaseRefusalNote(config.leaseNamespace, config.leaseName, error));
+      leaseRefusal = err;
+    },
     blindForMs: () => liveness.blindForMs(),
     wake$: liveness.live$.pipe(filter(Boolean)),
     onHandOver: (blindForMs) => {
@@ -292,6 +342,14 @@ export async function run(args: readonly string[]): Promise<number> {
         return;
       }
       const { namespace, name } = problem.action.source;
+      // The namespace is going away, and the Service with it: nobody will read that Event.
+      if (problem.kind === "api-error" && isNamespaceTerminating(problem.error)) {
+        log.debug(
+          { namespace, service: name, reason: problem.action.reason },
+          "event not recorded: namespace terminating",
+        );
+        return;
+      }
       log.warn(
         {
           namespace,
@@ -304,7 +362,7 @@ export async function run(args: readonly string[]): Promise<number> {
     },
     // Said once per real occurrence: a standing warning read back from the cluster is not re-logged.
     onOutcome: (event, outcome) => {
-      if (outcome === "already-recorded") return;
+      if (outcome === "already-recorded" || SAID_WITH_THE_WRITE.has(event.reason)) return;
       const { namespace, name } = event.source;
       const change = event.leaderChange;
       if (change !== undefined) {
@@ -327,14 +385,24 @@ export async function run(args: readonly string[]): Promise<number> {
   });
   let controller: ReturnType<typeof startController> | undefined;
   const recreations = new Recreations();
+  const refusals = new Refusals();
   const metrics = createMetrics({
     state: () => controller?.state(),
     live: () => liveness.live(),
     writeQueue: () => controller?.writeQueue() ?? { pending: 0, inFlight: 0 },
+    shellWarnings: () =>
+      refusals
+        .standing(Date.now())
+        .map((r) => ({ namespace: r.action.namespace, service: r.service, reason: "WriteRejected" })),
   });
   const requestsSub = onRequest(kc, (method, code) => metrics.onRequest(method, code));
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);
+    if (!leading) refusals.clear();
+    if (leading && leaseRefusal !== undefined) {
+      log.info({ lease: `${config.leaseNamespace}/${config.leaseName}` }, "the Lease is no longer refused");
+      leaseRefusal = undefined;
+    }
     log.info(
       { lease: `${config.leaseNamespace}/${config.leaseName}`, leading },
       leading ? "lease acquired" : "not leading",
@@ -366,7 +434,10 @@ export async function run(args: readonly string[]): Promise<number> {
     onWriteResult: (result) => {
       metrics.onWriteResult(result);
       const recreated = recreations.see(result);
-      if (recreated) metrics.onRecreated(result.action.kind);
+      if (recreated === "another-writer") metrics.onRecreated(result.action.kind);
+      // A write into a namespace being deleted: nothing there is worth keeping, or saying.
+      const terminating = result.status === "rejected" && isNamespaceTerminating(result.error);
+      const refusal = terminating ? undefined : refusals.see(result, Date.now());
       const { action } = result;
       const service = action.source.slice(action.source.indexOf("/") + 1);
       const fields = {
@@ -398,11 +469,40 @@ export async function run(args: readonly string[]): Promise<number> {
         log.warn(fields, note);
         const source = { namespace: action.namespace, name: service };
         recorder.record({ type: "event", source, eventType: "Warning", reason: "StrayEndpointSlice", note });
-      } else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
+      } else if (terminating) log.debug(fields, "write not made: namespace terminating");
+      else if (refusal?.type === "refused") {
+        // Said once per distinct refusal; the core asks again every 30 s (counted, at debug).
+        const note = refusalNote(refusal.refusal);
+        log.warn(fields, note);
+        const uid = action.type === "apply" ? action.desired.owner.uid : undefined;
+        const source = { namespace: action.namespace, name: service, ...(uid !== undefined ? { uid } : {}) };
+        recorder.record({ type: "event", source, eventType: "Warning", reason: "WriteRejected", note });
+      } else if (refusal?.type === "repeated")
+        log.debug({ ...fields, refusals: refusal.refusal.count }, "write rejected again");
+      else if (WARN_STATUSES.has(result.status)) log.warn(fields, `write ${result.status}`);
       else if (result.status === "replaced")
         log.info(fields, "write replaced the object: another writer's fields removed");
-      else if (recreated) log.info(fields, "created the object again: another writer had deleted it");
-      else log.debug(fields, `write ${result.status}`);
+      else if (action.type === "delete" && result.status === "deleted")
+        log.info(
+          fields,
+          `deleted ${action.kind} ${action.name}: ${deletionReason(action, controller?.state())}`,
+        );
+      else if (recreated !== undefined) {
+        const by = recreated === "zen-lead" ? "zen-lead had deleted it" : "another writer had deleted it";
+        const ip = action.kind === "Service" ? clusterIPOf(result.object) : undefined;
+        const newIP =
+          ip === undefined
+            ? ""
+            : `; it has a new ClusterIP, ${ip}: clients that kept the old one must resolve its name again`;
+        log.info(fields, `created the object again: ${by}${newIP}`);
+      } else log.debug(fields, `write ${result.status}`);
+      if (refusal?.type === "lifted") {
+        const { count, since } = refusal.refusal;
+        log.info(
+          { ...fields, refusals: count, refusedForMs: Date.now() - since },
+          `${action.kind} ${action.name} written: the API server accepts it again after refusing it ${count} time(s)`,
+        );
+      }
     },
     onDiagnostic: (line, detail) => {
       metrics.onDiagnostic(detail);
@@ -468,10 +568,11 @@ export async function run(args: readonly string[]): Promise<number> {
     process.exit(1);
   }, SHUTDOWN_DEADLINE_MS);
   deadline.unref();
+  // The watches stop now: that is no news (no "watches not live" line).
+  liveSub.unsubscribe();
   await controller.stop({ release: true });
   recorder.close();
   leadingSub.unsubscribe();
-  liveSub.unsubscribe();
   requestsSub();
   await Promise.all(open.map(closeServer));
   clearTimeout(deadline);

@@ -18,7 +18,7 @@ const scheduler = () => new TestScheduler((actual, expected) => expect(actual).t
  * Nothing here plays the API server, so no write is ever observed: without this, zen-lead would
  * (rightly) ask again every 30 s forever and a flush would never end. The retry has its own test.
  */
-const noRetries = { inflightTtlMs: Number.POSITIVE_INFINITY };
+const noRetries = { inflightTtlMs: Number.POSITIVE_INFINITY, inflightMaxMs: Number.POSITIVE_INFINITY };
 
 const synced: ClusterEvent[] = [
   { type: "synced", kind: "Service" },
@@ -189,18 +189,18 @@ describe("reconcileActions", () => {
     });
   });
 
-  it("asks again for a write it never saw applied, once the suppression (inflightTtlMs) ends, then ever more slowly", () => {
+  it("asks again for a write it never saw applied, once the suppression (inflightTtlMs) ends, then ever more slowly up to inflightMaxMs", () => {
     const ts = scheduler();
     ts.run(({ cold }) => {
       // The events end at 150 s, and with them the operator and its timers.
       const events$ = concat(from(cluster()), cold<ClusterEvent>("150s |"));
       const { batches } = record(
         ts,
-        events$.pipe(reconcileActions({ scheduler: ts, inflightTtlMs: 20_000 })),
+        events$.pipe(reconcileActions({ scheduler: ts, inflightTtlMs: 20_000, inflightMaxMs: 50_000 })),
       );
       ts.flush();
-      // The same write against the same observation: its window doubles each time (20, 40, 80 s).
-      expect(batches.map((b) => b.at)).toEqual([0, 20_000, 60_000, 140_000]);
+      // The same write against the same observation: its window doubles each time (20, 40 s), up to 50 s.
+      expect(batches.map((b) => b.at)).toEqual([0, 20_000, 60_000, 110_000]);
       const writes = (b?: Batch) =>
         b?.actions.filter((a) => a.type === "apply").map((a) => a.type === "apply" && a.name);
       expect(writes(batches[1])).toEqual(writes(batches[0]));

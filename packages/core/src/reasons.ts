@@ -80,7 +80,12 @@ export type WarningReason =
    * controller made for its leader Service (after someone gave that Service a selector); while it
    * existed, the leader Service's traffic reached every pod it listed.
    */
-  | "StrayEndpointSlice";
+  | "StrayEndpointSlice"
+  /**
+   * Emitted by the shell, not by a decision: the API server refused a write of an owned object (an
+   * admission policy or webhook, RBAC, a quota); zen-lead asks again every 30 s until it lands.
+   */
+  | "WriteRejected";
 
 export interface Warning {
   readonly reason: WarningReason;

@@ -18,19 +18,29 @@ import { type Decision, failureOf, type Inflight, type State } from "./state.ts"
 import { type DecisionChange, stepWithChanges } from "./step.ts";
 import { timerFor, withTimer } from "./timers.ts";
 import { type DecodeFailure, isFailure, objectKey } from "./views.ts";
+import { WRITE_QUEUE_DEFAULTS } from "./write-queue.ts";
 
 export interface ReconcileOptions {
   /**
    * How long an unobserved write suppresses an identical one (ms), the first time. Each time the
-   * same write is asked for again against the same observation, the window doubles (up to 16×):
-   * a write the cluster keeps refusing or undoing is retried ever more slowly, never in a loop.
+   * same write is asked for again against the same observation, the window doubles (up to 16×),
+   * capped at `inflightMaxMs`: a write the cluster keeps refusing is never retried in a loop.
    */
   readonly inflightTtlMs: number;
+  /**
+   * The longest suppression window (ms). Default: the write queue's backoff ceiling (30 s), so a
+   * write refused until its cause is removed (an admission policy) lands within 30 s of that,
+   * never minutes later (docs/semantics.md).
+   */
+  readonly inflightMaxMs?: number;
 }
 
-export const DEFAULT_OPTIONS: ReconcileOptions = { inflightTtlMs: 30_000 };
+export const DEFAULT_OPTIONS: ReconcileOptions = {
+  inflightTtlMs: 30_000,
+  inflightMaxMs: WRITE_QUEUE_DEFAULTS.backoffMaxMs,
+};
 
-/** The suppression window grows as 2^repeats, up to 2^MAX_DOUBLINGS (30 s -> 8 min by default). */
+/** The suppression window grows as 2^repeats, up to 2^MAX_DOUBLINGS, and `inflightMaxMs`. */
 const MAX_DOUBLINGS = 4;
 
 /** The result of one `advance`: the new state, what the shell should do, and what was decided. */
@@ -144,7 +154,8 @@ function sameWrite(pending: Inflight, action: ApplyAction | DeleteAction): boole
 }
 
 function suppressionMs(options: ReconcileOptions, repeats: number): number {
-  return options.inflightTtlMs * 2 ** Math.min(repeats, MAX_DOUBLINGS);
+  const grown = options.inflightTtlMs * 2 ** Math.min(repeats, MAX_DOUBLINGS);
+  return Math.min(grown, options.inflightMaxMs ?? Number.POSITIVE_INFINITY);
 }
 
 function report(o: DecodeFailure): ReportAction {

@@ -1,19 +1,36 @@
 /**
  * A leader change is announced — its Event, its log line, the leader-change metric — when zen-lead
- * publishes it: once the first write of that source, asked for with the change or after it, has
- * landed. So a change whose writes were dropped (the Lease was lost before they went out) is never
- * announced by this replica; the next holder announces it against what the cluster shows, once.
- * A change that needs no write is announced at once; warnings are never held.
+ * has published it: once every object the change was written to (the writes of that source asked
+ * for with it) has been written, by that write or a later one of the same object. So a change whose
+ * write the API server refuses (an admission policy refusing the leader Service) is not announced
+ * while it is refused — a Service with a slice but no leader Service reaches no one — and one whose
+ * writes were dropped (the Lease was lost before they went out) is never announced by this replica;
+ * the next holder announces it against what the cluster shows, once. A change that needs no write
+ * is announced at once; warnings are never held.
  */
 import type { Action, EventAction } from "@zen-lead/core";
-import type { WriteAction, WriteResult, WriteStatus } from "./applier.ts";
+import { keyOf, type WriteAction, type WriteResult, type WriteStatus } from "./applier.ts";
 
-/** Outcomes after which the object says what zen-lead wrote (drifted: written, not converged). */
-const PUBLISHED: ReadonlySet<WriteStatus> = new Set(["created", "applied", "replaced", "drifted"]);
+/** Outcomes after which the object says what zen-lead wrote (drifted: written, not converged; a delete: gone). */
+const PUBLISHED: ReadonlySet<WriteStatus> = new Set([
+  "created",
+  "applied",
+  "replaced",
+  "drifted",
+  "deleted",
+  "gone",
+]);
+
+interface Held {
+  readonly event: EventAction;
+  readonly batch: number;
+  /** Keys (`keyOf`) of the objects the change is written to that have not yet been written. */
+  readonly waiting: Set<string>;
+}
 
 export class Announcements {
-  /** source (`namespace/name`) -> its leader change waiting for publication, and its batch. */
-  private readonly held = new Map<string, { readonly event: EventAction; readonly batch: number }>();
+  /** source (`namespace/name`) -> its leader change waiting for publication, its batch and objects. */
+  private readonly held = new Map<string, Held>();
   /** The batch each write was asked for in (writes are the core's action objects, passed as is). */
   private readonly batchOf = new WeakMap<WriteAction, number>();
   private batch = 0;
@@ -28,28 +45,35 @@ export class Announcements {
   /** A batch of the core's actions on its way to the applier: announces or holds its Events. */
   onBatch(actions: readonly Action[]): void {
     const batch = ++this.batch;
-    const writing = new Set<string>();
+    /** source -> the keys this batch writes for it. */
+    const writing = new Map<string, Set<string>>();
     for (const a of actions) {
       if (a.type !== "apply" && a.type !== "delete") continue;
       this.batchOf.set(a, batch);
-      writing.add(a.source);
+      const keys = writing.get(a.source) ?? new Set<string>();
+      keys.add(keyOf(a));
+      writing.set(a.source, keys);
     }
     for (const a of actions) {
       if (a.type !== "event") continue;
       const source = `${a.source.namespace}/${a.source.name}`;
+      const waiting = writing.get(source);
       // A newer change of the same source replaces one not yet published.
-      if (a.leaderChange !== undefined && writing.has(source)) this.held.set(source, { event: a, batch });
+      if (a.leaderChange !== undefined && waiting !== undefined)
+        this.held.set(source, { event: a, batch, waiting });
       else this.announce(a);
     }
   }
 
-  /** A write's outcome: a landed write publishes its source's held change. */
+  /** A write's outcome: the last of a held change's objects written publishes it. */
   onWritten(result: WriteResult): void {
     if (!PUBLISHED.has(result.status)) return;
     const source = result.action.source;
     const held = this.held.get(source);
     const batch = this.batchOf.get(result.action);
     if (held === undefined || batch === undefined || batch < held.batch) return;
+    held.waiting.delete(result.key);
+    if (held.waiting.size > 0) return;
     this.held.delete(source);
     this.announce(held.event);
   }

@@ -143,6 +143,11 @@ export interface WriteResult {
   readonly drift?: DriftReport;
   /** Where the write's time went; absent when nothing was sent (refused locally). */
   readonly trace?: WriteTrace;
+  /**
+   * The object as the server last answered the write (`created`, `applied`, `replaced`,
+   * `drifted`), when it sent one: what a log line says of it (a new leader Service's ClusterIP).
+   */
+  readonly object?: unknown;
 }
 
 /**
@@ -280,6 +285,8 @@ interface Outcome {
   readonly status: WriteStatus;
   readonly warning?: Error;
   readonly drift?: DriftReport;
+  /** The server's last answer. */
+  readonly object?: unknown;
 }
 
 /** Where the server's answer differs from the desired object; nothing when it sent none to compare. */
@@ -470,7 +477,7 @@ class QueueApplier implements Applier {
    */
   async #converge(action: ApplyAction, answer: unknown, done: WriteStatus): Promise<Outcome> {
     const drift = driftIn(action, answer);
-    if (drift.length === 0) return { status: done };
+    if (drift.length === 0) return { status: done, object: answer };
     return this.#replace(action, answer, drift);
   }
 
@@ -478,8 +485,8 @@ class QueueApplier implements Applier {
   async #replace(action: ApplyAction, live: unknown, drift: readonly string[]): Promise<Outcome> {
     const replaced = await this.#transport.replace(action, replacementOf(action.desired, live as Manifest));
     const left = driftIn(action, replaced);
-    if (left.length === 0) return { status: "replaced", drift: driftReport(live, drift) };
-    return { status: "drifted", drift: driftReport(replaced, left) };
+    if (left.length === 0) return { status: "replaced", drift: driftReport(live, drift), object: replaced };
+    return { status: "drifted", drift: driftReport(replaced, left), object: replaced };
   }
 
   /**
@@ -538,7 +545,7 @@ class QueueApplier implements Applier {
     let result: WriteResult;
     let answer: WriteAnswer = { final: true };
     try {
-      const { status, warning, drift } = await this.#perform(action, answered);
+      const { status, warning, drift, object } = await this.#perform(action, answered);
       const durationMs = scheduler.now() - started;
       result = {
         action,
@@ -547,6 +554,7 @@ class QueueApplier implements Applier {
         durationMs,
         ...(warning !== undefined ? { error: warning } : {}),
         ...(drift !== undefined ? { drift } : {}),
+        ...(object !== undefined ? { object } : {}),
       };
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));

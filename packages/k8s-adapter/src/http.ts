@@ -51,6 +51,17 @@ export function statusOf(error: unknown): number {
   return 0;
 }
 
+/**
+ * The API server's refusal to create anything in a namespace being deleted: 403, "... because it is
+ * being terminated" (its NamespaceTerminating cause). Nothing will read what was refused.
+ */
+export function isNamespaceTerminating(error: unknown): boolean {
+  return (
+    statusOf(error) === 403 &&
+    /because it is being terminated/.test((error as Error | undefined)?.message ?? "")
+  );
+}
+
 function retryAfter(value: string | null): number | undefined {
   if (value === null) return undefined;
   const seconds = Number(value);

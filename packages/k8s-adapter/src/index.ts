@@ -53,6 +53,7 @@ export {
 } from "./events.ts";
 export {
   ApiError,
+  isNamespaceTerminating,
   type Method,
   onRequest,
   openStream,
@@ -64,12 +65,14 @@ export {
 } from "./http.ts";
 export {
   createLeaderElector,
+  isPermanentRefusal,
   kubeLeaseApi,
   type LeaderElectionOptions,
   type LeaderElector,
   type LeaseApi,
   type LeaseRecord,
   type LeaseSnapshot,
+  PERMANENT_REFUSAL_MAX_BACKOFF_MS,
 } from "./lease.ts";
 export { createWatchLiveness, type WatchLiveness } from "./liveness.ts";
 export {

@@ -363,3 +363,44 @@ describe("leader election", () => {
     expect(() => createLeaderElector({ ...base, renewDeadlineMs: 2_000, retryPeriodMs: 2_000 })).toThrow();
   });
 });
+
+describe("leader election refused for good (401, 403)", () => {
+  it("backs off a standby's attempts (2, 4, 8, 16, then every 30 s), reports each, and takes the Lease within 30 s of the fix", async () => {
+    const scheduler = new ManualScheduler(1_000_000);
+    const lease = fakeLeaseApi();
+    let forbidden = true;
+    const attempts: number[] = [];
+    const api: LeaseApi = {
+      ...lease.api,
+      async get(ns, name) {
+        attempts.push(scheduler.now() - 1_000_000);
+        if (forbidden)
+          throw Object.assign(new Error('leases.coordination.k8s.io "x" is forbidden'), { code: 403 });
+        return lease.api.get(ns, name);
+      },
+    };
+    const a = elector(api, scheduler, "a");
+    a.e.start();
+    await scheduler.advance(120_000);
+    expect(attempts).toEqual([0, 2_000, 6_000, 14_000, 30_000, 60_000, 90_000, 120_000]);
+    expect(a.errors).toHaveLength(attempts.length);
+    expect(a.e.isLeading()).toBe(false);
+    forbidden = false; // RBAC fixed
+    await scheduler.advance(30_000);
+    expect(a.e.isLeading()).toBe(true);
+    // Leading: renewals every retry period again.
+    const before = attempts.length;
+    await scheduler.advance(10_000);
+    expect(attempts.length - before).toBe(5);
+  });
+
+  it("keeps the retry period for failures that may pass (5xx, no answer)", async () => {
+    const scheduler = new ManualScheduler(1_000_000);
+    const lease = fakeLeaseApi();
+    lease.fail(true);
+    const a = elector(lease.api, scheduler, "a");
+    a.e.start();
+    await scheduler.advance(20_000);
+    expect(a.errors).toHaveLength(11); // at 0, 2, 4, ... 20 s
+  });
+});

@@ -13,6 +13,10 @@
  *   once (a rival's fresh write is then respected), and a second 409 waits for the next period.
  * - `release()` (on SIGTERM) drops leadership first, then writes an empty holder, so a standby
  *   acquires at its next retry (client-go's ReleaseOnCancel).
+ * - A refusal nothing but the operator can fix (401, 403: RBAC does not allow this Lease) makes a
+ *   replica that does not lead wait longer before each next attempt: the retry period doubling up
+ *   to `PERMANENT_REFUSAL_MAX_BACKOFF_MS` (30 s), so that a fix is picked up within 30 s and the
+ *   API server is not asked every 2 s forever. Any other outcome resets it.
  *
  * - Only a replica that sees the cluster leads (`blindForMs`, from the watches' liveness): a holder
  *   that has not seen it for longer than `renewDeadlineMs` hands the Lease over (an empty holder,
@@ -136,6 +140,15 @@ export interface LeaderElector {
 /** Standbys wait up to this fraction of a retry period longer between attempts (client-go's 1.2). */
 const JITTER = 0.2;
 
+/** The longest wait between attempts refused for good (401, 403), ms: the write queue's backoff ceiling. */
+export const PERMANENT_REFUSAL_MAX_BACKOFF_MS = 30_000;
+
+/** 401 and 403: the credentials or RBAC refuse the request; only the operator can change that. */
+export function isPermanentRefusal(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 401 || status === 403;
+}
+
 /**
  * Builds an elector (nothing is requested before `start()`). Throws when `identity` is empty, or
  * when the timings could let two replicas lead at once: `leaseDurationMs <= renewDeadlineMs`, or
@@ -194,6 +207,8 @@ class LeaseElector implements LeaderElector {
   #wokenWhileBusy = false;
   /** The subscription to `wake$`, while running. */
   #wakes: Subscription | undefined;
+  /** Attempts in a row refused for good (401, 403): the next waits longer (`#scheduleNext`). */
+  #refusedInARow = 0;
 
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
@@ -276,13 +291,18 @@ class LeaseElector implements LeaderElector {
     this.#observed = { snapshot, key, since };
   }
 
-  /** The next attempt after a retry period (standbys: plus up to 20 % jitter). */
+  /**
+   * The next attempt after a retry period (standbys: plus up to 20 % jitter); after attempts
+   * refused for good, a standby's period doubles with each, up to PERMANENT_REFUSAL_MAX_BACKOFF_MS.
+   */
   #scheduleNext(): void {
     if (!this.#running) return;
     const jitter = this.#leading.value ? 0 : JITTER * this.#random();
-    this.#nextAttempt = scheduleAfter(this.#scheduler, this.#retryPeriodMs * (1 + jitter), () =>
-      this.#tick(),
-    );
+    const backoff =
+      this.#leading.value || this.#refusedInARow === 0
+        ? this.#retryPeriodMs
+        : Math.min(this.#retryPeriodMs * 2 ** (this.#refusedInARow - 1), PERMANENT_REFUSAL_MAX_BACKOFF_MS);
+    this.#nextAttempt = scheduleAfter(this.#scheduler, backoff * (1 + jitter), () => this.#tick());
   }
 
   /** A due attempt: hand the Lease over if blind too long, wait if a blind standby, else try. */
@@ -323,8 +343,12 @@ class LeaseElector implements LeaderElector {
         throw error;
       })
       .then(
-        (ok): AttemptResult => ({ ok, timedOut: false }),
+        (ok): AttemptResult => {
+          this.#refusedInARow = 0;
+          return { ok, timedOut: false };
+        },
         (error: unknown): AttemptResult => {
+          this.#refusedInARow = isPermanentRefusal(error) ? this.#refusedInARow + 1 : 0;
           if (statusOf(error) !== 409) this.#report(error);
           return { ok: false, timedOut: false };
         },

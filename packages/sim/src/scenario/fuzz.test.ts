@@ -187,13 +187,17 @@ function lastActivity(sim: Simulation, report: SimReport): number {
 const ASK_TO_ARRIVAL_MS = 1_000;
 
 /** The core's suppression window after `repeats` refused repeats of one write (reconcile.ts). */
-const windowMs = (repeats: number) => DEFAULT_OPTIONS.inflightTtlMs * 2 ** Math.min(repeats, 4);
+const windowMs = (repeats: number) =>
+  Math.min(
+    DEFAULT_OPTIONS.inflightTtlMs * 2 ** Math.min(repeats, 4),
+    DEFAULT_OPTIONS.inflightMaxMs ?? Number.POSITIVE_INFINITY,
+  );
 
 /**
  * When the core's last retry of a refused write is due, by the core's rule (reconcile.ts,
  * timers.ts): a write refused for good (a 409: nothing in the world explains an injected one) is
  * asked for again when its suppression window ends, 30 s after it was asked; the window doubles
- * (up to 16×) only when the *same* write is refused again, and starts at 30 s for any other write
+ * (up to 16×, capped at `inflightMaxMs`, 30 s by default) only when the *same* write is refused again, and starts at 30 s for any other write
  * (new content, or a new observation of the object). From the report a refused write counts as a
  * repeat of the key's previous refused one when it asks the same (verb) and was asked no sooner
  * than that one's window let it (an ask is timed by its first attempt; 429s and 5xx are the
@@ -371,7 +375,7 @@ describe("random scenarios", () => {
     expect(problems(sim, report, 10_000).join()).toMatch(/writes after 10000 ms/);
   });
 
-  it("allow a refused write's retries the core's window: doubling only for the same write refused again", () => {
+  it("allow a refused write's retries the core's window: 30 s, never longer (the doubling is capped)", () => {
     const w = (at: number, status: number, verb: WriteRecord["verb"] = "update"): WriteRecord => ({
       at,
       verb,
@@ -380,8 +384,8 @@ describe("random scenarios", () => {
       status,
       source: "default/alpha",
     });
-    // The same update refused at its every retry: 30 s, then 60 s, then 120 s.
-    expect(retriesDue([w(0, 409), w(30_100, 409), w(90_200, 409)])).toBe(90_200 + 120_000);
+    // The same update refused at its every retry: 30 s each time (the window's doubling is capped at 30 s).
+    expect(retriesDue([w(0, 409), w(30_100, 409), w(60_200, 409)])).toBe(60_200 + 30_000);
     // Another write refused within the first one's window is a new write: 30 s again, not 60 s.
     expect(retriesDue([w(0, 409), w(5_000, 409)])).toBe(35_000);
     // Another request (a create, then an update) is a new write too.
@@ -389,6 +393,6 @@ describe("random scenarios", () => {
     // A success ends the series.
     expect(retriesDue([w(0, 409), w(30_100, 200), w(60_200, 409)])).toBe(90_200);
     // Transient failures are the queue's retries of one ask: the ask is timed by its first attempt.
-    expect(retriesDue([w(0, 500), w(2_000, 429), w(9_000, 409), w(30_100, 409)])).toBe(30_100 + 60_000);
+    expect(retriesDue([w(0, 500), w(2_000, 429), w(9_000, 409), w(30_100, 409)])).toBe(30_100 + 30_000);
   });
 });
