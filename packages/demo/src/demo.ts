@@ -673,6 +673,12 @@ export async function runDemo(args: readonly string[]): Promise<number> {
       console.log(
         `  status:     ${node} packages/cli/src/main.ts status --kubeconfig ${state.kubeconfig} -n ${DEFAULT_NAMESPACE}`,
       );
+      // kubectl is the control plane's own (build.sh prints the cached bin dir: no build here).
+      const bin = await cluster.clusterScript("build.sh").catch(() => "$(tools/cluster/build.sh)");
+      console.log(`  kubectl:    export KUBECONFIG=${state.kubeconfig} PATH="${bin}:$PATH"`);
+      console.log(
+        `              kubectl get pods,endpointslices -n ${DEFAULT_NAMESPACE}   (more: docs/demo.md)`,
+      );
       console.log(`  tear down:  tools/cluster/down.sh ${statePath}`);
     }
   }
