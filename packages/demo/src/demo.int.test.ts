@@ -4,9 +4,6 @@
  * only its own cluster's life cycle around this (run by hand: `./scripts/demo --down`). No timing
  * is asserted: the failover's duration is printed, not judged.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { CoreV1Api, DiscoveryV1Api, EventsV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { decisionOf, isSynced } from "@zen-lead/core";
 import { startNode } from "@zen-lead/dataplane";
@@ -14,11 +11,12 @@ import { startController } from "@zen-lead/k8s-adapter";
 import {
   clusterConfig,
   clusterState,
-  docCommands,
   isPodReady,
+  runDocKubectl,
   testNamespace,
   waitFor,
 } from "@zen-lead/test-cluster";
+import { clusterScript } from "@zen-lead/test-cluster/lifecycle";
 import { describe, expect, it } from "vitest";
 import { runDemoOn } from "./demo.ts";
 
@@ -53,36 +51,6 @@ async function expectLiveLeaderLeft(kc: KubeConfig, namespace: string, leader: s
   } finally {
     await controller.stop();
   }
-}
-
-const ROOT = join(import.meta.dirname, "../../..");
-
-/**
- * Runs a doc's sh block as a user would after the demo: its `export PATH=` line, then each `kubectl`
- * line as written (in bash, from the repository's root, with the test cluster's kubeconfig and
- * `zen-lead-demo` replaced by `namespace`). Resolves to each line's stdout; a line that fails
- * rejects with the line and its stderr.
- */
-async function runDocKubectl(file: string, heading: string, namespace: string): Promise<Map<string, string>> {
-  const lines = docCommands(file, heading);
-  const path = lines.find((line) => line.startsWith("export PATH="));
-  const kubectl = lines.filter((line) => line.startsWith("kubectl "));
-  if (path === undefined || kubectl.length === 0) {
-    throw new Error(`${file} '${heading}': no 'export PATH=' line or no kubectl line`);
-  }
-  const outputs = new Map<string, string>();
-  for (const line of kubectl) {
-    const script = `set -euo pipefail\n${path}\n${line.replaceAll("zen-lead-demo", namespace)}`;
-    const out = await promisify(execFile)("bash", ["-c", script], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: clusterState().kubeconfig },
-      timeout: 60_000,
-    }).catch((error: unknown) => {
-      throw new Error(`${file}: ${line}: ${(error as { stderr?: string }).stderr ?? String(error)}`);
-    });
-    outputs.set(line, out.stdout);
-  }
-  return outputs;
 }
 
 describe("runDemoOn", () => {
@@ -133,18 +101,26 @@ describe("runDemoOn", () => {
     expect(output).toContain(`left running: Service my-controller-leader -> ${result.leftLeader}`);
     await expectLiveLeaderLeft(kc, namespace, result.leftLeader);
 
-    // The docs' kubectl commands, as written, against the cluster the demo left.
-    const seen = [
-      ...(await runDocKubectl("docs/demo.md", "## Look around with kubectl", namespace)).values(),
-    ];
-    expect(seen).toHaveLength(4);
-    const [podList, slices, annotations, events] = seen;
+    // The docs' kubectl commands, as written, against the cluster the demo left: the kubectl their
+    // `export PATH` line puts first is the control plane's own.
+    const kubeconfig = clusterState().kubeconfig;
+    const replace = { from: "zen-lead-demo", to: namespace };
+    const demoDoc = await runDocKubectl("docs/demo.md", "## Look around with kubectl", {
+      kubeconfig,
+      replace,
+    });
+    const bin = await clusterScript("build.sh");
+    expect(demoDoc.kubectl).toBe(`${bin}/kubectl`);
+    expect(demoDoc.outputs).toHaveLength(4);
+    const [podList, slices, annotations, events] = demoDoc.outputs;
     expect(podList).toContain(result.leftLeader);
     expect(podList?.match(/ Running /g)).toHaveLength(3);
     expect(slices).toContain("my-controller-leader");
     expect(JSON.parse(annotations ?? "")).toMatchObject({ "zen-lead.io/leader-pod": result.leftLeader });
     expect(events).toContain("LeaderChanged");
-    const [nodes] = [...(await runDocKubectl("docs/control-plane.md", "## Quick start", namespace)).values()];
+    const cpDoc = await runDocKubectl("docs/control-plane.md", "## Quick start", { kubeconfig });
+    expect(cpDoc.kubectl).toBe(`${bin}/kubectl`);
+    const [nodes] = cpDoc.outputs;
     expect(nodes).toMatch(/kwok-node-0\s+Ready/);
   });
 
