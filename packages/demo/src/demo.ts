@@ -51,6 +51,8 @@ controller-manager, scheduler and kwok's fake nodes, all on 127.0.0.1):
   4. shows the leader (and who answers my-controller-leader), deletes the leader pod and prints
      how long the failover took, as seen by a separate watch on the my-controller-leader
      EndpointSlice and by the client, then the new leader
+  5. moves the pods off the data-plane node (when the cluster stays up) while the controller
+     still runs, and shows the leader it leaves: a live, Ready pod
 
   --keep    leave the cluster up at the end (the default): the kubeconfig path and the
             tools/cluster/down.sh command are printed. The controller stops when the demo exits.
@@ -162,7 +164,9 @@ interface AgreedLeader extends SliceLeader {
 /**
  * The demo's core steps on an existing cluster: (re)create the namespace, run the controller
  * in-process, apply the use case, show the leader, delete it, time the failover, show the new
- * leader. The controller is stopped before this returns; the namespace and its objects are left.
+ * leader; then (`leaveNode`) move the pods off the data-plane node, and wait until the leader is
+ * a Ready pod that exists. The controller is stopped last, so the namespace and its objects are
+ * left as a later `zen-lead run` keeps them.
  * Rejects with the first step that fails or times out (`timeoutMs` each, default 60 s), or with
  * the signal's reason.
  */
