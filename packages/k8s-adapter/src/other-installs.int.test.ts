@@ -4,6 +4,7 @@
  * another namespace.
  */
 import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
+import { isSynced } from "@zen-lead/core";
 import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Controller, startController } from "./controller.ts";
@@ -21,11 +22,15 @@ afterAll(async () => {
   }
 });
 
-/** One install's Lease holder: a controller whose Events name `instance`. */
-function install(namespace: string, instance: string): void {
+/** One install's Lease holder: a controller whose Events name `instance`; resolves once it has listed everything. */
+async function install(namespace: string, instance: string): Promise<void> {
   const recorder = createEventRecorder({ sink: kubeEventSink(kc), instance });
   const controller = startController({ kc, namespaces: [namespace], onEvent: (e) => recorder.record(e) });
   started.push({ controller, recorder });
+  await waitFor(`${instance} to list everything`, () => {
+    const state = controller.state();
+    return state !== undefined && isSynced(state) ? true : undefined;
+  });
 }
 
 /** A Service `web` over 2 Ready pods, opted in. */
@@ -56,12 +61,15 @@ describe("findOtherInstall", () => {
     const alone = await testNamespace("one-install");
     await Promise.all([workload(shared), workload(alone)]);
     const since = Date.now() - 1_000;
-    install(shared, "install-a-0");
-    install(shared, "install-b-0");
-    install(alone, "install-c-0");
-    await waitFor("leaders in both namespaces", async () =>
-      (await leaderOf(shared)) !== undefined && (await leaderOf(alone)) !== undefined ? true : undefined,
-    );
+    await Promise.all([
+      install(shared, "install-a-0"),
+      install(shared, "install-b-0"),
+      install(alone, "install-c-0"),
+    ]);
+    // A change both see: each announces it (a leader adopted at start may be announced by one only).
+    const first = await waitFor("a leader in the shared namespace", () => leaderOf(shared));
+    await core.deleteNamespacedPod({ namespace: shared, name: first, gracePeriodSeconds: 0 });
+    await waitFor("a leader in the other namespace", () => leaderOf(alone));
 
     const seenByA = await waitFor("install-a-0 to see install-b-0's Events", () =>
       findOtherInstall(kc, { identity: "install-a-0", namespaces: [shared], since }),
@@ -72,7 +80,9 @@ describe("findOtherInstall", () => {
       instance: "install-b-0",
       reason: "LeaderChanged",
     });
-    const seenByB = await findOtherInstall(kc, { identity: "install-b-0", namespaces: [shared], since });
+    const seenByB = await waitFor("install-b-0 to see install-a-0's Events", () =>
+      findOtherInstall(kc, { identity: "install-b-0", namespaces: [shared], since }),
+    );
     expect(seenByB?.instance).toBe("install-a-0");
 
     // Alone in its namespace: its own Events are no other install's, and another namespace's are not looked at.

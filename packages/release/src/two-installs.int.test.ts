@@ -19,12 +19,17 @@ import {
 import { clusterScript } from "@zen-lead/test-cluster/lifecycle";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "./commands.ts";
+import { healthPort, isReady } from "./controller-log.ts";
 
 const kc = clusterConfig();
 const running: ChildProcess[] = [];
 
-/** One install's controller: `zen-lead run` from the sources, its own Lease, watching `namespace`. */
-function install(namespace: string, name: string): void {
+/**
+ * One install's controller: `zen-lead run` from the sources, its own Lease, watching `namespace`.
+ * Resolves once it holds its Lease and its /readyz answers 200 (every watch synced), so that it
+ * sees, and writes, what comes next.
+ */
+async function install(namespace: string, name: string): Promise<void> {
   const child = spawn(
     process.execPath,
     [
@@ -43,9 +48,20 @@ function install(namespace: string, name: string): void {
       "--health-addr",
       "127.0.0.1:0",
     ],
-    { env: { ...process.env, KUBECONFIG: clusterState().kubeconfig }, stdio: "ignore" },
+    { env: { ...process.env, KUBECONFIG: clusterState().kubeconfig }, stdio: ["ignore", "pipe", "ignore"] },
   );
   running.push(child);
+  let log = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  await waitFor(`${name}'s zen-lead run to be ready`, async () => {
+    if (child.exitCode !== null)
+      throw new Error(`${name}'s zen-lead run exited with ${child.exitCode}: ${log}`);
+    const port = healthPort(log);
+    const leading = log.includes('"msg":"lease acquired"');
+    return leading && port !== undefined && (await isReady(port)) ? true : undefined;
+  });
 }
 
 afterAll(async () => {
@@ -81,8 +97,7 @@ describe("two installs over one namespace", () => {
     await waitFor("3 Ready pods", async () =>
       (await readyPods(namespace, "app=web")).length === 3 ? true : undefined,
     );
-    install(namespace, "install-a");
-    install(namespace, "install-b");
+    await Promise.all([install(namespace, "install-a"), install(namespace, "install-b")]);
     const first = await waitFor("a leader", () => leaderOf(namespace));
     await core.deleteNamespacedPod({ namespace, name: first, gracePeriodSeconds: 0 });
 
