@@ -4,11 +4,54 @@
  * only its own cluster's life cycle around this (run by hand: `./scripts/demo --down`). No timing
  * is asserted: the failover's duration is printed, not judged.
  */
-import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, DiscoveryV1Api, EventsV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { decisionOf, isSynced } from "@zen-lead/core";
 import { startNode } from "@zen-lead/dataplane";
-import { clusterConfig, testNamespace, waitFor } from "@zen-lead/test-cluster";
+import { startController } from "@zen-lead/k8s-adapter";
+import {
+  clusterConfig,
+  clusterState,
+  isPodReady,
+  runDocKubectl,
+  testNamespace,
+  waitFor,
+} from "@zen-lead/test-cluster";
+import { clusterScript } from "@zen-lead/test-cluster/lifecycle";
 import { describe, expect, it } from "vitest";
 import { runDemoOn } from "./demo.ts";
+
+/**
+ * What a user finds in the cluster the demo leaves (its controller stopped): the leader Service and
+ * its slice name `leader`, a pod that exists and is Ready (on a node other than `offNode`), and a
+ * `zen-lead run` started now keeps it (its first decision after listing everything names it).
+ */
+async function expectLiveLeaderLeft(kc: KubeConfig, namespace: string, leader: string, offNode?: string) {
+  const core = kc.makeApiClient(CoreV1Api);
+  const service = await core.readNamespacedService({ namespace, name: "my-controller-leader" });
+  expect(service.metadata?.annotations?.["zen-lead.io/leader-pod"]).toBe(leader);
+  const slices = await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
+    namespace,
+    labelSelector: "kubernetes.io/service-name=my-controller-leader",
+  });
+  expect(slices.items.map((s) => s.endpoints?.map((e) => e.targetRef?.name))).toEqual([[leader]]);
+  const pod = await core.readNamespacedPod({ namespace, name: leader });
+  expect(pod.metadata?.deletionTimestamp).toBeUndefined();
+  expect(isPodReady(pod)).toBe(true);
+  if (offNode !== undefined) expect(pod.spec?.nodeName).not.toBe(offNode);
+
+  const controller = startController({ kc, namespaces: [namespace] });
+  try {
+    const decided = await waitFor("a fresh controller's first decision", async () => {
+      const state = controller.state();
+      const decision =
+        state !== undefined && isSynced(state) ? decisionOf(state, `${namespace}/my-controller`) : undefined;
+      return decision;
+    });
+    expect(decided.leader?.podName).toBe(leader);
+  } finally {
+    await controller.stop();
+  }
+}
 
 describe("runDemoOn", () => {
   it("shows a leader, fails over when it is deleted, and shows a different new leader", async () => {
@@ -56,6 +99,31 @@ describe("runDemoOn", () => {
       return found.length >= 2 ? found : undefined;
     });
     expect(changes.map((e) => e.note)).toContainEqual(expect.stringContaining(`to ${result.newLeader}`));
+
+    expect(output).toContain(`left running: Service my-controller-leader -> ${result.leftLeader}`);
+    await expectLiveLeaderLeft(kc, namespace, result.leftLeader);
+
+    // The docs' kubectl commands, as written, against the cluster the demo left: the kubectl their
+    // `export PATH` line puts first is the control plane's own.
+    const kubeconfig = clusterState().kubeconfig;
+    const replace = { from: "zen-lead-demo", to: namespace };
+    const demoDoc = await runDocKubectl("docs/demo.md", "## Look around with kubectl", {
+      kubeconfig,
+      replace,
+    });
+    const bin = await clusterScript("build.sh");
+    expect(demoDoc.kubectl).toBe(`${bin}/kubectl`);
+    expect(demoDoc.outputs).toHaveLength(4);
+    const [podList, slices, annotations, events] = demoDoc.outputs;
+    expect(podList).toContain(result.leftLeader);
+    expect(podList?.match(/ Running /g)).toHaveLength(3);
+    expect(slices).toContain("my-controller-leader");
+    expect(JSON.parse(annotations ?? "")).toMatchObject({ "zen-lead.io/leader-pod": result.leftLeader });
+    expect(events).toContain("LeaderChanged");
+    const cpDoc = await runDocKubectl("docs/control-plane.md", "## Quick start", { kubeconfig });
+    expect(cpDoc.kubectl).toBe(`${bin}/kubectl`);
+    const [nodes] = cpDoc.outputs;
+    expect(nodes).toMatch(/kwok-node-0\s+Ready/);
   });
 
   it("with a data-plane node, shows who answers my-controller-leader before and after, and the client-observed time", async () => {
@@ -64,7 +132,13 @@ describe("runDemoOn", () => {
     const node = await startNode({ kc });
     try {
       const lines: string[] = [];
-      const result = await runDemoOn(kc, { namespace, print: (line) => lines.push(line), traffic: node });
+      // As `./scripts/demo` runs it when the cluster stays up: the node ends, the pods move off it.
+      const result = await runDemoOn(kc, {
+        namespace,
+        print: (line) => lines.push(line),
+        traffic: node,
+        leaveNode: true,
+      });
       const output = lines.join("\n");
       const { oldLeader, newLeader } = result;
 
@@ -89,9 +163,16 @@ describe("runDemoOn", () => {
       );
       expect(result.clientFailoverMs).toBeDefined();
 
-      // The pods really ran on the data-plane node.
-      const pods = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name: newLeader });
-      expect(pods.spec?.nodeName).toBe(node.name);
+      // The pods really ran on the data-plane node, and then moved off it before the demo ended.
+      expect(output).toContain(`new leader: ${newLeader}`);
+      expect(output).toContain("moving my-controller's pods to kwok's nodes");
+      const core = kc.makeApiClient(CoreV1Api);
+      const onNode = await core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node.name}` });
+      expect(onNode.items.map((p) => p.metadata?.name)).toEqual([]);
+      await node.stop();
+      // The cluster `./scripts/demo` leaves up: its leader a live pod (the user's report: the
+      // leader Service named a pod the move had deleted, and `zen-lead run` then moved it).
+      await expectLiveLeaderLeft(kc, namespace, result.leftLeader, node.name);
     } finally {
       await node.stop();
     }

@@ -51,6 +51,8 @@ controller-manager, scheduler and kwok's fake nodes, all on 127.0.0.1):
   4. shows the leader (and who answers my-controller-leader), deletes the leader pod and prints
      how long the failover took, as seen by a separate watch on the my-controller-leader
      EndpointSlice and by the client, then the new leader
+  5. moves the pods off the data-plane node (when the cluster stays up) while the controller
+     still runs, and shows the leader it leaves: a live, Ready pod
 
   --keep    leave the cluster up at the end (the default): the kubeconfig path and the
             tools/cluster/down.sh command are printed. The controller stops when the demo exits.
@@ -83,6 +85,12 @@ export interface DemoOptions {
    * delay) and a client on it sends a new connection to the leader Service every 10 ms.
    */
   readonly traffic?: DataplaneNode;
+  /**
+   * With `traffic`, for a cluster that outlives the node: before the controller stops, move the
+   * pods to kwok's nodes (a rollout) and wait until zen-lead's leader is one of them. Default
+   * false (the caller tears the cluster down with the node).
+   */
+  readonly leaveNode?: boolean;
 }
 
 /** What a demo run showed (durations in ms, measured with `performance.now()`). */
@@ -97,6 +105,8 @@ export interface DemoResult {
   readonly failoverMs: number;
   /** With traffic: from the same deletion to the first connection the new leader answered. */
   readonly clientFailoverMs?: number;
+  /** The leader the cluster is left with: a Ready pod that exists, named by slice and annotations. */
+  readonly leftLeader: string;
 }
 
 function errorText(error: unknown): string {
@@ -157,7 +167,9 @@ interface AgreedLeader extends SliceLeader {
 /**
  * The demo's core steps on an existing cluster: (re)create the namespace, run the controller
  * in-process, apply the use case, show the leader, delete it, time the failover, show the new
- * leader. The controller is stopped before this returns; the namespace and its objects are left.
+ * leader; then (`leaveNode`) move the pods off the data-plane node, and wait until the leader is
+ * a Ready pod that exists. The controller is stopped last, so the namespace and its objects are
+ * left as a later `zen-lead run` keeps them.
  * Rejects with the first step that fails or times out (`timeoutMs` each, default 60 s), or with
  * the signal's reason.
  */
@@ -218,12 +230,22 @@ export async function runDemoOn(kc: KubeConfig, options: DemoOptions = {}): Prom
     print(
       `   Service ${LEADER}: ${ANNOTATIONS.leaderPod}=${next.pod}, ${ANNOTATIONS.leaderSince}=${next.since}`,
     );
+
+    // Every change to the cluster happens while the controller runs, so the leader it is left
+    // with is a live pod (a `zen-lead run` started later finds nothing to fix).
+    const offNode = traffic !== undefined && options.leaveNode === true ? traffic.name : undefined;
+    if (offNode !== undefined) await moveOffNode(run, offNode);
+    const left = await liveLeader(run, offNode);
+    print(
+      `\n7. left running: Service ${LEADER} -> ${left.pod} (${left.address}), Ready on node ${left.node}`,
+    );
     return {
       namespace,
       oldLeader: first.pod,
       newLeader: next.pod,
       failoverMs: failover.ms,
       ...(clientFailoverMs !== undefined ? { clientFailoverMs } : {}),
+      leftLeader: left.pod,
     };
   } finally {
     watcher?.stop();
@@ -327,15 +349,44 @@ async function readLeaderSlice(run: DemoRun): Promise<V1EndpointSlice | undefine
   return list.items[0];
 }
 
+/** The leader as the slice names it, if the leader Service's annotations agree now. */
+async function readAgreedLeader(run: DemoRun): Promise<AgreedLeader | undefined> {
+  const leader = sliceLeader(await readLeaderSlice(run));
+  if (leader === undefined) return undefined;
+  const service = await run.core.readNamespacedService({ namespace: run.namespace, name: LEADER });
+  const annotations = service.metadata?.annotations ?? {};
+  if (annotations[ANNOTATIONS.leaderPod] !== leader.pod) return undefined;
+  return { ...leader, since: annotations[ANNOTATIONS.leaderSince] ?? "?" };
+}
+
 /** Waits for the leader as the slice names it (and `accept`s), once the leader Service's annotations agree. */
 function agreedLeader(run: DemoRun, what: string, accept: (pod: string) => boolean): Promise<AgreedLeader> {
   return waitIn(run, what, async () => {
-    const leader = sliceLeader(await readLeaderSlice(run));
-    if (leader === undefined || !accept(leader.pod)) return undefined;
-    const service = await run.core.readNamespacedService({ namespace: run.namespace, name: LEADER });
-    const annotations = service.metadata?.annotations ?? {};
-    if (annotations[ANNOTATIONS.leaderPod] !== leader.pod) return undefined;
-    return { ...leader, since: annotations[ANNOTATIONS.leaderSince] ?? "?" };
+    const leader = await readAgreedLeader(run);
+    return leader !== undefined && accept(leader.pod) ? leader : undefined;
+  });
+}
+
+/** The pod, or undefined when it does not exist (404). */
+async function readPod(run: DemoRun, name: string): Promise<V1Pod | undefined> {
+  return run.core.readNamespacedPod({ namespace: run.namespace, name }).catch((error: unknown) => {
+    if (statusCode(error) === 404) return undefined;
+    throw error;
+  });
+}
+
+/**
+ * Waits until slice and annotations agree on a pod that exists and is Ready (and, with `offNode`,
+ * runs elsewhere): the leader the demo leaves behind.
+ */
+function liveLeader(run: DemoRun, offNode: string | undefined): Promise<AgreedLeader & { node: string }> {
+  const where = offNode !== undefined ? ` off node ${offNode}` : "";
+  return waitIn(run, `${LEADER} to name a Ready pod${where}`, async () => {
+    const leader = await readAgreedLeader(run);
+    const pod = leader !== undefined ? await readPod(run, leader.pod) : undefined;
+    if (leader === undefined || pod === undefined || !isReady(pod)) return undefined;
+    const node = pod.spec?.nodeName ?? "";
+    return node === "" || node === offNode ? undefined : { ...leader, node };
   });
 }
 
@@ -535,12 +586,13 @@ export async function startTraffic(kc: KubeConfig): Promise<DataplaneNode | stri
 }
 
 /**
- * The data-plane node ends with the demo: move my-controller's pods to kwok's nodes first (a
- * rollout; the node's kubelet still ends the old pods), so the Deployment keeps Ready pods in the
- * cluster that stays up and no pod is left on a node that is gone.
+ * The data-plane node ends with the demo: move my-controller's pods to kwok's nodes (a rollout;
+ * the node's kubelet still ends the old pods) until the Deployment has three Ready pods there and
+ * none is left on the node.
  */
-async function leaveNode(kc: KubeConfig, namespace: string, signal: AbortSignal): Promise<void> {
-  const apps = kc.makeApiClient(AppsV1Api);
+async function moveOffNode(run: DemoRun, node: string): Promise<void> {
+  const { apps, namespace } = run;
+  run.print(`\nthe data-plane node ends with the demo: moving ${APP}'s pods to kwok's nodes`);
   await apps.patchNamespacedDeployment(
     {
       namespace,
@@ -549,20 +601,18 @@ async function leaveNode(kc: KubeConfig, namespace: string, signal: AbortSignal)
     },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
-  await waitFor(
-    `${APP}'s pods to move to kwok's nodes`,
-    async () => {
-      const d = await apps.readNamespacedDeployment({ namespace, name: APP });
-      const s = d.status;
-      const done =
-        (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
-        s?.replicas === 3 &&
-        s.updatedReplicas === 3 &&
-        s.availableReplicas === 3;
-      return done ? true : undefined;
-    },
-    { signal },
-  );
+  await waitIn(run, `${APP}'s pods to move to kwok's nodes`, async () => {
+    const d = await apps.readNamespacedDeployment({ namespace, name: APP });
+    const s = d.status;
+    const rolledOut =
+      (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+      s?.replicas === 3 &&
+      s.updatedReplicas === 3 &&
+      s.availableReplicas === 3;
+    if (!rolledOut) return undefined;
+    const onNode = await run.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` });
+    return onNode.items.length === 0 ? true : undefined;
+  });
 }
 
 /**
@@ -633,16 +683,12 @@ export async function runDemo(args: readonly string[]): Promise<number> {
     interrupt.signal.throwIfAborted();
     const result = await runDemoOn(kc, {
       signal: interrupt.signal,
-      ...(traffic !== undefined ? { traffic } : {}),
+      ...(traffic !== undefined ? { traffic, leaveNode: !down } : {}),
     });
     console.log(
       `\ndemo: ok: ${result.oldLeader} -> ${result.newLeader} in ${ms(result.failoverMs)}` +
         (result.clientFailoverMs !== undefined ? ` (clients: ${ms(result.clientFailoverMs)})` : ""),
     );
-    if (traffic !== undefined && !down) {
-      await leaveNode(kc, result.namespace, interrupt.signal);
-      console.log(`\nthe data-plane node ends with the demo: ${APP}'s pods move to kwok's nodes`);
-    }
   } catch (error) {
     failed = errorText(error);
   }
@@ -667,6 +713,12 @@ export async function runDemo(args: readonly string[]): Promise<number> {
       );
       console.log(
         `  status:     ${node} packages/cli/src/main.ts status --kubeconfig ${state.kubeconfig} -n ${DEFAULT_NAMESPACE}`,
+      );
+      // kubectl is the control plane's own (build.sh prints the cached bin dir: no build here).
+      const bin = await cluster.clusterScript("build.sh").catch(() => "$(tools/cluster/build.sh)");
+      console.log(`  kubectl:    export KUBECONFIG=${state.kubeconfig} PATH="${bin}:$PATH"`);
+      console.log(
+        `              kubectl get pods,endpointslices -n ${DEFAULT_NAMESPACE}   (more: docs/demo.md)`,
       );
       console.log(`  tear down:  tools/cluster/down.sh ${statePath}`);
     }

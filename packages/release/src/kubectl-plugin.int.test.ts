@@ -10,7 +10,14 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DiscoveryV1Api, KubeConfig } from "@kubernetes/client-node";
-import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
+import {
+  clusterConfig,
+  createDeployment,
+  docCommands,
+  readyPods,
+  testNamespace,
+  waitFor,
+} from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, run, succeed } from "./commands.ts";
 import { installedBin } from "./consumer-project.ts";
@@ -59,15 +66,7 @@ async function leaderPod(): Promise<string | undefined> {
 
 /** The README's `kubectl` commands of its "kubectl plugin" section, one argv each, comments dropped. */
 function readmeCommands(): string[][] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("\n## kubectl plugin\n"));
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (block === undefined) throw new Error("README.md has no sh block under '## kubectl plugin'");
-  return block
-    .split("\n")
-    .map((line) => line.replace(/\s+#.*$/, "").trim())
-    .filter((line) => line !== "")
-    .map((line) => line.split(/\s+/));
+  return docCommands("README.md", "## kubectl plugin").map((line) => line.split(/\s+/));
 }
 
 beforeAll(async () => {
