@@ -71,6 +71,8 @@ export interface ControllerMetrics {
   onHandOver(): void;
   /** A Lease request failed with this HTTP status (0: no answer). */
   onLeaseError(code: number): void;
+  /** Another zen-lead install writes over this one's namespaces (other-install-check.ts). */
+  onOtherInstall(): void;
 }
 
 /** Where the scrape-time gauges read from. */
@@ -292,6 +294,12 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     registers: [registry],
   });
   isLeader.set(0);
+  const otherInstall = new Gauge({
+    name: "zen_lead_other_install",
+    help: "1 once this replica has seen another zen-lead install announce changes in its namespaces (docs/deploy.md: two installs over one namespace), else 0.",
+    registers: [registry],
+  });
+  otherInstall.set(0);
 
   return {
     registry,
@@ -366,6 +374,9 @@ export function createMetrics(options: MetricsOptions): ControllerMetrics {
     },
     onLeaseError(code) {
       leaseErrors.inc({ code: String(code) });
+    },
+    onOtherInstall() {
+      otherInstall.set(1);
     },
   };
 }

@@ -36,6 +36,7 @@ import {
   nameFlag,
 } from "./flags.ts";
 import { createMetrics } from "./metrics.ts";
+import { OtherInstallCheck } from "./other-install-check.ts";
 import { parseFlags } from "./parse-flags.ts";
 import { Recreations } from "./recreations.ts";
 import { Refusals, refusalNote } from "./refusals.ts";
@@ -396,8 +397,29 @@ export async function run(args: readonly string[]): Promise<number> {
         .map((r) => ({ namespace: r.action.namespace, service: r.service, reason: "WriteRejected" })),
   });
   const requestsSub = onRequest(kc, (method, code) => metrics.onRequest(method, code));
+  const otherInstall = new OtherInstallCheck({
+    kc,
+    identity: config.identity,
+    namespaces: config.namespaces,
+    leaseDurationMs: config.leaseDurationMs,
+    onFound: (other) => {
+      const note = `another zen-lead install (instance ${other.instance}) also announces leader changes for this Service: two installs over one namespace do every change twice and race each other's writes; keep one (docs/deploy.md, "Two installs over one namespace")`;
+      // The recorder logs it at warn with the Event (once: the check finds at most one).
+      recorder.record({
+        type: "event",
+        source: { namespace: other.namespace, name: other.source },
+        eventType: "Warning",
+        reason: "OtherInstall",
+        note,
+      });
+      metrics.onOtherInstall();
+    },
+    onError: (error) =>
+      log.debug({ err: errorText(error) }, "could not list Events to look for another install"),
+  });
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);
+    otherInstall.leading(leading, Date.now());
     if (!leading) refusals.clear();
     if (leading && leaseRefusal !== undefined) {
       log.info({ lease: `${config.leaseNamespace}/${config.leaseName}` }, "the Lease is no longer refused");
@@ -430,6 +452,7 @@ export async function run(args: readonly string[]): Promise<number> {
     onEvent: (event) => {
       metrics.onEvent(event);
       recorder.record(event);
+      if (event.reason === "LeaderChanged") otherInstall.announced(Date.now());
     },
     onWriteResult: (result) => {
       metrics.onWriteResult(result);
@@ -572,6 +595,7 @@ export async function run(args: readonly string[]): Promise<number> {
   liveSub.unsubscribe();
   await controller.stop({ release: true });
   recorder.close();
+  otherInstall.close();
   leadingSub.unsubscribe();
   requestsSub();
   await Promise.all(open.map(closeServer));

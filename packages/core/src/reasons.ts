@@ -85,7 +85,12 @@ export type WarningReason =
    * Emitted by the shell, not by a decision: the API server refused a write of an owned object (an
    * admission policy or webhook, RBAC, a quota); zen-lead asks again every 30 s until it lands.
    */
-  | "WriteRejected";
+  | "WriteRejected"
+  /**
+   * Emitted by the shell, not by a decision: another zen-lead install announces leader changes
+   * for this Service too (two installs over one namespace do every change twice).
+   */
+  | "OtherInstall";
 
 export interface Warning {
   readonly reason: WarningReason;

@@ -75,6 +75,7 @@ export {
   PERMANENT_REFUSAL_MAX_BACKOFF_MS,
 } from "./lease.ts";
 export { createWatchLiveness, type WatchLiveness } from "./liveness.ts";
+export { type FindOtherInstallOptions, findOtherInstall, type OtherInstallEvent } from "./other-installs.ts";
 export {
   createServerHealth,
   type ServerHealth,

@@ -24,12 +24,15 @@ import { healthPort, isReady } from "./controller-log.ts";
 const kc = clusterConfig();
 const running: ChildProcess[] = [];
 
+/** A short Lease, so that each install's look for the other counts Events soon after it leads. */
+const LEASE_DURATION_MS = 3_000;
+
 /**
  * One install's controller: `zen-lead run` from the sources, its own Lease, watching `namespace`.
  * Resolves once it holds its Lease and its /readyz answers 200 (every watch synced), so that it
- * sees, and writes, what comes next.
+ * sees, and writes, what comes next; to its log so far.
  */
-async function install(namespace: string, name: string): Promise<void> {
+async function install(namespace: string, name: string): Promise<() => string> {
   const child = spawn(
     process.execPath,
     [
@@ -43,6 +46,12 @@ async function install(namespace: string, name: string): Promise<void> {
       name,
       "--identity",
       `${name}-0`,
+      "--lease-duration",
+      `${LEASE_DURATION_MS}ms`,
+      "--renew-deadline",
+      "2s",
+      "--retry-period",
+      "500ms",
       "--metrics-addr",
       "127.0.0.1:0",
       "--health-addr",
@@ -62,6 +71,7 @@ async function install(namespace: string, name: string): Promise<void> {
     const leading = log.includes('"msg":"lease acquired"');
     return leading && port !== undefined && (await isReady(port)) ? true : undefined;
   });
+  return () => log;
 }
 
 afterAll(async () => {
@@ -97,8 +107,10 @@ describe("two installs over one namespace", () => {
     await waitFor("3 Ready pods", async () =>
       (await readyPods(namespace, "app=web")).length === 3 ? true : undefined,
     );
-    await Promise.all([install(namespace, "install-a"), install(namespace, "install-b")]);
+    const logs = await Promise.all([install(namespace, "install-a"), install(namespace, "install-b")]);
     const first = await waitFor("a leader", () => leaderOf(namespace));
+    // Past a Lease duration of leading: Events from then on are not a previous holder's.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_DURATION_MS + 500));
     await core.deleteNamespacedPod({ namespace, name: first, gracePeriodSeconds: 0 });
 
     // Both installs announce the move: two LeaderChanged Events naming the old leader.
@@ -120,5 +132,22 @@ describe("two installs over one namespace", () => {
     expect(moveLines.some((line) => line.includes("install-a-0"))).toBe(true);
     expect(moveLines.some((line) => line.includes("install-b-0"))).toBe(true);
     expect(events?.split("\n")[0]).toMatch(/^TIME\s+BY\s+SERVICE\s+NOTE/);
+
+    // And zen-lead says so itself, once: each install finds the other's announcement, writes an
+    // OtherInstall Warning on the Service and logs it at warn.
+    const warnings = await waitFor("both installs to say there is another", async () => {
+      const list = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
+      const found = list.items.filter((e) => e.reason === "OtherInstall" && e.regarding?.name === "web");
+      return new Set(found.map((e) => e.reportingInstance)).size === 2 ? found : undefined;
+    });
+    expect(warnings.every((e) => e.type === "Warning")).toBe(true);
+    expect(warnings.find((e) => e.reportingInstance === "install-a-0")?.note).toContain("install-b-0");
+    for (const log of logs) {
+      const lines = log()
+        .split("\n")
+        .filter((line) => line.includes("another zen-lead install"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('"level":40');
+    }
   });
 });
