@@ -235,7 +235,41 @@ describe("choosing a new leader", () => {
     const warned = h.upsert("Service", pref("web-9"));
     expect(events(warned).map((e) => e.reason)).toContain("PreferredLeaderNotCandidate");
   });
+
+  it.each([
+    ["web-9", "web-9 is not a pod matching this Service's selector"],
+    ["web-1", "web-1 is not Ready"],
+    ["web-2", "web-2 is terminating"],
+    ["web-3", "web-3 is in phase Pending, not Running"],
+    ["web-4", "web-4 has no pod IP"],
+  ])("PreferredLeaderNotCandidate says why %s cannot lead", (name, why) => {
+    const { h } = cluster([
+      ["web-0", { created: 1 }],
+      ["web-1", { created: 2, ready: false }],
+      ["web-2", { created: 3, deleting: 50 }],
+      ["web-3", { created: 4, phase: "Pending" }],
+      ["web-4", { created: 5, ips: [] }],
+    ]);
+    const actions = h.upsert(
+      "Service",
+      serviceJson("web", {
+        annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/preferred-leader": name },
+      }),
+    );
+    expect(events(actions).map((e) => [e.reason, e.note])).toEqual([
+      ["PreferredLeaderNotCandidate", `preferred leader ${why}; the usual rules choose`],
+    ]);
+  });
 });
+
+/** What each loss reason's Event note says happened to web-0. */
+const LOSS: Record<string, string> = {
+  LeaderTerminating: "web-0 is terminating",
+  LeaderNotReady: "web-0 is no longer Ready (or its pod can no longer be read)",
+  LeaderNotRunning: "web-0 is no longer Running",
+  LeaderLostIP: "web-0 has no pod IP",
+  LeaderNoLongerSelected: "web-0 no longer matches the Service's selector",
+};
 
 describe("replacing the leader in the same step", () => {
   const start = () =>
@@ -254,6 +288,7 @@ describe("replacing the leader in the same step", () => {
       podJson("web-0", { created: 1, labels: { app: "x" } }),
     ],
   ])("when it %s", (_, cause, update) => {
+    const what = LOSS[cause];
     const h = start();
     const actions = h.upsert("Pod", update);
     expect(sliceOf(actions)?.endpoints[0]).toMatchObject({ podName: "web-1", addresses: ["10.0.0.2"] });
@@ -261,7 +296,47 @@ describe("replacing the leader in the same step", () => {
     expect(events(actions)[0]).toMatchObject({
       reason: "LeaderChanged",
       leaderChange: { from: "web-0", to: "web-1", cause },
+      note: `leader moved from web-0 to web-1: ${what} (${cause})`,
     });
+  });
+
+  // The note says what happened to the leader, whatever the reason (a user's report: "web-0 is
+  // gone" for a pod that still existed, only unselected).
+  it.each([
+    ["gets a deletionTimestamp", "LeaderTerminating", podJson("web-0", { created: 1, deleting: 200 })],
+    ["turns NotReady", "LeaderNotReady", podJson("web-0", { created: 1, ready: false })],
+    ["stops Running", "LeaderNotRunning", podJson("web-0", { created: 1, phase: "Failed" })],
+    ["loses its IP", "LeaderLostIP", podJson("web-0", { created: 1, ips: [] })],
+    [
+      "stops matching the selector",
+      "LeaderNoLongerSelected",
+      podJson("web-0", { created: 1, labels: { app: "x" } }),
+    ],
+  ])("with no other candidate, when it %s: 'no leader' says what happened", (_, cause, update) => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const actions = h.upsert("Pod", update);
+    expect(sliceOf(actions)?.endpoints).toEqual([]);
+    expect(events(actions)[0]).toMatchObject({
+      reason: "LeaderChanged",
+      leaderChange: { from: "web-0", cause },
+      note: `no leader: ${LOSS[cause]} (${cause})`,
+    });
+  });
+
+  it("with no other candidate, when it disappears: 'no leader: web-0 was deleted'", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const actions = h.remove("Pod", "default", "web-0");
+    expect(events(actions)[0]?.note).toBe("no leader: web-0 was deleted (LeaderDeleted)");
+  });
+
+  it("sticky off, a better-ranked pod: the note says the leader was outranked", () => {
+    const sticky = (value: string) =>
+      serviceJson("web", { annotations: { "zen-lead.io/enabled": "true", "zen-lead.io/sticky": value } });
+    const { h } = cluster([["web-1", { created: 2 }]], sticky("false"));
+    const actions = h.upsert("Pod", podJson("web-0", { created: 1, ips: ["10.0.0.9"] }));
+    expect(events(actions)[0]?.note).toBe(
+      "leader moved from web-1 to web-0: web-1 is outranked by a better-ranked Ready pod (sticky is off) (BetterCandidate)",
+    );
   });
 
   it("when it disappears", () => {
@@ -383,6 +458,64 @@ describe("the leader EndpointSlice", () => {
       addressType: "IPv6",
       endpoints: [{ addresses: ["fd00::1"] }],
     });
+  });
+
+  it("warns NoAddressOfFamily when the leader has no IP of the Service's only family: no endpoint, the leader stays", () => {
+    const { h } = cluster([["web-0", { created: 1, ips: ["10.0.0.1"] }]]);
+    const actions = h.upsert("Service", serviceJson("web", { ipFamilies: ["IPv6"] }));
+    expect(sliceOf(actions, "web-leader-ipv6")?.endpoints).toEqual([]);
+    expect(leaderServiceOf(actions)?.annotations["zen-lead.io/leader-pod"]).toBe("web-0");
+    expect(events(actions).map((e) => [e.eventType, e.reason, e.note])).toEqual([
+      [
+        "Warning",
+        "NoAddressOfFamily",
+        "leader web-0 has no IPv6 address (pod IPs: 10.0.0.1), so EndpointSlice web-leader-ipv6 has no endpoint: the leader Service reaches no pod",
+      ],
+    ]);
+    expect(h.decision("default/web")?.warnings.map((w) => w.reason)).toEqual(["NoAddressOfFamily"]);
+    // The warning stands while it holds (not repeated), and goes when the pod gets an IPv6 address.
+    expect(
+      events(h.upsert("Pod", podJson("web-0", { created: 1, ips: ["10.0.0.1"], readySince: 5 }))),
+    ).toEqual([]);
+    const fixed = h.upsert("Pod", podJson("web-0", { created: 1, ips: ["10.0.0.1", "fd00::1"] }));
+    expect(sliceOf(fixed, "web-leader-ipv6")?.endpoints[0]?.addresses).toEqual(["fd00::1"]);
+    expect(h.decision("default/web")?.warnings).toEqual([]);
+  });
+
+  it("warns NoAddressOfFamily for the family a dual-stack Service's leader lacks; the other slice has the endpoint", () => {
+    const svc = serviceJson("web", { ipFamilies: ["IPv4", "IPv6"] });
+    const { first } = cluster([["web-0", { ips: ["10.0.0.1"] }]], svc);
+    expect(sliceOf(first, "web-leader-ipv4")?.endpoints[0]?.addresses).toEqual(["10.0.0.1"]);
+    expect(sliceOf(first, "web-leader-ipv6")?.endpoints).toEqual([]);
+    expect(
+      events(first)
+        .filter((e) => e.eventType === "Warning")
+        .map((e) => [e.reason, e.note]),
+    ).toEqual([
+      [
+        "NoAddressOfFamily",
+        "leader web-0 has no IPv6 address (pod IPs: 10.0.0.1), so EndpointSlice web-leader-ipv6 has no endpoint: the leader Service's IPv6 address reaches no pod (the other family's does)",
+      ],
+    ]);
+  });
+
+  it("a pod with no IP at all never leads: NoReadyPods, not NoAddressOfFamily", () => {
+    const { first } = cluster([["web-0", { ips: [] }]], serviceJson("web", { ipFamilies: ["IPv6"] }));
+    expect(sliceOf(first, "web-leader-ipv6")?.endpoints).toEqual([]);
+    expect(events(first).map((e) => e.reason)).toEqual(["NoReadyPods"]);
+  });
+
+  it("says only NamedPortUnresolved when the port does not resolve either (the slice has no endpoint for that)", () => {
+    const svc = serviceJson("web", {
+      ipFamilies: ["IPv6"],
+      ports: [{ name: "http", protocol: "TCP", port: 80, targetPort: "web" }],
+    });
+    const { first } = cluster([["web-0", { ips: ["10.0.0.1"] }]], svc);
+    expect(
+      events(first)
+        .filter((e) => e.eventType === "Warning")
+        .map((e) => e.reason),
+    ).toEqual(["NamedPortUnresolved"]);
   });
 
   it("never changes addressType in place: a family change replaces the slice", () => {

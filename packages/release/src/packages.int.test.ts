@@ -212,7 +212,7 @@ describe("the examples (docs/library.md), run against the installed packages", (
     expect(lines).toContain("+0s create EndpointSlice default/web-leader-ipv4");
     expect(lines).toContain("leader: web-a");
     expect(lines).toContain(
-      "+10s Event Normal LeaderChanged on Service web: leader moved from web-a to web-b (LeaderNotReady)",
+      "+10s Event Normal LeaderChanged on Service web: leader moved from web-a to web-b: web-a is no longer Ready (or its pod can no longer be read) (LeaderNotReady)",
     );
     expect(lines).toContain("+10s update EndpointSlice default/web-leader-ipv4");
     expect(lines.at(-1)).toBe("leader: web-b");
