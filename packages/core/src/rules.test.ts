@@ -634,7 +634,9 @@ describe("ownership", () => {
     h.upsert("Service", serviceJson("web"));
     const first = h.sync();
     const described = (actions: Action[]) =>
-      actions.map((a) => (a.type === "event" ? `event ${a.reason}` : `${a.type} ${a.kind}/${a.name}`));
+      actions.map((a) =>
+        a.type === "event" || a.type === "report" ? `${a.type} ${a.reason}` : `${a.type} ${a.kind}/${a.name}`,
+      );
     // The LeaderChanged goes out with the slice's create only: the shell announces it when a write
     // of its batch lands, and this one is refused.
     expect(described(first)).toEqual(["event LeaderChanged", "apply EndpointSlice/web-leader-ipv4"]);
