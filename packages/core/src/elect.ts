@@ -183,7 +183,7 @@ export function elect(input: ElectionInput): ElectionResult {
   if (candidates === 0) {
     more.push({
       reason: "NoReadyPods",
-      message: "no Running, Ready pod with an IP matches the selector",
+      message: "no pod matching the selector is Running, Ready, with an IP and not terminating",
     });
     return { leader: undefined, candidates: 0, warnings: more, ...(lost !== undefined ? { lost } : {}) };
   }

@@ -49,7 +49,10 @@ export function isLeaderReason(text: string | undefined): text is LeaderReason {
 
 /** Conditions worth a Warning Event: something the user should look at. */
 export type WarningReason =
-  /** No Running, Ready pod with an IP matches the selector: the leader slice has no endpoint. */
+  /**
+   * No pod matching the selector is a candidate (Running, Ready, with an IP, not terminating): the
+   * leader slice has no endpoint.
+   */
   | "NoReadyPods"
   /** Candidates exist, none Ready for `min-ready-duration` yet: no leader until one is. */
   | "MinReadyNotMet"

@@ -327,6 +327,18 @@ describe("replacing the leader in the same step", () => {
     });
   });
 
+  it("NoReadyPods names every condition a candidate needs (a Ready pod that is terminating cannot lead)", () => {
+    const { h } = cluster([["web-0", { created: 1 }]]);
+    const actions = h.upsert("Pod", podJson("web-0", { created: 1, deleting: 200 }));
+    expect(
+      events(actions)
+        .filter((e) => e.eventType === "Warning")
+        .map((e) => [e.reason, e.note]),
+    ).toEqual([
+      ["NoReadyPods", "no pod matching the selector is Running, Ready, with an IP and not terminating"],
+    ]);
+  });
+
   it("with no other candidate, when it disappears: 'no leader: web-0 was deleted'", () => {
     const { h } = cluster([["web-0", { created: 1 }]]);
     const actions = h.remove("Pod", "default", "web-0");
