@@ -534,6 +534,19 @@ describe("the leader EndpointSlice", () => {
     ).toEqual(["NamedPortUnresolved"]);
   });
 
+  it("a family change with a headless change: the leader Service's replacement waits for the new slice", () => {
+    const { h } = cluster([["web-0", { ips: ["10.0.0.1", "fd00::1"] }]]);
+    const actions = h.upsert("Service", serviceJson("web", { ipFamilies: ["IPv6"], clusterIP: "None" }));
+    const described = (list: Action[]) =>
+      writesOf(list).map((w) => `${w.type}${w.type === "apply" && w.create ? " create" : ""} ${w.name}`);
+    expect(described(actions)).toEqual(["apply create web-leader-ipv6"]);
+    expect(described(h.echo(actions))).toEqual([
+      "delete web-leader",
+      "apply create web-leader",
+      "delete web-leader-ipv4",
+    ]);
+  });
+
   it("never changes addressType in place: a family change replaces the slice", () => {
     const { h } = cluster([["web-0", { ips: ["10.0.0.1", "fd00::1"] }]]);
     const actions = h.upsert("Service", serviceJson("web", { ipFamilies: ["IPv6"] }));
