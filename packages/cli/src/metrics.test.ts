@@ -76,7 +76,8 @@ describe("controller metrics", () => {
     h.sync();
     const metrics = createMetrics({ state: () => h.state, defaultMetrics: false });
     const web = cluster();
-    const writes = web.sync().filter((a): a is WriteAction => a.type === "apply");
+    const synced = web.sync(); // the leader Service is created once its slice is seen: settle
+    const writes = [...synced, ...web.settle(synced)].filter((a): a is WriteAction => a.type === "apply");
     for (const w of writes) metrics.onWriteResult(written(w, w.kind === "Service" ? "replaced" : "drifted"));
     metrics.onReport({ type: "report", reason: "DecodeFailed", object: "Pod default/x", message: "bad" });
     const text = await metrics.registry.metrics();

@@ -172,5 +172,25 @@ export function desiredObjects(input: DesiredInput): DesiredResult {
     };
   });
 
+  if (endpointPod !== undefined) {
+    const missing = slices.find((slice) => slice.endpoints.length === 0);
+    if (missing !== undefined) warnings.push(noAddressOf(endpointPod, missing, families.length));
+  }
   return { objects: [service, ...slices], warnings };
+}
+
+/**
+ * `NoAddressOfFamily`: the leader has no IP of the family of `slice` (of the source's `families`
+ * families; a leader, being a candidate, has at least one IP, so it lacks at most one of them).
+ */
+function noAddressOf(leader: PodView, slice: DesiredSlice, families: number): Warning {
+  const family = slice.addressType;
+  const what =
+    families === 1
+      ? "the leader Service reaches no pod"
+      : `the leader Service's ${family} address reaches no pod (the other family's does)`;
+  return {
+    reason: "NoAddressOfFamily",
+    message: `leader ${leader.name} has no ${family} address (pod IPs: ${leader.ips.join(", ")}), so EndpointSlice ${slice.name} has no endpoint: ${what}`,
+  };
 }

@@ -26,6 +26,14 @@ export function disqualification(pod: PodView): LeaderReason | undefined {
   return undefined;
 }
 
+/** Why a pod that is not a candidate cannot lead, as a phrase: "is not Ready". */
+function whyNotCandidate(pod: PodView): string {
+  if (pod.deletedAt !== undefined) return "is terminating";
+  if (pod.phase !== "Running") return `is in phase ${pod.phase || "(none)"}, not Running`;
+  if (!pod.ready) return "is not Ready";
+  return "has no pod IP";
+}
+
 /** Whether the pod may lead: not terminating, Running, Ready, with an IP (`disqualification`). */
 export function isCandidate(pod: PodView): boolean {
   return disqualification(pod) === undefined;
@@ -123,15 +131,16 @@ export function elect(input: ElectionInput): ElectionResult {
 
   // A manual switchover wins whenever its pod is a candidate (min-ready does not apply to it).
   if (config.preferredLeader !== undefined) {
+    let preferred: PodView | undefined;
     for (const pod of members) {
-      if (pod.name === config.preferredLeader && isCandidate(pod)) {
-        return chosen(current, pod, "PreferredLeader", candidates, warnings, now);
-      }
+      if (pod.name !== config.preferredLeader) continue;
+      if (isCandidate(pod)) return chosen(current, pod, "PreferredLeader", candidates, warnings, now);
+      preferred = pod;
     }
     warnings = [
       {
         reason: "PreferredLeaderNotCandidate",
-        message: `preferred leader ${config.preferredLeader} is not a Ready pod of this Service`,
+        message: `preferred leader ${config.preferredLeader} ${preferred === undefined ? "is not a pod matching this Service's selector" : whyNotCandidate(preferred)}; the usual rules choose`,
       },
     ];
   }
@@ -174,7 +183,7 @@ export function elect(input: ElectionInput): ElectionResult {
   if (candidates === 0) {
     more.push({
       reason: "NoReadyPods",
-      message: "no Running, Ready pod with an IP matches the selector",
+      message: "no pod matching the selector is Running, Ready, with an IP and not terminating",
     });
     return { leader: undefined, candidates: 0, warnings: more, ...(lost !== undefined ? { lost } : {}) };
   }

@@ -10,7 +10,7 @@ import type { DesiredSlice } from "./desired.ts";
 import { type ClusterEvent, fromWatch } from "./events.ts";
 import { reconcileActions } from "./operator.ts";
 import { decisionOf, type State } from "./state.ts";
-import { podJson, serviceJson } from "./testing/fixtures.ts";
+import { podJson, serviceJson, sliceJson } from "./testing/fixtures.ts";
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -86,11 +86,17 @@ describe("reconcileActions", () => {
       const later = cold<ClusterEvent>("5s a", {
         a: fromWatch("Pod", "ADDED", podJson("web-0", { created: 4, readySince: 4 })),
       });
-      const events$ = concat(from(cluster().slice(1)), later, NEVER);
+      // Its slice is there already (a leader Service is created once its slices are seen).
+      const slice = fromWatch("EndpointSlice", "ADDED", sliceJson("web-leader-ipv4"));
+      const events$ = concat(from([slice, ...cluster().slice(1)]), later, NEVER);
       const { batches } = record(ts, events$.pipe(reconcileActions({ scheduler: ts, ...noRetries })));
       ts.flush();
       expect(batches.map((b) => b.at)).toEqual([0, 5000]);
-      expect(sliceEndpoints(batches[0]?.actions ?? [])).toEqual([]);
+      // At first no leader: the slice (no endpoint) is as wanted, the leader Service says no leader.
+      expect(sliceEndpoints(batches[0]?.actions ?? [])).toBeUndefined();
+      expect(batches[0]?.actions.find((a) => a.type === "apply" && a.kind === "Service")).toMatchObject({
+        desired: { annotations: {} },
+      });
       expect(sliceEndpoints(batches[1]?.actions ?? [])).toEqual(["web-0"]);
       const leaderService = batches[1]?.actions.find(
         (a): a is ApplyAction => a.type === "apply" && a.kind === "Service",

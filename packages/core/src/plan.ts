@@ -46,6 +46,13 @@ function remove(o: OwnedView, source: string): DeleteAction {
  * before the leader Service: on a failover the slice is what moves traffic, the Service's
  * annotations only record it. Deletes come last, after their replacements exist — except a stray
  * slice's (another controller's, spreading the leader's traffic), which goes first.
+ *
+ * A leader Service is created only once every slice wanted is observed: while a slice's create has
+ * not landed, the Service's create (a replacement's delete with it) and the deletes wait for a
+ * later plan (the slice's echo). A slice
+ * name held by an object zen-lead cannot see (its watch selects its own labels) shows up only as a
+ * refused create; the source is then blocked (NameCollision) before any leader Service existed to
+ * name a leader that gets no traffic (docs/semantics.md, "Ownership is identity").
  */
 export function plan(
   desired: readonly DesiredObject[],
@@ -67,6 +74,14 @@ export function plan(
   }
   for (const o of observed) {
     if (!wanted.has(`${o.kind}/${o.name}`)) deletes.push(remove(o, source));
+  }
+  const sliceMissing = desired.some(
+    (d) => d.kind === "EndpointSlice" && !observed.some((o) => o.kind === d.kind && o.name === d.name),
+  );
+  if (sliceMissing && services.some((a) => a.type === "apply" && a.create)) {
+    const strays = deletes.filter((d) => d.stray === true);
+    // Updates of a Service that exists go on; a replacement's delete waits with its create.
+    return [...strays, ...slices, ...services.filter((a) => a.type === "apply" && !a.create)];
   }
   // Slices before Services, then by name: a stable order whatever the observation order was.
   deletes.sort((a, b) =>

@@ -49,12 +49,21 @@ export function isLeaderReason(text: string | undefined): text is LeaderReason {
 
 /** Conditions worth a Warning Event: something the user should look at. */
 export type WarningReason =
-  /** No Running, Ready pod with an IP matches the selector: the leader slice has no endpoint. */
+  /**
+   * No pod matching the selector is a candidate (Running, Ready, with an IP, not terminating): the
+   * leader slice has no endpoint.
+   */
   | "NoReadyPods"
   /** Candidates exist, none Ready for `min-ready-duration` yet: no leader until one is. */
   | "MinReadyNotMet"
   /** A named targetPort is not a container port of the leader: no endpoint (fail closed). */
   | "NamedPortUnresolved"
+  /**
+   * The leader has no IP of a family the source serves (`spec.ipFamilies`): that family's slice has
+   * no endpoint. Every family missing: the leader Service reaches no pod; one of two: only that
+   * family's ClusterIP reaches none. The leader stays (docs/semantics.md).
+   */
+  | "NoAddressOfFamily"
   /**
    * A name the source needs (its leader Service, the slice of an IP family) is held by an object
    * that is not zen-lead's for it, or by another source: nothing is written for the source.
@@ -91,6 +100,33 @@ export type WarningReason =
    * for this Service too (two installs over one namespace do every change twice).
    */
   | "OtherInstall";
+
+/**
+ * What happened to a leader that lost its place, as a phrase about its pod (`podName`): "web-0 no
+ * longer matches the Service's selector" — for the notes of `LeaderChanged` Events, which must say
+ * what happened, not only its reason. Undefined for a reason that says nothing about the previous
+ * leader (`Elected`, `Restored`, `PreferredLeader`).
+ */
+export function lossText(reason: LeaderReason, podName: string): string | undefined {
+  switch (reason) {
+    case "LeaderDeleted":
+      return `${podName} was deleted`;
+    case "LeaderTerminating":
+      return `${podName} is terminating`;
+    case "LeaderNotReady":
+      return `${podName} is no longer Ready (or its pod can no longer be read)`;
+    case "LeaderNotRunning":
+      return `${podName} is no longer Running`;
+    case "LeaderLostIP":
+      return `${podName} has no pod IP`;
+    case "LeaderNoLongerSelected":
+      return `${podName} no longer matches the Service's selector`;
+    case "BetterCandidate":
+      return `${podName} is outranked by a better-ranked Ready pod (sticky is off)`;
+    default:
+      return undefined;
+  }
+}
 
 export interface Warning {
   readonly reason: WarningReason;

@@ -13,7 +13,7 @@ import type { ClusterEvent } from "./events.ts";
 import { ownedKey } from "./ownership.ts";
 import { mapGet, mapHas, mapRemove, mapSet } from "./persistent-map.ts";
 import { type OwnedView, plan } from "./plan.ts";
-import type { Warning } from "./reasons.ts";
+import { type LeaderReason, lossText, type Warning } from "./reasons.ts";
 import { type Decision, failureOf, type Inflight, type State } from "./state.ts";
 import { type DecisionChange, stepWithChanges } from "./step.ts";
 import { timerFor, withTimer } from "./timers.ts";
@@ -60,6 +60,22 @@ function sameWarning(a: Warning, b: Warning) {
 }
 
 /**
+ * The note of a `LeaderChanged` Event: who leads now, and what happened to the previous leader
+ * (`lossText`) — "no leader: web-0 no longer matches the Service's selector (LeaderNoLongerSelected)".
+ */
+function changeNote(
+  from: LeaderRecord | undefined,
+  to: LeaderRecord | undefined,
+  cause: LeaderReason,
+): string {
+  if (to === undefined)
+    return `no leader: ${lossText(cause, from?.podName ?? "the leader") ?? cause} (${cause})`;
+  if (from === undefined) return `leader is ${to.podName} (${to.reason})`;
+  const loss = lossText(to.reason, from.podName);
+  return `leader moved from ${from.podName} to ${to.podName}${loss === undefined ? "" : `: ${loss}`} (${to.reason})`;
+}
+
+/**
  * The Events that announce a decision: a `LeaderChanged` when its leader is another pod than
  * `from` (the leader going into it), and each warning not among `known`. Pure; `advance` calls it
  * with the previous decision's leader and warnings, or — on taking over — with the leader the
@@ -83,12 +99,7 @@ export function eventsFor(
       source,
       eventType: "Normal",
       reason: "LeaderChanged",
-      note:
-        to === undefined
-          ? `no leader: ${from?.podName} is gone (${cause})`
-          : from === undefined
-            ? `leader is ${to.podName} (${to.reason})`
-            : `leader moved from ${from.podName} to ${to.podName} (${to.reason})`,
+      note: changeNote(from, to, cause),
       leaderChange: {
         ...(from !== undefined ? { from: from.podName } : {}),
         ...(to !== undefined ? { to: to.podName } : {}),

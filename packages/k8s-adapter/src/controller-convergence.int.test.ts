@@ -480,6 +480,13 @@ describe("every collision is seen and said", () => {
     );
     const creates = results.filter((r) => r.action.name === "squat-leader-ipv4");
     expect(creates.map((r) => r.status)).toEqual(["conflict"]);
+    // Nothing else was written for it: no leader Service created (and deleted again), and no
+    // leader change announced for a leader that was never published.
+    const squatWrites = results.filter((r) => r.action.source === `${namespace}/squat`);
+    expect(squatWrites.map((r) => `${r.action.type} ${r.action.kind} ${r.status}`)).toEqual([
+      "apply EndpointSlice conflict",
+    ]);
+    expect(await warnings("squat", "LeaderChanged")).toEqual([]);
 
     await request(kc, "DELETE", slicePath("squat-leader-ipv4"));
     await waitFor("zen-lead's own slice with an endpoint", async () => {
@@ -489,6 +496,10 @@ describe("every collision is seen and said", () => {
       return ours && ((slice?.endpoints as unknown[] | undefined) ?? []).length === 1 ? true : undefined;
     });
     await waitFor("squat-leader created", () => get(servicePath("squat-leader")));
+    // Announced once, when it is published.
+    await waitFor("the LeaderChanged Event", async () =>
+      (await warnings("squat", "LeaderChanged")).length === 1 ? true : undefined,
+    );
   });
 
   it("never deletes a slice carrying its labels and an ownerReference to an unrelated Service", async () => {

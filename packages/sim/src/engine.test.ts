@@ -22,7 +22,8 @@ describe("runSimulation", () => {
     ]);
     expect(report.writes.map((w) => [w.at, w.verb, w.kind, w.object, w.status])).toEqual([
       [5, "create", "EndpointSlice", "default/web-leader-ipv4", 201],
-      [5, "create", "Service", "default/web-leader", 201],
+      // The leader Service once its slice's create is seen (docs/semantics.md).
+      [15, "create", "Service", "default/web-leader", 201],
     ]);
     expect(web.pods.map((p) => [p.pod, p.created, p.ready])).toEqual([
       ["web-0", 0, [{ from: 0 }]],
