@@ -1,4 +1,12 @@
-import type { Action, ApplyAction, EventAction } from "@zen-lead/core";
+import {
+  type Action,
+  type ApplyAction,
+  advance,
+  decodeService,
+  type EventAction,
+  initialState,
+} from "@zen-lead/core";
+import { serviceJson } from "@zen-lead/core/testing";
 import { describe, expect, it } from "vitest";
 import { Announcements } from "./announcements.ts";
 import { keyOf, type WriteResult, type WriteStatus } from "./applier.ts";
@@ -12,8 +20,9 @@ const change: EventAction = {
   leaderChange: { to: "web-0", cause: "Elected" },
 };
 
-/** A write of the source `ns/q` (only the fields the announcements read). */
+/** A create of the source `ns/q` (only the fields the announcements read); a slice names its leader Service. */
 function write(kind: "Service" | "EndpointSlice", name: string): ApplyAction {
+  const labels = kind === "EndpointSlice" ? { "kubernetes.io/service-name": "q-leader" } : {};
   return {
     type: "apply",
     kind,
@@ -21,6 +30,7 @@ function write(kind: "Service" | "EndpointSlice", name: string): ApplyAction {
     name,
     source: "ns/q",
     create: true,
+    manifest: { metadata: { name, namespace: "ns", labels } },
   } as unknown as ApplyAction;
 }
 
@@ -38,7 +48,7 @@ describe("Announcements", () => {
     const { said, a } = announcer();
     const service = write("Service", "q-leader");
     const slice = write("EndpointSlice", "q-leader-ipv4");
-    a.onBatch([service, slice, change] satisfies Action[]);
+    a.onBatch([service, slice, change] satisfies Action[], undefined);
     a.onWritten(result(slice, "created"));
     expect(said).toEqual([]);
     a.onWritten(result(service, "created"));
@@ -49,13 +59,13 @@ describe("Announcements", () => {
     const { said, a } = announcer();
     const service = write("Service", "q-leader");
     const slice = write("EndpointSlice", "q-leader-ipv4");
-    a.onBatch([service, slice, change]);
+    a.onBatch([service, slice, change], undefined);
     a.onWritten(result(slice, "created"));
     a.onWritten(result(service, "rejected"));
     expect(said).toEqual([]);
     // The core asks again (its suppression window ended): the same object, a later batch.
     const again = write("Service", "q-leader");
-    a.onBatch([again]);
+    a.onBatch([again], undefined);
     a.onWritten(result(again, "rejected"));
     expect(said).toEqual([]);
     a.onWritten(result(again, "created"));
@@ -64,12 +74,39 @@ describe("Announcements", () => {
 
   it("announces a change that needs no write at once, and never one whose writes were dropped", () => {
     const { said, a } = announcer();
-    a.onBatch([change]);
+    a.onBatch([change], undefined);
     expect(said).toEqual([change]);
     const slice = write("EndpointSlice", "q-leader-ipv4");
-    a.onBatch([slice, { ...change, note: "leader moved" }]);
+    a.onBatch([slice, { ...change, note: "leader moved" }], undefined);
     a.drop();
     a.onWritten(result(slice, "applied"));
+    expect(said).toEqual([change]);
+  });
+
+  it("holds a change whose slice is created first for its leader Service, created in a later batch", () => {
+    const { said, a } = announcer();
+    const slice = write("EndpointSlice", "q-leader-ipv4");
+    // The core creates the leader Service only once the slice is observed (core/plan.ts).
+    a.onBatch([slice, change], undefined);
+    a.onWritten(result(slice, "created"));
+    expect(said).toEqual([]);
+    const service = write("Service", "q-leader");
+    a.onBatch([service], undefined);
+    a.onWritten(result(service, "rejected"));
+    expect(said).toEqual([]);
+    a.onWritten(result(service, "created"));
+    expect(said).toEqual([change]);
+  });
+
+  it("does not wait for a leader Service that already exists when a slice is created", () => {
+    const { said, a } = announcer();
+    const withService = advance(initialState(0), {
+      type: "upsert",
+      object: decodeService(serviceJson("q-leader", { namespace: "ns" })),
+    }).state;
+    const slice = write("EndpointSlice", "q-leader-ipv6");
+    a.onBatch([slice, change], withService);
+    a.onWritten(result(slice, "created"));
     expect(said).toEqual([change]);
   });
 });

@@ -6,9 +6,11 @@
  * while it is refused — a Service with a slice but no leader Service reaches no one — and one whose
  * writes were dropped (the Lease was lost before they went out) is never announced by this replica;
  * the next holder announces it against what the cluster shows, once. A change that needs no write
- * is announced at once; warnings are never held.
+ * is announced at once; warnings are never held. A slice created while its leader Service does not
+ * exist holds the change for the Service too: the core creates that Service only once the slice is
+ * observed (core/plan.ts), in a later batch, and a slice without its Service publishes nothing.
  */
-import type { Action, EventAction } from "@zen-lead/core";
+import { type Action, type EventAction, LABELS, mapGet, type State } from "@zen-lead/core";
 import { keyOf, type WriteAction, type WriteResult, type WriteStatus } from "./applier.ts";
 
 /** Outcomes after which the object says what zen-lead wrote (drifted: written, not converged; a delete: gone). */
@@ -42,8 +44,11 @@ export class Announcements {
     this.announce = announce;
   }
 
-  /** A batch of the core's actions on its way to the applier: announces or holds its Events. */
-  onBatch(actions: readonly Action[]): void {
+  /**
+   * A batch of the core's actions on its way to the applier, and the state they were decided on:
+   * announces or holds its Events.
+   */
+  onBatch(actions: readonly Action[], state: State | undefined): void {
     const batch = ++this.batch;
     /** source -> the keys this batch writes for it. */
     const writing = new Map<string, Set<string>>();
@@ -53,6 +58,18 @@ export class Announcements {
       const keys = writing.get(a.source) ?? new Set<string>();
       keys.add(keyOf(a));
       writing.set(a.source, keys);
+    }
+    for (const a of actions) {
+      if (a.type !== "apply" || !a.create || a.kind !== "EndpointSlice") continue;
+      // The leader Service this slice belongs to, still to be created after it (core/plan.ts).
+      const labels = (a.manifest as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata
+        ?.labels;
+      const service = labels?.[LABELS.serviceName];
+      const key = `Service:${a.namespace}/${service}`;
+      const keys = writing.get(a.source);
+      if (service === undefined || keys === undefined || keys.has(key)) continue;
+      if (state !== undefined && mapGet(state.services, `${a.namespace}/${service}`) !== undefined) continue;
+      keys.add(key);
     }
     for (const a of actions) {
       if (a.type !== "event") continue;

@@ -181,7 +181,7 @@ export function startController(options: ControllerOptions): Controller {
       // The core of a standby asks for nothing; this guards the moment the lease is lost, and the
       // applier asks the lease again right before each write.
       if (!leading.value) return;
-      announcements.onBatch(actions);
+      announcements.onBatch(actions, latest);
       for (const action of actions)
         if (action.type === "apply" || action.type === "delete") applier.submit(action, cause);
     });
