@@ -509,14 +509,16 @@ class Engine implements SimulationRun {
     old.applier.stop();
     this.#state = undefined;
     this.#controller = this.#startController(at);
-    // (e): a leader the API published that is still a candidate must survive the restart.
+    // (e): a leader the API published that is still a candidate must survive the restart — unless
+    // the preferred-leader pod took over: it leads whenever it is a candidate, restart or not (an
+    // annotation the old process had not seen yet; docs/semantics.md, "Choosing the leader").
     const state = this.#state as State | undefined;
     if (state === undefined) return;
     for (const [source, leader] of published) {
       const pod = membersOf(state, source).find((p) => p.uid === leader.podUid);
       if (pod === undefined || !isCandidate(pod)) continue;
       const after: Decision | undefined = decisionOf(state, source);
-      if (after?.leader?.podUid !== leader.podUid) {
+      if (after?.leader?.podUid !== leader.podUid && after?.leader?.reason !== "PreferredLeader") {
         this.#trace.violation({
           at,
           invariant: INVARIANTS.restartKeepsLeader,

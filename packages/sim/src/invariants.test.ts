@@ -148,4 +148,29 @@ expect:
     expect(checkExpectations(scenario, run.report, run.pods)).toEqual({ invalid: [], unmet: [] });
     expect(run.report.stats.leaderChanges).toBe(2); // the first election and web#0 -> web#1; none at the restart
   });
+
+  it("a restart as the preferred leader is switched moves the leader to the preferred pod, which is no violation", () => {
+    // The annotation lands at the instant of the restart: the old process never sees it, the new
+    // one lists it. The preferred pod leads whenever it is a candidate, restart or not (random
+    // scenarios, fast-check seed 388912867).
+    const scenario = parseScenario(
+      `
+name: restart-as-preferred-switches
+deployments: [{ name: web, replicas: 2 }]
+services:
+  - { name: web, annotations: { zen-lead.io/enabled: "true" }, selector: { app: web }, ports: [{ port: 80 }] }
+timeline:
+  - { at: 1s, annotate: { service: web, annotations: { zen-lead.io/preferred-leader: "{{web#1}}" } } }
+  - { at: 1s, restartController: true }
+expect:
+  leaderAt: [{ at: 500ms, service: web, pod: "web#0" }, { at: 2s, service: web, pod: "web#1" }]
+`,
+      "restart-as-preferred-switches.yaml",
+    );
+    const run = runScenario(scenario);
+    expect(checkExpectations(scenario, run.report, run.pods)).toEqual({ invalid: [], unmet: [] });
+    expect(run.report.violations).toEqual([]);
+    const web = run.report.services.find((s) => s.service === "default/web");
+    expect(web?.leaderChanges.map((c) => c.cause)).toEqual(["Elected", "PreferredLeader"]);
+  });
 });
