@@ -173,4 +173,31 @@ expect:
     const web = run.report.services.find((s) => s.service === "default/web");
     expect(web?.leaderChanges.map((c) => c.cause)).toEqual(["Elected", "PreferredLeader"]);
   });
+
+  it("a restart as a better-ranked pod's min-ready ends (sticky off) hands it the lead, which is no violation", () => {
+    // web#0 flaps; web#1 leads from 7s; web#0, Ready again at 6s, is eligible at 9s (min-ready 3s),
+    // and with stickiness off takes over then — restart or not (random scenarios, seed -559739391).
+    const scenario = parseScenario(
+      `
+name: restart-as-better-candidate-eligible
+deployments: [{ name: web, replicas: 2, terminationGrace: 0s }]
+services:
+  - name: web
+    annotations: { zen-lead.io/enabled: "true", zen-lead.io/sticky: "false", zen-lead.io/min-ready-duration: 3s }
+    selector: { app: web }
+    ports: [{ port: 80 }]
+timeline:
+  - { at: 1s, flap: { leaderOf: web, times: 3, every: 1002ms } }
+  - { at: 9010ms, restartController: true }
+expect:
+  leaderAt: [{ at: 9s, service: web, pod: "web#1" }, { at: 10s, service: web, pod: "web#0" }]
+`,
+      "restart-as-better-candidate-eligible.yaml",
+    );
+    const run = runScenario(scenario);
+    expect(checkExpectations(scenario, run.report, run.pods)).toEqual({ invalid: [], unmet: [] });
+    expect(run.report.violations).toEqual([]);
+    const web = run.report.services.find((s) => s.service === "default/web");
+    expect(web?.leaderChanges.at(-1)).toMatchObject({ at: 9_010, cause: "BetterCandidate" });
+  });
 });
