@@ -148,7 +148,9 @@ expect:
     expect(checkExpectations(scenario, run.report, run.pods)).toEqual({ invalid: [], unmet: [] });
     expect(run.report.stats.leaderChanges).toBe(2); // the first election and web#0 -> web#1; none at the restart
   });
+});
 
+describe("the restart-keeps-healthy-leader invariant", () => {
   it("a restart as the preferred leader is switched moves the leader to the preferred pod, which is no violation", () => {
     // The annotation lands at the instant of the restart: the old process never sees it, the new
     // one lists it. The preferred pod leads whenever it is a candidate, restart or not (random
