@@ -42,7 +42,14 @@ export { isOwnedAt, isOwnedBy, isZenLeadSlice, servedSource } from "./ownership.
 export { emptyMap, mapEntries, mapGet, mapKeys, mapValues, type PersistentMap } from "./persistent-map.ts";
 export { type OwnedView, plan } from "./plan.ts";
 export { isLeaderReason, type LeaderReason, type Warning, type WarningReason } from "./reasons.ts";
-export { type Advance, advance, DEFAULT_OPTIONS, eventsFor, type ReconcileOptions } from "./reconcile.ts";
+export {
+  type Advance,
+  advance,
+  DEFAULT_OPTIONS,
+  eventsFor,
+  type ReconcileOptions,
+  suppressionMs,
+} from "./reconcile.ts";
 export { MAX_TIMER_MS, scheduleAfter } from "./schedule.ts";
 export {
   type Decision,
@@ -65,6 +72,7 @@ export {
 } from "./time.ts";
 export * from "./views.ts";
 export {
+  backoffCeiling,
   backoffDelay,
   type Dispatch,
   isTransient,

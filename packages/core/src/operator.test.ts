@@ -9,6 +9,7 @@ import type { Action, ApplyAction } from "./actions.ts";
 import type { DesiredSlice } from "./desired.ts";
 import { type ClusterEvent, fromWatch } from "./events.ts";
 import { reconcileActions } from "./operator.ts";
+import { suppressionMs } from "./reconcile.ts";
 import { decisionOf, type State } from "./state.ts";
 import { podJson, serviceJson, sliceJson } from "./testing/fixtures.ts";
 
@@ -200,13 +201,17 @@ describe("reconcileActions", () => {
     ts.run(({ cold }) => {
       // The events end at 150 s, and with them the operator and its timers.
       const events$ = concat(from(cluster()), cold<ClusterEvent>("150s |"));
-      const { batches } = record(
-        ts,
-        events$.pipe(reconcileActions({ scheduler: ts, inflightTtlMs: 20_000, inflightMaxMs: 50_000 })),
-      );
+      const options = { inflightTtlMs: 20_000, inflightMaxMs: 50_000 };
+      const { batches } = record(ts, events$.pipe(reconcileActions({ scheduler: ts, ...options })));
       ts.flush();
       // The same write against the same observation: its window doubles each time (20, 40 s), up to 50 s.
       expect(batches.map((b) => b.at)).toEqual([0, 20_000, 60_000, 110_000]);
+      // suppressionMs states that rule (the simulator's judge reads it).
+      const gaps = batches.slice(1).map((b, i) => b.at - (batches[i]?.at ?? 0));
+      expect(gaps).toEqual([0, 1, 2].map((repeats) => suppressionMs(options, repeats)));
+      expect([4, 5, 40].map((repeats) => suppressionMs({ inflightTtlMs: 20_000 }, repeats))).toEqual([
+        320_000, 320_000, 320_000,
+      ]);
       const writes = (b?: Batch) =>
         b?.actions.filter((a) => a.type === "apply").map((a) => a.type === "apply" && a.name);
       expect(writes(batches[1])).toEqual(writes(batches[0]));

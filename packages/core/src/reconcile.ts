@@ -164,7 +164,12 @@ function sameWrite(pending: Inflight, action: ApplyAction | DeleteAction): boole
   );
 }
 
-function suppressionMs(options: ReconcileOptions, repeats: number): number {
+/**
+ * How long a write asked for suppresses the same write (ms) after `repeats` earlier asks of it
+ * against the same observation (0: the first ask): `inflightTtlMs·2^repeats`, up to 16×, and no
+ * longer than `inflightMaxMs` — when `advance` asks for it again if it still has not been observed.
+ */
+export function suppressionMs(options: ReconcileOptions, repeats: number): number {
   const grown = options.inflightTtlMs * 2 ** Math.min(repeats, MAX_DOUBLINGS);
   return Math.min(grown, options.inflightMaxMs ?? Number.POSITIVE_INFINITY);
 }

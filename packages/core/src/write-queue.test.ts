@@ -3,7 +3,7 @@
  * driver must come back, and what waits.
  */
 import { describe, expect, it } from "vitest";
-import { backoffDelay, type Dispatch, isTransient, WriteQueue } from "./write-queue.ts";
+import { backoffCeiling, backoffDelay, type Dispatch, isTransient, WriteQueue } from "./write-queue.ts";
 
 const FINAL = { final: true } as const;
 const FAILED = { final: false, throttled: false } as const;
@@ -109,6 +109,20 @@ describe("backoffDelay", () => {
     expect(backoffDelay(3, 200, 30_000, 1)).toBe(1600);
     expect(backoffDelay(20, 200, 30_000, 1)).toBe(30_000);
     expect(backoffDelay(20, 200, 30_000, 0)).toBe(15_000);
+  });
+
+  it("never waits longer than backoffCeiling, nor less than half of it", () => {
+    expect([0, 3, 7, 8, 40].map((n) => backoffCeiling(n, 200, 30_000))).toEqual([
+      200, 1600, 25_600, 30_000, 30_000,
+    ]);
+    for (const failures of [0, 1, 5, 7, 8, 12, 40]) {
+      const ceiling = backoffCeiling(failures, 200, 30_000);
+      for (const draw of [0, 0.25, 0.5, 0.999_999]) {
+        const delay = backoffDelay(failures, 200, 30_000, draw);
+        expect(delay).toBeLessThanOrEqual(ceiling);
+        expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+      }
+    }
   });
 });
 

@@ -67,11 +67,20 @@ export interface Dispatch<W> {
 }
 
 /**
- * Backoff before attempt number `failures` (0-based): `min(maxMs, initialMs·2^failures)` with
- * equal jitter — between half and all of it — from `draw` in [0, 1).
+ * The longest backoff after `failures` earlier consecutive transient failures of a key (0: after
+ * its first), ms: `min(maxMs, initialMs·2^failures)` — `backoffDelay`'s value with the largest
+ * jitter. A 429's Retry-After, when longer, waits instead.
+ */
+export function backoffCeiling(failures: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
+}
+
+/**
+ * Backoff before attempt number `failures` (0-based): `backoffCeiling` with equal jitter — between
+ * half and all of it — from `draw` in [0, 1).
  */
 export function backoffDelay(failures: number, initialMs: number, maxMs: number, draw: number): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
+  const ceiling = backoffCeiling(failures, initialMs, maxMs);
   return Math.round(ceiling / 2 + (draw * ceiling) / 2);
 }
 

@@ -25,6 +25,7 @@ import {
   isCandidate,
   isFailure,
   type Kind,
+  type LeaderReason,
   membersOf,
   objectKey,
   type PodView,
@@ -121,6 +122,18 @@ function isOwnedKind(kind: Kind): kind is "Service" | "EndpointSlice" {
  * simulated process's start-up the same as the real one's.
  */
 const LIST_ORDER: readonly Kind[] = ["Node", "Service", "Pod", "EndpointSlice"];
+
+/**
+ * The reasons a candidate leader is replaced by another with no memory of the past involved
+ * (docs/semantics.md, "Choosing the leader"): the preferred-leader pod leads whenever it is a
+ * candidate; with stickiness off, a better-ranked eligible pod takes over. A restarted controller
+ * that moves a healthy leader for one of them (an annotation the old process had not seen yet, a
+ * min-ready timer due at the restart's instant) does what the old one would have done.
+ */
+const MOVES_HEALTHY_LEADER: ReadonlySet<LeaderReason> = new Set<LeaderReason>([
+  "PreferredLeader",
+  "BetterCandidate",
+]);
 
 /** One controller process: its operator subscription and its write path. */
 interface Controller {
@@ -509,14 +522,19 @@ class Engine implements SimulationRun {
     old.applier.stop();
     this.#state = undefined;
     this.#controller = this.#startController(at);
-    // (e): a leader the API published that is still a candidate must survive the restart.
+    // (e): a leader the API published that is still a candidate must survive the restart — unless
+    // a rule that moves a healthy leader, restart or not, chose another (MOVES_HEALTHY_LEADER).
     const state = this.#state as State | undefined;
     if (state === undefined) return;
     for (const [source, leader] of published) {
       const pod = membersOf(state, source).find((p) => p.uid === leader.podUid);
       if (pod === undefined || !isCandidate(pod)) continue;
       const after: Decision | undefined = decisionOf(state, source);
-      if (after?.leader?.podUid !== leader.podUid) {
+      const reason = after?.leader?.reason;
+      if (
+        after?.leader?.podUid !== leader.podUid &&
+        (reason === undefined || !MOVES_HEALTHY_LEADER.has(reason))
+      ) {
         this.#trace.violation({
           at,
           invariant: INVARIANTS.restartKeepsLeader,

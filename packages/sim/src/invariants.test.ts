@@ -149,3 +149,57 @@ expect:
     expect(run.report.stats.leaderChanges).toBe(2); // the first election and web#0 -> web#1; none at the restart
   });
 });
+
+describe("the restart-keeps-healthy-leader invariant", () => {
+  it("a restart as the preferred leader is switched moves the leader to the preferred pod, which is no violation", () => {
+    // The annotation lands at the instant of the restart: the old process never sees it, the new
+    // one lists it. The preferred pod leads whenever it is a candidate, restart or not (random
+    // scenarios, fast-check seed 388912867).
+    const scenario = parseScenario(
+      `
+name: restart-as-preferred-switches
+deployments: [{ name: web, replicas: 2 }]
+services:
+  - { name: web, annotations: { zen-lead.io/enabled: "true" }, selector: { app: web }, ports: [{ port: 80 }] }
+timeline:
+  - { at: 1s, annotate: { service: web, annotations: { zen-lead.io/preferred-leader: "{{web#1}}" } } }
+  - { at: 1s, restartController: true }
+expect:
+  leaderAt: [{ at: 500ms, service: web, pod: "web#0" }, { at: 2s, service: web, pod: "web#1" }]
+`,
+      "restart-as-preferred-switches.yaml",
+    );
+    const run = runScenario(scenario);
+    expect(checkExpectations(scenario, run.report, run.pods)).toEqual({ invalid: [], unmet: [] });
+    expect(run.report.violations).toEqual([]);
+    const web = run.report.services.find((s) => s.service === "default/web");
+    expect(web?.leaderChanges.map((c) => c.cause)).toEqual(["Elected", "PreferredLeader"]);
+  });
+
+  it("a restart as a better-ranked pod's min-ready ends (sticky off) hands it the lead, which is no violation", () => {
+    // web#0 flaps; web#1 leads from 7s; web#0, Ready again at 6s, is eligible at 9s (min-ready 3s),
+    // and with stickiness off takes over then — restart or not (random scenarios, seed -559739391).
+    const scenario = parseScenario(
+      `
+name: restart-as-better-candidate-eligible
+deployments: [{ name: web, replicas: 2, terminationGrace: 0s }]
+services:
+  - name: web
+    annotations: { zen-lead.io/enabled: "true", zen-lead.io/sticky: "false", zen-lead.io/min-ready-duration: 3s }
+    selector: { app: web }
+    ports: [{ port: 80 }]
+timeline:
+  - { at: 1s, flap: { leaderOf: web, times: 3, every: 1002ms } }
+  - { at: 9010ms, restartController: true }
+expect:
+  leaderAt: [{ at: 9s, service: web, pod: "web#1" }, { at: 10s, service: web, pod: "web#0" }]
+`,
+      "restart-as-better-candidate-eligible.yaml",
+    );
+    const run = runScenario(scenario);
+    expect(checkExpectations(scenario, run.report, run.pods)).toEqual({ invalid: [], unmet: [] });
+    expect(run.report.violations).toEqual([]);
+    const web = run.report.services.find((s) => s.service === "default/web");
+    expect(web?.leaderChanges.at(-1)).toMatchObject({ at: 9_010, cause: "BetterCandidate" });
+  });
+});

@@ -7,7 +7,13 @@
  * fast-check prints the seed and the shrunk scenario; the message carries it as YAML, ready to
  * save as a scenario file.
  */
-import { DEFAULT_OPTIONS, isTransient } from "@zen-lead/core";
+import {
+  backoffCeiling,
+  DEFAULT_OPTIONS,
+  isTransient,
+  suppressionMs,
+  WRITE_QUEUE_DEFAULTS,
+} from "@zen-lead/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -180,28 +186,40 @@ function lastActivity(sim: Simulation, report: SimReport): number {
 }
 
 /**
- * Longest a write can take from the core's ask to its first arrival at the API server in these
- * runs: the queue's wait for the key's write in flight plus the write latency (at most 300 ms each
- * here; the rate limit is never reached).
+ * Longest a write can take from the core's ask (or the queue's retry) to its arrival at the API
+ * server in these runs: the queue's wait for the key's write in flight plus the write latency (at
+ * most 300 ms each here; the rate limit is never reached).
  */
 const ASK_TO_ARRIVAL_MS = 1_000;
 
 /** The core's suppression window after `repeats` refused repeats of one write (reconcile.ts). */
-const windowMs = (repeats: number) =>
-  Math.min(
-    DEFAULT_OPTIONS.inflightTtlMs * 2 ** Math.min(repeats, 4),
-    DEFAULT_OPTIONS.inflightMaxMs ?? Number.POSITIVE_INFINITY,
-  );
+const windowMs = (repeats: number) => suppressionMs(DEFAULT_OPTIONS, repeats);
 
 /**
- * When the core's last retry of a refused write is due, by the core's rule (reconcile.ts,
- * timers.ts): a write refused for good (a 409: nothing in the world explains an injected one) is
- * asked for again when its suppression window ends, 30 s after it was asked; the window doubles
- * (up to 16×, capped at `inflightMaxMs`, 30 s by default) only when the *same* write is refused again, and starts at 30 s for any other write
- * (new content, or a new observation of the object). From the report a refused write counts as a
- * repeat of the key's previous refused one when it asks the same (verb) and was asked no sooner
- * than that one's window let it (an ask is timed by its first attempt; 429s and 5xx are the
- * queue's retries of the same ask). One asked sooner was another write. A success ends the series.
+ * The longest the write queue waits after a key's `failures`-th transient failure in a row (1: the
+ * first), write-queue.ts: its backoff ceiling (the jitter at its largest; the simulated API server
+ * sends no Retry-After, so a 429 waits the same as a 500). The sim runs the queue's defaults.
+ */
+const backoffMs = (failures: number) =>
+  backoffCeiling(failures - 1, WRITE_QUEUE_DEFAULTS.backoffInitialMs, WRITE_QUEUE_DEFAULTS.backoffMaxMs);
+
+/**
+ * When the last retry the core and its write queue still owe is due, by their rules, from the
+ * report's writes:
+ * - a transient failure (429, 5xx: write-queue.ts) is retried by the queue after its backoff, which
+ *   doubles with each transient failure of the key in a row (reset by any final answer) up to 30 s:
+ *   the retry is due by the answer plus that backoff plus the trip to the server — or when the
+ *   key's next write came, if sooner (the retry, or a newer request that replaced it). The core
+ *   asking again meanwhile only sends it sooner (or, after a 429, at the same time). Counting a
+ *   series on across a controller restart (whose new queue starts at 0) only lengthens the bound;
+ * - a write refused for good (a 409: nothing in the world explains an injected one) is asked for
+ *   again when its suppression window ends, 30 s after it was asked (reconcile.ts, timers.ts); the
+ *   window doubles (up to 16×, capped at `inflightMaxMs`, 30 s by default) only when the *same* write is refused again, and starts at 30 s for
+ *   any other write (new content, or a new observation of the object). From the report a refused
+ *   write counts as a repeat of the key's previous refused one when it asks the same (verb) and was
+ *   asked no sooner than that one's window let it (an ask is timed by its first attempt; 429s and
+ *   5xx are the queue's retries of the same ask). One asked sooner was another write. A success
+ *   ends the series.
  */
 function retriesDue(writes: readonly WriteRecord[]): number {
   let due = 0;
@@ -209,14 +227,22 @@ function retriesDue(writes: readonly WriteRecord[]): number {
   const asking = new Map<string, number>();
   /** Per key, its last refused ask. */
   const refused = new Map<string, { verb: string; askedAt: number; repeats: number }>();
+  /** Per key, its transient failures in a row, and when the queue's retry of the last is due. */
+  const backingOff = new Map<string, { failures: number; retryBy: number }>();
   for (const w of writes) {
     const key = `${w.kind}:${w.object}`;
     const askedAt = asking.get(key) ?? w.at;
+    const owed = backingOff.get(key);
+    // The key's next write is the retry owed (or a newer request that replaced it), when it comes in time.
+    if (owed !== undefined) due = Math.max(due, Math.min(w.at, owed.retryBy));
     if (isTransient(w.status)) {
       asking.set(key, askedAt);
+      const failures = (owed?.failures ?? 0) + 1;
+      backingOff.set(key, { failures, retryBy: w.at + backoffMs(failures) + ASK_TO_ARRIVAL_MS });
       continue;
     }
     asking.delete(key);
+    backingOff.delete(key);
     if (w.status === 409) {
       const last = refused.get(key);
       const repeat =
@@ -229,6 +255,7 @@ function retriesDue(writes: readonly WriteRecord[]): number {
       due = Math.max(due, w.at + windowMs(repeats));
     } else if (w.status < 300) refused.delete(key);
   }
+  for (const { retryBy } of backingOff.values()) due = Math.max(due, retryBy);
   return due;
 }
 
@@ -283,6 +310,16 @@ function problems(sim: Simulation, report: SimReport, quietAfter: number): strin
   return out;
 }
 
+/**
+ * The random scenarios' judge: `problems`, with writes allowed until 15 s after the last of the
+ * scenario's activity (plus a min-ready's wait) and of the retries the core and its queue owe.
+ */
+function chaosProblems(c: Cluster, sim: Simulation, report: SimReport): string[] {
+  const minReady = c.minReady === undefined ? 0 : 15_000;
+  const quietAfter = Math.max(lastActivity(sim, report) + minReady, retriesDue(report.writes)) + 15_000;
+  return problems(sim, report, quietAfter);
+}
+
 /** `FUZZ_SEED=<seed fast-check printed>` runs the same scenarios again (to reproduce a failure). */
 function replaySeed(): { seed?: number } {
   const seed = process.env.FUZZ_SEED;
@@ -302,12 +339,7 @@ describe("random scenarios", () => {
     fc.assert(
       fc.property(cluster, chaos, (c, faults) => {
         const raw = scenarioOf(c, faults);
-        check(raw, (sim, report) => {
-          const minReady = c.minReady === undefined ? 0 : 15_000;
-          const quietAfter =
-            Math.max(lastActivity(sim, report) + minReady, retriesDue(report.writes)) + 15_000;
-          return problems(sim, report, quietAfter);
-        });
+        check(raw, (sim, report) => chaosProblems(c, sim, report));
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 50), ...replaySeed() },
     );
@@ -394,5 +426,71 @@ describe("random scenarios", () => {
     expect(retriesDue([w(0, 409), w(30_100, 200), w(60_200, 409)])).toBe(90_200);
     // Transient failures are the queue's retries of one ask: the ask is timed by its first attempt.
     expect(retriesDue([w(0, 500), w(2_000, 429), w(9_000, 409), w(30_100, 409)])).toBe(30_100 + 30_000);
+  });
+
+  it("allow a transiently failed write the queue's backoff: doubling with each failure in a row, up to 30 s", () => {
+    const w = (at: number, status: number): WriteRecord => ({
+      at,
+      verb: "update",
+      kind: "EndpointSlice",
+      object: "default/alpha-leader-ipv4",
+      status,
+      source: "default/alpha",
+    });
+    const trip = 1_000; // to the API server: the queue's wait for the key plus the write latency
+    // Seed -2114497938's failover slice: seven 500s in a row, then a 429 (its 8th failure: up to 25.6 s).
+    const storm = [1_010, 1_153, 1_421, 2_050, 3_209, 3_510, 8_035].map((at) => w(at, 500));
+    const throttled = [...storm, w(19_811, 429)];
+    expect(retriesDue(throttled)).toBe(19_811 + 25_600 + trip);
+    // ...whose retry came 15.2 s later (jittered between 12.8 and 25.6 s): due when it came.
+    expect(retriesDue([...throttled, w(35_007, 200)])).toBe(35_007);
+    // The simulated API server sends no Retry-After: a 429 backs off as a 500 does.
+    expect(retriesDue([...storm, w(19_811, 500)])).toBe(retriesDue(throttled));
+    // The first failure waits at most 200 ms, the second 400 ms.
+    expect(retriesDue([w(0, 500)])).toBe(200 + trip);
+    expect(retriesDue([w(0, 500), w(150, 429)])).toBe(150 + 400 + trip);
+    // The doubling stops at the queue's longest backoff, 30 s.
+    const many = Array.from({ length: 12 }, (_, i) => w(i * 1_000, 500));
+    expect(retriesDue(many)).toBe(11_000 + 30_000 + trip);
+    // A final answer ends the series: the next failure is a first one again.
+    expect(retriesDue([...storm, w(9_000, 200), w(40_000, 500)])).toBe(40_000 + 200 + trip);
+    // A write that replaced the retry, sooner, is when it was due.
+    expect(retriesDue([w(0, 500), w(100, 200)])).toBe(100);
+    // One later than the backoff let it was not the queue's retry: the backoff's end bounds it.
+    expect(retriesDue([w(0, 500), w(5_000, 200)])).toBe(200 + trip);
+    // Other keys back off on their own.
+    const service = (at: number, status: number): WriteRecord => ({ ...w(at, status), kind: "Service" });
+    expect(retriesDue([...storm, service(30_000, 500)])).toBe(30_000 + 200 + trip);
+  });
+
+  it("allow the late retry of a failover's slice through two API storms (seed -2114497938, shrunk)", () => {
+    const c: Cluster = {
+      seed: 0,
+      replicas: [1, 1],
+      readyAfter: "2s",
+      terminationGrace: "0s",
+      sticky: undefined,
+      minReady: undefined,
+    };
+    const storm = (at: number, rate: number, codes: number[], length: number) => ({
+      at,
+      fault: { apiFailures: { rate, codes, for: `${length}ms` } },
+    });
+    const deleteLeader = (at: number) => ({ at, fault: { deletePod: { leaderOf: "alpha", grace: 0 } } });
+    const raw = scenarioOf(c, [
+      storm(13_622, 0.35616534040309494, [429, 500], 6_190),
+      deleteLeader(13_622),
+      storm(1_000, 0.9034309543203564, [500], 9_574),
+      deleteLeader(1_000),
+    ]);
+    const { simulation: sim, report } = run(raw) as ScenarioRun;
+    // The new leader's slice write fails until the second storm ends (a 429 at its last attempt),
+    // and the queue's retry lands more than 15 s after everything else: a write the old judge refused.
+    const slice = report.writes.filter((x) => x.object === "default/alpha-leader-ipv4" && x.at > 1_000);
+    const [last, retry] = slice.slice(-2);
+    expect(last?.status).toBe(429);
+    expect(retry?.status).toBe(200);
+    expect(retry?.at).toBeGreaterThan(lastActivity(sim, report) + 15_000);
+    expect(chaosProblems(c, sim, report)).toEqual([]);
   });
 });
