@@ -38,6 +38,43 @@ describe("the write queue", () => {
     expect(q.answer("bad", "b2", FAILED, 1050, 1).retryInMs).toBe(200);
   });
 
+  it("retries a backing-off key at once when a write sent after its failure is answered: the server answers again", () => {
+    const q = new WriteQueue<string>({ backoffInitialMs: 10_000 }, 0);
+    q.submit("slice", "s1", 0);
+    expect(q.answer("slice", "s1", FAILED, 10, 1).dispatch.wakeAt).toBe(10_010);
+    expect(sent(q.submit("other", "o1", 20))).toEqual(["o1"]);
+    // o1 was sent after s1 failed and got an answer: s1 goes now, not at 10,010.
+    expect(sent(q.answer("other", "o1", FINAL, 30, 1).dispatch)).toEqual(["s1"]);
+    // It keeps its failure count; failing again with nothing else answered, it waits its backoff.
+    const again = q.answer("slice", "s1", FAILED, 40, 1);
+    expect(again.retryInMs).toBe(20_000);
+    expect(sent(q.tick(1_000))).toEqual([]);
+    // The next answer to a request sent after that failure wakes it again: one retry per answer.
+    q.submit("other", "o2", 50);
+    expect(sent(q.answer("other", "o2", FINAL, 60, 1).dispatch)).toEqual(["s1"]);
+  });
+
+  it("does not wake a key for an answer to a request sent before its failure", () => {
+    const q = new WriteQueue<string>({ backoffInitialMs: 10_000 }, 0);
+    q.submit("other", "o1", 0);
+    q.submit("slice", "s1", 0);
+    q.answer("slice", "s1", FAILED, 10, 1);
+    const answered = q.answer("other", "o1", FINAL, 20, 1).dispatch;
+    expect(answered).toEqual({ sends: [], wakeAt: 10_010 });
+    // Nor for a transient failure of another key.
+    q.submit("third", "t1", 30);
+    expect(q.answer("third", "t1", FAILED, 40, 1).dispatch.sends).toEqual([]);
+  });
+
+  it("wakes a throttled key no sooner than its Retry-After", () => {
+    const q = new WriteQueue<string>({ backoffInitialMs: 10_000 }, 0);
+    q.submit("x", "x1", 0);
+    q.answer("x", "x1", { final: false, throttled: true, retryAfterMs: 5_000 }, 10, 1);
+    q.submit("other", "o1", 20);
+    expect(q.answer("other", "o1", FINAL, 30, 1).dispatch).toEqual({ sends: [], wakeAt: 5_010 });
+    expect(sent(q.tick(5_010))).toEqual(["x1"]);
+  });
+
   it("honours Retry-After on 429, and then holds every request for the key until it passes", () => {
     const q = new WriteQueue<string>({}, 0);
     q.submit("x", "x1", 0);

@@ -14,6 +14,12 @@
  *   failure count stays, so a new failure waits the next, longer step;
  * - any other answer is final for the request (success, conflict, refusal): the core plans again
  *   from what the watch shows;
+ * - backoff follows the server's health, as the watch loops' does (docs/reliability.md): a final
+ *   answer to a request sent after a key's last transient failure shows the server answering
+ *   again, so that key is retried at once (its failure count kept; after a 429 not before its
+ *   Retry-After). A failover's slice write that failed through an API outage then lands when the
+ *   server is back, not a backoff of up to 30 s later; a key whose own write keeps failing is
+ *   retried once per such answer, not in a loop;
  * - a global token bucket bounds the write rate (`qps`, `burst`).
  *
  * Deterministic and side-effect free: no I/O, no clock, no randomness — time (`now`, epoch ms) and
@@ -92,6 +98,24 @@ interface KeyState {
   notBefore: number;
   /** The wait was asked for by the server (429): new requests honour it too. */
   throttled: boolean;
+  /** When its write in flight was sent (epoch ms). */
+  sentAt: number;
+  /** When its last transient failure was answered (epoch ms), 0: none. */
+  failedAt: number;
+  /** The end of the server's Retry-After for it (epoch ms), 0: none: a wake-up never comes sooner. */
+  retryAfterEnd: number;
+}
+
+function idleKey(): KeyState {
+  return {
+    inFlight: false,
+    failures: 0,
+    notBefore: 0,
+    throttled: false,
+    sentAt: 0,
+    failedAt: 0,
+    retryAfterEnd: 0,
+  };
 }
 
 export class WriteQueue<W> {
@@ -141,13 +165,16 @@ export class WriteQueue<W> {
     now: number,
     draw: number,
   ): { readonly dispatch: Dispatch<W>; readonly retryInMs?: number } {
-    const state = this.#keys.get(key) ?? { inFlight: false, failures: 0, notBefore: 0, throttled: false };
+    const state = this.#keys.get(key) ?? idleKey();
     state.inFlight = false;
     let retryInMs: number | undefined;
     if (answer.final) {
       state.failures = 0;
       state.notBefore = 0;
       state.throttled = false;
+      state.failedAt = 0;
+      state.retryAfterEnd = 0;
+      this.#wakeAfter(key, state.sentAt, now);
     } else {
       const { backoffInitialMs, backoffMaxMs } = this.#options;
       retryInMs = Math.max(
@@ -157,6 +184,8 @@ export class WriteQueue<W> {
       state.failures++;
       state.notBefore = now + retryInMs;
       state.throttled = answer.throttled;
+      state.failedAt = now;
+      state.retryAfterEnd = now + (answer.retryAfterMs ?? 0);
       if (!this.#waiting.has(key)) this.#waiting.set(key, write);
     }
     this.#keys.set(key, state);
@@ -177,6 +206,17 @@ export class WriteQueue<W> {
   dropWaiting(): void {
     this.#waiting.clear();
     for (const [key, state] of this.#keys) if (!state.inFlight) this.#keys.delete(key);
+  }
+
+  /**
+   * The server answered a request of `answered` sent at `sentAt`: every other key backing off from
+   * a transient failure answered no later than that send may go now (not before its Retry-After).
+   */
+  #wakeAfter(answered: string, sentAt: number, now: number): void {
+    for (const [key, state] of this.#keys) {
+      if (key === answered || state.inFlight || state.notBefore <= now || state.failedAt > sentAt) continue;
+      state.notBefore = Math.max(now, state.retryAfterEnd);
+    }
   }
 
   /** A key neither in flight nor backing off is forgotten: memory follows the queue. */
@@ -214,7 +254,7 @@ export class WriteQueue<W> {
         break;
       }
       this.#waiting.delete(key);
-      this.#keys.set(key, { inFlight: true, failures: state?.failures ?? 0, notBefore: 0, throttled: false });
+      this.#keys.set(key, { ...idleKey(), inFlight: true, failures: state?.failures ?? 0, sentAt: now });
       sends.push({ key, write });
     }
     return { sends, wakeAt };
