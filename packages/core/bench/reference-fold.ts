@@ -213,7 +213,13 @@ export class ReferenceFold {
     const served = view.labels[LABELS.sourceService];
     if (served === undefined) return;
     const source = this.#sources.get(objectKey(view.namespace, served));
-    source?.observed.set(`${view.kind}/${view.name}`, view);
+    if (source === undefined) return;
+    source.observed.set(`${view.kind}/${view.name}`, view);
+    // Its slice observed, the leader Service not yet created: the core creates it now (plan.ts).
+    if (view.kind === "EndpointSlice" && !source.observed.has(`Service/${source.leaderServiceName}`)) {
+      const leader = source.leader;
+      this.#publish(source, leader === undefined ? undefined : source.members.get(leader.podName));
+    }
   }
 
   /**
@@ -238,11 +244,16 @@ export class ReferenceFold {
         ? undefined
         : { podName: best.name, podUid: best.uid, since: this.#now, reason: lost ?? "Elected" };
     source.leader = leader;
+    this.#publish(source, best);
+  }
+
+  /** The writes that bring the source's objects to its leader (`leaderPod`: the leader's view). */
+  #publish(source: Source, leaderPod: PodView | undefined): void {
     const desired = desiredObjects({
       source: source.service,
       leaderServiceName: source.leaderServiceName,
-      leader,
-      leaderPod: best,
+      leader: source.leader,
+      leaderPod,
       leaderZone: undefined,
     });
     for (const action of plan(desired.objects, [...source.observed.values()], source.key)) {

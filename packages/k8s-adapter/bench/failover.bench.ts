@@ -28,6 +28,7 @@
  * pod's watch event reached zen-lead, was decoded, folded, the write sent and answered. Printed per
  * stage (p50, p99); "reaction" is event received -> request sent (goal: p50 <= 2 ms, p99 <= 10 ms).
  */
+
 import { performance } from "node:perf_hooks";
 import {
   CoreV1Api,
@@ -40,6 +41,7 @@ import {
 import { benchArgs } from "@zen-lead/test-cluster/bench-args";
 import { BenchRun } from "@zen-lead/test-cluster/bench-run";
 import { figures, pool, quantile } from "@zen-lead/test-cluster/figures";
+import { prng } from "@zen-lead/test-cluster/prng";
 import { spawnZenLead, writesIdle } from "@zen-lead/test-cluster/zen-lead-process";
 import {
   type Controller,
@@ -76,17 +78,6 @@ const FLOOR_SLICE = "floor";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32: a tiny seeded PRNG, so every run picks the same Services. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(Number(values.seed));
 const pick = (n: number) => Math.floor(random() * n);
 
