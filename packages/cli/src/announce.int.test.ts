@@ -4,34 +4,25 @@
  * `zen_lead_leader_changes_total`, the failover-latency histogram and the Event stream unchanged,
  * and no standing warning is logged again; a real failover is counted once.
  */
-import { CoreV1Api, DiscoveryV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startZenLead, type ZenLeadProcess } from "./testing/zen-lead-process.ts";
+import { SHORT_LEASE, sliceLeader, startZenLead, type ZenLeadProcess } from "./testing/zen-lead-process.ts";
 
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
-const discovery = kc.makeApiClient(DiscoveryV1Api);
 const events = kc.makeApiClient(EventsV1Api);
 let namespace = "";
 const processes: ZenLeadProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Short Lease timings: a hand-over takes about a second. */
-const LEASE = ["--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms"];
-
 async function start(identity: string): Promise<ZenLeadProcess> {
-  const p = await startZenLead(namespace, identity, LEASE);
+  const p = await startZenLead(namespace, identity, SHORT_LEASE);
   processes.push(p);
   return p;
 }
 
-async function leaderOf(): Promise<string | undefined> {
-  const slice = await discovery
-    .readNamespacedEndpointSlice({ namespace, name: "web-leader-ipv4" })
-    .catch(() => undefined);
-  return slice?.endpoints?.[0]?.targetRef?.name;
-}
+const leaderOf = () => sliceLeader(namespace);
 
 /** zen-lead's Events: name, reason and series count. */
 async function eventStream(): Promise<string[]> {

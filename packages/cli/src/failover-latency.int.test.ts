@@ -5,33 +5,24 @@
  * leader deleted while no replica ran is not sampled at all (nobody recorded when it went) but
  * counted in `zen_lead_failovers_unmeasured_total` (docs/cli.md, "Failover latency").
  */
-import { CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { clusterConfig, createDeployment, readyPods, testNamespace, waitFor } from "@zen-lead/test-cluster";
 import { metricValue } from "@zen-lead/test-cluster/zen-lead-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startZenLead, type ZenLeadProcess } from "./testing/zen-lead-process.ts";
+import { SHORT_LEASE, sliceLeader, startZenLead, type ZenLeadProcess } from "./testing/zen-lead-process.ts";
 
 const kc = clusterConfig();
 const core = kc.makeApiClient(CoreV1Api);
-const discovery = kc.makeApiClient(DiscoveryV1Api);
 let namespace = "";
 const processes: ZenLeadProcess[] = [];
 
-/** Short Lease timings: the Lease expires 4 s after the holder's last renewal. */
-const LEASE = ["--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms"];
-
 async function start(identity: string): Promise<ZenLeadProcess> {
-  const p = await startZenLead(namespace, identity, LEASE);
+  const p = await startZenLead(namespace, identity, SHORT_LEASE);
   processes.push(p);
   return p;
 }
 
-async function leaderOf(): Promise<string | undefined> {
-  const slice = await discovery
-    .readNamespacedEndpointSlice({ namespace, name: "web-leader-ipv4" })
-    .catch(() => undefined);
-  return slice?.endpoints?.[0]?.targetRef?.name;
-}
+const leaderOf = () => sliceLeader(namespace);
 
 const figure = async (p: ZenLeadProcess, name: string) => metricValue(await p.metrics(), name);
 

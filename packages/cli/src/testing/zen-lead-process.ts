@@ -2,7 +2,8 @@
  * `zen-lead run` for the CLI's integration tests: the shared process helper
  * (@zen-lead/test-cluster/zen-lead-process) on the test cluster, one namespace, one identity.
  */
-import { clusterState } from "@zen-lead/test-cluster";
+import { DiscoveryV1Api } from "@kubernetes/client-node";
+import { clusterConfig, clusterState } from "@zen-lead/test-cluster";
 import { SOURCE_MAIN, spawnZenLead, type ZenLeadProcess } from "@zen-lead/test-cluster/zen-lead-process";
 
 export type { ZenLeadProcess };
@@ -18,4 +19,23 @@ export function startZenLead(
 ): Promise<ZenLeadProcess> {
   const args = ["--namespace", namespace, "--lease-namespace", namespace, "--identity", identity, ...extra];
   return spawnZenLead({ kubeconfig: clusterState().kubeconfig, args });
+}
+
+/** Short Lease timings for hand-over tests: the Lease expires 4 s after the holder's last renewal. */
+export const SHORT_LEASE: readonly string[] = [
+  "--lease-duration",
+  "4s",
+  "--renew-deadline",
+  "3s",
+  "--retry-period",
+  "500ms",
+];
+
+/** The pod the leader slice `slice` (default `web-leader-ipv4`) in `namespace` names, if any. */
+export async function sliceLeader(namespace: string, slice = "web-leader-ipv4"): Promise<string | undefined> {
+  const found = await clusterConfig()
+    .makeApiClient(DiscoveryV1Api)
+    .readNamespacedEndpointSlice({ namespace, name: slice })
+    .catch(() => undefined);
+  return found?.endpoints?.[0]?.targetRef?.name;
 }
