@@ -181,6 +181,7 @@ export function mapGet<V>(m: PersistentMap<V>, key: string): V | undefined {
   return Version.store(m as Version<V>).get(key) as V | undefined;
 }
 
+/** Whether `key` is present (a stored `undefined` counts). O(1) on the newest version. */
 export function mapHas<V>(m: PersistentMap<V>, key: string): boolean {
   return Version.store(m as Version<V>).has(key);
 }
