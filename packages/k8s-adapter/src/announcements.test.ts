@@ -109,4 +109,15 @@ describe("Announcements", () => {
     a.onWritten(result(slice, "created"));
     expect(said).toEqual([change]);
   });
+
+  it("announces a change whose slice landed behind an existing leader Service even while the Service's update is refused", () => {
+    const { said, a } = announcer();
+    const slice = { ...write("EndpointSlice", "q-leader-ipv4"), create: false } as ApplyAction;
+    const service = { ...write("Service", "q-leader"), create: false } as ApplyAction;
+    a.onBatch([slice, service, change], undefined);
+    a.onWritten(result(service, "rejected"));
+    expect(said).toEqual([]);
+    a.onWritten(result(slice, "applied"));
+    expect(said).toEqual([change]);
+  });
 });

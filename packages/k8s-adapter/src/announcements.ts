@@ -1,9 +1,11 @@
 /**
  * A leader change is announced — its Event, its log line, the leader-change metric — when zen-lead
- * has published it: once every object the change was written to (the writes of that source asked
- * for with it) has been written, by that write or a later one of the same object. So a change whose
- * write the API server refuses (an admission policy refusing the leader Service) is not announced
- * while it is refused — a Service with a slice but no leader Service reaches no one — and one whose
+ * has published it: once every slice the change was written to, and the leader Service when the
+ * change creates it, has been written, by that write or a later one of the same object. So a change
+ * whose leader Service the API server refuses to create (an admission policy) is not announced while
+ * it is refused — a slice without its Service reaches no one —, while a change whose slice landed
+ * behind an existing leader Service is announced even if the Service's update (its annotations
+ * only) is refused: clients already follow the slice. One whose
  * writes were dropped (the Lease was lost before they went out) is never announced by this replica;
  * the next holder announces it against what the cluster shows, once. A change that needs no write
  * is announced at once; warnings are never held. A slice created while its leader Service does not
@@ -56,7 +58,8 @@ export class Announcements {
       if (a.type !== "apply" && a.type !== "delete") continue;
       this.batchOf.set(a, batch);
       const keys = writing.get(a.source) ?? new Set<string>();
-      keys.add(keyOf(a));
+      // An existing leader Service's update carries annotations only: traffic follows the slice.
+      if (a.kind === "EndpointSlice" || a.type === "delete" || a.create) keys.add(keyOf(a));
       writing.set(a.source, keys);
     }
     for (const a of actions) {
