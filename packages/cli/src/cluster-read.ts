@@ -42,7 +42,7 @@ export async function getObject(
   kc: KubeConfig,
   group: string,
   plural: string,
-  namespace: string,
+  namespace: string | undefined,
   name: string,
 ): Promise<RawObject | undefined> {
   try {

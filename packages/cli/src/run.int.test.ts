@@ -367,6 +367,20 @@ describe("zen-lead run on a real cluster", () => {
     );
   });
 
+  it("status tells a mistyped namespace from one with nothing opted in", () => {
+    const typo = zenLead("status", "-n", `${namespace}-typo`);
+    expect([typo.code, typo.stdout, typo.stderr.trim()]).toEqual([
+      2,
+      "",
+      `zen-lead status: there is no namespace ${namespace}-typo`,
+    ]);
+    const empty = zenLead("status", "-n", "kube-public");
+    expect([empty.code, empty.stdout.trim()]).toEqual([
+      0,
+      "No Services opted in to zen-lead in kube-public.",
+    ]);
+  });
+
   it("status says why a Service it is asked about is not opted in: none by that name, or a refused value", async () => {
     await core.createNamespacedService({
       namespace,

@@ -163,7 +163,8 @@ describe("zen-lead says what it cannot do and what it did", () => {
     expect((await zenLeadEvents("q")).map((e) => e.reason)).toEqual(["WriteRejected"]);
     const standing = `zen_lead_source_warnings{namespace="${namespace}",service="q",reason="WriteRejected"} 1`;
     expect(await zl?.metrics()).toContain(standing);
-    expect(status("q")).toMatch(new RegExp(`^${namespace}\\s+q\\s+-\\s.*WriteRejected$`, "m"));
+    // No leader Service: nobody receives traffic through it, whoever zen-lead elected.
+    expect(status("q")).toMatch(new RegExp(`^${namespace}\\s+q\\s+-\\s+<none>\\s.*WriteRejected$`, "m"));
 
     // The core asks again (30 s later): counted, not said again; the warning stands (the alert fires).
     await waitFor(
@@ -196,6 +197,63 @@ describe("zen-lead says what it cannot do and what it did", () => {
       (await zenLeadEvents("q")).find((e) => e.reason === "LeaderChanged"),
     );
     expect(changed.note).toMatch(/^leader is say-/);
+
+    // Refused again, now an update of the existing leader Service (its annotations): the slice
+    // moves, clients follow it, so the move is announced; status names the refusal while the
+    // Service's annotations still name the old pod.
+    await admission.createValidatingAdmissionPolicyBinding({
+      body: {
+        metadata: { name: policy },
+        spec: {
+          policyName: policy,
+          validationActions: ["Deny"],
+          matchResources: {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+          },
+        },
+      },
+    });
+    await waitFor("the policy in force again", async () =>
+      core
+        .createNamespacedService({
+          namespace,
+          dryRun: "All",
+          body: { metadata: { name: "probe" }, spec: { ports: [{ port: 80 }] } },
+        })
+        .then(
+          () => undefined,
+          () => true,
+        ),
+    );
+    const old = (await sliceOf("q-leader"))?.endpoints?.[0]?.targetRef?.name ?? "";
+    await core.deleteNamespacedPod({ namespace, name: old, gracePeriodSeconds: 0 });
+    const moved = await waitFor("the slice moved", async () => {
+      const now = (await sliceOf("q-leader"))?.endpoints?.[0]?.targetRef?.name;
+      return now !== undefined && now !== old ? now : undefined;
+    });
+    await waitFor("the move announced although the Service's update is refused", async () =>
+      (await zenLeadEvents("q")).find((e) => e.reason === "LeaderChanged" && e.note?.includes(moved)),
+    );
+    expect((await serviceNamed("q-leader"))?.metadata?.annotations?.["zen-lead.io/leader-pod"]).toBe(old);
+    await waitFor("status naming the refusal", async () =>
+      new RegExp(`^${namespace}\\s+q\\s+q-leader\\s+${moved}\\s.*WriteRejected$`, "m").test(status("q"))
+        ? true
+        : undefined,
+    );
+    // The policy goes for the tests that follow.
+    await admission.deleteValidatingAdmissionPolicyBinding({ name: policy });
+    await waitFor("the policy lifted", async () =>
+      core
+        .createNamespacedService({
+          namespace,
+          dryRun: "All",
+          body: { metadata: { name: "probe" }, spec: { ports: [{ port: 80 }] } },
+        })
+        .then(
+          () => true,
+          () => undefined,
+        ),
+    );
   });
 
   it("says every deletion it makes, with why, and a leader Service made again with its new ClusterIP", async () => {

@@ -209,14 +209,22 @@ export async function statusRows(
             e.regarding.name === name,
         )
         .sort((a, b) => eventTime(b) - eventTime(a))[0];
+      // A refusal the shell said (WriteRejected) stands while the leader Service is missing or
+      // still names another pod than its slice: the refused write has not landed yet.
+      const refused =
+        latest?.reason === "WriteRejected" &&
+        (leaderService === undefined || annotations[ANNOTATIONS.leaderPod] !== receiving);
       rows.push({
         namespace: ns,
         service: name,
         leaderService: leaderService?.name ?? "",
-        leader: blocked ? "<blocked>" : receiving,
+        // Nobody receives traffic through a leader Service that does not exist.
+        leader: blocked ? "<blocked>" : leaderService === undefined ? undefined : receiving,
         since: blocked ? undefined : annotations[ANNOTATIONS.leaderSince],
         ready: decision?.candidates ?? 0,
-        lastReason: warning?.reason ?? annotations[ANNOTATIONS.leaderReason] ?? latest?.reason,
+        lastReason:
+          warning?.reason ??
+          (refused ? "WriteRejected" : (annotations[ANNOTATIONS.leaderReason] ?? latest?.reason)),
         ...(stale !== undefined ? { stale } : {}),
       });
     }
@@ -289,6 +297,14 @@ export async function status(args: readonly string[]): Promise<number> {
             ? `Service ${key} is not opted in to zen-lead: ${ANNOTATIONS.enabled} is ${JSON.stringify(enabled)}, and only "true" opts in`
             : `Service ${key} is not opted in to zen-lead`;
       throw new UsageError(`zen-lead status: ${why}`);
+    }
+    if (opts.namespace !== undefined) {
+      // A mistyped namespace is not an empty one (a 403 here: the user may not read namespaces).
+      const namespace = await getObject(kc, "/api/v1", "namespaces", undefined, opts.namespace).catch(
+        () => ({}),
+      );
+      if (namespace === undefined)
+        throw new UsageError(`zen-lead status: there is no namespace ${opts.namespace}`);
     }
     console.log(
       `No Services opted in to zen-lead${opts.namespace === undefined ? "" : ` in ${opts.namespace}`}.`,
