@@ -4,9 +4,9 @@
  * — when another install over the same Services would announce the same change — it lists
  * zen-lead's Events (`findOtherInstall`) and, on the first Event of another instance, says so
  * once per process: a warn line, a Warning Event (`OtherInstall`) on that Event's Service, and
- * `zen_lead_other_install` set to 1. At most one look per `minGapMs`; a failed list is logged at
- * debug and looked again at the next announcement (the read-back's permission, events: list, is
- * the one it needs).
+ * `zen_lead_other_install` set to 1. At most one look per `minGapMs`; a failed list goes to
+ * `onError` (`run` says the first at warn) and is looked again at the next announcement (the
+ * read-back's permission, events: list, is the one it needs).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { findOtherInstall, type OtherInstallEvent } from "@zen-lead/k8s-adapter";

@@ -397,6 +397,7 @@ export async function run(args: readonly string[]): Promise<number> {
         .map((r) => ({ namespace: r.action.namespace, service: r.service, reason: "WriteRejected" })),
   });
   const requestsSub = onRequest(kc, (method, code) => metrics.onRequest(method, code));
+  let otherInstallFailures = 0;
   const otherInstall = new OtherInstallCheck({
     kc,
     identity: config.identity,
@@ -414,8 +415,13 @@ export async function run(args: readonly string[]): Promise<number> {
       });
       metrics.onOtherInstall();
     },
-    onError: (error) =>
-      log.debug({ err: errorText(error) }, "could not list Events to look for another install"),
+    // Said once at warn (RBAC without events: list makes it fail for good), then at debug.
+    onError: (error) => {
+      const fields = { err: errorText(error) };
+      const note = "could not list Events to look for another zen-lead install over these namespaces";
+      if (otherInstallFailures++ === 0) log.warn(fields, note);
+      else log.debug(fields, note);
+    },
   });
   const leadingSub = elector.leading$.subscribe((leading) => {
     metrics.setLeading(leading);

@@ -83,6 +83,40 @@ async function zenLeadEvents(service: string) {
   );
 }
 
+/** Binds the policy to the test's namespace (the policy itself is made by the first test). */
+async function bindPolicy(): Promise<void> {
+  await admission.createValidatingAdmissionPolicyBinding({
+    body: {
+      metadata: { name: policy },
+      spec: {
+        policyName: policy,
+        validationActions: ["Deny"],
+        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
+      },
+    },
+  });
+}
+
+/**
+ * Waits until the policy is (`inForce`) or is no longer in force: a policy takes effect, or ends,
+ * once the API server has seen the change — shown by a label-less Service's dry-run create.
+ */
+async function policyInForce(inForce: boolean, what: string): Promise<void> {
+  await waitFor(what, async () => {
+    const refused = await core
+      .createNamespacedService({
+        namespace,
+        dryRun: "All",
+        body: { metadata: { name: "probe" }, spec: { ports: [{ port: 80 }] } },
+      })
+      .then(
+        () => false,
+        () => true,
+      );
+    return refused === inForce ? true : undefined;
+  });
+}
+
 beforeAll(async () => {
   namespace = await testNamespace("say");
   policy = `team-label-${namespace}`;
@@ -126,31 +160,8 @@ describe("zen-lead says what it cannot do and what it did", () => {
         },
       },
     });
-    await admission.createValidatingAdmissionPolicyBinding({
-      body: {
-        metadata: { name: policy },
-        spec: {
-          policyName: policy,
-          validationActions: ["Deny"],
-          matchResources: {
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
-          },
-        },
-      },
-    });
-    // The policy takes effect once the API server has compiled it: until a label-less Service is refused.
-    await waitFor("the policy in force", async () =>
-      core
-        .createNamespacedService({
-          namespace,
-          dryRun: "All",
-          body: { metadata: { name: "probe" }, spec: { ports: [{ port: 80 }] } },
-        })
-        .then(
-          () => undefined,
-          () => true,
-        ),
-    );
+    await bindPolicy();
+    await policyInForce(true, "the policy in force");
     await source("q");
     const warning = await waitFor("a WriteRejected Warning on q", async () =>
       (await zenLeadEvents("q")).find((e) => e.reason === "WriteRejected"),
@@ -201,30 +212,8 @@ describe("zen-lead says what it cannot do and what it did", () => {
     // Refused again, now an update of the existing leader Service (its annotations): the slice
     // moves, clients follow it, so the move is announced; status names the refusal while the
     // Service's annotations still name the old pod.
-    await admission.createValidatingAdmissionPolicyBinding({
-      body: {
-        metadata: { name: policy },
-        spec: {
-          policyName: policy,
-          validationActions: ["Deny"],
-          matchResources: {
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
-          },
-        },
-      },
-    });
-    await waitFor("the policy in force again", async () =>
-      core
-        .createNamespacedService({
-          namespace,
-          dryRun: "All",
-          body: { metadata: { name: "probe" }, spec: { ports: [{ port: 80 }] } },
-        })
-        .then(
-          () => undefined,
-          () => true,
-        ),
-    );
+    await bindPolicy();
+    await policyInForce(true, "the policy in force again");
     const old = (await sliceOf("q-leader"))?.endpoints?.[0]?.targetRef?.name ?? "";
     await core.deleteNamespacedPod({ namespace, name: old, gracePeriodSeconds: 0 });
     const moved = await waitFor("the slice moved", async () => {
@@ -242,18 +231,7 @@ describe("zen-lead says what it cannot do and what it did", () => {
     );
     // The policy goes for the tests that follow.
     await admission.deleteValidatingAdmissionPolicyBinding({ name: policy });
-    await waitFor("the policy lifted", async () =>
-      core
-        .createNamespacedService({
-          namespace,
-          dryRun: "All",
-          body: { metadata: { name: "probe" }, spec: { ports: [{ port: 80 }] } },
-        })
-        .then(
-          () => true,
-          () => undefined,
-        ),
-    );
+    await policyInForce(false, "the policy lifted");
   });
 
   it("says every deletion it makes, with why, and a leader Service made again with its new ClusterIP", async () => {

@@ -267,6 +267,19 @@ describe("choosing a new leader", () => {
 });
 
 /** What each loss reason's Event note says happened to web-0. */
+/** How the leader web-0 stops leading: the test's words, the reason, the pod's new version. */
+const LEADER_LOSSES: [string, string, unknown][] = [
+  ["gets a deletionTimestamp", "LeaderTerminating", podJson("web-0", { created: 1, deleting: 200 })],
+  ["turns NotReady", "LeaderNotReady", podJson("web-0", { created: 1, ready: false })],
+  ["stops Running", "LeaderNotRunning", podJson("web-0", { created: 1, phase: "Failed" })],
+  ["loses its IP", "LeaderLostIP", podJson("web-0", { created: 1, ips: [] })],
+  [
+    "stops matching the selector",
+    "LeaderNoLongerSelected",
+    podJson("web-0", { created: 1, labels: { app: "x" } }),
+  ],
+];
+
 const LOSS: Record<string, string> = {
   LeaderTerminating: "web-0 is terminating",
   LeaderNotReady: "web-0 is no longer Ready (or its pod can no longer be read)",
@@ -281,17 +294,7 @@ describe("replacing the leader in the same step", () => {
       ["web-0", { created: 1 }],
       ["web-1", { created: 2, ips: ["10.0.0.2"] }],
     ]).h;
-  it.each([
-    ["gets a deletionTimestamp", "LeaderTerminating", podJson("web-0", { created: 1, deleting: 200 })],
-    ["turns NotReady", "LeaderNotReady", podJson("web-0", { created: 1, ready: false })],
-    ["stops Running", "LeaderNotRunning", podJson("web-0", { created: 1, phase: "Failed" })],
-    ["loses its IP", "LeaderLostIP", podJson("web-0", { created: 1, ips: [] })],
-    [
-      "stops matching the selector",
-      "LeaderNoLongerSelected",
-      podJson("web-0", { created: 1, labels: { app: "x" } }),
-    ],
-  ])("when it %s", (_, cause, update) => {
+  it.each(LEADER_LOSSES)("when it %s", (_, cause, update) => {
     const what = LOSS[cause];
     const h = start();
     const actions = h.upsert("Pod", update);
@@ -306,26 +309,19 @@ describe("replacing the leader in the same step", () => {
 
   // The note says what happened to the leader, whatever the reason (a user's report: "web-0 is
   // gone" for a pod that still existed, only unselected).
-  it.each([
-    ["gets a deletionTimestamp", "LeaderTerminating", podJson("web-0", { created: 1, deleting: 200 })],
-    ["turns NotReady", "LeaderNotReady", podJson("web-0", { created: 1, ready: false })],
-    ["stops Running", "LeaderNotRunning", podJson("web-0", { created: 1, phase: "Failed" })],
-    ["loses its IP", "LeaderLostIP", podJson("web-0", { created: 1, ips: [] })],
-    [
-      "stops matching the selector",
-      "LeaderNoLongerSelected",
-      podJson("web-0", { created: 1, labels: { app: "x" } }),
-    ],
-  ])("with no other candidate, when it %s: 'no leader' says what happened", (_, cause, update) => {
-    const { h } = cluster([["web-0", { created: 1 }]]);
-    const actions = h.upsert("Pod", update);
-    expect(sliceOf(actions)?.endpoints).toEqual([]);
-    expect(events(actions)[0]).toMatchObject({
-      reason: "LeaderChanged",
-      leaderChange: { from: "web-0", cause },
-      note: `no leader: ${LOSS[cause]} (${cause})`,
-    });
-  });
+  it.each(LEADER_LOSSES)(
+    "with no other candidate, when it %s: 'no leader' says what happened",
+    (_, cause, update) => {
+      const { h } = cluster([["web-0", { created: 1 }]]);
+      const actions = h.upsert("Pod", update);
+      expect(sliceOf(actions)?.endpoints).toEqual([]);
+      expect(events(actions)[0]).toMatchObject({
+        reason: "LeaderChanged",
+        leaderChange: { from: "web-0", cause },
+        note: `no leader: ${LOSS[cause]} (${cause})`,
+      });
+    },
+  );
 
   it("NoReadyPods names every condition a candidate needs (a Ready pod that is terminating cannot lead)", () => {
     const { h } = cluster([["web-0", { created: 1 }]]);
